@@ -1,0 +1,45 @@
+# reel — the two commands a newcomer needs: `make demo` and `make test`.
+# CARGO_TARGET_DIR may point outside the clone (CI reuses one); the release binary is always
+# copied to target/release/reel.
+
+CARGO_TARGET_DIR ?= $(CURDIR)/target
+export CARGO_TARGET_DIR
+CARGO ?= cargo
+
+.PHONY: demo test build assets rust-test js-test e2e clean
+
+## demo: build everything and start reel with the demo shop on http://127.0.0.1:8080
+demo: build
+	./target/release/reel demo
+
+## build: the release binary target/release/reel, with UI and SDK embedded
+build: assets
+	$(CARGO) build --release --locked -p reel
+	@if [ "$(CARGO_TARGET_DIR)" != "$(CURDIR)/target" ]; then \
+		mkdir -p target/release && cp "$(CARGO_TARGET_DIR)/release/reel" target/release/reel; fi
+	@echo "built target/release/reel"
+
+## assets: the SDK bundle (sdk/dist) and the UI (web/dist) that the binary embeds
+assets: node_modules/.package-lock.json
+	npm run --silent build
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+## test: every test — Rust (unit + HTTP integration), TypeScript unit, browser end-to-end
+test: assets
+	npm run --silent typecheck
+	$(MAKE) rust-test js-test e2e
+
+rust-test:
+	$(CARGO) test --workspace --locked
+
+js-test:
+	npm run --silent test:unit
+
+e2e:
+	$(CARGO) build --locked -p reel
+	REEL_BIN="$(CARGO_TARGET_DIR)/debug/reel" npm run --silent test:e2e
+
+clean:
+	rm -rf target sdk/dist web/dist

@@ -1,0 +1,168 @@
+//! A tolerant view of one rrweb event.
+//!
+//! rrweb's format grows with every release and recordings come from many SDK versions, so
+//! reel reads only `type`, `timestamp` and the few fields it derives facts from, and keeps the
+//! event's original JSON text untouched for the player.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// rrweb `EventType`, with everything reel does not interpret kept as `Other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    DomContentLoaded,
+    Load,
+    FullSnapshot,
+    IncrementalSnapshot,
+    Meta,
+    Custom,
+    Plugin,
+    Other(i64),
+}
+
+impl EventKind {
+    pub fn from_code(code: i64) -> Self {
+        match code {
+            0 => Self::DomContentLoaded,
+            1 => Self::Load,
+            2 => Self::FullSnapshot,
+            3 => Self::IncrementalSnapshot,
+            4 => Self::Meta,
+            5 => Self::Custom,
+            6 => Self::Plugin,
+            other => Self::Other(other),
+        }
+    }
+}
+
+/// One recorded event: its kind, its time and its JSON exactly as received.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub kind: EventKind,
+    /// Epoch milliseconds. rrweb writes integers; floats from other recorders are truncated.
+    pub timestamp: i64,
+    /// For Meta events: the page URL (`data.href`).
+    pub href: Option<String>,
+    json: Box<RawValue>,
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum EventError {
+    #[error("event is not a JSON object: {0}")]
+    NotJson(String),
+    #[error("event has no numeric `type`")]
+    MissingType,
+    #[error("event has no numeric `timestamp`")]
+    MissingTimestamp,
+}
+
+#[derive(Deserialize)]
+struct Head<'a> {
+    #[serde(rename = "type")]
+    kind: Option<serde_json::Value>,
+    timestamp: Option<serde_json::Value>,
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct MetaData {
+    href: Option<String>,
+}
+
+impl Event {
+    /// Parses one event from its JSON text, keeping the text as it is.
+    pub fn parse(text: &str) -> Result<Self, EventError> {
+        let json = RawValue::from_string(text.trim().to_owned())
+            .map_err(|e| EventError::NotJson(e.to_string()))?;
+        Self::from_raw(json)
+    }
+
+    pub fn from_raw(json: Box<RawValue>) -> Result<Self, EventError> {
+        let head: Head<'_> =
+            serde_json::from_str(json.get()).map_err(|e| EventError::NotJson(e.to_string()))?;
+        let kind = head
+            .kind
+            .and_then(|n| n.as_i64())
+            .map(EventKind::from_code)
+            .ok_or(EventError::MissingType)?;
+        let timestamp = head
+            .timestamp
+            .and_then(|n| n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)))
+            .ok_or(EventError::MissingTimestamp)?;
+        let href = match (kind, head.data) {
+            (EventKind::Meta, Some(data)) => serde_json::from_str::<MetaData>(data.get())
+                .ok()
+                .and_then(|m| m.href),
+            _ => None,
+        };
+        Ok(Self {
+            kind,
+            timestamp,
+            href,
+            json,
+        })
+    }
+
+    /// The event's JSON exactly as recorded.
+    pub fn json(&self) -> &str {
+        self.json.get()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_cases() {
+        let cases: &[(&str, Result<(EventKind, i64, Option<&str>), EventError>)] = &[
+            (
+                r#"{"type":4,"data":{"href":"https://shop.test/a","width":1,"height":2},"timestamp":1700000000000}"#,
+                Ok((
+                    EventKind::Meta,
+                    1_700_000_000_000,
+                    Some("https://shop.test/a"),
+                )),
+            ),
+            (
+                r#"{"type":3,"data":{"source":1},"timestamp":5}"#,
+                Ok((EventKind::IncrementalSnapshot, 5, None)),
+            ),
+            (
+                r#"{"type":2,"data":{},"timestamp":12.9}"#,
+                Ok((EventKind::FullSnapshot, 12, None)),
+            ),
+            (
+                r#"{"type":42,"data":{},"timestamp":1}"#,
+                Ok((EventKind::Other(42), 1, None)),
+            ),
+            (
+                r#"{"type":4,"data":"odd","timestamp":1}"#,
+                Ok((EventKind::Meta, 1, None)),
+            ),
+            (r#"{"data":{},"timestamp":1}"#, Err(EventError::MissingType)),
+            (
+                r#"{"type":"2","timestamp":1}"#,
+                Err(EventError::MissingType),
+            ),
+            (r#"{"type":2}"#, Err(EventError::MissingTimestamp)),
+        ];
+        for (input, want) in cases {
+            let got = Event::parse(input).map(|e| (e.kind, e.timestamp, e.href.clone()));
+            let want = want.clone().map(|(k, t, h)| (k, t, h.map(str::to_owned)));
+            assert_eq!(got, want, "{input}");
+        }
+    }
+
+    #[test]
+    fn keeps_original_text() {
+        let text = r#"{"type":3, "timestamp":7,"data":{"source":2,"x":1.50}}"#;
+        assert_eq!(Event::parse(text).unwrap().json(), text);
+    }
+
+    #[test]
+    fn not_json_is_an_error() {
+        assert!(matches!(Event::parse("nope"), Err(EventError::NotJson(_))));
+    }
+}

@@ -1,0 +1,123 @@
+//! Who is calling the query API: a browser with the `reel_session` cookie, or a tool with
+//! `Authorization: Bearer <token>`. Tokens are random; only their SHA-256 is stored.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::FromRequestParts;
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::request::Parts;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+pub const SESSION_COOKIE: &str = "reel_session";
+
+/// The signed-in user with the organization and projects they can see.
+pub struct CurrentUser(pub reel_store::UserContext);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(parts)
+            .or_else(|| session_cookie(&parts.headers))
+            .ok_or(ApiError::Unauthenticated)?;
+        let user = state
+            .meta
+            .user_by_token(&token_hash(&token), crate::now_ms())
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        let context = state
+            .meta
+            .user_context(user.id)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        Ok(Self(context))
+    }
+}
+
+fn bearer_token(parts: &Parts) -> Option<String> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?;
+    Some(token.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// A new random token: 32 bytes, base64url.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random source is available");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+pub fn hash_password(password: &str) -> String {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).expect("the OS random source is available");
+    let salt = SaltString::encode_b64(&salt).expect("16 bytes is a valid salt");
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 with default parameters does not fail")
+        .to_string()
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords() {
+        let hash = hash_password("correct horse");
+        assert!(verify_password("correct horse", &hash));
+        assert!(!verify_password("Correct horse", &hash));
+        assert!(!verify_password("correct horse", "not a hash"));
+        assert_ne!(hash, hash_password("correct horse"), "salted");
+    }
+
+    #[test]
+    fn cookie_parsing() {
+        let cases = [
+            ("reel_session=abc", Some("abc")),
+            ("a=1; reel_session=xyz; b=2", Some("xyz")),
+            ("reel_sessionx=1", None),
+            ("reel_session=", None),
+            ("", None),
+        ];
+        for (header, want) in cases {
+            let req = axum::http::Request::builder()
+                .header(COOKIE, header)
+                .body(())
+                .unwrap();
+            assert_eq!(session_cookie(req.headers()).as_deref(), want, "{header}");
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! First start and automation settings: an empty data dir gets an organization, a project and
+//! an admin; `api_key`, `admin_email`+`admin_password` and `admin_token` from the
+//! configuration are applied on every start.
+
+use reel_store::{NewInstallation, TokenKind};
+
+use crate::{AppState, StartError, auth};
+
+#[derive(Debug, Clone)]
+pub struct BootstrapReport {
+    /// True when this start created the installation.
+    pub created: bool,
+    pub project_name: String,
+    pub api_key: String,
+    pub admin_email: String,
+    /// Only when this start chose the password (first start without a configured one).
+    pub generated_password: Option<String>,
+}
+
+pub const DEFAULT_ADMIN_EMAIL: &str = "admin@reel.local";
+
+pub async fn run(state: &AppState) -> Result<BootstrapReport, StartError> {
+    let config = &state.config;
+    if config.admin_email.is_some() != config.admin_password.is_some() {
+        return Err(StartError::Config(
+            "set both REEL_ADMIN_EMAIL and REEL_ADMIN_PASSWORD, or neither".into(),
+        ));
+    }
+    let mut generated_password = None;
+    let created = state.meta.is_empty().await?;
+    if created {
+        let password = match &config.admin_password {
+            Some(p) => p.clone(),
+            None => {
+                let p = auth::new_token()[..16].to_owned();
+                generated_password = Some(p.clone());
+                p
+            }
+        };
+        let api_key = config.api_key.clone().unwrap_or_else(new_api_key);
+        state
+            .meta
+            .create_installation(NewInstallation {
+                organization_name: "My organization".into(),
+                project_name: if config.demo {
+                    "Demo shop".into()
+                } else {
+                    "My project".into()
+                },
+                api_key,
+                admin_email: config
+                    .admin_email
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_ADMIN_EMAIL.into()),
+                admin_password_hash: auth::hash_password(&password),
+            })
+            .await?;
+    }
+    let mut project = state
+        .meta
+        .first_project()
+        .await?
+        .expect("an installation has a project");
+    if let Some(key) = &config.api_key
+        && *key != project.api_key
+    {
+        state.meta.set_project_api_key(project.id, key).await?;
+        project.api_key = key.clone();
+    }
+    let mut admin_email = config
+        .admin_email
+        .clone()
+        .unwrap_or_else(|| DEFAULT_ADMIN_EMAIL.into());
+    if let (Some(email), Some(password), false) =
+        (&config.admin_email, &config.admin_password, created)
+    {
+        state
+            .meta
+            .upsert_admin(email, &auth::hash_password(password))
+            .await?;
+    }
+    if let Some(token) = &config.admin_token {
+        let user = match state.meta.user_for_login(&admin_email).await? {
+            Some((user, _)) => user,
+            None => {
+                return Err(StartError::Config(format!(
+                    "REEL_ADMIN_TOKEN needs an admin; {admin_email} does not exist (set REEL_ADMIN_EMAIL)"
+                )));
+            }
+        };
+        admin_email = user.email.clone();
+        state
+            .meta
+            .put_token(user.id, &auth::token_hash(token), TokenKind::Api, None)
+            .await?;
+    }
+    Ok(BootstrapReport {
+        created,
+        project_name: project.name,
+        api_key: project.api_key,
+        admin_email,
+        generated_password,
+    })
+}
+
+fn new_api_key() -> String {
+    // 128 bits, hex: easy to paste into a snippet.
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the OS random source is available");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,115 @@
+//! Errors as clients see them. Two families, each mapped to HTTP in one place:
+//!
+//! - [`ApiError`] for the query API: `{"error":{"code","message"}}` with a stable `code`.
+//! - [`IngestError`] for ingestion routes: Amplitude's body shape `{"code","error",...}`,
+//!   because the official SDKs read the body's `code`, not the HTTP status.
+//!
+//! Internal failures are logged with their detail and reach the client only as a generic
+//! message.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("sign in first: send the session cookie or an Authorization: Bearer token")]
+    Unauthenticated,
+    #[error("wrong email or password")]
+    InvalidCredentials,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Self::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::InvalidParameter(_) => (StatusCode::BAD_REQUEST, "invalid_parameter"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl From<reel_store::StoreError> for ApiError {
+    fn from(e: reel_store::StoreError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(detail) = &self {
+            tracing::error!(error = %detail, "query api failed");
+        }
+        let (status, code) = self.status_and_code();
+        (
+            status,
+            Json(json!({"error": {"code": code, "message": self.to_string()}})),
+        )
+            .into_response()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// Missing or unknown key. The message must start with "Invalid API key": that prefix makes
+    /// Amplitude's SDK drop the batch instead of retrying it forever.
+    #[error("Invalid API key: {0}")]
+    InvalidApiKey(&'static str),
+    #[error("Request missing required field: {0}")]
+    MissingField(&'static str),
+    #[error("{0}")]
+    Malformed(String),
+    #[error("payload size exceeded: {0}")]
+    PayloadTooLarge(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<reel_store::StoreError> for IngestError {
+    fn from(e: reel_store::StoreError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl IntoResponse for IngestError {
+    fn into_response(self) -> Response {
+        let message = self.to_string();
+        let (status, body) = match &self {
+            // HTTP 401 for people and tools; body code 400 for the SDK, which treats
+            // 400 + "Invalid API key" as final.
+            Self::InvalidApiKey(_) => (
+                StatusCode::UNAUTHORIZED,
+                json!({"code": 400, "error": message}),
+            ),
+            Self::MissingField(field) => (
+                StatusCode::BAD_REQUEST,
+                json!({"code": 400, "error": message, "missing_field": field}),
+            ),
+            Self::Malformed(_) => (
+                StatusCode::BAD_REQUEST,
+                json!({"code": 400, "error": message}),
+            ),
+            Self::PayloadTooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json!({"code": 413, "error": message}),
+            ),
+            Self::Internal(detail) => {
+                tracing::error!(error = %detail, "ingestion failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({"code": 500, "error": message}),
+                )
+            }
+        };
+        (status, Json(body)).into_response()
+    }
+}

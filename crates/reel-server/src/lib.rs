@@ -1,0 +1,121 @@
+//! reel's HTTP server. axum lives in this crate only.
+//!
+//! - `routes::ingest`: the Amplitude-compatible ingestion endpoints (replay uploads, remote
+//!   config, HTTP API events), with CORS for browsers on other origins.
+//! - `routes::api`: the query API under `/api/v1` (login, replays, events), described by
+//!   `/api/v1/openapi.json`.
+//! - `routes::assets`: the embedded UI, SDK and demo shop.
+//! - [`pipeline`]: parsing and storing uploads, shared with the demo seeder.
+//!
+//! [`Application::build`] opens storage, bootstraps the first organization and binds the
+//! listener; production and tests start the server the same way.
+
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod error;
+pub mod pipeline;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use reel_store::{Blobs, MetaStore, SqliteStore};
+use tokio::net::TcpListener;
+
+pub use bootstrap::BootstrapReport;
+pub use config::Config;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub meta: Arc<dyn MetaStore>,
+    pub blobs: Blobs,
+    pub config: Arc<Config>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open storage: {0}")]
+    Store(#[from] reel_store::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Config(String),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    bootstrap: BootstrapReport,
+}
+
+impl Application {
+    /// Opens storage under `config.data_dir`, applies migrations, creates the first
+    /// organization if there is none, and binds the listener (port 0 picks a free port).
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let dir = &config.data_dir;
+        std::fs::create_dir_all(dir).map_err(|source| StartError::DataDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let meta = SqliteStore::open(&dir.join("reel.db"))?;
+        let blobs = Blobs::local(&dir.join("objects"))?;
+        let state = AppState {
+            meta: Arc::new(meta),
+            blobs,
+            config: Arc::new(config),
+        };
+        let bootstrap = bootstrap::run(&state).await?;
+        let addr = state.config.listen.clone();
+        let listener = TcpListener::bind(&addr)
+            .await
+            .map_err(|source| StartError::Listen { addr, source })?;
+        Ok(Self {
+            listener,
+            state,
+            bootstrap,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// What the first start created, for printing.
+    pub fn bootstrap(&self) -> &BootstrapReport {
+        &self.bootstrap
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let router = routes::router(self.state);
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -1,0 +1,414 @@
+//! The query API under `/api/v1`: login, the replay list, one replay, its events.
+//! Described by `openapi.json` in this folder, served at `/api/v1/openapi.json`.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use bytes::Bytes;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use reel_store::{Blobs, Project, Replay, StoredChunk, TimeRange, TokenKind};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::auth::{self, CurrentUser, SESSION_COOKIE};
+use crate::error::ApiError;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route("/me", get(me))
+        .route("/replays", get(list_replays))
+        .route("/replays/{id}", get(get_replay))
+        .route("/replays/{id}/events", get(replay_events))
+        .route("/openapi.json", get(openapi))
+        .fallback(|| async { ApiError::NotFound("endpoint") })
+}
+
+/// The list never returns more than this, whatever `limit` asks.
+const MAX_REPLAYS: usize = 100;
+const DEFAULT_RANGE_DAYS: i64 = 30;
+/// A stored chunk never inflates past this (reel writes far smaller ones).
+const MAX_CHUNK_INFLATED: usize = 512 * 1024 * 1024;
+
+#[derive(Deserialize)]
+struct LoginBody {
+    email: String,
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    body: Option<Json<LoginBody>>,
+) -> Result<Response, ApiError> {
+    let Some(Json(body)) = body else {
+        return Err(ApiError::InvalidParameter(
+            "send JSON {\"email\": ..., \"password\": ...}".into(),
+        ));
+    };
+    let Some((user, hash)) = state.meta.user_for_login(body.email.trim()).await? else {
+        return Err(ApiError::InvalidCredentials);
+    };
+    let password = body.password;
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if !ok {
+        return Err(ApiError::InvalidCredentials);
+    }
+    let token = auth::new_token();
+    let ttl_ms = state.config.session_ttl_hours as i64 * 3_600_000;
+    state
+        .meta
+        .put_token(
+            user.id,
+            &auth::token_hash(&token),
+            TokenKind::Session,
+            Some(crate::now_ms() + ttl_ms),
+        )
+        .await?;
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}",
+        ttl_ms / 1000
+    );
+    let mut response = Json(json!({"user": {"email": user.email}})).into_response();
+    response.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_str(&cookie).expect("token is ascii"),
+    );
+    Ok(response)
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(token) = auth::session_cookie(&headers) {
+        state.meta.delete_token(&auth::token_hash(&token)).await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_static("reel_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0"),
+    );
+    Ok(response)
+}
+
+async fn me(CurrentUser(ctx): CurrentUser) -> Json<Value> {
+    Json(json!({
+        "user": {"email": ctx.user.email},
+        "organization": {"id": ctx.organization.id, "name": ctx.organization.name},
+        "projects": ctx.projects.iter().map(|p| json!({"id": p.id, "name": p.name, "api_key": p.api_key})).collect::<Vec<_>>(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    start: Option<String>,
+    end: Option<String>,
+    limit: Option<String>,
+    project: Option<String>,
+}
+
+async fn list_replays(
+    State(state): State<AppState>,
+    CurrentUser(ctx): CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let now = crate::now_ms();
+    let range = parse_range(q.start.as_deref(), q.end.as_deref(), now)?;
+    let limit = match q.limit.as_deref().filter(|l| !l.is_empty()) {
+        None => MAX_REPLAYS,
+        Some(l) => l
+            .parse::<usize>()
+            .map_err(|_| {
+                ApiError::InvalidParameter(format!("limit must be a positive integer, got {l:?}"))
+            })?
+            .clamp(1, MAX_REPLAYS),
+    };
+    let replays = state.meta.list_replays(project.id, range, limit).await?;
+    Ok(Json(
+        json!({"replays": replays.iter().map(replay_json).collect::<Vec<_>>()}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ProjectQuery {
+    project: Option<String>,
+}
+
+async fn get_replay(
+    State(state): State<AppState>,
+    CurrentUser(ctx): CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<ProjectQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let replay = state
+        .meta
+        .replay(project.id, &id)
+        .await?
+        .ok_or(ApiError::NotFound("replay"))?;
+    Ok(Json(replay_json(&replay)))
+}
+
+/// Streams the replay's events as one JSON array in timestamp order. Chunks are read one at
+/// a time and merged, so memory holds only chunks whose time spans overlap.
+async fn replay_events(
+    State(state): State<AppState>,
+    CurrentUser(ctx): CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<ProjectQuery>,
+) -> Result<Response, ApiError> {
+    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let chunks = state.meta.replay_chunks(project.id, &id).await?;
+    if chunks.is_empty() {
+        return Err(ApiError::NotFound("replay"));
+    }
+    let merge = EventMerge::new(state.blobs.clone(), chunks);
+    let stream = futures::stream::unfold(merge, |mut merge| async move {
+        match merge.next_piece().await {
+            Ok(Some(bytes)) => Some((Ok::<Bytes, std::io::Error>(bytes), merge)),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "reading a stored chunk failed mid-stream");
+                Some((
+                    Err(std::io::Error::other("stored recording is unreadable")),
+                    merge.failed(),
+                ))
+            }
+        }
+    });
+    Ok((
+        [
+            (CONTENT_TYPE, "application/json"),
+            (CACHE_CONTROL, "private, no-cache"),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+/// A k-way merge over chunks sorted by start time: a chunk is loaded only when the earliest
+/// pending event is not earlier than the chunk's start.
+struct EventMerge {
+    blobs: Blobs,
+    chunks: VecDeque<StoredChunk>,
+    pending: BinaryHeap<Reverse<(i64, u64, String)>>,
+    order: u64,
+    started: bool,
+    finished: bool,
+}
+
+/// Bytes per streamed piece; small enough to start the player quickly.
+const PIECE_BYTES: usize = 64 * 1024;
+
+impl EventMerge {
+    fn new(blobs: Blobs, chunks: Vec<StoredChunk>) -> Self {
+        Self {
+            blobs,
+            chunks: chunks.into(),
+            pending: BinaryHeap::new(),
+            order: 0,
+            started: false,
+            finished: false,
+        }
+    }
+
+    fn failed(mut self) -> Self {
+        self.finished = true;
+        self
+    }
+
+    async fn next_piece(&mut self) -> Result<Option<Bytes>, String> {
+        if self.finished {
+            return Ok(None);
+        }
+        let mut out = Vec::with_capacity(PIECE_BYTES);
+        if !self.started {
+            out.push(b'[');
+        }
+        while out.len() < PIECE_BYTES {
+            while let Some(next) = self.chunks.front() {
+                let earliest = self.pending.peek().map(|Reverse((ts, _, _))| *ts);
+                if earliest.is_some_and(|ts| ts < next.start_ms) {
+                    break;
+                }
+                let chunk = self.chunks.pop_front().expect("front exists");
+                self.load(&chunk).await?;
+            }
+            let Some(Reverse((_, _, json))) = self.pending.pop() else {
+                out.push(b']');
+                self.finished = true;
+                break;
+            };
+            if self.started {
+                out.push(b',');
+            }
+            self.started = true;
+            out.extend_from_slice(json.as_bytes());
+        }
+        Ok(Some(Bytes::from(out)))
+    }
+
+    async fn load(&mut self, chunk: &StoredChunk) -> Result<(), String> {
+        let stored = self
+            .blobs
+            .get(&chunk.object_key)
+            .await
+            .map_err(|e| e.to_string())?;
+        let events = tokio::task::spawn_blocking(move || {
+            reel_rrweb::chunk::decode(&stored, MAX_CHUNK_INFLATED)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        for event in events {
+            self.order += 1;
+            self.pending.push(Reverse((
+                event.timestamp,
+                self.order,
+                event.json().to_owned(),
+            )));
+        }
+        Ok(())
+    }
+}
+
+async fn openapi() -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
+}
+
+fn pick_project<'a>(
+    projects: &'a [Project],
+    wanted: Option<&str>,
+) -> Result<&'a Project, ApiError> {
+    match wanted.filter(|w| !w.is_empty()) {
+        None => projects.first().ok_or(ApiError::NotFound("project")),
+        Some(id) => {
+            let id: i64 = id.parse().map_err(|_| {
+                ApiError::InvalidParameter(format!("project must be a project id, got {id:?}"))
+            })?;
+            projects
+                .iter()
+                .find(|p| p.id == id)
+                .ok_or(ApiError::NotFound("project"))
+        }
+    }
+}
+
+fn replay_json(r: &Replay) -> Value {
+    json!({
+        "id": r.key,
+        "session_id": r.session_id,
+        "device_id": r.device_id,
+        "user_id": r.user_id,
+        "start_time": rfc3339(r.start_ms),
+        "end_time": rfc3339(r.end_ms),
+        "duration_ms": (r.end_ms - r.start_ms).max(0),
+        "event_count": r.event_count,
+        "size_bytes": r.stored_bytes,
+        "first_url": r.first_url,
+        "country": r.country,
+    })
+}
+
+fn rfc3339(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// `start`/`end` as RFC 3339 or `YYYY-MM-DD` (a date means its whole UTC day, so `end`
+/// includes that day). Defaults: the last 30 days up to now.
+fn parse_range(start: Option<&str>, end: Option<&str>, now_ms: i64) -> Result<TimeRange, ApiError> {
+    let end_ms = match end.filter(|s| !s.is_empty()) {
+        None => now_ms + 1,
+        Some(s) => parse_instant(s, "end", true)?,
+    };
+    let start_ms = match start.filter(|s| !s.is_empty()) {
+        None => end_ms - DEFAULT_RANGE_DAYS * 86_400_000,
+        Some(s) => parse_instant(s, "start", false)?,
+    };
+    if start_ms >= end_ms {
+        return Err(ApiError::InvalidParameter(
+            "start must be before end".into(),
+        ));
+    }
+    Ok(TimeRange { start_ms, end_ms })
+}
+
+fn parse_instant(s: &str, name: &str, end_of_day: bool) -> Result<i64, ApiError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.timestamp_millis());
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let day = if end_of_day {
+            d.succ_opt().unwrap_or(d)
+        } else {
+            d
+        };
+        return Ok(day
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc()
+            .timestamp_millis());
+    }
+    Err(ApiError::InvalidParameter(format!(
+        "{name} must be RFC 3339 (2026-01-31T12:00:00Z) or a date (2026-01-31), got {s:?}"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+
+    #[test]
+    fn range_cases() {
+        let day = 86_400_000;
+        let cases: Vec<(Option<&str>, Option<&str>, Result<(i64, i64), &str>)> = vec![
+            (None, None, Ok((NOW + 1 - 30 * day, NOW + 1))),
+            (Some("2026-01-01"), Some("2026-01-01"), Ok((NOW, NOW + day))),
+            (
+                Some("2026-01-01T00:00:00Z"),
+                Some("2026-01-01T01:00:00+01:00"),
+                Err("start must be before end"),
+            ),
+            (
+                Some("2025-12-31T23:00:00Z"),
+                Some("2026-01-01T00:00:00.5Z"),
+                Ok((NOW - 3_600_000, NOW + 500)),
+            ),
+            (
+                None,
+                Some("2026-01-01"),
+                Ok((NOW + day - 30 * day, NOW + day)),
+            ),
+            (Some("yesterday"), None, Err("start must be RFC 3339")),
+            (None, Some("2026-13-01"), Err("end must be RFC 3339")),
+            (Some(""), Some(""), Ok((NOW + 1 - 30 * day, NOW + 1))),
+        ];
+        for (start, end, want) in cases {
+            let got = parse_range(start, end, NOW).map(|r| (r.start_ms, r.end_ms));
+            match (got, want) {
+                (Ok(g), Ok(w)) => assert_eq!(g, w, "{start:?} {end:?}"),
+                (Err(e), Err(msg)) => {
+                    assert!(e.to_string().contains(msg), "{start:?} {end:?}: {e}")
+                }
+                (g, w) => panic!("{start:?} {end:?}: got {g:?}, want {w:?}"),
+            }
+        }
+    }
+}

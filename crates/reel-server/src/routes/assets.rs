@@ -1,0 +1,150 @@
+//! The embedded front-end: the UI (a single-page app), the SDK bundle and the demo shop.
+//! build.rs compiles the files into the binary, so `reel` alone serves everything.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST};
+use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use crate::AppState;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+/// Policy for UI pages. The replay iframe is an about:blank document and inherits it, so
+/// `script-src 'self'` is a second wall behind the iframe sandbox: a recorded page's script
+/// cannot run even if the sandbox were lifted. Styles, images and fonts of the recorded site
+/// may load (rrweb writes inline styles); that lets the recorded site see the viewer's IP.
+const UI_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline' https: http:; \
+    img-src 'self' data: blob: https: http:; font-src 'self' data: https: http:; \
+    media-src 'self' data: blob: https: http:; connect-src 'self'; frame-src 'self'; worker-src 'none'; \
+    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let router = Router::new()
+        .route("/", get(|| async { Redirect::to("/replays") }))
+        .route("/login", get(ui_page))
+        .route("/replays", get(ui_page))
+        .route("/replays/{*rest}", get(ui_page))
+        .route("/assets/{*file}", get(asset))
+        .route("/sdk.js", get(sdk))
+        .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") });
+    if !state.config.demo {
+        return router;
+    }
+    router
+        .route("/demo", get(demo_index))
+        .route("/demo/", get(demo_index))
+        .route("/demo/config.js", get(demo_config))
+        .route("/demo/api/checkout", post(demo_checkout))
+        .route("/demo/{*file}", get(demo_file))
+}
+
+fn find(path: &str) -> Option<&'static [u8]> {
+    embedded::FILES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, bytes)| *bytes)
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("json") => "application/json",
+        Some("ico") => "image/x-icon",
+        _ => "application/octet-stream",
+    }
+}
+
+fn file_response(path: &str, extra: &[(HeaderName, &'static str)]) -> Response {
+    let Some(bytes) = find(path) else {
+        return (StatusCode::NOT_FOUND, "not found\n").into_response();
+    };
+    // File names carry no content hash: let browsers revalidate.
+    let mut response = (
+        [
+            (CONTENT_TYPE, content_type(path)),
+            (CACHE_CONTROL, "no-cache"),
+        ],
+        bytes,
+    )
+        .into_response();
+    for (name, value) in extra {
+        response
+            .headers_mut()
+            .insert(name.clone(), value.parse().expect("static header value"));
+    }
+    response
+}
+
+async fn ui_page() -> Response {
+    file_response(
+        "/assets/index.html",
+        &[
+            (HeaderName::from_static("content-security-policy"), UI_CSP),
+            (HeaderName::from_static("referrer-policy"), "no-referrer"),
+            (HeaderName::from_static("x-content-type-options"), "nosniff"),
+        ],
+    )
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    file_response(
+        &format!("/assets/{file}"),
+        &[(HeaderName::from_static("x-content-type-options"), "nosniff")],
+    )
+}
+
+async fn sdk() -> Response {
+    file_response("/sdk/reel.js", &[])
+}
+
+async fn demo_index() -> Response {
+    file_response("/demo/index.html", &[])
+}
+
+async fn demo_file(Path(file): Path<String>) -> Response {
+    file_response(&format!("/demo/{file}"), &[])
+}
+
+/// The demo shop's settings: the demo project's key and this server's origin.
+async fn demo_config(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let api_key = match state.meta.first_project().await {
+        Ok(Some(p)) => p.api_key,
+        Ok(None) => String::new(),
+        Err(e) => {
+            tracing::error!(error = %e, "demo config: no project");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    let settings = json!({"apiKey": api_key, "serverUrl": format!("http://{host}")});
+    (
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, "no-store"),
+        ],
+        format!("window.REEL_DEMO = {settings};\n"),
+    )
+        .into_response()
+}
+
+/// The demo's failing request: payment is always down, so replays show a network error.
+async fn demo_checkout() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(json!({"error": "payment service unavailable"})),
+    )
+        .into_response()
+}

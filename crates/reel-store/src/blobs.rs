@@ -1,0 +1,88 @@
+//! Recording chunks as objects.
+//!
+//! Keys look like `recordings/<project>/<replay>/<start_ms>-<content hash>.zst`: the same
+//! content always lands on the same key, so a retried write is harmless.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, PutPayload};
+
+use crate::{Result, StoreError};
+
+#[derive(Clone)]
+pub struct Blobs {
+    store: Arc<dyn ObjectStore>,
+    /// Set for the local backend: written files are fsynced there before a put returns.
+    local_root: Option<PathBuf>,
+}
+
+impl Blobs {
+    /// Objects as files under `root` (created if missing).
+    pub fn local(root: &Path) -> Result<Self> {
+        std::fs::create_dir_all(root)?;
+        let root = root.canonicalize()?;
+        let store = LocalFileSystem::new_with_prefix(&root)?;
+        Ok(Self {
+            store: Arc::new(store),
+            local_root: Some(root),
+        })
+    }
+
+    pub fn chunk_key(
+        project_id: i64,
+        replay_key: &str,
+        start_ms: i64,
+        content_hash: &str,
+    ) -> String {
+        format!("recordings/{project_id}/{replay_key}/{start_ms}-{content_hash}.zst")
+    }
+
+    /// Writes an object; returns once it is durable.
+    pub async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<()> {
+        let path = ObjectPath::parse(key).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.store.put(&path, PutPayload::from(bytes)).await?;
+        if let Some(root) = &self.local_root {
+            let file = root.join(key);
+            tokio::task::spawn_blocking(move || fsync_file_and_parents(&file))
+                .await
+                .map_err(|e| StoreError::Task(e.to_string()))??;
+        }
+        Ok(())
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Bytes> {
+        let path = ObjectPath::parse(key).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        Ok(self.store.get(&path).await?.bytes().await?)
+    }
+}
+
+/// object_store's local backend writes through a temporary file and a rename but does not
+/// fsync; reel acknowledges uploads only after the data and its directory entries are on disk.
+fn fsync_file_and_parents(file: &Path) -> std::io::Result<()> {
+    std::fs::File::open(file)?.sync_all()?;
+    // The rename and any freshly created directories live in the parents' entries.
+    for dir in file.ancestors().skip(1).take(3) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn put_then_get() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::local(dir.path()).unwrap();
+        let key = Blobs::chunk_key(1, "abc", 10, "ff");
+        blobs.put(&key, b"hello".to_vec()).await.unwrap();
+        assert_eq!(&blobs.get(&key).await.unwrap()[..], b"hello");
+        assert!(dir.path().join(&key).is_file());
+        assert!(blobs.get("recordings/1/abc/none.zst").await.is_err());
+    }
+}

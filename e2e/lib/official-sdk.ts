@@ -1,0 +1,118 @@
+// A site of our own that uses the official Amplitude SDKs, pointed at reel by URLs only.
+// It is served from its own origin so that every call to reel is cross-origin (CORS is exercised).
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The pinned official SDKs as one IIFE exposing `window.amplitude` and `window.sessionReplayPlugin`. */
+export async function bundleOfficialSdks(): Promise<string> {
+  const result = await build({
+    stdin: {
+      contents: [
+        "import * as amplitude from '@amplitude/analytics-browser';",
+        "import { sessionReplayPlugin } from '@amplitude/plugin-session-replay-browser';",
+        'window.amplitude = amplitude;',
+        'window.sessionReplayPlugin = sessionReplayPlugin;',
+      ].join('\n'),
+      resolveDir: REPO_ROOT,
+      loader: 'js',
+      sourcefile: 'official-sdks-entry.js',
+    },
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    write: false,
+    logLevel: 'silent',
+  });
+  const output = result.outputFiles[0];
+  if (!output) throw new Error('esbuild produced no output for the official SDK bundle');
+  return output.text;
+}
+
+export const SHOP_TITLE = 'Marigold Seed Exchange';
+export const OTHER_PAGE_TITLE = 'Marigold order history';
+
+export interface SdkSite {
+  origin: string;
+  close(): Promise<void>;
+}
+
+/** Serves `/` (a form and a button) and `/other.html`, both initialising the SDKs against `reelUrl`. */
+export async function serveSdkSite(reelUrl: string, apiKey: string): Promise<SdkSite> {
+  const bundle = await bundleOfficialSdks();
+  const init = initScript(reelUrl, apiKey);
+  const pages: Record<string, string> = {
+    '/': page(
+      SHOP_TITLE,
+      init,
+      `<h1>${SHOP_TITLE}</h1>
+       <p>Heirloom seeds, swapped between neighbours.</p>
+       <label>Your name <input id="name" type="text" autocomplete="off"></label>
+       <button id="swap" type="button">Request a swap</button>
+       <a id="other" href="/other.html">Order history</a>`,
+    ),
+    '/other.html': page(OTHER_PAGE_TITLE, init, `<h1>${OTHER_PAGE_TITLE}</h1><p>No orders yet.</p>`),
+  };
+  const server = createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://site').pathname;
+    if (path === '/sdks.js') {
+      response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
+      response.end(bundle);
+      return;
+    }
+    const html = pages[path];
+    if (html === undefined) {
+      response.writeHead(404, { 'content-type': 'text/plain' });
+      response.end('not found');
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.end(html);
+  });
+  await listen(server);
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close: () => new Promise((done) => server.close(() => done())),
+  };
+}
+
+// Exactly the configuration a customer moving to reel would use (see wire-protocol.md).
+function initScript(reelUrl: string, apiKey: string): string {
+  const url = (path: string): string => JSON.stringify(reelUrl + path);
+  return `
+    amplitude.init(${JSON.stringify(apiKey)}, {
+      serverUrl: ${url('/2/httpapi')},
+      remoteConfig: { serverUrl: ${url('/config')} },
+      enableDiagnostics: false,
+      autocapture: true,
+    });
+    amplitude.add(sessionReplayPlugin({
+      sampleRate: 1,
+      trackServerUrl: ${url('/sessions/v2/track')},
+      configServerUrl: ${url('/config')},
+    }));`;
+}
+
+function page(title: string, init: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>${title}</title>
+<script src="/sdks.js"></script>
+<script>${init}</script>
+</head>
+<body>${body}</body>
+</html>`;
+}
+
+function listen(server: Server): Promise<void> {
+  return new Promise((done, fail) => {
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => done());
+  });
+}

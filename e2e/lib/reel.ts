@@ -1,0 +1,111 @@
+// Starts the real `reel` binary in demo mode on a free port with a throw-away data directory.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const TEST_ADMIN_EMAIL = 'e2e-admin@reel.test';
+export const TEST_ADMIN_PASSWORD = 'e2e-correct-horse-battery';
+export const TEST_ADMIN_TOKEN = 'e2e_admin_token_5d41402abc4b2a76b9719d911017c592';
+export const TEST_API_KEY = 'e2etestkey0123456789abcdef012345';
+
+const LISTENING_PREFIX = 'reel listening on ';
+const STARTUP_TIMEOUT_MS = 30_000;
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+export interface Reel {
+  /** Origin of the server, e.g. `http://127.0.0.1:41234` (no trailing slash). */
+  baseUrl: string;
+  apiKey: string;
+  adminToken: string;
+  email: string;
+  password: string;
+  /** Everything the process printed so far, for failure messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Path of the binary under test: `REEL_BIN`, which must exist. */
+export function reelBinary(): string {
+  const bin = process.env.REEL_BIN;
+  if (!bin) {
+    throw new Error(
+      'REEL_BIN is not set: point it at the reel binary to test, e.g. ' +
+        'REEL_BIN=target/debug/reel node --import tsx --test e2e/*.test.ts (the Makefile sets it)',
+    );
+  }
+  if (!existsSync(bin)) {
+    throw new Error(`REEL_BIN=${bin} does not exist: build it first (cargo build)`);
+  }
+  return bin;
+}
+
+export async function startReel(): Promise<Reel> {
+  const bin = reelBinary();
+  const dataDir = mkdtempSync(join(tmpdir(), 'reel-e2e-data-'));
+  const child = spawn(bin, ['demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+    env: {
+      ...process.env,
+      REEL_ADMIN_EMAIL: TEST_ADMIN_EMAIL,
+      REEL_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+      REEL_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      REEL_API_KEY: TEST_API_KEY,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => lines.push(chunk.trimEnd()));
+
+  const stop = async (): Promise<void> => {
+    await terminate(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  let baseUrl: string;
+  try {
+    baseUrl = await waitForListeningLine(child, lines);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    baseUrl,
+    apiKey: TEST_API_KEY,
+    adminToken: TEST_ADMIN_TOKEN,
+    email: TEST_ADMIN_EMAIL,
+    password: TEST_ADMIN_PASSWORD,
+    output: () => lines.join('\n'),
+    stop,
+  };
+}
+
+function waitForListeningLine(child: ChildProcess, lines: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdout = createInterface({ input: child.stdout! });
+    const fail = (why: string): void => {
+      clearTimeout(timer);
+      reject(new Error(`reel did not start: ${why}\n--- reel output ---\n${lines.join('\n')}`));
+    };
+    const timer = setTimeout(() => fail(`no "${LISTENING_PREFIX}..." line within ${STARTUP_TIMEOUT_MS} ms`), STARTUP_TIMEOUT_MS);
+    stdout.on('line', (line) => {
+      lines.push(line);
+      if (line.startsWith(LISTENING_PREFIX)) {
+        clearTimeout(timer);
+        resolve(line.slice(LISTENING_PREFIX.length).trim().replace(/\/+$/, ''));
+      }
+    });
+    child.once('error', (error) => fail(error.message));
+    child.once('exit', (code, signal) => fail(`it exited early (code ${code}, signal ${signal})`));
+  });
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), SHUTDOWN_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,37 @@
+// Entry point: wires routes to views and the "401 → /login?next=…" rule.
+
+import { forgetMe, setUnauthenticatedHandler } from './api';
+import { h } from './dom';
+import { notice, renderShell } from './layout';
+import { navigate, route, startRouter, type ViewContext } from './router';
+import { loginView } from './views/login';
+import { playerView } from './views/player';
+import { replaysView } from './views/replays';
+
+setUnauthenticatedHandler(() => {
+  forgetMe();
+  if (location.pathname === '/login') return;
+  const next = location.pathname + location.search;
+  navigate(`/login?next=${encodeURIComponent(next)}`, { replace: true });
+});
+
+// Deferred: a view must not re-enter the router while it is being rendered.
+route('/', () => queueMicrotask(() => navigate('/replays', { replace: true })));
+route('/login', loginView);
+route('/replays', replaysView);
+route('/replays/:id', playerView);
+
+function notFoundView({ root, url }: ViewContext): void {
+  const main = renderShell(root, url);
+  main.append(
+    h(
+      'div',
+      { class: 'page' },
+      notice('info', 'Page not found', `There is nothing at ${url.pathname}.`),
+      h('p', { class: 'center' }, h('a', { href: '/replays' }, 'Go to Session Replay')),
+    ),
+  );
+}
+
+const appRoot = document.getElementById('app');
+if (appRoot) startRouter(appRoot, notFoundView);
