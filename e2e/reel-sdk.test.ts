@@ -97,7 +97,7 @@ describe("reel's SDK on the demo shop", { timeout: 240_000 }, () => {
       what: `reel to list the replay of ${replayId}`,
       timeoutMs: 30_000,
     });
-    if (replay.first_url !== null) assert.match(replay.first_url, /\/demo/);
+    assert.match(replay.first_url ?? '', /\/demo/, 'first_url should be the demo page the visit started on');
 
     let events: RrwebEvent[] = [];
     await pollUntil(
