@@ -7,6 +7,7 @@ use std::collections::{BinaryHeap, VecDeque};
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -48,13 +49,14 @@ struct LoginBody {
 
 async fn login(
     State(state): State<AppState>,
-    body: Option<Json<LoginBody>>,
+    body: Result<Json<LoginBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Some(Json(body)) = body else {
-        return Err(ApiError::InvalidParameter(
-            "send JSON {\"email\": ..., \"password\": ...}".into(),
-        ));
-    };
+    let Json(body) = body.map_err(|e| {
+        ApiError::InvalidParameter(format!(
+            "send JSON {{\"email\": ..., \"password\": ...}}: {}",
+            e.body_text()
+        ))
+    })?;
     let Some((user, hash)) = state.meta.user_for_login(body.email.trim()).await? else {
         return Err(ApiError::InvalidCredentials);
     };

@@ -7,6 +7,7 @@
 use axum::Json;
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -43,10 +44,11 @@ struct TrackQuery {
 
 async fn track(
     State(state): State<AppState>,
-    Query(query): Query<TrackQuery>,
+    query: Result<Query<TrackQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, IngestError> {
+    let Query(query) = query.map_err(|e| IngestError::Malformed(e.body_text()))?;
     let key = bearer(&headers).or(query.api_key.clone());
     let project = project_for_key(&state, key.as_deref()).await?;
     let device_id = query

@@ -1,0 +1,269 @@
+//! Who may read replays: the admin's bearer token, or the `reel_session` cookie from a login.
+
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+async fn get(app: &TestApp, path: &str, header: Option<(&str, String)>) -> (StatusCode, Value) {
+    let mut request = app.client.get(app.url(path));
+    if let Some((name, value)) = header {
+        request = request.header(name, value);
+    }
+    json_of(request.send().await.expect("sent")).await
+}
+
+async fn login(app: &TestApp, body: Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/login"))
+        .json(&body)
+        .send()
+        .await
+        .expect("sent")
+}
+
+#[tokio::test]
+async fn the_query_api_needs_valid_credentials() {
+    let app = TestApp::spawn().await;
+    let session = now_ms() - 60_000;
+    app.track_ok("d-auth", session, &page(session, "https://shop.test/"))
+        .await;
+    let id = replay_id("d-auth", session);
+    let paths = [
+        "/api/v1/me".to_owned(),
+        "/api/v1/replays".to_owned(),
+        format!("/api/v1/replays/{id}"),
+        format!("/api/v1/replays/{id}/events"),
+    ];
+    let credentials: [(&str, Option<(&str, String)>); 6] = [
+        ("none", None),
+        (
+            "wrong bearer",
+            Some(("authorization", "Bearer not-the-token".into())),
+        ),
+        ("empty bearer", Some(("authorization", "Bearer ".into()))),
+        (
+            "the ingestion key as bearer",
+            Some(("authorization", format!("Bearer {KEY}"))),
+        ),
+        (
+            "the token without Bearer",
+            Some(("authorization", ADMIN_TOKEN.into())),
+        ),
+        (
+            "made-up session cookie",
+            Some(("cookie", "reel_session=forged".into())),
+        ),
+    ];
+    for path in &paths {
+        for (name, header) in &credentials {
+            let (status, body) = get(&app, path, header.clone()).await;
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{path} with {name}: {body}"
+            );
+            assert_eq!(
+                body["error"]["code"], "unauthenticated",
+                "{path} with {name}: {body}"
+            );
+            assert!(
+                body["error"]["message"].is_string(),
+                "{path} with {name}: {body}"
+            );
+        }
+        let (status, body) = get(
+            &app,
+            path,
+            Some(("authorization", format!("Bearer {ADMIN_TOKEN}"))),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{path} with the admin token: {body}"
+        );
+    }
+    let (_, me) = get(
+        &app,
+        "/api/v1/me",
+        Some(("authorization", format!("Bearer {ADMIN_TOKEN}"))),
+    )
+    .await;
+    assert_eq!(me["user"]["email"], ADMIN_EMAIL, "{me}");
+    assert!(
+        me["projects"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["api_key"] == KEY)),
+        "{me}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_logins_are_refused() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (
+            "wrong password",
+            json!({"email": ADMIN_EMAIL, "password": "not-it"}),
+        ),
+        (
+            "password in another case",
+            json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD.to_uppercase()}),
+        ),
+        (
+            "unknown email",
+            json!({"email": "nobody@it.test", "password": ADMIN_PASSWORD}),
+        ),
+        (
+            "empty password",
+            json!({"email": ADMIN_EMAIL, "password": ""}),
+        ),
+    ];
+    for (name, body) in cases {
+        let response = login(&app, body).await;
+        assert!(
+            response.headers().get(SET_COOKIE).is_none(),
+            "{name}: no cookie"
+        );
+        let (status, body) = json_of(response).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}: {body}");
+        assert_eq!(
+            body["error"]["code"], "invalid_credentials",
+            "{name}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn malformed_logins_get_the_api_error_shape() {
+    let app = TestApp::spawn().await;
+    // (name, content type, body): every error of the query API is
+    // {"error":{"code","message"}} with a stable code, as openapi.json promises.
+    let cases = [
+        (
+            "no content type",
+            None,
+            "{\"email\":\"a\",\"password\":\"b\"}",
+        ),
+        ("truncated JSON", Some("application/json"), "{\"email\":"),
+        ("not JSON", Some("application/json"), "email=a&password=b"),
+        (
+            "no password",
+            Some("application/json"),
+            "{\"email\":\"admin@it.test\"}",
+        ),
+        (
+            "email not a string",
+            Some("application/json"),
+            "{\"email\":5,\"password\":\"x\"}",
+        ),
+        (
+            "not sent as JSON",
+            Some("text/plain"),
+            "{\"email\":\"a\",\"password\":\"b\"}",
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (name, content_type, body) in cases {
+        let mut request = app.client.post(app.url("/api/v1/login")).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header(CONTENT_TYPE, content_type);
+        }
+        let response = request.send().await.expect("sent");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        let code = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|b| b["error"]["code"].as_str().map(str::to_owned));
+        if status != StatusCode::BAD_REQUEST || code.as_deref() != Some("invalid_parameter") {
+            wrong.push(format!("{name}: {status} {text:?}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "want 400 {{\"error\":{{\"code\":\"invalid_parameter\",..}}}}, got:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn a_login_cookie_works_until_logout() {
+    let app = TestApp::spawn().await;
+    let session = now_ms() - 60_000;
+    app.track_ok("d-login", session, &page(session, "https://shop.test/"))
+        .await;
+
+    // The email is matched without regard to case or surrounding spaces.
+    let response = login(
+        &app,
+        json!({"email": format!(" {} ", ADMIN_EMAIL.to_uppercase()), "password": ADMIN_PASSWORD}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let set_cookie = response
+        .headers()
+        .get(SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .expect("a Set-Cookie header")
+        .to_owned();
+    let pair = set_cookie
+        .split(';')
+        .next()
+        .expect("name=value")
+        .trim()
+        .to_owned();
+    assert!(
+        pair.starts_with("reel_session=") && pair.len() > "reel_session=".len(),
+        "{set_cookie}"
+    );
+    assert!(
+        set_cookie.to_ascii_lowercase().contains("httponly"),
+        "{set_cookie}"
+    );
+    let (_, body) = json_of(response).await;
+    assert_eq!(body["user"]["email"], ADMIN_EMAIL, "{body}");
+
+    let with_cookie = |path: &str| {
+        app.client
+            .get(app.url(path))
+            .header(COOKIE, format!("theme=dark; {pair}"))
+    };
+    let (status, me) = json_of(with_cookie("/api/v1/me").send().await.expect("sent")).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["user"]["email"], ADMIN_EMAIL);
+    let (status, list) = json_of(with_cookie("/api/v1/replays").send().await.expect("sent")).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["replays"][0]["device_id"], "d-login", "{list}");
+
+    let response = app
+        .client
+        .post(app.url("/api/v1/logout"))
+        .header(COOKIE, pair.clone())
+        .send()
+        .await
+        .expect("sent");
+    assert!(response.status().is_success(), "{}", response.status());
+    let cleared = response
+        .headers()
+        .get(SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(
+        cleared.starts_with("reel_session=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+
+    for path in ["/api/v1/me", "/api/v1/replays"] {
+        let (status, body) = json_of(with_cookie(path).send().await.expect("sent")).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{path} after logout: {body}"
+        );
+        assert_eq!(body["error"]["code"], "unauthenticated", "{body}");
+    }
+    // The admin's API token is unaffected by a browser logout.
+    assert_eq!(app.replays().await.len(), 1);
+}

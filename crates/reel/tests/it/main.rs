@@ -1,0 +1,16 @@
+//! reel's integration tests: one binary, a module per feature. Every test starts a real
+//! server (see `support`) and talks to it over HTTP the way SDKs, tools and people do.
+
+mod support;
+
+mod auth;
+mod corpus;
+mod cors;
+mod dedup;
+mod durability;
+mod http_api;
+mod ingest_track;
+mod limits;
+mod query_api;
+mod remote_config;
+mod streaming;
