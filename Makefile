@@ -19,9 +19,15 @@ build: assets
 		mkdir -p target/release && cp "$(CARGO_TARGET_DIR)/release/reel" target/release/reel; fi
 	@echo "built target/release/reel"
 
-## assets: the SDK bundle (sdk/dist) and the UI (web/dist) that the binary embeds
-assets: node_modules/.package-lock.json
-	npm run --silent build
+## assets: the SDK bundle (sdk/dist) and the UI (web/dist) that the binary embeds; rebuilt
+## only when their sources change, so cargo does not re-embed unchanged files
+assets: sdk/dist/reel.js web/dist/index.html
+
+sdk/dist/reel.js: node_modules/.package-lock.json sdk/build.mjs $(shell find sdk/src -type f)
+	node sdk/build.mjs
+
+web/dist/index.html: node_modules/.package-lock.json web/build.mjs $(shell find web/src web/static -type f)
+	node web/build.mjs
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
