@@ -2,6 +2,7 @@
  * Autocaptured analytics events: page views (initial load and history navigation), clicks on
  * interactive elements, and changes of form fields (never their values).
  */
+import { stripUrl } from './network';
 import { elementTextMasked, maskText, type ResolvedPrivacy } from './privacy';
 
 export const PAGE_VIEWED = '[reel] Page Viewed';
@@ -11,12 +12,15 @@ export const ELEMENT_CHANGED = '[reel] Element Changed';
 export type Properties = Record<string, unknown>;
 
 const INTERACTIVE = 'a, button, input[type="button" i], input[type="submit" i], [role="button"], [onclick]';
+/** Inputs whose value is a label the page wrote, not something the user typed. */
+const BUTTON_INPUT_TYPES = ['button', 'submit', 'reset'];
 const MAX_ANCESTORS = 10;
 const MAX_TEXT = 255;
 
+/** Query strings and fragments carry tokens (password resets, OAuth): page URLs go without them. */
 export function pageProperties(loc: Location, title: string): Properties {
   return {
-    '[reel] Page URL': loc.href,
+    '[reel] Page URL': `${loc.origin}${loc.pathname}`,
     '[reel] Page Domain': loc.hostname,
     '[reel] Page Path': loc.pathname,
     '[reel] Page Title': title,
@@ -59,15 +63,26 @@ function cssEscape(s: string): string {
   return typeof CSS !== 'undefined' && typeof CSS.escape === 'function' ? CSS.escape(s) : s.replace(/[^\w-]/g, '\\$&');
 }
 
-/** Visible label of a clicked element, masked when the element's text is masked in replays. */
+/**
+ * Visible label of a clicked element, masked when the element's text (or any of it, under a
+ * masked or blocked descendant) is masked in replays. Form fields that are not buttons (an input
+ * with an `onclick`, say) have no label here: their value is what the user typed.
+ */
 export function elementText(element: Element, privacy: ResolvedPrivacy): string {
   const tag = element.tagName;
-  const raw =
-    tag === 'INPUT'
-      ? (element as HTMLInputElement).value // only buttons reach here: their value is the label
-      : ((element as HTMLElement).innerText ?? element.textContent ?? '');
+  let raw: string;
+  if (tag === 'INPUT') {
+    const type = String((element as HTMLInputElement).type).toLowerCase();
+    raw = BUTTON_INPUT_TYPES.includes(type) ? (element as HTMLInputElement).value : '';
+  } else if (tag === 'TEXTAREA' || tag === 'SELECT') {
+    raw = '';
+  } else {
+    raw = (element as HTMLElement).innerText ?? element.textContent ?? '';
+  }
   const text = raw.replace(/\s+/g, ' ').trim().slice(0, MAX_TEXT);
-  return elementTextMasked(element, privacy) ? maskText(text) : text;
+  const masked =
+    elementTextMasked(element, privacy) || element.querySelector(`${privacy.maskSelector}, ${privacy.blockSelector}`) !== null;
+  return masked ? maskText(text) : text;
 }
 
 export function clickProperties(element: Element, privacy: ResolvedPrivacy): Properties {
@@ -78,7 +93,12 @@ export function clickProperties(element: Element, privacy: ResolvedPrivacy): Pro
   };
   if (element.id) props['[reel] Element ID'] = element.id;
   const href = element.getAttribute('href');
-  if (element.tagName === 'A' && href) props['[reel] Element Href'] = href;
+  if (element.tagName === 'A' && href) {
+    // Like page URLs: no query or fragment; other schemes (mailto:, tel:) are left out.
+    const base = element.ownerDocument?.baseURI;
+    const stripped = base ? stripUrl(href, base) : null;
+    if (stripped) props['[reel] Element Href'] = stripped;
+  }
   return props;
 }
 

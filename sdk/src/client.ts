@@ -159,6 +159,7 @@ export class ReelClient {
         leaseMs: LEASE_MS,
         maxAttempts: MAX_ATTEMPTS,
         pauseMs: PAUSE_MS,
+        maxQueuedSize: IDB_MAX_SIZE,
         splitOnAny413,
         onStopSession: (replayId) => this.stopSession(replayId),
       });

@@ -92,7 +92,7 @@ export function captureFailedRequests(win: Window & typeof globalThis, options: 
             if (res.status >= 400) report(url, method, res.status, startTime, 'fetch');
           },
           (error: unknown) => {
-            if (!isAbort(error)) report(url, method, 0, startTime, 'fetch', errorText(error));
+            if (!isAbort(error)) report(url, method, 0, startTime, 'fetch', errorText(error, win.location.href));
           },
         );
       } catch {
@@ -162,7 +162,11 @@ export function captureFailedRequests(win: Window & typeof globalThis, options: 
   return () => undo.forEach((u) => u());
 }
 
-function errorText(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 500);
-  return String(error).slice(0, 500);
+/**
+ * The error as text, with every URL in it cut like request URLs: browsers quote the whole URL in
+ * some messages (Safari: "Fetch API cannot load https://…?token=… due to access control checks").
+ */
+export function errorText(error: unknown, base: string): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.replace(/\b[a-z][a-z\d+.-]*:\/\/[^\s'"<>]+/gi, (url) => stripUrl(url, base) ?? '[url]').slice(0, 500);
 }

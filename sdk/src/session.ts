@@ -62,7 +62,10 @@ export class SessionTracker {
     const now = this.clock.now();
     if (!this.expired(this.state, now)) {
       this.state.lastActivity = Math.max(this.state.lastActivity, now);
-      if (now - this.lastPersisted >= PERSIST_EVERY_MS) this.persist();
+      if (now - this.lastPersisted >= PERSIST_EVERY_MS) {
+        this.adoptNewerSession(now);
+        this.persist();
+      }
       return { sessionId: this.state.sessionId, started: false };
     }
     // Another tab may have kept the session alive, or already opened the next one.
@@ -75,6 +78,19 @@ export class SessionTracker {
     this.state = { ...this.state, userId: stored?.userId ?? this.state.userId, sessionId: now, lastActivity: now };
     this.persist();
     return { sessionId: now, started: true };
+  }
+
+  /**
+   * Two tabs that found the session expired at the same moment each opened one, and the last
+   * write won in storage. Without this each tab would keep (and keep writing back) its own
+   * session for as long as it is used; with it every tab converges on what storage holds when
+   * that is a live session of another device (a first-visit race) or one started later.
+   */
+  private adoptNewerSession(now: number): void {
+    const stored = this.read();
+    if (!stored || this.expired(stored, now)) return;
+    if (stored.deviceId === this.state.deviceId && stored.sessionId <= this.state.sessionId) return;
+    this.state = { ...stored, lastActivity: Math.max(stored.lastActivity, now) };
   }
 
   private expired(state: SessionState, now: number): boolean {

@@ -29,6 +29,11 @@ export interface UploaderOptions extends ClassifyOptions {
   /** Attempts on this page before the batch is left in storage for a later page or claim. */
   maxAttempts: number;
   pauseMs: number;
+  /**
+   * Bytes of batches kept in memory; beyond it the oldest waiting ones are left to storage (whose
+   * own bound drops the oldest first) and come back through a later claim. Default: unbounded.
+   */
+  maxQueuedSize?: number;
   onStopSession?(replayId: string): void;
 }
 
@@ -38,6 +43,10 @@ export class Uploader {
   private inFlight: StoredBatch | null = null;
   private retryTimer: unknown = null;
   private pausedUntil = 0;
+  /** Failed attempts in a row, whatever the batch: the backoff keeps growing across batches. */
+  private failures = 0;
+  /** Nothing is sent before this (the backoff still due when a batch was given up). */
+  private notBefore = 0;
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly options: UploaderOptions) {}
@@ -46,6 +55,7 @@ export class Uploader {
   enqueue(batch: StoredBatch): void {
     this.queue.push(batch);
     this.persist(batch);
+    this.trim();
     this.pump();
   }
 
@@ -55,6 +65,7 @@ export class Uploader {
     if (this.inFlight) known.add(this.inFlight.id);
     for (const b of batches) if (!known.has(b.id)) this.queue.push(b);
     this.queue.sort((a, b) => a.createdAt - b.createdAt);
+    this.trim();
     this.pump();
   }
 
@@ -68,6 +79,7 @@ export class Uploader {
       this.options.clock.clearTimeout(this.retryTimer);
       this.retryTimer = null;
     }
+    this.notBefore = 0;
     const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     this.pump();
     return idle;
@@ -108,8 +120,9 @@ export class Uploader {
     const next = this.queue[0];
     const now = this.options.clock.now();
     if (!next || this.retryTimer !== null) return this.settle();
-    if (now < this.pausedUntil) {
-      this.wakeAt(this.pausedUntil - now);
+    const notBefore = Math.max(this.pausedUntil, this.notBefore);
+    if (now < notBefore) {
+      this.wakeAt(notBefore - now);
       return this.settle();
     }
     this.inFlight = next;
@@ -136,6 +149,7 @@ export class Uploader {
   private handle(batch: StoredBatch, response: UploadResponse): void {
     if (!this.queue.includes(batch)) return;
     const outcome = classify(response, this.options);
+    if (outcome.kind !== 'retry') this.failures = 0;
     switch (outcome.kind) {
       case 'sent':
         this.forget(batch, true);
@@ -156,19 +170,36 @@ export class Uploader {
         return;
       }
       case 'retry': {
+        this.failures++;
+        const delayMs = Math.max(backoffMs(this.failures, this.options.random), outcome.notBeforeMs ?? 0);
         const attempt = (this.attempts.get(batch.id) ?? 0) + 1;
         if (attempt >= this.options.maxAttempts) {
           // Leave it in storage with its lease running out, for a later claim (this page's or another's).
           this.forget(batch, false);
+          // The server is still failing (or asked to wait): the next batch waits too.
+          this.notBefore = this.options.clock.now() + delayMs;
           return;
         }
         this.attempts.set(batch.id, attempt);
         const renewed = { ...batch, leaseUntil: this.options.clock.now() + this.options.leaseMs };
         this.queue[this.queue.indexOf(batch)] = renewed;
         this.persist(renewed);
-        this.wakeAt(Math.max(backoffMs(attempt, this.options.random), outcome.notBeforeMs ?? 0));
+        this.wakeAt(delayMs);
         return;
       }
+    }
+  }
+
+  /** Keeps the batches held in memory within `maxQueuedSize`, letting go of the oldest waiting ones. */
+  private trim(): void {
+    const max = this.options.maxQueuedSize;
+    if (max === undefined) return;
+    let total = this.queue.reduce((n, b) => n + b.size, 0);
+    for (const b of [...this.queue]) {
+      if (total <= max) break;
+      if (b.id === this.inFlight?.id) continue;
+      this.forget(b, false);
+      total -= b.size;
     }
   }
 

@@ -211,3 +211,63 @@ test('batches go one at a time, oldest first', async () => {
   await h.uploader.flush();
   assert.deepEqual(h.sent, [['e'], ['l'], ['n']]);
 });
+
+test('a batch given up on does not let the next one skip the backoff', async () => {
+  const failing = Array.from({ length: 20 }, () => response(503));
+  const h = harness(failing);
+  h.uploader.enqueue(batch('b1', ['e1']));
+  h.uploader.enqueue(batch('b2', ['e2']));
+  await settle();
+  for (let attempt = 1; attempt < 5; attempt++) {
+    h.clock.advance(h.clock.pendingTimers[0]!);
+    await settle();
+  }
+  assert.deepEqual(h.sent, [['e1'], ['e1'], ['e1'], ['e1'], ['e1']], 'b1 got its five attempts');
+  assert.deepEqual(h.clock.pendingTimers, [16_000], 'b2 waits for the next backoff step');
+  h.clock.advance(15_999);
+  await settle();
+  assert.equal(h.sent.length, 5);
+  h.clock.advance(1);
+  await settle();
+  assert.deepEqual(h.sent[5], ['e2']);
+  assert.deepEqual(h.clock.pendingTimers, [30_000], 'and the backoff keeps growing across batches');
+});
+
+test('Retry-After is honoured even when it arrives on a batch\'s last attempt', async () => {
+  const h = harness([response(500), response(500), response(500), response(500), response(429, { retryAfter: '300' })]);
+  h.uploader.enqueue(batch('b1', ['e1']));
+  h.uploader.enqueue(batch('b2', ['e2']));
+  await settle();
+  for (let attempt = 1; attempt < 5; attempt++) {
+    h.clock.advance(h.clock.pendingTimers[0]!);
+    await settle();
+  }
+  assert.equal(h.sent.length, 5);
+  h.clock.advance(299_999);
+  await settle();
+  assert.equal(h.sent.length, 5, 'nothing before the 300 s the server asked for');
+  h.clock.advance(1);
+  await settle();
+  assert.deepEqual(h.sent[5], ['e2']);
+});
+
+test('batches held in memory stay bounded while the server is down; storage keeps the rest', async () => {
+  const clock = new FakeClock();
+  const store = memoryBatchStore(1_000_000);
+  const uploader = new Uploader({
+    clock,
+    random: () => 1,
+    store,
+    send: () => new Promise<UploadResponse>(() => {}), // the first request never answers
+    buildRequest: (b) => ({ url: 'u', headers: {}, body: JSON.stringify(b.events), gzip: false }),
+    leaseMs: 60_000,
+    maxAttempts: 5,
+    pauseMs: 60_000,
+    maxQueuedSize: 100,
+  });
+  for (let i = 0; i < 50; i++) uploader.enqueue({ ...batch(`b${i}`, ['x'.repeat(10)]), createdAt: T0 + i });
+  await settle();
+  const held = Array.from({ length: 50 }, (_, i) => `b${i}`).filter((id) => uploader.has(id));
+  assert.deepEqual(held, ['b0', 'b41', 'b42', 'b43', 'b44', 'b45', 'b46', 'b47', 'b48', 'b49'], 'the one in flight plus the newest');
+  assert.equal((await store.claim(clock.now() + 3_600_000, 0)).length, 50, 'nothing was deleted from storage');
+});

@@ -96,3 +96,44 @@ test('consecutive session ids spread evenly over the sample', () => {
     assert.ok(Math.abs(recorded / n - rate) < 0.02, `rate ${rate}: got ${recorded / n}`);
   }
 });
+
+test('two tabs that opened a session at the same moment converge on one', () => {
+  const storage = new MemoryStorage();
+  const clock = new FakeClock();
+  const tabA = tracker(storage, clock);
+  const tabB = tracker(storage, clock);
+  // Both tabs read the expired state before either wrote: A writes first, B's write lands last.
+  const before = storage.getItem(KEY)!;
+  tabA.touch();
+  storage.setItem(KEY, before);
+  clock.advance(1);
+  const { sessionId } = tabB.touch();
+  assert.notEqual(tabA.sessionId, sessionId);
+
+  for (let i = 0; i < 3; i++) {
+    clock.advance(1500);
+    tabA.touch();
+    tabB.touch();
+  }
+  assert.equal(tabA.sessionId, sessionId);
+  assert.equal(tabB.sessionId, sessionId);
+  assert.equal(JSON.parse(storage.getItem(KEY)!).sessionId, sessionId);
+});
+
+test('two tabs that created a device at the same moment converge on one', () => {
+  const storage = new MemoryStorage();
+  const clock = new FakeClock();
+  const tabA = tracker(storage, clock, ['device-a']);
+  storage.removeItem(KEY); // B's constructor read storage before A's constructor wrote it
+  const tabB = tracker(storage, clock, ['device-b']);
+  tabB.touch();
+  clock.advance(1);
+  tabA.touch(); // A opens a session on its own device and overwrites B's
+  for (let i = 0; i < 3; i++) {
+    clock.advance(1500);
+    tabA.touch();
+    tabB.touch();
+  }
+  assert.equal(tabA.deviceId, tabB.deviceId);
+  assert.equal(tabA.sessionId, tabB.sessionId);
+});

@@ -78,12 +78,21 @@ function render(): void {
     if (!match) continue;
     const params: Record<string, string> = {};
     candidate.keys.forEach((key, i) => {
-      params[key] = decodeURIComponent(match[i + 1] ?? '');
+      params[key] = decodeParam(match[i + 1] ?? '');
     });
     current = { controller, cleanup: candidate.view({ root, url, params, signal: controller.signal }) };
     return;
   }
   current = { controller, cleanup: notFound({ root, url, params: {}, signal: controller.signal }) };
+}
+
+/** A path segment decoded; a malformed escape (`%E0%A4%A`) is kept as typed rather than blanking the app. */
+export function decodeParam(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 function isAppLink(link: HTMLAnchorElement, event: MouseEvent): boolean {

@@ -1,7 +1,9 @@
 //! Recording chunks as objects.
 //!
-//! Keys look like `recordings/<project>/<replay>/<start_ms>-<content hash>.zst`: the same
-//! content always lands on the same key, so a retried write is harmless.
+//! Keys look like `recordings/<project>/<replay hash>/<start_ms>-<content hash>.zst`: the same
+//! content always lands on the same key, so a retried write is harmless. The replay's folder is
+//! a hash of its id because ids derive from client-chosen device ids, which may be longer than a
+//! file name can be.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -38,7 +40,8 @@ impl Blobs {
         start_ms: i64,
         content_hash: &str,
     ) -> String {
-        format!("recordings/{project_id}/{replay_key}/{start_ms}-{content_hash}.zst")
+        let folder = xxhash_rust::xxh3::xxh3_128(replay_key.as_bytes());
+        format!("recordings/{project_id}/{folder:032x}/{start_ms}-{content_hash}.zst")
     }
 
     /// Writes an object; returns once it is durable.

@@ -216,12 +216,15 @@ async fn interleaved_batches_merge_by_time() {
 async fn device_ids_are_kept_as_sent() {
     let app = TestApp::spawn().await;
     let session = now_ms() - 60_000;
+    let longest = "d".repeat(1024);
     let devices = [
         "0b5e6f0c-6d8a-4f7e-9a53-1c2d3e4f5a6b",
         "user@example.com",
         "a/b?c=d&e",
         "ünïcødé device",
         "+plus+",
+        // The longest id accepted: far longer than a file name may be.
+        &longest,
     ];
     for (i, device) in devices.into_iter().enumerate() {
         let session = session + i as i64;
