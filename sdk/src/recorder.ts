@@ -1,6 +1,7 @@
 /** rrweb recording with reel's privacy rules and the console plugin. */
 import { record } from '@rrweb/record';
 import { getRecordConsolePlugin } from '@rrweb/rrweb-plugin-console-record';
+import { scrubConsoleEvent } from './console-privacy';
 import { debug } from './env';
 import {
   BLOCK_CLASS,
@@ -47,7 +48,7 @@ export function startRecording(options: RecordingOptions): (() => void) | null {
   const maskTextSelector = [privacy.maskAllText ? '*' : '', privacy.extraMaskSelector ?? ''].filter(Boolean).join(', ');
   try {
     const stop = record({
-      emit: (event) => options.emit(event as RecordedEvent),
+      emit: (event) => options.emit(scrubConsoleEvent(event as RecordedEvent)),
       checkoutEveryNms: options.checkoutEveryNms,
       blockClass: BLOCK_CLASS,
       ...(privacy.extraBlockSelector ? { blockSelector: privacy.extraBlockSelector } : {}),
