@@ -22,6 +22,8 @@ export interface Reel {
   adminToken: string;
   email: string;
   password: string;
+  /** The server's data directory (removed by `stop`). */
+  dataDir: string;
   /** Everything the process printed so far, for failure messages. */
   output(): string;
   stop(): Promise<void>;
@@ -76,6 +78,7 @@ export async function startReel(): Promise<Reel> {
     adminToken: TEST_ADMIN_TOKEN,
     email: TEST_ADMIN_EMAIL,
     password: TEST_ADMIN_PASSWORD,
+    dataDir,
     output: () => lines.join('\n'),
     stop,
   };

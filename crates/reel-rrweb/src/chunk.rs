@@ -2,7 +2,12 @@
 //!
 //! An upload is cut so that every Meta+FullSnapshot pair starts a new chunk; a chunk that
 //! starts with such a pair can be played without any chunk before it. On disk a chunk is the
-//! events' original JSON, one per line, compressed with zstd.
+//! events' original JSON, one per line, compressed with zstd — optionally against a dictionary.
+//!
+//! Why a dictionary: most bytes of a recording are full snapshots (the page's DOM and inlined
+//! CSS), and a site's pages repeat them across page loads and across sessions, while each chunk
+//! is compressed on its own. Compressing against raw content from an earlier snapshot of the
+//! same site lets zstd refer to it instead of storing it again.
 
 use std::io::Read;
 
@@ -88,15 +93,48 @@ impl Chunk {
         }
     }
 
-    /// The stored form: newline-delimited event JSON, zstd-compressed.
-    pub fn encode(&self) -> Vec<u8> {
+    /// Newline-delimited event JSON: what is compressed, and what a dictionary is made of.
+    pub fn plain(&self) -> Vec<u8> {
         let mut plain = Vec::new();
         for e in &self.events {
             plain.extend_from_slice(e.json().as_bytes());
             plain.push(b'\n');
         }
-        zstd::bulk::compress(&plain, ZSTD_LEVEL).expect("zstd compression of memory cannot fail")
+        plain
     }
+
+    /// The stored form: [`Chunk::plain`], zstd-compressed, against `dictionary` when given
+    /// (raw content: any bytes, typically from [`next_dictionary`]).
+    pub fn encode(&self, dictionary: Option<&[u8]>) -> Vec<u8> {
+        let plain = self.plain();
+        let mut compressor = match dictionary {
+            Some(dict) => zstd::bulk::Compressor::with_dictionary(ZSTD_LEVEL, dict),
+            None => zstd::bulk::Compressor::new(ZSTD_LEVEL),
+        }
+        .expect("zstd accepts any raw-content dictionary");
+        // A checksum makes decoding with the wrong dictionary an error, never wrong events.
+        compressor
+            .include_checksum(true)
+            .expect("a valid zstd parameter");
+        compressor
+            .compress(&plain)
+            .expect("zstd compression of memory cannot fail")
+    }
+}
+
+/// Largest dictionary: zstd only looks back this far into a raw-content dictionary anyway at
+/// the levels reel uses, and every decoder holds it in memory.
+pub const MAX_DICTIONARY: usize = 512 * 1024;
+
+/// The next generation of a raw-content dictionary: the previous one followed by `chunk`'s
+/// plain text, keeping the last [`MAX_DICTIONARY`] bytes (zstd finds recent content at the
+/// cheapest distances, and old pages fade out as the site changes).
+pub fn next_dictionary(previous: Option<&[u8]>, chunk: &Chunk) -> Vec<u8> {
+    let mut content = previous.unwrap_or_default().to_vec();
+    content.extend_from_slice(&chunk.plain());
+    let excess = content.len().saturating_sub(MAX_DICTIONARY);
+    content.drain(..excess);
+    content
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,10 +146,18 @@ pub enum ChunkDecodeError {
 }
 
 /// Reads a stored chunk back into its events' JSON texts (in stored order), refusing to
-/// inflate past `limit` bytes.
-pub fn decode(stored: &[u8], limit: usize) -> Result<Vec<Event>, ChunkDecodeError> {
-    let decoder =
-        zstd::stream::read::Decoder::new(stored).map_err(|_| ChunkDecodeError::Corrupt)?;
+/// inflate past `limit` bytes. `dictionary` must be the one the chunk was encoded with.
+pub fn decode(
+    stored: &[u8],
+    dictionary: Option<&[u8]>,
+    limit: usize,
+) -> Result<Vec<Event>, ChunkDecodeError> {
+    let reader = std::io::BufReader::new(stored);
+    let decoder = match dictionary {
+        Some(dict) => zstd::stream::read::Decoder::with_dictionary(reader, dict),
+        None => zstd::stream::read::Decoder::with_buffer(reader),
+    }
+    .map_err(|_| ChunkDecodeError::Corrupt)?;
     let mut plain = Vec::new();
     decoder
         .take(limit as u64 + 1)
@@ -225,18 +271,77 @@ mod tests {
         assert_ne!(facts.content_hash, other.content_hash);
         assert!(!other.self_contained);
 
-        let stored = chunk.encode();
-        let back = decode(&stored, 1 << 20).unwrap();
+        let stored = chunk.encode(None);
+        let back = decode(&stored, None, 1 << 20).unwrap();
         let texts: Vec<&str> = back.iter().map(Event::json).collect();
         let orig: Vec<&str> = chunk.events.iter().map(Event::json).collect();
         assert_eq!(texts, orig);
         assert!(matches!(
-            decode(&stored, 10),
+            decode(&stored, None, 10),
             Err(ChunkDecodeError::TooLarge { .. })
         ));
         assert!(matches!(
-            decode(b"garbage", 1 << 20),
+            decode(b"garbage", None, 1 << 20),
             Err(ChunkDecodeError::Corrupt)
         ));
+    }
+
+    /// A page load that repeats an earlier one: the same snapshot with a different time.
+    fn page_load(ts: i64, css: &str) -> Chunk {
+        let meta = format!(
+            r#"{{"type":4,"data":{{"href":"https://x.test/","width":1280,"height":800}},"timestamp":{ts}}}"#
+        );
+        let snap = format!(
+            r#"{{"type":2,"data":{{"node":{{"type":0,"id":1,"childNodes":[{{"type":2,"tagName":"style","attributes":{{"_cssText":"{css}"}},"childNodes":[],"id":2}}]}},"initialOffset":{{"top":0,"left":0}}}},"timestamp":{ts}}}"#
+        );
+        Chunk {
+            events: vec![Event::parse(&meta).unwrap(), Event::parse(&snap).unwrap()],
+        }
+    }
+
+    #[test]
+    fn dictionary_round_trip_and_gain() {
+        // Pseudo-random CSS that zstd cannot shrink much by itself.
+        let mut seed = 7u64;
+        let css: String = (0..20_000)
+            .map(|_| {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                char::from(b'a' + (seed >> 59) as u8)
+            })
+            .collect();
+        let first = page_load(1_000, &css);
+        let dict = next_dictionary(None, &first);
+        let later = page_load(9_000, &css);
+
+        let alone = later.encode(None);
+        let with_dict = later.encode(Some(&dict));
+        assert!(
+            with_dict.len() * 10 < alone.len(),
+            "{} vs {}",
+            with_dict.len(),
+            alone.len()
+        );
+
+        let back = decode(&with_dict, Some(&dict), 1 << 20).unwrap();
+        let texts: Vec<&str> = back.iter().map(Event::json).collect();
+        let orig: Vec<&str> = later.events.iter().map(Event::json).collect();
+        assert_eq!(texts, orig);
+        assert!(
+            decode(&with_dict, None, 1 << 20).is_err(),
+            "needs its dictionary"
+        );
+        assert!(decode(&with_dict, Some(b"another dictionary"), 1 << 20).is_err());
+
+        let huge = page_load(1, &"y".repeat(MAX_DICTIONARY * 2));
+        assert_eq!(next_dictionary(None, &huge).len(), MAX_DICTIONARY);
+        let grown = next_dictionary(Some(&dict), &later);
+        assert_eq!(grown.len(), dict.len() + later.plain().len());
+        assert!(grown.starts_with(&dict) && grown.ends_with(&later.plain()));
+        let capped = next_dictionary(Some(&grown), &huge);
+        assert_eq!(capped.len(), MAX_DICTIONARY);
+        assert!(
+            capped.ends_with(&huge.plain()[huge.plain().len() - 1000..]),
+            "newest content kept"
+        );
     }
 }

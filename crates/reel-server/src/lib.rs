@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod bootstrap;
 pub mod config;
+pub mod dictionaries;
 pub mod error;
 pub mod pipeline;
 mod routes;
@@ -32,6 +33,7 @@ pub struct AppState {
     pub meta: Arc<dyn MetaStore>,
     pub blobs: Blobs,
     pub config: Arc<Config>,
+    pub dictionaries: dictionaries::DictionaryCache,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +75,7 @@ impl Application {
             meta: Arc::new(meta),
             blobs,
             config: Arc::new(config),
+            dictionaries: Default::default(),
         };
         let bootstrap = bootstrap::run(&state).await?;
         let addr = state.config.listen.clone();

@@ -7,12 +7,12 @@
 //! from the stream belong here too, next to the decoded events.
 
 use reel_rrweb::upload::decode_track_body;
-use reel_rrweb::{ChunkFacts, Event};
+use reel_rrweb::{Chunk, ChunkFacts, Event};
 use reel_store::{AnalyticsEvent, Blobs, NewChunk, SessionRef};
 use serde_json::Value;
 
-use crate::AppState;
 use crate::error::IngestError;
+use crate::{AppState, dictionaries};
 
 /// What happened to a recording batch.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -82,20 +82,57 @@ pub async fn store_recording(
         ..Default::default()
     };
     let replay_key = reel_store::sqlite::replay_key(&session.device_id, session.session_id);
-    let encoded: Vec<(ChunkFacts, Vec<u8>)> = tokio::task::spawn_blocking(move || {
+    let split: Vec<(ChunkFacts, Chunk)> = tokio::task::spawn_blocking(move || {
         reel_rrweb::chunk::split_at_snapshots(events)
             .into_iter()
-            .map(|chunk| (chunk.facts(), chunk.encode()))
+            .map(|chunk| (chunk.facts(), chunk))
             .collect()
     })
     .await
     .map_err(|e| IngestError::Internal(e.to_string()))?;
 
-    for (facts, bytes) in encoded {
+    // A retried upload: skip what is stored already, before doing any compression work.
+    let mut fresh = Vec::with_capacity(split.len());
+    for (facts, chunk) in split {
         if state.meta.has_chunk(&session, &facts.content_hash).await? {
             outcome.chunks_duplicate += 1;
-            continue;
+        } else {
+            fresh.push((facts, chunk));
         }
+    }
+    if fresh.is_empty() {
+        return Ok(outcome);
+    }
+
+    let mut dictionary = dictionaries::for_project(state, session.project_id).await?;
+    let mut encoded = Vec::with_capacity(fresh.len());
+    for (facts, chunk) in fresh {
+        let (mut bytes, chunk) = encode(chunk, dictionary.clone()).await?;
+        let grow = facts.self_contained
+            && match &dictionary {
+                None => true,
+                Some(_) => dictionaries::compresses_poorly(facts.raw_bytes, bytes.len()),
+            };
+        if grow && dictionaries::may_grow(state, session.project_id).await? {
+            let previous = dictionary.as_ref().map(|(_, d)| d.clone());
+            let (content, chunk) = tokio::task::spawn_blocking(move || {
+                (
+                    reel_rrweb::chunk::next_dictionary(
+                        previous.as_deref().map(Vec::as_slice),
+                        &chunk,
+                    ),
+                    chunk,
+                )
+            })
+            .await
+            .map_err(|e| IngestError::Internal(e.to_string()))?;
+            dictionary = Some(dictionaries::create(state, session.project_id, content).await?);
+            bytes = encode(chunk, dictionary.clone()).await?.0;
+        }
+        encoded.push((facts, bytes, dictionary.as_ref().map(|(id, _)| *id)));
+    }
+
+    for (facts, bytes, dictionary_id) in encoded {
         let object_key = Blobs::chunk_key(
             session.project_id,
             &replay_key,
@@ -120,6 +157,7 @@ pub async fn store_recording(
                     object_key,
                     first_href: facts.first_href,
                     country: country.clone(),
+                    dictionary_id,
                 },
                 crate::now_ms(),
             )
@@ -131,6 +169,19 @@ pub async fn store_recording(
         }
     }
     Ok(outcome)
+}
+
+/// Compresses a chunk off the async threads; hands the chunk back for a second try.
+async fn encode(
+    chunk: Chunk,
+    dictionary: Option<(i64, std::sync::Arc<Vec<u8>>)>,
+) -> Result<(Vec<u8>, Chunk), IngestError> {
+    tokio::task::spawn_blocking(move || {
+        let bytes = chunk.encode(dictionary.as_ref().map(|(_, d)| d.as_slice()));
+        (bytes, chunk)
+    })
+    .await
+    .map_err(|e| IngestError::Internal(e.to_string()))
 }
 
 /// An Amplitude HTTP API event that failed validation, with its index in the batch.

@@ -44,6 +44,11 @@ impl Blobs {
         format!("recordings/{project_id}/{folder:032x}/{start_ms}-{content_hash}.zst")
     }
 
+    /// Where a dictionary generation is kept; `nonce` (a content hash) keeps generations apart.
+    pub fn dictionary_key(project_id: i64, nonce: &str) -> String {
+        format!("dictionaries/{project_id}/{nonce}.dict")
+    }
+
     /// Writes an object; returns once it is durable.
     pub async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<()> {
         let path = ObjectPath::parse(key).map_err(|e| StoreError::Invalid(e.to_string()))?;

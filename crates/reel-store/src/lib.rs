@@ -124,6 +124,8 @@ pub struct NewChunk {
     pub object_key: String,
     pub first_href: Option<(i64, String)>,
     pub country: Option<String>,
+    /// The dictionary the chunk was compressed against, if any.
+    pub dictionary_id: Option<i64>,
 }
 
 /// A chunk as the player needs it.
@@ -134,6 +136,15 @@ pub struct StoredChunk {
     pub self_contained: bool,
     pub object_key: String,
     pub stored_bytes: i64,
+    pub dictionary_id: Option<i64>,
+}
+
+/// A generation of a project's compression dictionary: raw content kept as an object.
+/// Immutable once written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dictionary {
+    pub id: i64,
+    pub object_key: String,
 }
 
 /// One analytics event from the Amplitude HTTP API, already validated.
@@ -212,6 +223,20 @@ pub trait MetaStore: Send + Sync + 'static {
     ) -> Result<usize>;
     /// Returns false when the same payload was stored before.
     async fn add_interactions(&self, interactions: Interactions, now_ms: i64) -> Result<bool>;
+
+    /// The project's newest dictionary generation.
+    async fn project_dictionary(&self, project_id: i64) -> Result<Option<Dictionary>>;
+    async fn dictionary(&self, id: i64) -> Result<Option<Dictionary>>;
+    /// Records a new dictionary generation whose object is already durable.
+    async fn add_dictionary(
+        &self,
+        project_id: i64,
+        object_key: &str,
+        size_bytes: i64,
+        now_ms: i64,
+    ) -> Result<Dictionary>;
+    /// How many generations the project got since `since_ms`.
+    async fn dictionaries_since(&self, project_id: i64, since_ms: i64) -> Result<usize>;
 
     /// Replays whose recording started in `range`, newest first.
     async fn list_replays(

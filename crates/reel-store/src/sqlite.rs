@@ -10,12 +10,16 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{
-    AnalyticsEvent, Interactions, MetaStore, NewChunk, NewInstallation, Organization, Project,
-    Replay, Result, SessionRef, StoreError, StoredChunk, TimeRange, TokenKind, User, UserContext,
+    AnalyticsEvent, Dictionary, Interactions, MetaStore, NewChunk, NewInstallation, Organization,
+    Project, Replay, Result, SessionRef, StoreError, StoredChunk, TimeRange, TokenKind, User,
+    UserContext,
 };
 
 /// Migrations in order; `PRAGMA user_version` records how many have been applied.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_dictionaries.sql"),
+];
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -386,8 +390,8 @@ impl MetaStore for SqliteStore {
             let row = ensure_session(&tx, &chunk.session, &chunk.replay_key)?;
             let inserted = tx.execute(
                 "INSERT INTO chunks (session_row, start_ms, end_ms, event_count, raw_bytes, stored_bytes,
-                                     self_contained, content_hash, object_key, received_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                                     self_contained, content_hash, object_key, received_ms, dictionary_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                  ON CONFLICT (session_row, content_hash) DO NOTHING",
                 params![
                     row,
@@ -399,7 +403,8 @@ impl MetaStore for SqliteStore {
                     chunk.self_contained,
                     chunk.content_hash,
                     chunk.object_key,
-                    now_ms
+                    now_ms,
+                    chunk.dictionary_id
                 ],
             )?;
             if inserted == 0 {
@@ -507,6 +512,70 @@ impl MetaStore for SqliteStore {
         .await
     }
 
+    async fn project_dictionary(&self, project_id: i64) -> Result<Option<Dictionary>> {
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT id, object_key FROM dictionaries WHERE project_id = ?1 ORDER BY id DESC LIMIT 1",
+                params![project_id],
+                |r| {
+                    Ok(Dictionary {
+                        id: r.get(0)?,
+                        object_key: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn dictionary(&self, id: i64) -> Result<Option<Dictionary>> {
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT id, object_key FROM dictionaries WHERE id = ?1",
+                params![id],
+                |r| {
+                    Ok(Dictionary {
+                        id: r.get(0)?,
+                        object_key: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn add_dictionary(
+        &self,
+        project_id: i64,
+        object_key: &str,
+        size_bytes: i64,
+        now_ms: i64,
+    ) -> Result<Dictionary> {
+        let object_key = object_key.to_owned();
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO dictionaries (project_id, object_key, size_bytes, created_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![project_id, object_key, size_bytes, now_ms],
+            )?;
+            Ok(Dictionary { id: c.last_insert_rowid(), object_key })
+        })
+        .await
+    }
+
+    async fn dictionaries_since(&self, project_id: i64, since_ms: i64) -> Result<usize> {
+        self.read(move |c| {
+            let n: i64 = c.query_row(
+                "SELECT COUNT(*) FROM dictionaries WHERE project_id = ?1 AND created_ms >= ?2",
+                params![project_id, since_ms],
+                |r| r.get(0),
+            )?;
+            Ok(n as usize)
+        })
+        .await
+    }
+
     async fn list_replays(
         &self,
         project_id: i64,
@@ -550,7 +619,8 @@ impl MetaStore for SqliteStore {
         let key = key.to_owned();
         self.read(move |c| {
             let mut stmt = c.prepare(
-                "SELECT k.start_ms, k.end_ms, k.self_contained, k.object_key, k.stored_bytes
+                "SELECT k.start_ms, k.end_ms, k.self_contained, k.object_key, k.stored_bytes,
+                        k.dictionary_id
                  FROM chunks k JOIN sessions s ON s.id = k.session_row
                  WHERE s.project_id = ?1 AND s.replay_key = ?2
                  ORDER BY k.start_ms, k.id",
@@ -563,6 +633,7 @@ impl MetaStore for SqliteStore {
                         self_contained: r.get(2)?,
                         object_key: r.get(3)?,
                         stored_bytes: r.get(4)?,
+                        dictionary_id: r.get(5)?,
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -588,6 +659,45 @@ fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn newest_dictionary_generation_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        let (project, _) = store
+            .create_installation(NewInstallation {
+                organization_name: "o".into(),
+                project_name: "p".into(),
+                api_key: "k".into(),
+                admin_email: "a@b.c".into(),
+                admin_password_hash: "h".into(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.project_dictionary(project.id).await.unwrap(), None);
+        let first = store
+            .add_dictionary(project.id, "d/1", 10, 1_000)
+            .await
+            .unwrap();
+        let second = store
+            .add_dictionary(project.id, "d/2", 20, 2_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.project_dictionary(project.id).await.unwrap(),
+            Some(second.clone())
+        );
+        assert_eq!(store.dictionary(first.id).await.unwrap(), Some(first));
+        assert_eq!(
+            store.dictionaries_since(project.id, 1_500).await.unwrap(),
+            1
+        );
+        assert_eq!(store.dictionaries_since(project.id, 0).await.unwrap(), 2);
+        assert_eq!(
+            store.project_dictionary(project.id + 1).await.unwrap(),
+            None
+        );
+    }
 
     #[test]
     fn replay_key_cases() {

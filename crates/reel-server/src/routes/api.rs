@@ -15,13 +15,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use reel_store::{Blobs, Project, Replay, StoredChunk, TimeRange, TokenKind};
+use reel_store::{Project, Replay, StoredChunk, TimeRange, TokenKind};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::AppState;
 use crate::auth::{self, CurrentUser, SESSION_COOKIE};
 use crate::error::ApiError;
+use crate::{AppState, dictionaries};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -174,7 +174,7 @@ async fn replay_events(
     if chunks.is_empty() {
         return Err(ApiError::NotFound("replay"));
     }
-    let merge = EventMerge::new(state.blobs.clone(), chunks);
+    let merge = EventMerge::new(state.clone(), chunks);
     let stream = futures::stream::unfold(merge, |mut merge| async move {
         match merge.next_piece().await {
             Ok(Some(bytes)) => Some((Ok::<Bytes, std::io::Error>(bytes), merge)),
@@ -201,7 +201,7 @@ async fn replay_events(
 /// A k-way merge over chunks sorted by start time: a chunk is loaded only when the earliest
 /// pending event is not earlier than the chunk's start.
 struct EventMerge {
-    blobs: Blobs,
+    state: AppState,
     chunks: VecDeque<StoredChunk>,
     pending: BinaryHeap<Reverse<(i64, u64, String)>>,
     order: u64,
@@ -213,9 +213,9 @@ struct EventMerge {
 const PIECE_BYTES: usize = 64 * 1024;
 
 impl EventMerge {
-    fn new(blobs: Blobs, chunks: Vec<StoredChunk>) -> Self {
+    fn new(state: AppState, chunks: Vec<StoredChunk>) -> Self {
         Self {
-            blobs,
+            state,
             chunks: chunks.into(),
             pending: BinaryHeap::new(),
             order: 0,
@@ -262,12 +262,25 @@ impl EventMerge {
 
     async fn load(&mut self, chunk: &StoredChunk) -> Result<(), String> {
         let stored = self
+            .state
             .blobs
             .get(&chunk.object_key)
             .await
             .map_err(|e| e.to_string())?;
+        let dictionary = match chunk.dictionary_id {
+            Some(id) => Some(
+                dictionaries::bytes(&self.state, id)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            ),
+            None => None,
+        };
         let events = tokio::task::spawn_blocking(move || {
-            reel_rrweb::chunk::decode(&stored, MAX_CHUNK_INFLATED)
+            reel_rrweb::chunk::decode(
+                &stored,
+                dictionary.as_deref().map(Vec::as_slice),
+                MAX_CHUNK_INFLATED,
+            )
         })
         .await
         .map_err(|e| e.to_string())?

@@ -13,4 +13,5 @@ mod ingest_track;
 mod limits;
 mod query_api;
 mod remote_config;
+mod storage;
 mod streaming;
