@@ -13,7 +13,7 @@ use reel_store::{Blobs, StoreError};
 
 use crate::AppState;
 
-/// Dictionary bytes by id. One dictionary per project, each at most 512 KiB.
+/// Dictionary bytes by id, at most [`CACHED_DICTIONARIES`] of them (each ≤ 512 KiB).
 #[derive(Clone, Default)]
 pub struct DictionaryCache(Arc<Mutex<HashMap<i64, Arc<Vec<u8>>>>>);
 
@@ -24,10 +24,19 @@ impl DictionaryCache {
 
     fn put(&self, id: i64, bytes: Arc<Vec<u8>>) {
         if let Ok(mut map) = self.0.lock() {
+            if map.len() >= CACHED_DICTIONARIES && !map.contains_key(&id) {
+                // Old generations are read rarely (old replays); any one may go.
+                if let Some(evict) = map.keys().next().copied() {
+                    map.remove(&evict);
+                }
+            }
             map.insert(id, bytes);
         }
     }
 }
+
+/// Bounds the cache's memory: 64 × 512 KiB at most.
+pub const CACHED_DICTIONARIES: usize = 64;
 
 /// The bytes of dictionary `id`, from the cache or the object store.
 pub async fn bytes(state: &AppState, id: i64) -> Result<Arc<Vec<u8>>, StoreError> {
@@ -97,6 +106,17 @@ pub async fn create(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_stays_bounded() {
+        let cache = DictionaryCache::default();
+        for id in 0..(CACHED_DICTIONARIES as i64 + 10) {
+            cache.put(id, Arc::new(vec![0; 4]));
+        }
+        assert_eq!(cache.0.lock().unwrap().len(), CACHED_DICTIONARIES);
+        let newest = CACHED_DICTIONARIES as i64 + 9;
+        assert!(cache.get(newest).is_some(), "the entry just put is kept");
+    }
 
     #[test]
     fn poor_compression_cases() {
