@@ -138,6 +138,7 @@ pub async fn store_recording(
             &replay_key,
             facts.start_ms,
             &facts.content_hash,
+            dictionary_id,
         );
         let stored_bytes = bytes.len() as i64;
         state.blobs.put(&object_key, bytes).await?;

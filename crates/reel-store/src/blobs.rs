@@ -1,7 +1,8 @@
 //! Recording chunks as objects.
 //!
-//! Keys look like `recordings/<project>/<replay hash>/<start_ms>-<content hash>.zst`: the same
-//! content always lands on the same key, so a retried write is harmless. The replay's folder is
+//! Keys look like `recordings/<project>/<replay hash>/<start_ms>-<content hash>-<dictionary>.zst`:
+//! the same content compressed the same way always lands on the same key, so a retried write is
+//! harmless. The replay's folder is
 //! a hash of its id because ids derive from client-chosen device ids, which may be longer than a
 //! file name can be.
 
@@ -34,14 +35,19 @@ impl Blobs {
         })
     }
 
+    /// The key of a chunk's object. It names the dictionary the bytes were compressed against:
+    /// two concurrent uploads of the same chunk may use different dictionary generations, and
+    /// each must land on its own key so the row that wins points at bytes it can decode.
     pub fn chunk_key(
         project_id: i64,
         replay_key: &str,
         start_ms: i64,
         content_hash: &str,
+        dictionary_id: Option<i64>,
     ) -> String {
         let folder = xxhash_rust::xxh3::xxh3_128(replay_key.as_bytes());
-        format!("recordings/{project_id}/{folder:032x}/{start_ms}-{content_hash}.zst")
+        let dict = dictionary_id.map_or_else(|| "plain".to_owned(), |id| format!("d{id}"));
+        format!("recordings/{project_id}/{folder:032x}/{start_ms}-{content_hash}-{dict}.zst")
     }
 
     /// Where a dictionary generation is kept; `nonce` (a content hash) keeps generations apart.
@@ -87,7 +93,7 @@ mod tests {
     async fn put_then_get() {
         let dir = tempfile::tempdir().unwrap();
         let blobs = Blobs::local(dir.path()).unwrap();
-        let key = Blobs::chunk_key(1, "abc", 10, "ff");
+        let key = Blobs::chunk_key(1, "abc", 10, "ff", Some(2));
         blobs.put(&key, b"hello".to_vec()).await.unwrap();
         assert_eq!(&blobs.get(&key).await.unwrap()[..], b"hello");
         assert!(dir.path().join(&key).is_file());
