@@ -43,17 +43,23 @@ export async function launchBrowser(): Promise<Browser> {
   };
 }
 
-/** Uncaught errors and console errors of one page, gathered while a test runs. */
+/**
+ * Uncaught errors and console errors of one page, gathered while a test runs. Console warnings
+ * are kept too, for tests that report them (rrweb's Replayer warns instead of failing).
+ */
 export interface PageProblems {
   pageErrors: string[];
   consoleErrors: string[];
+  consoleWarnings: string[];
 }
 
 export function watchPageProblems(page: Page): PageProblems {
-  const problems: PageProblems = { pageErrors: [], consoleErrors: [] };
+  const problems: PageProblems = { pageErrors: [], consoleErrors: [], consoleWarnings: [] };
   page.on('pageerror', (error) => problems.pageErrors.push(`${error.name}: ${error.message}`));
   page.on('console', (message: ConsoleMessage) => {
-    if (message.type() === 'error') problems.consoleErrors.push(`${message.text()} @ ${message.location().url}`);
+    const line = `${message.text()} @ ${message.location().url}`;
+    if (message.type() === 'error') problems.consoleErrors.push(line);
+    else if (message.type() === 'warning') problems.consoleWarnings.push(line);
   });
   return problems;
 }

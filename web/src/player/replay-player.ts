@@ -103,6 +103,9 @@ export function mountPlayer(host: HTMLElement, events: RecordedEvent[], options:
     host.replaceChildren();
     throw err;
   }
+  // The iframe's window may not exist yet (or be replaced) before a snapshot is rebuilt.
+  quietMediaPlayback(replayer.iframe);
+  replayer.on('fullsnapshot-rebuilded', () => quietMediaPlayback(replayer.iframe));
   const total = Math.max(0, replayer.getMetaData().totalTime);
   timeline.max = String(total);
   renderMarkers();
@@ -284,6 +287,30 @@ export function mountPlayer(host: HTMLElement, events: RecordedEvent[], options:
       replayer.destroy();
     },
   };
+}
+
+/**
+ * rrweb starts replayed `<video>`/`<audio>` with `play()` and never handles the promise it
+ * returns. The browser rejects it when a pause (seek, finish) interrupts it or autoplay is
+ * refused — both expected while replaying — and the rejection would surface as an uncaught
+ * error on the player page. Other failures are reported as warnings.
+ */
+const QUIETED = Symbol('reel.quietMediaPlayback');
+
+export function quietMediaPlayback(iframe: HTMLIFrameElement): void {
+  const media = (iframe.contentWindow as (Window & typeof globalThis) | null)?.HTMLMediaElement;
+  if (!media) return;
+  const play = media.prototype.play as HTMLMediaElement['play'] & { [QUIETED]?: true };
+  if (play[QUIETED]) return;
+  const quiet = function (this: HTMLMediaElement): Promise<void> {
+    const started = play.call(this);
+    started?.catch((error: unknown) => {
+      const name = (error as { name?: unknown } | null)?.name;
+      if (name !== 'AbortError' && name !== 'NotAllowedError') console.warn('replayed media did not play', error);
+    });
+    return started;
+  };
+  media.prototype.play = Object.assign(quiet, { [QUIETED]: true as const });
 }
 
 function isPlayerShortcut(event: KeyboardEvent): boolean {
