@@ -127,6 +127,20 @@ fn replay_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Replay> {
     })
 }
 
+fn one_dictionary(c: &Connection, filter: &str, value: i64) -> Result<Option<Dictionary>> {
+    Ok(c.query_row(
+        &format!("SELECT id, object_key FROM dictionaries {filter}"),
+        params![value],
+        |r| {
+            Ok(Dictionary {
+                id: r.get(0)?,
+                object_key: r.get(1)?,
+            })
+        },
+    )
+    .optional()?)
+}
+
 fn session_row(tx: &Connection, s: &SessionRef) -> rusqlite::Result<Option<i64>> {
     tx.query_row(
         "SELECT id FROM sessions WHERE project_id = ?1 AND device_id = ?2 AND session_id = ?3",
@@ -514,36 +528,18 @@ impl MetaStore for SqliteStore {
 
     async fn project_dictionary(&self, project_id: i64) -> Result<Option<Dictionary>> {
         self.read(move |c| {
-            Ok(c.query_row(
-                "SELECT id, object_key FROM dictionaries WHERE project_id = ?1 ORDER BY id DESC LIMIT 1",
-                params![project_id],
-                |r| {
-                    Ok(Dictionary {
-                        id: r.get(0)?,
-                        object_key: r.get(1)?,
-                    })
-                },
+            one_dictionary(
+                c,
+                "WHERE project_id = ?1 ORDER BY id DESC LIMIT 1",
+                project_id,
             )
-            .optional()?)
         })
         .await
     }
 
     async fn dictionary(&self, id: i64) -> Result<Option<Dictionary>> {
-        self.read(move |c| {
-            Ok(c.query_row(
-                "SELECT id, object_key FROM dictionaries WHERE id = ?1",
-                params![id],
-                |r| {
-                    Ok(Dictionary {
-                        id: r.get(0)?,
-                        object_key: r.get(1)?,
-                    })
-                },
-            )
-            .optional()?)
-        })
-        .await
+        self.read(move |c| one_dictionary(c, "WHERE id = ?1", id))
+            .await
     }
 
     async fn add_dictionary(
