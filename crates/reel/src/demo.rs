@@ -223,14 +223,11 @@ fn page(kind: &str, b: &mut Builder) -> Page {
             let h1_text = b.text("Checkout");
             let h1 = b.el("h1", json!({}), vec![h1_text]);
             let mut fields = vec![h1];
-            for (i, (id, label)) in [
+            for (id, label) in [
                 ("name", "Full name"),
                 ("email", "Email"),
                 ("card", "Card number"),
-            ]
-            .iter()
-            .enumerate()
-            {
+            ] {
                 let label_text = b.text(label);
                 let label_el = b.el("label", json!({"for": id}), vec![label_text]);
                 let input = b.el(
@@ -238,8 +235,7 @@ fn page(kind: &str, b: &mut Builder) -> Page {
                     json!({"id": id, "type": "text", "value": ""}),
                     vec![],
                 );
-                inputs.push((input["id"].as_u64().unwrap_or(0), *id));
-                let _ = i;
+                inputs.push((input["id"].as_u64().unwrap_or(0), id));
                 fields.push(label_el);
                 fields.push(input);
             }

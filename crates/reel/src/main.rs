@@ -53,7 +53,7 @@ async fn run(config: reel_server::Config, demo: bool) -> anyhow::Result<()> {
     let base = format!("http://{}", app.local_addr());
     let report = app.bootstrap().clone();
     if demo && report.created {
-        let seeded = demo::seed(app.state(), &base, chrono_now_ms())
+        let seeded = demo::seed(app.state(), &base, epoch_ms())
             .await
             .context("seeding demo sessions")?;
         tracing::info!(sessions = seeded, "seeded demo sessions");
@@ -86,7 +86,7 @@ async fn run(config: reel_server::Config, demo: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn chrono_now_ms() -> i64 {
+fn epoch_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
