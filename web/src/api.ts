@@ -57,7 +57,10 @@ async function request(path: string, init: RequestInit = {}): Promise<Response> 
     response = await fetch(path, {
       credentials: 'same-origin',
       ...init,
-      headers: { Accept: 'application/json', ...(init.headers ?? {}) },
+      // The server refuses cookie-authenticated API calls without this header: a recorded page
+      // replayed in the player can make the browser send GETs to reel (images, CSS), but it
+      // cannot add a header to them.
+      headers: { Accept: 'application/json', 'X-Reel-Request': '1', ...(init.headers ?? {}) },
     });
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
@@ -103,7 +106,7 @@ export async function login(email: string, password: string): Promise<void> {
 }
 
 export async function logout(): Promise<void> {
-  await request('/api/v1/logout', { method: 'POST' });
+  await postJson('/api/v1/logout', {});
 }
 
 let mePromise: Promise<Me> | null = null;

@@ -14,6 +14,15 @@ use crate::error::ApiError;
 
 pub const SESSION_COOKIE: &str = "reel_session";
 
+/// Cookie-authenticated API calls must carry this header. Recorded pages replayed in the player
+/// can make the viewer's browser send GETs to reel (a relative `<img src>`, a CSS `url()`), with
+/// the viewer's cookie — but a plain image or style-sheet fetch cannot carry a custom header, and
+/// a cross-origin page cannot add one without a CORS preflight that reel does not grant.
+pub const UI_REQUEST_HEADER: &str = "x-reel-request";
+
+const MISSING_UI_HEADER: &str = "requests signed in with the session cookie must send the header \
+     X-Reel-Request: 1 (tools: use Authorization: Bearer <token>)";
+
 /// The signed-in user with the organization and projects they can see.
 pub struct CurrentUser(pub reel_store::UserContext);
 
@@ -21,14 +30,21 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer_token(parts)
-            .or_else(|| session_cookie(&parts.headers))
-            .ok_or(ApiError::Unauthenticated)?;
+        let (token, via_cookie) = match bearer_token(parts) {
+            Some(token) => (token, false),
+            None => (
+                session_cookie(&parts.headers).ok_or(ApiError::Unauthenticated)?,
+                true,
+            ),
+        };
         let user = state
             .meta
             .user_by_token(&token_hash(&token), crate::now_ms())
             .await?
             .ok_or(ApiError::Unauthenticated)?;
+        if via_cookie && !parts.headers.contains_key(UI_REQUEST_HEADER) {
+            return Err(ApiError::Forbidden(MISSING_UI_HEADER));
+        }
         let context = state
             .meta
             .user_context(user.id)

@@ -33,6 +33,61 @@ pub fn routes() -> Router<AppState> {
         .route("/replays/{id}/events", get(replay_events))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound("endpoint") })
+        .layer(axum::middleware::from_fn(refuse_cross_site_writes))
+}
+
+/// Every state-changing API call must be something a cross-site HTML form cannot send: a JSON
+/// body (forms can only send urlencoded, multipart or text/plain without a preflight), and no
+/// `Origin` of another site. Tools that send no `Origin` are not browsers and pass.
+async fn refuse_cross_site_writes(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = request.method();
+    if method == axum::http::Method::GET
+        || method == axum::http::Method::HEAD
+        || method == axum::http::Method::OPTIONS
+    {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    if !is_json(headers) {
+        return ApiError::UnsupportedMediaType.into_response();
+    }
+    if !same_origin(headers) {
+        return ApiError::Forbidden("cross-site requests are not accepted").into_response();
+    }
+    next.run(request).await
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// True unless the browser says the request comes from another origin: `Sec-Fetch-Site` other
+/// than `same-origin`/`none`, or an `Origin` whose host and port are not this request's `Host`.
+fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
+    }
+    let Some(origin) = headers.get(axum::http::header::ORIGIN) else {
+        return true;
+    };
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok());
+    let authority = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, rest)| rest);
+    matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
 }
 
 /// The list never returns more than this, whatever `limit` asks.

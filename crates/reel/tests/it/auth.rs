@@ -139,34 +139,57 @@ async fn wrong_logins_are_refused() {
 #[tokio::test]
 async fn malformed_logins_get_the_api_error_shape() {
     let app = TestApp::spawn().await;
-    // (name, content type, body): every error of the query API is
-    // {"error":{"code","message"}} with a stable code, as openapi.json promises.
+    // (name, content type, body, status, code): every error of the query API is
+    // {"error":{"code","message"}} with a stable code, as openapi.json promises. A body that is
+    // not declared as JSON is refused before it is read (a cross-site form could send it).
+    let bad = StatusCode::BAD_REQUEST;
+    let media = StatusCode::UNSUPPORTED_MEDIA_TYPE;
     let cases = [
         (
             "no content type",
             None,
             "{\"email\":\"a\",\"password\":\"b\"}",
+            media,
+            "unsupported_media_type",
         ),
-        ("truncated JSON", Some("application/json"), "{\"email\":"),
-        ("not JSON", Some("application/json"), "email=a&password=b"),
+        (
+            "truncated JSON",
+            Some("application/json"),
+            "{\"email\":",
+            bad,
+            "invalid_parameter",
+        ),
+        (
+            "not JSON",
+            Some("application/json"),
+            "email=a&password=b",
+            bad,
+            "invalid_parameter",
+        ),
         (
             "no password",
             Some("application/json"),
             "{\"email\":\"admin@it.test\"}",
+            bad,
+            "invalid_parameter",
         ),
         (
             "email not a string",
             Some("application/json"),
             "{\"email\":5,\"password\":\"x\"}",
+            bad,
+            "invalid_parameter",
         ),
         (
             "not sent as JSON",
             Some("text/plain"),
             "{\"email\":\"a\",\"password\":\"b\"}",
+            media,
+            "unsupported_media_type",
         ),
     ];
     let mut wrong = Vec::new();
-    for (name, content_type, body) in cases {
+    for (name, content_type, body, want_status, want_code) in cases {
         let mut request = app.client.post(app.url("/api/v1/login")).body(body);
         if let Some(content_type) = content_type {
             request = request.header(CONTENT_TYPE, content_type);
@@ -177,15 +200,13 @@ async fn malformed_logins_get_the_api_error_shape() {
         let code = serde_json::from_str::<Value>(&text)
             .ok()
             .and_then(|b| b["error"]["code"].as_str().map(str::to_owned));
-        if status != StatusCode::BAD_REQUEST || code.as_deref() != Some("invalid_parameter") {
-            wrong.push(format!("{name}: {status} {text:?}"));
+        if status != want_status || code.as_deref() != Some(want_code) {
+            wrong.push(format!(
+                "{name}: want {want_status} {want_code}, got {status} {text:?}"
+            ));
         }
     }
-    assert!(
-        wrong.is_empty(),
-        "want 400 {{\"error\":{{\"code\":\"invalid_parameter\",..}}}}, got:\n{}",
-        wrong.join("\n")
-    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
 #[tokio::test]
@@ -229,6 +250,7 @@ async fn a_login_cookie_works_until_logout() {
         app.client
             .get(app.url(path))
             .header(COOKIE, format!("theme=dark; {pair}"))
+            .header("x-reel-request", "1")
     };
     let (status, me) = json_of(with_cookie("/api/v1/me").send().await.expect("sent")).await;
     assert_eq!(status, StatusCode::OK, "{me}");
@@ -241,6 +263,7 @@ async fn a_login_cookie_works_until_logout() {
         .client
         .post(app.url("/api/v1/logout"))
         .header(COOKIE, pair.clone())
+        .json(&json!({}))
         .send()
         .await
         .expect("sent");
@@ -266,4 +289,163 @@ async fn a_login_cookie_works_until_logout() {
     }
     // The admin's API token is unaffected by a browser logout.
     assert_eq!(app.replays().await.len(), 1);
+}
+
+/// Signs in and returns the `reel_session=...` cookie pair.
+async fn session_cookie(app: &TestApp) -> String {
+    let response = login(
+        app,
+        json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let set_cookie = response
+        .headers()
+        .get(SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .expect("a Set-Cookie header");
+    set_cookie.split(';').next().expect("name=value").to_owned()
+}
+
+/// A recorded page replayed in the player can make the viewer's browser fetch
+/// `<img src=/api/v1/me>` or CSS `url(/api/v1/replays)` with the viewer's cookie. Such requests
+/// cannot carry a custom header, so the API refuses cookie requests without one.
+#[tokio::test]
+async fn cookie_requests_without_the_ui_header_are_refused() {
+    let app = TestApp::spawn().await;
+    let cookie = session_cookie(&app).await;
+    for path in ["/api/v1/me", "/api/v1/replays"] {
+        // What an <img> or a style sheet sends: the cookie, image Accept, no custom header.
+        let (status, body) = json_of(
+            app.client
+                .get(app.url(path))
+                .header(COOKIE, cookie.clone())
+                .header("accept", "image/avif,image/webp,*/*")
+                .header("sec-fetch-dest", "image")
+                .send()
+                .await
+                .expect("sent"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "forbidden", "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("X-Reel-Request")),
+            "{body}"
+        );
+        let (status, body) = json_of(
+            app.client
+                .get(app.url(path))
+                .header(COOKIE, cookie.clone())
+                .header("x-reel-request", "1")
+                .send()
+                .await
+                .expect("sent"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{path} with the header: {body}");
+    }
+}
+
+/// Logout (and every other state-changing call) cannot be triggered by a cross-site form.
+#[tokio::test]
+async fn cross_site_forms_cannot_change_state() {
+    let app = TestApp::spawn().await;
+    let cookie = session_cookie(&app).await;
+    let me = |cookie: String| {
+        app.client
+            .get(app.url("/api/v1/me"))
+            .header(COOKIE, cookie)
+            .header("x-reel-request", "1")
+    };
+    let host = app.base_url.trim_start_matches("http://").to_owned();
+    type Case<'a> = (
+        &'a str,
+        Option<&'a str>,
+        Vec<(&'a str, String)>,
+        StatusCode,
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "form post",
+            Some("application/x-www-form-urlencoded"),
+            vec![("origin", "https://evil.test".into())],
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "text/plain form",
+            Some("text/plain"),
+            vec![],
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "no content type",
+            None,
+            vec![],
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "json from another origin",
+            Some("application/json"),
+            vec![("origin", "https://evil.test".into())],
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ),
+        (
+            "json from another port of the same host",
+            Some("application/json"),
+            vec![("origin", "http://127.0.0.1:1".into())],
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ),
+        (
+            "browser says cross-site",
+            Some("application/json"),
+            vec![("sec-fetch-site", "cross-site".into())],
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ),
+    ];
+    for (name, content_type, headers, want_status, want_code) in cases {
+        let mut request = app
+            .client
+            .post(app.url("/api/v1/logout"))
+            .header(COOKIE, cookie.clone())
+            .body("{}");
+        if let Some(ct) = content_type {
+            request = request.header(CONTENT_TYPE, ct);
+        }
+        for (k, v) in headers {
+            request = request.header(k, v);
+        }
+        let (status, body) = json_of(request.send().await.expect("sent")).await;
+        assert_eq!(status, want_status, "{name}: {body}");
+        assert_eq!(body["error"]["code"], want_code, "{name}: {body}");
+        let (status, body) = json_of(me(cookie.clone()).send().await.expect("sent")).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{name} must not have logged out: {body}"
+        );
+    }
+    // The UI's own logout: JSON, same origin.
+    let response = app
+        .client
+        .post(app.url("/api/v1/logout"))
+        .header(COOKIE, cookie.clone())
+        .header("origin", format!("http://{host}"))
+        .header("sec-fetch-site", "same-origin")
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let (status, _) = json_of(me(cookie).send().await.expect("sent")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
