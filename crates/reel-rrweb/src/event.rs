@@ -110,6 +110,34 @@ impl Event {
     }
 }
 
+/// How deeply arrays and objects nest in a JSON text (strings are skipped correctly). A cheap
+/// byte scan: it runs before anything builds a tree from the text.
+pub fn nesting_depth(json: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in json.as_bytes() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +180,23 @@ mod tests {
             let got = Event::parse(input).map(|e| (e.kind, e.timestamp, e.href.clone()));
             let want = want.clone().map(|(k, t, h)| (k, t, h.map(str::to_owned)));
             assert_eq!(got, want, "{input}");
+        }
+    }
+
+    #[test]
+    fn nesting_depth_cases() {
+        let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        let cases: &[(&str, usize)] = &[
+            ("1", 0),
+            ("{}", 1),
+            (r#"{"a":[1,{"b":[]}]}"#, 4),
+            (r#"{"a":"[[[[{{{"}"#, 1),
+            (r#"{"a":"\"[[[","b":[]}"#, 2),
+            (r#"{"a":"\\","b":[[]]}"#, 3),
+            (&deep, 5000),
+        ];
+        for (text, want) in cases {
+            assert_eq!(nesting_depth(text), *want, "{text:.40}");
         }
     }
 

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::ratelimit::FailureLimiter;
 
 pub const SESSION_COOKIE: &str = "reel_session";
 
@@ -23,8 +24,9 @@ pub const UI_REQUEST_HEADER: &str = "x-reel-request";
 const MISSING_UI_HEADER: &str = "requests signed in with the session cookie must send the header \
      X-Reel-Request: 1 (tools: use Authorization: Bearer <token>)";
 
-/// The signed-in user with the organization and projects they can see.
-pub struct CurrentUser(pub reel_store::UserContext);
+/// The signed-in user with the organization and projects they can see, and the token (or
+/// browser session) they signed in with.
+pub struct CurrentUser(pub reel_store::UserContext, pub reel_store::TokenInfo);
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
@@ -37,20 +39,74 @@ impl FromRequestParts<AppState> for CurrentUser {
                 true,
             ),
         };
-        let user = state
+        let now = crate::now_ms();
+        let (user, token) = state
             .meta
-            .user_by_token(&token_hash(&token), crate::now_ms())
+            .token_user(&token_hash(&token), now)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
         if via_cookie && !parts.headers.contains_key(UI_REQUEST_HEADER) {
             return Err(ApiError::Forbidden(MISSING_UI_HEADER));
+        }
+        if token
+            .last_used_ms
+            .is_none_or(|t| now - t >= TOUCH_INTERVAL_MS)
+        {
+            // Best effort: a failed bookkeeping write must not refuse a valid token.
+            if let Err(e) = state.meta.touch_token(token.id, now).await {
+                tracing::warn!(error = %e, "could not record a token's use");
+            }
         }
         let context = state
             .meta
             .user_context(user.id)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
-        Ok(Self(context))
+        Ok(Self(context, token))
+    }
+}
+
+/// A token's last use is written at most this often.
+const TOUCH_INTERVAL_MS: i64 = 60_000;
+
+/// Guards the login endpoint: failures counted per client address and per account, and a
+/// bounded number of password checks at once (each argon2 check holds ~19 MiB for tens of ms).
+pub struct LoginGuard {
+    pub by_address: FailureLimiter,
+    pub by_account: FailureLimiter,
+    hashing: tokio::sync::Semaphore,
+    hashing_wait: std::time::Duration,
+    /// Checked against when the email is unknown, so an unknown email costs as long as a
+    /// known one and the answer time does not tell which accounts exist.
+    dummy_hash: String,
+}
+
+impl LoginGuard {
+    pub fn new(config: &crate::Config) -> Self {
+        let window_ms = config.login_window_seconds as i64 * 1000;
+        Self {
+            by_address: FailureLimiter::new(config.login_attempts_per_address, window_ms),
+            by_account: FailureLimiter::new(config.login_attempts_per_account, window_ms),
+            hashing: tokio::sync::Semaphore::new(config.max_concurrent_password_checks.max(1)),
+            hashing_wait: std::time::Duration::from_millis(config.memory_wait_ms.max(1_000)),
+            dummy_hash: hash_password(&new_token()),
+        }
+    }
+
+    /// Checks `password` against `hash` (or against a dummy hash when the account is unknown),
+    /// waiting for a free hashing slot; `Busy` when none frees up in time.
+    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, ApiError> {
+        let permit = tokio::time::timeout(self.hashing_wait, self.hashing.acquire())
+            .await
+            .map_err(|_| ApiError::Busy)?
+            .map_err(|_| ApiError::Busy)?;
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| self.dummy_hash.clone());
+        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        drop(permit);
+        Ok(ok && known)
     }
 }
 

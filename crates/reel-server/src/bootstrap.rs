@@ -2,7 +2,7 @@
 //! an admin; `api_key`, `admin_email`+`admin_password` and `admin_token` from the
 //! configuration are applied on every start.
 
-use reel_store::{NewInstallation, TokenKind};
+use reel_store::{NewInstallation, NewToken, TokenOrigin};
 
 use crate::{AppState, StartError, auth};
 
@@ -74,26 +74,57 @@ pub async fn run(state: &AppState) -> Result<BootstrapReport, StartError> {
     if let (Some(email), Some(password), false) =
         (&config.admin_email, &config.admin_password, created)
     {
-        state
-            .meta
-            .upsert_admin(email, &auth::hash_password(password))
-            .await?;
-    }
-    if let Some(token) = &config.admin_token {
-        let user = match state.meta.user_for_login(&admin_email).await? {
-            Some((user, _)) => user,
-            None => {
-                return Err(StartError::Config(format!(
-                    "REEL_ADMIN_TOKEN needs an admin; {admin_email} does not exist (set REEL_ADMIN_EMAIL)"
-                )));
+        match state.meta.user_for_login(email).await? {
+            Some((user, hash)) => {
+                // Re-hashing on every start would change nothing but the salt; only a real
+                // change replaces the hash (and signs the user out everywhere).
+                let (candidate, hash) = (password.clone(), hash.clone());
+                let same =
+                    tokio::task::spawn_blocking(move || auth::verify_password(&candidate, &hash))
+                        .await
+                        .map_err(|e| StartError::Config(e.to_string()))?;
+                if !same {
+                    state
+                        .meta
+                        .set_password(user.id, &auth::hash_password(password))
+                        .await?;
+                    tracing::info!(email = %user.email, "admin password changed; browser sessions revoked");
+                }
             }
-        };
-        admin_email = user.email.clone();
-        state
-            .meta
-            .put_token(user.id, &auth::token_hash(token), TokenKind::Api, None)
-            .await?;
+            None => {
+                state
+                    .meta
+                    .upsert_admin(email, &auth::hash_password(password))
+                    .await?;
+            }
+        }
     }
+    let config_token = match &config.admin_token {
+        None => None,
+        Some(token) => {
+            let user = match state.meta.user_for_login(&admin_email).await? {
+                Some((user, _)) => user,
+                None => {
+                    return Err(StartError::Config(format!(
+                        "REEL_ADMIN_TOKEN needs an admin; {admin_email} does not exist (set REEL_ADMIN_EMAIL)"
+                    )));
+                }
+            };
+            admin_email = user.email.clone();
+            Some(NewToken {
+                user_id: user.id,
+                token_hash: auth::token_hash(token),
+                origin: TokenOrigin::Config,
+                name: Some("REEL_ADMIN_TOKEN".into()),
+                expires_ms: None,
+            })
+        }
+    };
+    // A token that is no longer configured stops working.
+    state
+        .meta
+        .set_config_token(config_token, crate::now_ms())
+        .await?;
     Ok(BootstrapReport {
         created,
         project_name: project.name,

@@ -1,21 +1,52 @@
 //! The server's configuration: one typed struct. Loading it (file < env < flags) is the
 //! binary's job; this crate only consumes it.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Address to listen on, e.g. `127.0.0.1:8080`; port 0 picks a free port.
     pub listen: String,
     /// Where the database and recordings live.
     pub data_dir: PathBuf,
+    /// The URL people and SDKs reach reel at, e.g. `https://reel.example.com`. With `https`,
+    /// the login cookie is `Secure`.
+    pub public_url: Option<String>,
+    /// Proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` headers are believed. Requests
+    /// from any other address are taken at face value (their address is the peer's).
+    pub trusted_proxies: Vec<IpAddr>,
     /// Largest request body accepted on ingestion routes, as sent (bytes).
     pub max_body_bytes: usize,
     /// Largest body after decompression, including packed events inside it (bytes).
     pub max_decompressed_bytes: usize,
+    /// Most events one upload may carry (recordings, analytics, heatmaps); above it the SDK is
+    /// told to halve its batch (413).
+    pub max_events_per_upload: usize,
+    /// Memory that request bodies being read and decoded may use together (bytes). A request
+    /// that does not fit waits up to `memory_wait_ms`, then gets 503 with `Retry-After`.
+    pub memory_budget_bytes: usize,
+    pub memory_wait_ms: u64,
+    /// Password checks (argon2, ~19 MiB and tens of ms each) running at once.
+    pub max_concurrent_password_checks: usize,
+    /// Failed logins allowed per client address and per account within
+    /// `login_window_seconds` before 429.
+    pub login_attempts_per_address: u32,
+    pub login_attempts_per_account: u32,
+    pub login_window_seconds: u64,
+    /// Open connections at most; more are answered 503 and closed. Also kept below the
+    /// process's file-descriptor limit.
+    pub max_connections: usize,
+    /// A client must send a request's headers within this many seconds of starting it, and an
+    /// idle keep-alive connection is closed after it.
+    pub header_timeout_seconds: u64,
+    /// A request body must arrive within this many seconds.
+    pub body_timeout_seconds: u64,
+    /// An object no database row names, older than this, is deleted by the orphan sweep.
+    pub orphan_grace_seconds: u64,
     /// A request header set by a trusted proxy that carries the client's ISO country code
     /// (e.g. `CF-IPCountry`). Unset: country stays unknown.
     pub country_header: Option<String>,
@@ -26,7 +57,7 @@ pub struct Config {
     /// With `admin_password`: makes sure this admin exists with this password.
     pub admin_email: Option<String>,
     pub admin_password: Option<String>,
-    /// A bearer token for the query API, owned by the admin.
+    /// A bearer token for the query API, owned by the admin. Changing it revokes the old one.
     pub admin_token: Option<String>,
     /// Serve the demo shop at /demo.
     pub demo: bool,
@@ -37,8 +68,21 @@ impl Default for Config {
         Self {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("reel-data"),
+            public_url: None,
+            trusted_proxies: Vec::new(),
             max_body_bytes: 10 * 1000 * 1000,
-            max_decompressed_bytes: 100 * 1000 * 1000,
+            max_decompressed_bytes: 32 * 1000 * 1000,
+            max_events_per_upload: 20_000,
+            memory_budget_bytes: 384 * 1024 * 1024,
+            memory_wait_ms: 3_000,
+            max_concurrent_password_checks: 2,
+            login_attempts_per_address: 20,
+            login_attempts_per_account: 10,
+            login_window_seconds: 300,
+            max_connections: 4_096,
+            header_timeout_seconds: 30,
+            body_timeout_seconds: 60,
+            orphan_grace_seconds: 3_600,
             country_header: None,
             session_ttl_hours: 24 * 14,
             api_key: None,
@@ -47,5 +91,78 @@ impl Default for Config {
             admin_token: None,
             demo: false,
         }
+    }
+}
+
+impl Config {
+    /// Whether the public URL says reel is reached over TLS.
+    pub fn public_url_is_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://"))
+    }
+}
+
+/// Secrets never reach logs: `{:?}` of a configuration shows whether each is set, not its value.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = |v: &Option<String>| if v.is_some() { "<set>" } else { "<unset>" };
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("public_url", &self.public_url)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_decompressed_bytes", &self.max_decompressed_bytes)
+            .field("max_events_per_upload", &self.max_events_per_upload)
+            .field("memory_budget_bytes", &self.memory_budget_bytes)
+            .field("memory_wait_ms", &self.memory_wait_ms)
+            .field(
+                "max_concurrent_password_checks",
+                &self.max_concurrent_password_checks,
+            )
+            .field(
+                "login_attempts_per_address",
+                &self.login_attempts_per_address,
+            )
+            .field(
+                "login_attempts_per_account",
+                &self.login_attempts_per_account,
+            )
+            .field("login_window_seconds", &self.login_window_seconds)
+            .field("max_connections", &self.max_connections)
+            .field("header_timeout_seconds", &self.header_timeout_seconds)
+            .field("body_timeout_seconds", &self.body_timeout_seconds)
+            .field("orphan_grace_seconds", &self.orphan_grace_seconds)
+            .field("country_header", &self.country_header)
+            .field("session_ttl_hours", &self.session_ttl_hours)
+            .field("api_key", &secret(&self.api_key))
+            .field("admin_email", &self.admin_email)
+            .field("admin_password", &secret(&self.admin_password))
+            .field("admin_token", &secret(&self.admin_token))
+            .field("demo", &self.demo)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let config = Config {
+            api_key: Some("key-5ecret".into()),
+            admin_password: Some("pass-5ecret".into()),
+            admin_token: Some("token-5ecret".into()),
+            admin_email: Some("a@b.c".into()),
+            ..Default::default()
+        };
+        let shown = format!("{config:?} {config:#?}");
+        assert!(!shown.contains("5ecret"), "{shown}");
+        assert!(
+            shown.contains("a@b.c") && shown.contains("<set>"),
+            "{shown}"
+        );
     }
 }

@@ -8,7 +8,8 @@
 //! message.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -24,6 +25,14 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("send the body as JSON with Content-Type: application/json")]
     UnsupportedMediaType,
+    #[error("too many attempts; try again in {retry_after_seconds} s")]
+    TooManyRequests { retry_after_seconds: u64 },
+    #[error("the server is busy; try again in a moment")]
+    Busy,
+    #[error("the request body did not arrive in time")]
+    BodyTimeout,
+    #[error("the request body is larger than {0} bytes")]
+    BodyTooLarge(usize),
     #[error("{0}")]
     InvalidParameter(String),
     #[error("internal error")]
@@ -40,6 +49,10 @@ impl ApiError {
             Self::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            Self::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
+            Self::BodyTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             Self::InvalidParameter(_) => (StatusCode::BAD_REQUEST, "invalid_parameter"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -58,13 +71,29 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %detail, "query api failed");
         }
         let (status, code) = self.status_and_code();
-        (
+        let mut response = (
             status,
             Json(json!({"error": {"code": code, "message": self.to_string()}})),
         )
-            .into_response()
+            .into_response();
+        let retry_after = match self {
+            Self::TooManyRequests {
+                retry_after_seconds,
+            } => Some(retry_after_seconds),
+            Self::Busy => Some(BUSY_RETRY_AFTER_SECONDS),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        }
+        response
     }
 }
+
+/// What a 503 for a spent memory budget asks clients to wait.
+pub const BUSY_RETRY_AFTER_SECONDS: u64 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -78,6 +107,11 @@ pub enum IngestError {
     Malformed(String),
     #[error("payload size exceeded: {0}")]
     PayloadTooLarge(String),
+    /// The memory budget is spent: 503 + Retry-After, which the SDKs retry.
+    #[error("the server is busy; retry shortly")]
+    Busy,
+    #[error("the request body did not arrive in time")]
+    BodyTimeout,
     #[error("internal error")]
     Internal(String),
 }
@@ -110,6 +144,14 @@ impl IntoResponse for IngestError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 json!({"code": 413, "error": message}),
             ),
+            Self::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"code": 503, "error": message}),
+            ),
+            Self::BodyTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                json!({"code": 408, "error": message}),
+            ),
             Self::Internal(detail) => {
                 tracing::error!(error = %detail, "ingestion failed");
                 (
@@ -118,6 +160,12 @@ impl IntoResponse for IngestError {
                 )
             }
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if matches!(self, Self::Busy) {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(BUSY_RETRY_AFTER_SECONDS));
+        }
+        response
     }
 }

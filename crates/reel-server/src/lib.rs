@@ -11,11 +11,15 @@
 //! listener; production and tests start the server the same way.
 
 pub mod auth;
+pub mod body;
 pub mod bootstrap;
+pub mod budget;
+pub mod client;
 pub mod config;
 pub mod dictionaries;
 pub mod error;
 pub mod pipeline;
+pub mod ratelimit;
 mod routes;
 
 use std::net::SocketAddr;
@@ -34,6 +38,9 @@ pub struct AppState {
     pub blobs: Blobs,
     pub config: Arc<Config>,
     pub dictionaries: dictionaries::DictionaryCache,
+    /// Memory that request bodies and their decoding may use, across all requests.
+    pub budget: budget::MemoryBudget,
+    pub login: Arc<auth::LoginGuard>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,11 +78,18 @@ impl Application {
         })?;
         let meta = SqliteStore::open(&dir.join("reel.db"))?;
         let blobs = Blobs::local(&dir.join("objects"))?;
+        let budget = budget::MemoryBudget::new(
+            config.memory_budget_bytes,
+            std::time::Duration::from_millis(config.memory_wait_ms),
+        );
+        let login = Arc::new(auth::LoginGuard::new(&config));
         let state = AppState {
             meta: Arc::new(meta),
             blobs,
             config: Arc::new(config),
             dictionaries: Default::default(),
+            budget,
+            login,
         };
         let bootstrap = bootstrap::run(&state).await?;
         let addr = state.config.listen.clone();

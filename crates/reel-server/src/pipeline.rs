@@ -6,11 +6,16 @@
 //! facts (time span, first URL, sizes) are folded in as chunks are indexed; signals derived
 //! from the stream belong here too, next to the decoded events.
 
-use reel_rrweb::upload::decode_track_body;
-use reel_rrweb::{Chunk, ChunkFacts, Event};
-use reel_store::{AnalyticsEvent, Blobs, NewChunk, SessionRef};
+use reel_rrweb::inflate::{InflateError, Meter};
+use reel_rrweb::upload::{Limits, decode_track_body};
+use reel_rrweb::{Chunk, ChunkFacts, Event, UploadError};
+use reel_store::{AnalyticsEvent, Blobs, Interactions, NewChunk, SessionRef};
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
+use crate::body::ReadBody;
+use crate::budget::Reservation;
 use crate::error::IngestError;
 use crate::{AppState, dictionaries};
 
@@ -24,48 +29,192 @@ pub struct RecordingOutcome {
     pub chunks_duplicate: usize,
 }
 
-/// Decodes an upload body off the async threads: inflating and parsing up to 100 MB is slow.
-pub async fn decode_recording(
-    body: bytes::Bytes,
-    gzip: bool,
-    max_decompressed: usize,
-) -> Result<(Vec<Event>, usize), IngestError> {
-    let decoded =
-        tokio::task::spawn_blocking(move || decode_track_body(&body, gzip, max_decompressed))
-            .await
-            .map_err(|e| IngestError::Internal(e.to_string()))?;
-    match decoded {
-        Ok(body) => {
-            for reason in body.skipped.iter().take(3) {
-                tracing::warn!(%reason, "skipped an unreadable event");
-            }
-            Ok((body.events, body.skipped.len()))
-        }
-        Err(e) => Err(upload_error(e)),
+/// What one upload may cost, from the configuration.
+pub fn limits(config: &crate::Config) -> Limits {
+    Limits {
+        max_decompressed: config.max_decompressed_bytes,
+        max_events: config.max_events_per_upload,
+        max_depth: Limits::DEFAULT_MAX_DEPTH,
     }
 }
 
-/// Decodes a heatmap upload off the async threads.
-pub async fn decode_interactions(
-    body: bytes::Bytes,
-    gzip: bool,
-    max_decompressed: usize,
-) -> Result<(String, usize), IngestError> {
-    tokio::task::spawn_blocking(move || {
-        reel_rrweb::upload::decode_interaction_body(&body, gzip, max_decompressed)
-    })
-    .await
-    .map_err(|e| IngestError::Internal(e.to_string()))?
-    .map_err(upload_error)
+/// Pays for decoding out of the request's budget reservation (called from blocking threads).
+struct ReservationMeter<'a> {
+    reservation: &'a mut Reservation,
+    /// Set when a charge could never fit the whole budget: the upload must be smaller.
+    never: bool,
 }
 
-fn upload_error(e: reel_rrweb::UploadError) -> IngestError {
-    match e {
-        reel_rrweb::UploadError::Inflate(reel_rrweb::inflate::InflateError::TooLarge { limit }) => {
-            IngestError::PayloadTooLarge(format!(
-                "the decompressed body is larger than {limit} bytes"
-            ))
+impl<'a> ReservationMeter<'a> {
+    fn new(reservation: &'a mut Reservation) -> Self {
+        Self {
+            reservation,
+            never: false,
         }
+    }
+
+    /// The error for a refused charge.
+    fn refusal(&self) -> IngestError {
+        if self.never {
+            IngestError::PayloadTooLarge(
+                "decoding this upload needs more memory than the server allows one upload".into(),
+            )
+        } else {
+            IngestError::Busy
+        }
+    }
+}
+
+impl Meter for ReservationMeter<'_> {
+    fn charge(&mut self, bytes: usize) -> bool {
+        match self.reservation.grow_blocking(bytes) {
+            Ok(()) => true,
+            Err(e) => {
+                self.never = e.never;
+                false
+            }
+        }
+    }
+}
+
+/// Events are kept only within this long before the session started (clock drift between
+/// tabs, an SDK that opens the session a moment late)…
+const BEFORE_SESSION_MS: i64 = 3_600_000;
+/// …and this long after it: longer than any session a person has.
+const SESSION_SPAN_MS: i64 = 7 * 86_400_000;
+/// Events further in the future than this (by the server's clock) are not plausible either.
+const AHEAD_OF_SERVER_MS: i64 = 86_400_000;
+
+/// Whether an event's time fits the session: near its start (the session id is the epoch ms
+/// at which the session started) and not far ahead of the server's clock.
+pub fn plausible_time(timestamp: i64, session_id: i64, now_ms: i64) -> bool {
+    let earliest = session_id.saturating_sub(BEFORE_SESSION_MS);
+    let latest = session_id
+        .saturating_add(SESSION_SPAN_MS)
+        .min(now_ms.saturating_add(AHEAD_OF_SERVER_MS));
+    (earliest..=latest).contains(&timestamp)
+}
+
+/// A decoded recording upload and the memory reservation that pays for it.
+pub struct DecodedRecording {
+    pub events: Vec<Event>,
+    /// Unreadable events.
+    pub skipped: usize,
+    /// Readable events whose time is not plausible for the session.
+    pub out_of_range: usize,
+    pub reservation: Reservation,
+}
+
+/// Decodes an upload body off the async threads (one blocking hop), charging what it
+/// allocates to the body's reservation.
+pub async fn decode_recording(
+    body: ReadBody,
+    gzip: bool,
+    limits: Limits,
+    session_id: i64,
+    now_ms: i64,
+) -> Result<DecodedRecording, IngestError> {
+    blocking(move || {
+        let ReadBody {
+            bytes,
+            mut reservation,
+        } = body;
+        let mut meter = ReservationMeter::new(&mut reservation);
+        let decoded = decode_track_body(&bytes, gzip, &limits, &mut meter)
+            .map_err(|e| meter_error(e, &meter))?;
+        for reason in &decoded.skip_reasons {
+            tracing::warn!(%reason, "skipped an unreadable event");
+        }
+        let read = decoded.events.len();
+        let events: Vec<Event> = decoded
+            .events
+            .into_iter()
+            .filter(|e| plausible_time(e.timestamp, session_id, now_ms))
+            .collect();
+        let out_of_range = read - events.len();
+        if out_of_range > 0 {
+            tracing::warn!(
+                out_of_range,
+                session_id,
+                "skipped events whose time is far from their session's"
+            );
+        }
+        Ok(DecodedRecording {
+            events,
+            skipped: decoded.skipped,
+            out_of_range,
+            reservation,
+        })
+    })
+    .await
+}
+
+/// Decodes a heatmap upload off the async threads and compresses it for storage.
+pub async fn decode_interactions(
+    body: ReadBody,
+    gzip: bool,
+    limits: Limits,
+    session: SessionRef,
+) -> Result<(Interactions, usize, Reservation), IngestError> {
+    blocking(move || {
+        let ReadBody {
+            bytes,
+            mut reservation,
+        } = body;
+        let mut meter = ReservationMeter::new(&mut reservation);
+        let decoded =
+            reel_rrweb::upload::decode_interaction_body(&bytes, gzip, &limits, &mut meter)
+                .map_err(|e| meter_error(e, &meter))?;
+        let content_hash = format!(
+            "{:032x}",
+            xxhash_rust::xxh3::xxh3_128(decoded.json.as_bytes())
+        );
+        let payload_zst = zstd::bulk::compress(decoded.json.as_bytes(), INTERACTIONS_ZSTD_LEVEL)
+            .map_err(|e| IngestError::Internal(e.to_string()))?;
+        let replay_key = reel_store::sqlite::replay_key(&session.device_id, session.session_id);
+        Ok((
+            Interactions {
+                session,
+                replay_key,
+                payload_zst,
+                content_hash,
+            },
+            decoded.count,
+            reservation,
+        ))
+    })
+    .await
+}
+
+/// Heatmap payloads are small and written once: a stronger level than recordings' fast path.
+const INTERACTIONS_ZSTD_LEVEL: i32 = 9;
+
+/// Runs decoding work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, IngestError> + Send + 'static,
+) -> Result<T, IngestError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| IngestError::Internal(e.to_string()))?
+}
+
+/// An upload error, where running out of memory is told by the meter that refused.
+fn meter_error(e: UploadError, meter: &ReservationMeter<'_>) -> IngestError {
+    match e {
+        UploadError::Inflate(InflateError::OutOfMemory) => meter.refusal(),
+        e => upload_error(e),
+    }
+}
+
+fn upload_error(e: UploadError) -> IngestError {
+    match e {
+        UploadError::Inflate(InflateError::TooLarge { limit }) => IngestError::PayloadTooLarge(
+            format!("the decompressed body is larger than {limit} bytes"),
+        ),
+        UploadError::Inflate(InflateError::OutOfMemory) => IngestError::Busy,
+        UploadError::TooManyEvents { limit } => IngestError::PayloadTooLarge(format!(
+            "more than {limit} events in one upload; send smaller batches"
+        )),
         e => IngestError::Malformed(e.to_string()),
     }
 }
@@ -193,78 +342,160 @@ pub struct InvalidEvent {
     pub missing: bool,
 }
 
+/// A decoded `/2/httpapi` body.
+#[derive(Debug)]
+pub struct AnalyticsBatch {
+    pub api_key: Option<String>,
+    pub valid: Vec<AnalyticsEvent>,
+    /// The first [`MAX_LISTED_INVALID`] invalid events.
+    pub invalid: Vec<InvalidEvent>,
+    pub invalid_count: usize,
+    pub total: usize,
+}
+
+/// An error answer lists at most this many invalid events: a small request must not get a huge
+/// answer.
+pub const MAX_LISTED_INVALID: usize = 100;
+
+/// `{"api_key": "...", "events": [...]}`, each event kept as raw JSON.
+#[derive(Deserialize)]
+struct HttpApiBody<'a> {
+    api_key: Option<String>,
+    #[serde(borrow)]
+    events: Option<&'a RawValue>,
+}
+
+/// Decodes an Amplitude HTTP API body off the async threads, within the upload limits.
+pub async fn decode_analytics(
+    body: ReadBody,
+    gzip: bool,
+    limits: Limits,
+    now_ms: i64,
+) -> Result<AnalyticsBatch, IngestError> {
+    blocking(move || {
+        let ReadBody {
+            bytes,
+            mut reservation,
+        } = body;
+        let mut meter = ReservationMeter::new(&mut reservation);
+        let text: std::borrow::Cow<'_, [u8]> = if gzip {
+            reel_rrweb::inflate::gunzip_bounded(&bytes, limits.max_decompressed, &mut meter)
+                .map_err(|e| meter_error(e.into(), &meter))?
+                .into()
+        } else {
+            bytes.as_ref().into()
+        };
+        let parsed: HttpApiBody<'_> = serde_json::from_slice(&text)
+            .map_err(|e| IngestError::Malformed(format!("body is not valid JSON: {e}")))?;
+        let events_json = parsed.events.ok_or(IngestError::MissingField("events"))?;
+        let events = reel_rrweb::upload::capped_array(events_json.get(), limits.max_events)
+            .map_err(upload_error)?;
+        // Parsed events hold owned copies of their strings.
+        if !meter.charge(events_json.get().len()) {
+            return Err(meter.refusal());
+        }
+        let total = events.len();
+        let (valid, invalid) = parse_analytics_events(&events, now_ms);
+        let invalid_count = invalid.len();
+        Ok(AnalyticsBatch {
+            api_key: parsed.api_key.filter(|k| !k.is_empty()),
+            valid,
+            invalid: invalid.into_iter().take(MAX_LISTED_INVALID).collect(),
+            invalid_count,
+            total,
+        })
+    })
+    .await
+}
+
 /// Reads the events of an Amplitude HTTP API body. Each event needs `event_type` and a
-/// `user_id` or `device_id` (Amplitude's rules); `time` defaults to `now_ms`.
+/// `user_id` or `device_id` (Amplitude's rules); `time` defaults to `now_ms`. Events are kept
+/// as sent (`raw`).
 pub fn parse_analytics_events(
-    events: &[Value],
+    events: &[&RawValue],
     now_ms: i64,
 ) -> (Vec<AnalyticsEvent>, Vec<InvalidEvent>) {
     let mut valid = Vec::with_capacity(events.len());
     let mut invalid = Vec::new();
-    for (index, event) in events.iter().enumerate() {
-        let Some(obj) = event.as_object() else {
-            invalid.push(InvalidEvent {
-                index,
-                field: "event",
-                missing: false,
-            });
+    for (index, raw) in events.iter().enumerate() {
+        let bad = |field: &'static str, missing: bool| InvalidEvent {
+            index,
+            field,
+            missing,
+        };
+        let Ok(obj) = serde_json::from_str::<WireEvent<'_>>(raw.get()) else {
+            invalid.push(bad("event", false));
             continue;
         };
-        let text = |key: &str| {
-            obj.get(key)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
+        let text = |v: Option<&RawValue>| {
+            v.and_then(|v| serde_json::from_str::<String>(v.get()).ok())
                 .filter(|s| !s.is_empty())
         };
-        let Some(event_type) = text("event_type") else {
-            invalid.push(InvalidEvent {
-                index,
-                field: "event_type",
-                missing: true,
-            });
+        let Some(event_type) = text(obj.event_type) else {
+            invalid.push(bad("event_type", true));
             continue;
         };
-        let user_id = text("user_id");
-        let device_id = text("device_id");
+        let user_id = text(obj.user_id);
+        let device_id = text(obj.device_id);
         if user_id.is_none() && device_id.is_none() {
-            invalid.push(InvalidEvent {
-                index,
-                field: "device_id",
-                missing: true,
-            });
+            invalid.push(bad("device_id", true));
             continue;
         }
-        let time_ms = match obj.get("time") {
-            None | Some(Value::Null) => now_ms,
-            Some(v) => match v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)) {
+        let time_ms = match obj.time.map(|v| serde_json::from_str::<Value>(v.get())) {
+            None | Some(Ok(Value::Null)) => now_ms,
+            Some(Ok(v)) => match v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)) {
                 Some(t) => t,
                 None => {
-                    invalid.push(InvalidEvent {
-                        index,
-                        field: "time",
-                        missing: false,
-                    });
+                    invalid.push(bad("time", false));
                     continue;
                 }
             },
+            Some(Err(_)) => {
+                invalid.push(bad("time", false));
+                continue;
+            }
         };
-        let object_text = |key: &str| match obj.get(key) {
-            Some(v @ Value::Object(_)) => v.to_string(),
+        let object_text = |v: Option<&RawValue>| match v {
+            Some(v) if v.get().starts_with('{') => v.get().to_owned(),
             _ => "{}".to_owned(),
         };
         valid.push(AnalyticsEvent {
-            insert_id: text("insert_id"),
+            insert_id: text(obj.insert_id),
             event_type,
             time_ms,
             device_id,
             user_id,
-            session_id: obj.get("session_id").and_then(Value::as_i64),
-            event_properties: object_text("event_properties"),
-            user_properties: object_text("user_properties"),
-            raw: event.to_string(),
+            session_id: obj
+                .session_id
+                .and_then(|v| serde_json::from_str::<i64>(v.get()).ok()),
+            event_properties: object_text(obj.event_properties),
+            user_properties: object_text(obj.user_properties),
+            raw: raw.get().to_owned(),
         });
     }
     (valid, invalid)
+}
+
+/// The fields of an analytics event reel reads, each as raw JSON so a wrong type is reported
+/// per field, not as an unreadable event.
+#[derive(Deserialize)]
+struct WireEvent<'a> {
+    #[serde(borrow)]
+    event_type: Option<&'a RawValue>,
+    #[serde(borrow)]
+    user_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    device_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    time: Option<&'a RawValue>,
+    #[serde(borrow)]
+    insert_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    session_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    event_properties: Option<&'a RawValue>,
+    #[serde(borrow)]
+    user_properties: Option<&'a RawValue>,
 }
 
 /// Stores analytics events; returns how many were new (retries are de-duplicated by insert_id).
@@ -283,6 +514,34 @@ pub async fn store_events(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn plausible_time_cases() {
+        let start = 1_767_225_600_000; // 2026-01-01
+        let now = start + 3_600_000;
+        let hour = 3_600_000;
+        let cases = [
+            ("at start", start, true),
+            ("an hour early", start - hour, true),
+            ("more than an hour early", start - hour - 1, false),
+            ("six days in", start + 6 * 24 * hour, false), // beyond the server's clock + 1 day
+            ("a day ahead of the server", now + 24 * hour, true),
+            ("more than a day ahead", now + 24 * hour + 1, false),
+            ("1970", 0, false),
+            ("i64::MAX", i64::MAX, false),
+            ("i64::MIN", i64::MIN, false),
+        ];
+        for (name, ts, want) in cases {
+            assert_eq!(plausible_time(ts, start, now), want, "{name}");
+        }
+        // A session that started long ago: seven days after its start at most.
+        let old = start - 30 * 24 * hour;
+        assert!(plausible_time(old + 7 * 24 * hour, old, now));
+        assert!(!plausible_time(old + 7 * 24 * hour + 1, old, now));
+        // Extreme session ids cannot overflow.
+        assert!(!plausible_time(0, i64::MAX, now));
+        assert!(!plausible_time(0, i64::MIN + 1, now));
+    }
 
     #[test]
     fn analytics_event_cases() {
@@ -311,9 +570,19 @@ mod tests {
                 Err(("time", false)),
             ),
             (json!("nope"), Err(("event", false))),
+            (
+                json!({"event_type": 5, "device_id": "d"}),
+                Err(("event_type", true)),
+            ),
+            (
+                json!({"event_type": "a", "device_id": "d", "time": {"deep": [1]}}),
+                Err(("time", false)),
+            ),
         ];
         for (input, want) in cases {
-            let (valid, invalid) = parse_analytics_events(std::slice::from_ref(&input), now);
+            let text = input.to_string();
+            let raw: &RawValue = serde_json::from_str(&text).unwrap();
+            let (valid, invalid) = parse_analytics_events(&[raw], now);
             let got = match (valid.first(), invalid.first()) {
                 (Some(e), None) => Ok((e.event_type.as_str(), e.time_ms, e.insert_id.as_deref())),
                 (None, Some(i)) => Err((i.field, i.missing)),

@@ -67,12 +67,56 @@ pub struct UserContext {
     pub projects: Vec<Project>,
 }
 
+/// Where a token came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
-    /// A browser login (cookie), with an expiry.
-    Session,
-    /// A bearer token for automation.
-    Api,
+pub enum TokenOrigin {
+    /// A browser login (the cookie), with an expiry.
+    Login,
+    /// `REEL_ADMIN_TOKEN`: replaced when the configuration names another token.
+    Config,
+    /// Made through the API by its user.
+    Created,
+}
+
+impl TokenOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::Config => "config",
+            Self::Created => "created",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "login" => Some(Self::Login),
+            "config" => Some(Self::Config),
+            "created" => Some(Self::Created),
+            _ => None,
+        }
+    }
+}
+
+/// A token about to be stored; only its hash is ever kept.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub user_id: i64,
+    pub token_hash: String,
+    pub origin: TokenOrigin,
+    pub name: Option<String>,
+    pub expires_ms: Option<i64>,
+}
+
+/// A stored token as its user may see it (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub user_id: i64,
+    pub origin: TokenOrigin,
+    pub name: Option<String>,
+    pub created_ms: i64,
+    pub last_used_ms: Option<i64>,
+    pub expires_ms: Option<i64>,
 }
 
 /// The first organization, project and admin of an empty installation.
@@ -169,8 +213,9 @@ pub struct AnalyticsEvent {
 pub struct Interactions {
     pub session: SessionRef,
     pub replay_key: String,
-    /// JSON array text.
-    pub payload: String,
+    /// The JSON array text, zstd-compressed.
+    pub payload_zst: Vec<u8>,
+    /// Hash of the uncompressed text: a retried upload is stored once.
     pub content_hash: String,
 }
 
@@ -198,15 +243,21 @@ pub trait MetaStore: Send + Sync + 'static {
     async fn user_for_login(&self, email: &str) -> Result<Option<(User, String)>>;
     async fn user_context(&self, user_id: i64) -> Result<Option<UserContext>>;
 
-    async fn put_token(
-        &self,
-        user_id: i64,
-        token_hash: &str,
-        kind: TokenKind,
-        expires_ms: Option<i64>,
-    ) -> Result<()>;
-    /// The user a token belongs to, if it exists and has not expired at `now_ms`.
-    async fn user_by_token(&self, token_hash: &str, now_ms: i64) -> Result<Option<User>>;
+    /// Replaces the user's password hash and revokes their browser sessions.
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<()>;
+
+    async fn put_token(&self, token: NewToken, now_ms: i64) -> Result<TokenInfo>;
+    /// Makes `token` the only [`TokenOrigin::Config`] token (an earlier configured token stops
+    /// working); `None` revokes every configured token.
+    async fn set_config_token(&self, token: Option<NewToken>, now_ms: i64) -> Result<()>;
+    /// The user a token belongs to, with the token, if it exists and has not expired at `now_ms`.
+    async fn token_user(&self, token_hash: &str, now_ms: i64) -> Result<Option<(User, TokenInfo)>>;
+    /// Records that a token was used at `now_ms`.
+    async fn touch_token(&self, token_id: i64, now_ms: i64) -> Result<()>;
+    /// The user's tokens and browser sessions that have not expired, newest first.
+    async fn tokens_of(&self, user_id: i64, now_ms: i64) -> Result<Vec<TokenInfo>>;
+    /// Revokes one of the user's tokens; false when the user has no such token.
+    async fn revoke_token(&self, user_id: i64, token_id: i64) -> Result<bool>;
     async fn delete_token(&self, token_hash: &str) -> Result<()>;
 
     /// Whether a chunk with this content hash is already stored for the session.

@@ -10,15 +10,16 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{
-    AnalyticsEvent, Dictionary, Interactions, MetaStore, NewChunk, NewInstallation, Organization,
-    Project, Replay, Result, SessionRef, StoreError, StoredChunk, TimeRange, TokenKind, User,
-    UserContext,
+    AnalyticsEvent, Dictionary, Interactions, MetaStore, NewChunk, NewInstallation, NewToken,
+    Organization, Project, Replay, Result, SessionRef, StoreError, StoredChunk, TimeRange,
+    TokenInfo, TokenOrigin, User, UserContext,
 };
 
 /// Migrations in order; `PRAGMA user_version` records how many have been applied.
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_dictionaries.sql"),
+    include_str!("../migrations/0003_hardening.sql"),
 ];
 
 #[derive(Clone)]
@@ -139,6 +140,51 @@ fn one_dictionary(c: &Connection, filter: &str, value: i64) -> Result<Option<Dic
         },
     )
     .optional()?)
+}
+
+const TOKEN_COLUMNS: &str =
+    "t.rowid, t.user_id, t.origin, t.name, t.created_ms, t.last_used_ms, t.expires_ms";
+
+fn token_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<TokenInfo> {
+    let origin: String = r.get(at + 2)?;
+    Ok(TokenInfo {
+        id: r.get(at)?,
+        user_id: r.get(at + 1)?,
+        origin: TokenOrigin::parse(&origin).unwrap_or(TokenOrigin::Created),
+        name: r.get(at + 3)?,
+        created_ms: r.get(at + 4)?,
+        last_used_ms: r.get(at + 5)?,
+        expires_ms: r.get(at + 6)?,
+    })
+}
+
+fn insert_token(c: &Connection, t: &NewToken, now_ms: i64) -> Result<TokenInfo> {
+    let kind = match t.origin {
+        TokenOrigin::Login => "session",
+        TokenOrigin::Config | TokenOrigin::Created => "api",
+    };
+    c.execute(
+        "INSERT INTO auth_tokens (token_hash, user_id, kind, origin, name, created_ms, expires_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            t.token_hash,
+            t.user_id,
+            kind,
+            t.origin.as_str(),
+            t.name,
+            now_ms,
+            t.expires_ms
+        ],
+    )?;
+    Ok(TokenInfo {
+        id: c.last_insert_rowid(),
+        user_id: t.user_id,
+        origin: t.origin,
+        name: t.name.clone(),
+        created_ms: now_ms,
+        last_used_ms: None,
+        expires_ms: t.expires_ms,
+    })
 }
 
 fn session_row(tx: &Connection, s: &SessionRef) -> rusqlite::Result<Option<i64>> {
@@ -330,45 +376,117 @@ impl MetaStore for SqliteStore {
         .await
     }
 
-    async fn put_token(
-        &self,
-        user_id: i64,
-        token_hash: &str,
-        kind: TokenKind,
-        expires_ms: Option<i64>,
-    ) -> Result<()> {
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<()> {
+        let hash = password_hash.to_owned();
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+                params![user_id, hash],
+            )?;
+            tx.execute(
+                "DELETE FROM auth_tokens WHERE user_id = ?1 AND origin = 'login'",
+                params![user_id],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn put_token(&self, token: NewToken, now_ms: i64) -> Result<TokenInfo> {
+        self.write(move |c| insert_token(c, &token, now_ms)).await
+    }
+
+    async fn set_config_token(&self, token: Option<NewToken>, now_ms: i64) -> Result<()> {
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            match &token {
+                Some(t) => {
+                    tx.execute(
+                        "DELETE FROM auth_tokens WHERE origin = 'config' AND token_hash <> ?1",
+                        params![t.token_hash],
+                    )?;
+                    let kept: bool = tx.query_row(
+                        "SELECT EXISTS (SELECT 1 FROM auth_tokens WHERE token_hash = ?1 AND user_id = ?2
+                         AND origin = 'config')",
+                        params![t.token_hash, t.user_id],
+                        |r| r.get(0),
+                    )?;
+                    if !kept {
+                        tx.execute(
+                            "DELETE FROM auth_tokens WHERE token_hash = ?1",
+                            params![t.token_hash],
+                        )?;
+                        insert_token(&tx, t, now_ms)?;
+                    }
+                }
+                None => {
+                    tx.execute("DELETE FROM auth_tokens WHERE origin = 'config'", [])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn token_user(&self, token_hash: &str, now_ms: i64) -> Result<Option<(User, TokenInfo)>> {
         let hash = token_hash.to_owned();
-        let kind = match kind {
-            TokenKind::Session => "session",
-            TokenKind::Api => "api",
-        };
+        self.read(move |c| {
+            Ok(c.query_row(
+                &format!(
+                    "SELECT u.id, u.email, {TOKEN_COLUMNS} FROM auth_tokens t JOIN users u ON u.id = t.user_id
+                     WHERE t.token_hash = ?1 AND (t.expires_ms IS NULL OR t.expires_ms > ?2)"
+                ),
+                params![hash, now_ms],
+                |r| {
+                    Ok((
+                        User {
+                            id: r.get(0)?,
+                            email: r.get(1)?,
+                        },
+                        token_from_row(r, 2)?,
+                    ))
+                },
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn touch_token(&self, token_id: i64, now_ms: i64) -> Result<()> {
         self.write(move |c| {
             c.execute(
-                "INSERT INTO auth_tokens (token_hash, user_id, kind, created_ms, expires_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (token_hash) DO UPDATE SET user_id = excluded.user_id, expires_ms = excluded.expires_ms",
-                params![hash, user_id, kind, now_ms(), expires_ms],
+                "UPDATE auth_tokens SET last_used_ms = ?2 WHERE rowid = ?1",
+                params![token_id, now_ms],
             )?;
             Ok(())
         })
         .await
     }
 
-    async fn user_by_token(&self, token_hash: &str, now_ms: i64) -> Result<Option<User>> {
-        let hash = token_hash.to_owned();
+    async fn tokens_of(&self, user_id: i64, now_ms: i64) -> Result<Vec<TokenInfo>> {
         self.read(move |c| {
-            Ok(c.query_row(
-                "SELECT u.id, u.email FROM auth_tokens t JOIN users u ON u.id = t.user_id
-                 WHERE t.token_hash = ?1 AND (t.expires_ms IS NULL OR t.expires_ms > ?2)",
-                params![hash, now_ms],
-                |r| {
-                    Ok(User {
-                        id: r.get(0)?,
-                        email: r.get(1)?,
-                    })
-                },
-            )
-            .optional()?)
+            let mut stmt = c.prepare(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM auth_tokens t
+                 WHERE t.user_id = ?1 AND (t.expires_ms IS NULL OR t.expires_ms > ?2)
+                 ORDER BY t.created_ms DESC, t.rowid DESC"
+            ))?;
+            let rows = stmt
+                .query_map(params![user_id, now_ms], |r| token_from_row(r, 0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn revoke_token(&self, user_id: i64, token_id: i64) -> Result<bool> {
+        self.write(move |c| {
+            Ok(c.execute(
+                "DELETE FROM auth_tokens WHERE rowid = ?1 AND user_id = ?2",
+                params![token_id, user_id],
+            )? == 1)
         })
         .await
     }
@@ -516,9 +634,9 @@ impl MetaStore for SqliteStore {
             let tx = c.transaction()?;
             ensure_session(&tx, &i.session, &i.replay_key)?;
             let n = tx.execute(
-                "INSERT INTO interactions (project_id, device_id, session_id, payload, content_hash, received_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-                params![i.session.project_id, i.session.device_id, i.session.session_id, i.payload, i.content_hash, now_ms],
+                "INSERT INTO interactions (project_id, device_id, session_id, payload, payload_zst, content_hash, received_ms)
+                 VALUES (?1, ?2, ?3, '', ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                params![i.session.project_id, i.session.device_id, i.session.session_id, i.payload_zst, i.content_hash, now_ms],
             )?;
             tx.commit()?;
             Ok(n == 1)

@@ -3,23 +3,25 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
+use std::net::SocketAddr;
 
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use reel_store::{Project, Replay, StoredChunk, TimeRange, TokenKind};
+use reel_store::{NewToken, Project, Replay, StoredChunk, TimeRange, TokenInfo, TokenOrigin};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::{self, CurrentUser, SESSION_COOKIE};
+use crate::body::BodyError;
+use crate::client;
 use crate::error::ApiError;
 use crate::{AppState, dictionaries};
 
@@ -28,6 +30,8 @@ pub fn routes() -> Router<AppState> {
         .route("/login", post(login))
         .route("/logout", post(logout))
         .route("/me", get(me))
+        .route("/tokens", get(list_tokens).post(create_token))
+        .route("/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/replays", get(list_replays))
         .route("/replays/{id}", get(get_replay))
         .route("/replays/{id}/events", get(replay_events))
@@ -102,39 +106,68 @@ struct LoginBody {
     password: String,
 }
 
+/// Login bodies are tiny; anything bigger is not a login.
+const MAX_LOGIN_BODY: usize = 16 * 1024;
+
 async fn login(
     State(state): State<AppState>,
-    body: Result<Json<LoginBody>, JsonRejection>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|e| {
+    let body = read_json_body(&state, &headers, body, MAX_LOGIN_BODY).await?;
+    let body: LoginBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::InvalidParameter(format!(
-            "send JSON {{\"email\": ..., \"password\": ...}}: {}",
-            e.body_text()
+            "send JSON {{\"email\": ..., \"password\": ...}}: {e}"
         ))
     })?;
-    let Some((user, hash)) = state.meta.user_for_login(body.email.trim()).await? else {
+    let now = crate::now_ms();
+    let address = client::address(&headers, peer, &state.config).to_string();
+    let email = body.email.trim().to_lowercase();
+    let guard = &state.login;
+    if let Some(retry_after_seconds) = guard
+        .by_address
+        .blocked(&address, now)
+        .or_else(|| guard.by_account.blocked(&email, now))
+    {
+        return Err(ApiError::TooManyRequests {
+            retry_after_seconds,
+        });
+    }
+    let account = state.meta.user_for_login(&email).await?;
+    let (user, hash) = match account {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    let ok = guard.verify(body.password, hash).await?;
+    let Some(user) = user.filter(|_| ok) else {
+        guard.by_address.fail(&address, now);
+        guard.by_account.fail(&email, now);
         return Err(ApiError::InvalidCredentials);
     };
-    let password = body.password;
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    if !ok {
-        return Err(ApiError::InvalidCredentials);
-    }
+    guard.by_account.forget(&email);
     let token = auth::new_token();
     let ttl_ms = state.config.session_ttl_hours as i64 * 3_600_000;
     state
         .meta
         .put_token(
-            user.id,
-            &auth::token_hash(&token),
-            TokenKind::Session,
-            Some(crate::now_ms() + ttl_ms),
+            NewToken {
+                user_id: user.id,
+                token_hash: auth::token_hash(&token),
+                origin: TokenOrigin::Login,
+                name: None,
+                expires_ms: Some(now + ttl_ms),
+            },
+            now,
         )
         .await?;
+    let secure = if client::is_https(&headers, peer, &state.config) {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}",
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{secure}",
         ttl_ms / 1000
     );
     let mut response = Json(json!({"user": {"email": user.email}})).into_response();
@@ -143,6 +176,26 @@ async fn login(
         HeaderValue::from_str(&cookie).expect("token is ascii"),
     );
     Ok(response)
+}
+
+/// Reads a small JSON body of a state-changing call (the content type was checked by
+/// [`refuse_cross_site_writes`]) within the body deadline and the memory budget.
+async fn read_json_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    let timeout = std::time::Duration::from_secs(state.config.body_timeout_seconds);
+    match crate::body::read(body, headers, limit, &state.budget, timeout).await {
+        Ok(read) => Ok(read.bytes),
+        Err(BodyError::TooLarge(limit)) => Err(ApiError::BodyTooLarge(limit)),
+        Err(BodyError::Timeout) => Err(ApiError::BodyTimeout),
+        Err(BodyError::Busy) => Err(ApiError::Busy),
+        Err(BodyError::Broken(e)) => Err(ApiError::InvalidParameter(format!(
+            "could not read the body: {e}"
+        ))),
+    }
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
@@ -157,7 +210,97 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
     Ok(response)
 }
 
-async fn me(CurrentUser(ctx): CurrentUser) -> Json<Value> {
+/// The caller's API tokens and browser sessions (never the secrets themselves).
+async fn list_tokens(
+    State(state): State<AppState>,
+    CurrentUser(ctx, current): CurrentUser,
+) -> Result<Json<Value>, ApiError> {
+    let tokens = state.meta.tokens_of(ctx.user.id, crate::now_ms()).await?;
+    Ok(Json(json!({
+        "tokens": tokens.iter().map(|t| token_json(t, t.id == current.id)).collect::<Vec<_>>()
+    })))
+}
+
+#[derive(Deserialize)]
+struct NewTokenBody {
+    name: Option<String>,
+}
+
+const MAX_TOKEN_NAME: usize = 200;
+
+/// Creates an API token for the caller; the token is in this answer only.
+async fn create_token(
+    State(state): State<AppState>,
+    CurrentUser(ctx, _): CurrentUser,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body = read_json_body(&state, &headers, body, MAX_LOGIN_BODY).await?;
+    let body: NewTokenBody = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::InvalidParameter(format!("send JSON {{\"name\": \"...\"}}: {e}")))?;
+    let name = body
+        .name
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    if name
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_TOKEN_NAME)
+    {
+        return Err(ApiError::InvalidParameter(format!(
+            "name must be at most {MAX_TOKEN_NAME} characters"
+        )));
+    }
+    let token = auth::new_token();
+    let info = state
+        .meta
+        .put_token(
+            NewToken {
+                user_id: ctx.user.id,
+                token_hash: auth::token_hash(&token),
+                origin: TokenOrigin::Created,
+                name,
+                expires_ms: None,
+            },
+            crate::now_ms(),
+        )
+        .await?;
+    let mut body = token_json(&info, false);
+    body["token"] = json!(token);
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    CurrentUser(ctx, _): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id: i64 = id.parse().map_err(|_| {
+        ApiError::InvalidParameter(format!("token id must be a number, got {id:?}"))
+    })?;
+    if state.meta.revoke_token(ctx.user.id, id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("token"))
+    }
+}
+
+fn token_json(t: &TokenInfo, current: bool) -> Value {
+    json!({
+        "id": t.id,
+        "kind": match t.origin {
+            TokenOrigin::Login => "browser_session",
+            TokenOrigin::Config => "configured",
+            TokenOrigin::Created => "api",
+        },
+        "name": t.name,
+        "created_at": rfc3339(t.created_ms),
+        "last_used_at": t.last_used_ms.map(rfc3339),
+        "expires_at": t.expires_ms.map(rfc3339),
+        "current": current,
+    })
+}
+
+async fn me(CurrentUser(ctx, _): CurrentUser) -> Json<Value> {
     Json(json!({
         "user": {"email": ctx.user.email},
         "organization": {"id": ctx.organization.id, "name": ctx.organization.name},
@@ -175,7 +318,7 @@ struct ListQuery {
 
 async fn list_replays(
     State(state): State<AppState>,
-    CurrentUser(ctx): CurrentUser,
+    CurrentUser(ctx, _): CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
@@ -203,7 +346,7 @@ struct ProjectQuery {
 
 async fn get_replay(
     State(state): State<AppState>,
-    CurrentUser(ctx): CurrentUser,
+    CurrentUser(ctx, _): CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<ProjectQuery>,
 ) -> Result<Json<Value>, ApiError> {
@@ -220,7 +363,7 @@ async fn get_replay(
 /// a time and merged, so memory holds only chunks whose time spans overlap.
 async fn replay_events(
     State(state): State<AppState>,
-    CurrentUser(ctx): CurrentUser,
+    CurrentUser(ctx, _): CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<ProjectQuery>,
 ) -> Result<Response, ApiError> {

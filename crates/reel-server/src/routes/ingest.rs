@@ -6,18 +6,19 @@
 
 use axum::Json;
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH};
+use axum::http::header::{AUTHORIZATION, CONTENT_ENCODING};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use reel_store::{Interactions, Project, SessionRef};
+use reel_store::{Project, SessionRef};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
+use crate::body::{BodyError, ReadBody};
 use crate::error::IngestError;
 use crate::{AppState, pipeline};
 
@@ -69,7 +70,7 @@ async fn track(
     })?;
     let body = read_body(&state, &headers, body).await?;
     let gzip = is_gzip(&headers);
-    let limit = state.config.max_decompressed_bytes;
+    let limits = pipeline::limits(&state.config);
     let session = SessionRef {
         project_id: project.id,
         device_id,
@@ -77,36 +78,39 @@ async fn track(
     };
 
     if query.kind.as_deref() == Some("interaction") {
-        let (payload, accepted) = pipeline::decode_interactions(body, gzip, limit).await?;
-        let content_hash = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(payload.as_bytes()));
-        let replay_key = reel_store::sqlite::replay_key(&session.device_id, session.session_id);
+        let (interactions, count, _reservation) =
+            pipeline::decode_interactions(body, gzip, limits, session).await?;
         state
             .meta
-            .add_interactions(
-                Interactions {
-                    session,
-                    replay_key,
-                    payload,
-                    content_hash,
-                },
-                crate::now_ms(),
-            )
+            .add_interactions(interactions, crate::now_ms())
             .await?;
-        return Ok(Json(json!({"code": 200, "events_accepted": accepted})).into_response());
+        return Ok(Json(json!({"code": 200, "events_accepted": count})).into_response());
     }
 
-    let (events, skipped) = pipeline::decode_recording(body, gzip, limit).await?;
+    let decoded =
+        pipeline::decode_recording(body, gzip, limits, session_id, crate::now_ms()).await?;
     let country = country(&state, &headers);
-    let mut outcome = pipeline::store_recording(&state, session, events, country).await?;
-    outcome.events_skipped = skipped;
-    Ok(Json(json!({
+    let skipped = decoded.skipped;
+    let out_of_range = decoded.out_of_range;
+    let outcome = pipeline::store_recording(&state, session, decoded.events, country).await?;
+    drop(decoded.reservation);
+    let mut response = Json(json!({
         "code": 200,
         "events_accepted": outcome.events_accepted,
-        "events_skipped": outcome.events_skipped,
+        "events_skipped": skipped + out_of_range,
         "chunks_stored": outcome.chunks_stored,
         "chunks_duplicate": outcome.chunks_duplicate,
     }))
-    .into_response())
+    .into_response();
+    if outcome.events_accepted == 0 && out_of_range > 0 {
+        // Amplitude's SDKs stop recording a session on `4004` (out of range): every event of
+        // this upload was far from the session's time, and later ones will be too.
+        response.headers_mut().insert(
+            "x-session-replay-event-skipped",
+            HeaderValue::from_static("4004"),
+        );
+    }
+    Ok(response)
 }
 
 async fn remote_config_by_path(
@@ -156,39 +160,16 @@ async fn http_api(
     body: Body,
 ) -> Result<Response, IngestError> {
     let body = read_body(&state, &headers, body).await?;
-    let size = body.len();
-    let text = if is_gzip(&headers) {
-        let limit = state.config.max_decompressed_bytes;
-        tokio::task::spawn_blocking(move || reel_rrweb::inflate::gunzip_bounded(&body, limit))
-            .await
-            .map_err(|e| IngestError::Internal(e.to_string()))?
-            .map_err(|e| match e {
-                reel_rrweb::inflate::InflateError::TooLarge { limit } => {
-                    IngestError::PayloadTooLarge(format!(
-                        "the decompressed body is larger than {limit} bytes"
-                    ))
-                }
-                other => IngestError::Malformed(other.to_string()),
-            })?
-    } else {
-        body.to_vec()
-    };
-    let parsed: Value = serde_json::from_slice(&text)
-        .map_err(|e| IngestError::Malformed(format!("body is not valid JSON: {e}")))?;
-    let api_key = parsed
-        .get("api_key")
-        .and_then(Value::as_str)
-        .filter(|k| !k.is_empty());
-    let project = project_for_key(&state, api_key).await?;
-    let Some(events) = parsed.get("events").and_then(Value::as_array) else {
-        return Err(IngestError::MissingField("events"));
-    };
-    let (valid, invalid) = pipeline::parse_analytics_events(events, crate::now_ms());
-    if !invalid.is_empty() {
+    let size = body.bytes.len();
+    let limits = pipeline::limits(&state.config);
+    let batch =
+        pipeline::decode_analytics(body, is_gzip(&headers), limits, crate::now_ms()).await?;
+    let project = project_for_key(&state, batch.api_key.as_deref()).await?;
+    if batch.invalid_count > 0 {
         // Amplitude rejects the whole batch and says which events were wrong; nothing is stored.
         let mut missing = serde_json::Map::new();
         let mut wrong = serde_json::Map::new();
-        for i in &invalid {
+        for i in &batch.invalid {
             let map = if i.missing { &mut missing } else { &mut wrong };
             map.entry(i.field)
                 .or_insert_with(|| json!([]))
@@ -196,16 +177,24 @@ async fn http_api(
                 .expect("array")
                 .push(json!(i.index));
         }
+        let listed = if batch.invalid.len() < batch.invalid_count {
+            format!(" (the first {} are listed)", batch.invalid.len())
+        } else {
+            String::new()
+        };
         let body = json!({
             "code": 400,
-            "error": format!("{} of {} events are invalid; no event was stored", invalid.len(), events.len()),
+            "error": format!(
+                "{} of {} events are invalid; no event was stored{listed}",
+                batch.invalid_count, batch.total
+            ),
             "events_with_missing_fields": missing,
             "events_with_invalid_fields": wrong,
         });
         return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
     }
-    let count = valid.len();
-    pipeline::store_events(&state, project.id, valid).await?;
+    let count = batch.valid.len();
+    pipeline::store_events(&state, project.id, batch.valid).await?;
     Ok(Json(json!({
         "code": 200,
         "events_ingested": count,
@@ -248,40 +237,24 @@ fn country(state: &AppState, headers: &HeaderMap) -> Option<String> {
     (value.len() == 2 && value.bytes().all(|b| b.is_ascii_uppercase())).then_some(value)
 }
 
-/// Reads a body up to the configured limit; over it → 413 without reading the rest.
+/// Reads a body within the configured size limit, the body deadline and the memory budget.
 async fn read_body(
     state: &AppState,
     headers: &HeaderMap,
     body: Body,
-) -> Result<Bytes, IngestError> {
+) -> Result<ReadBody, IngestError> {
     let limit = state.config.max_body_bytes;
-    let too_large =
-        || IngestError::PayloadTooLarge(format!("the body is larger than {limit} bytes"));
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => Ok(bytes),
-        Err(e) if is_length_limit(&e) => Err(too_large()),
-        Err(e) => Err(IngestError::Malformed(format!(
-            "could not read the body: {e}"
-        ))),
-    }
-}
-
-fn is_length_limit(e: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = source {
-        if err.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        source = err.source();
-    }
-    false
+    let timeout = std::time::Duration::from_secs(state.config.body_timeout_seconds);
+    crate::body::read(body, headers, limit, &state.budget, timeout)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge(limit) => {
+                IngestError::PayloadTooLarge(format!("the body is larger than {limit} bytes"))
+            }
+            BodyError::Timeout => IngestError::BodyTimeout,
+            BodyError::Busy => IngestError::Busy,
+            BodyError::Broken(e) => IngestError::Malformed(format!("could not read the body: {e}")),
+        })
 }
 
 /// CORS for ingestion: SDKs post from any site. The Origin is echoed (not `*`) because

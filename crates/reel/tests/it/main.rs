@@ -8,6 +8,7 @@ mod corpus;
 mod cors;
 mod dedup;
 mod durability;
+mod hostile;
 mod http_api;
 mod ingest_track;
 mod limits;
