@@ -3,6 +3,7 @@
 
 mod support;
 
+mod accounts;
 mod auth;
 mod corpus;
 mod cors;

@@ -71,6 +71,12 @@ impl TestApp {
     /// Shuts the server down (finishing in-flight requests), then builds a new one on the same
     /// data dir and a new port: what an operator's restart does.
     pub async fn restart(&mut self) {
+        self.restart_with(|_| {}).await;
+    }
+
+    /// Restarts with a changed configuration (an operator editing settings between starts).
+    pub async fn restart_with(&mut self, tweak: impl FnOnce(&mut Config)) {
+        tweak(&mut self.config);
         self.client = Client::new(); // drops idle connections to the old server
         if let Some(running) = self.running.take() {
             let _ = running.shutdown.send(());
