@@ -18,9 +18,11 @@ pub mod client;
 pub mod config;
 pub mod dictionaries;
 pub mod error;
+pub mod maintenance;
 pub mod pipeline;
 pub mod ratelimit;
 mod routes;
+pub mod serve;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -72,6 +74,12 @@ impl Application {
     /// organization if there is none, and binds the listener (port 0 picks a free port).
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let dir = &config.data_dir;
+        if dir.exists() && !dir.is_dir() {
+            return Err(StartError::Config(format!(
+                "the data directory {} is a file, not a directory: choose another path with --data-dir",
+                dir.display()
+            )));
+        }
         std::fs::create_dir_all(dir).map_err(|source| StartError::DataDir {
             path: dir.display().to_string(),
             source,
@@ -123,13 +131,18 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let config = self.state.config.clone();
+        let (max_connections, open_files) = serve::connection_capacity(config.max_connections);
+        tracing::info!(max_connections, open_files, "accepting connections");
+        let limits = serve::ConnectionLimits {
+            max_connections,
+            header_timeout: std::time::Duration::from_secs(config.header_timeout_seconds.max(1)),
+        };
+        let housekeeping = maintenance::spawn(self.state.clone());
         let router = routes::router(self.state);
-        axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
+        let served = serve::serve(self.listener, router, limits, shutdown).await;
+        housekeeping.abort();
+        served
     }
 }
 

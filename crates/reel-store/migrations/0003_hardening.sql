@@ -10,3 +10,7 @@ ALTER TABLE auth_tokens ADD COLUMN name TEXT;
 ALTER TABLE auth_tokens ADD COLUMN last_used_ms INTEGER;
 UPDATE auth_tokens SET origin = 'config' WHERE kind = 'api';
 CREATE INDEX auth_tokens_by_user ON auth_tokens (user_id);
+
+-- The orphan sweep asks, per object, whether a row names it.
+CREATE INDEX chunks_by_object ON chunks (object_key);
+CREATE INDEX dictionaries_by_object ON dictionaries (object_key);

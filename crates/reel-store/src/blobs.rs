@@ -28,6 +28,11 @@ impl Blobs {
     pub fn local(root: &Path) -> Result<Self> {
         std::fs::create_dir_all(root)?;
         let root = root.canonicalize()?;
+        // The root (and the data dir holding it) may have just been created: make their entries
+        // durable before anything is written below them.
+        for dir in root.ancestors().take(2) {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
         let store = LocalFileSystem::new_with_prefix(&root)?;
         Ok(Self {
             store: Arc::new(store),
@@ -60,12 +65,65 @@ impl Blobs {
         let path = ObjectPath::parse(key).map_err(|e| StoreError::Invalid(e.to_string()))?;
         self.store.put(&path, PutPayload::from(bytes)).await?;
         if let Some(root) = &self.local_root {
-            let file = root.join(key);
-            tokio::task::spawn_blocking(move || fsync_file_and_parents(&file))
+            let (root, file) = (root.clone(), root.join(key));
+            tokio::task::spawn_blocking(move || fsync_file_and_parents(&root, &file))
                 .await
                 .map_err(|e| StoreError::Task(e.to_string()))??;
         }
         Ok(())
+    }
+
+    /// Keys under `prefix` of objects last modified before `cutoff_ms` (epoch ms).
+    pub async fn keys_older_than(&self, prefix: &str, cutoff_ms: i64) -> Result<Vec<String>> {
+        use futures::TryStreamExt as _;
+        let prefix = ObjectPath::parse(prefix).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let metas: Vec<object_store::ObjectMeta> =
+            self.store.list(Some(&prefix)).try_collect().await?;
+        Ok(metas
+            .into_iter()
+            .filter(|m| m.last_modified.timestamp_millis() < cutoff_ms)
+            .map(|m| m.location.to_string())
+            .collect())
+    }
+
+    /// Deletes an object; deleting a missing one is not an error.
+    pub async fn delete(&self, key: &str) -> Result<()> {
+        let path = ObjectPath::parse(key).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        match self.store.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Local backend: removes half-written staging files (`name#n`) that a crash left behind,
+    /// when older than `cutoff_ms`. Object listings never show them.
+    pub async fn remove_stale_staging(&self, cutoff_ms: i64) -> Result<usize> {
+        let Some(root) = self.local_root.clone() else {
+            return Ok(0);
+        };
+        tokio::task::spawn_blocking(move || {
+            let cutoff =
+                std::time::UNIX_EPOCH + std::time::Duration::from_millis(cutoff_ms.max(0) as u64);
+            let mut removed = 0;
+            let mut pending = vec![root];
+            while let Some(dir) = pending.pop() {
+                for entry in std::fs::read_dir(&dir)? {
+                    let entry = entry?;
+                    let kind = entry.file_type()?;
+                    if kind.is_dir() {
+                        pending.push(entry.path());
+                    } else if entry.file_name().to_string_lossy().contains('#')
+                        && entry.metadata()?.modified()? < cutoff
+                    {
+                        std::fs::remove_file(entry.path())?;
+                        removed += 1;
+                    }
+                }
+            }
+            Ok(removed)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
     pub async fn get(&self, key: &str) -> Result<Bytes> {
@@ -76,11 +134,16 @@ impl Blobs {
 
 /// object_store's local backend writes through a temporary file and a rename but does not
 /// fsync; reel acknowledges uploads only after the data and its directory entries are on disk.
-fn fsync_file_and_parents(file: &Path) -> std::io::Result<()> {
+/// The rename lives in the file's directory, and every directory the write created lives in
+/// its parent's entries, up to the root: all of them are synced (a clean directory's fsync is
+/// nearly free).
+fn fsync_file_and_parents(root: &Path, file: &Path) -> std::io::Result<()> {
     std::fs::File::open(file)?.sync_all()?;
-    // The rename and any freshly created directories live in the parents' entries.
-    for dir in file.ancestors().skip(1).take(3) {
+    for dir in file.ancestors().skip(1) {
         std::fs::File::open(dir)?.sync_all()?;
+        if dir == root {
+            break;
+        }
     }
     Ok(())
 }

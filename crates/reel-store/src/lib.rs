@@ -289,6 +289,9 @@ pub trait MetaStore: Send + Sync + 'static {
     /// How many generations the project got since `since_ms`.
     async fn dictionaries_since(&self, project_id: i64, since_ms: i64) -> Result<usize>;
 
+    /// Of `object_keys`, those that no row names (chunks, dictionaries).
+    async fn unreferenced_objects(&self, object_keys: Vec<String>) -> Result<Vec<String>>;
+
     /// Replays whose recording started in `range`, newest first.
     async fn list_replays(
         &self,

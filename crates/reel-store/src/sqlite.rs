@@ -690,6 +690,23 @@ impl MetaStore for SqliteStore {
         .await
     }
 
+    async fn unreferenced_objects(&self, object_keys: Vec<String>) -> Result<Vec<String>> {
+        self.read(move |c| {
+            let mut referenced = c.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM chunks WHERE object_key = ?1)
+                     OR EXISTS (SELECT 1 FROM dictionaries WHERE object_key = ?1)",
+            )?;
+            let mut orphans = Vec::new();
+            for key in object_keys {
+                if !referenced.query_row(params![key], |r| r.get::<_, bool>(0))? {
+                    orphans.push(key);
+                }
+            }
+            Ok(orphans)
+        })
+        .await
+    }
+
     async fn list_replays(
         &self,
         project_id: i64,

@@ -10,18 +10,25 @@ usage: reel <command> [options]
 commands:
   serve     run the server
   demo      run the server with the demo shop at /demo and seeded sessions
-  help      show this help
+  help      show this help (also: reel <command> --help)
   version   show the version
 
 options (serve, demo):
   --config FILE      TOML configuration file (env: REEL_CONFIG)
-  --listen ADDR      address to listen on (default 127.0.0.1:8080; env: REEL_LISTEN)
+  --listen ADDR      address to listen on, HOST:PORT (default 127.0.0.1:8080; env: REEL_LISTEN)
   --data-dir DIR     where data is kept (default ./reel-data, demo: ./reel-demo-data; env: REEL_DATA_DIR)
+  -h, --help         show this help
 
-environment (also settable in the file, same names in lower case without REEL_):
-  REEL_API_KEY, REEL_ADMIN_EMAIL + REEL_ADMIN_PASSWORD, REEL_ADMIN_TOKEN,
-  REEL_MAX_BODY_BYTES, REEL_MAX_DECOMPRESSED_BYTES, REEL_COUNTRY_HEADER,
-  REEL_SESSION_TTL_HOURS, REEL_LOG (log filter, default info)";
+Every setting can also be given in the file (lower case, without REEL_) or as an environment
+variable; see README.md for what each one does:
+  REEL_PUBLIC_URL, REEL_TRUSTED_PROXIES (comma-separated addresses), REEL_API_KEY,
+  REEL_ADMIN_EMAIL + REEL_ADMIN_PASSWORD, REEL_ADMIN_TOKEN, REEL_COUNTRY_HEADER,
+  REEL_SESSION_TTL_HOURS, REEL_MAX_BODY_BYTES, REEL_MAX_DECOMPRESSED_BYTES,
+  REEL_MAX_EVENTS_PER_UPLOAD, REEL_MEMORY_BUDGET_BYTES, REEL_MEMORY_WAIT_MS,
+  REEL_MAX_CONCURRENT_PASSWORD_CHECKS, REEL_LOGIN_ATTEMPTS_PER_ADDRESS,
+  REEL_LOGIN_ATTEMPTS_PER_ACCOUNT, REEL_LOGIN_WINDOW_SECONDS, REEL_MAX_CONNECTIONS,
+  REEL_HEADER_TIMEOUT_SECONDS, REEL_BODY_TIMEOUT_SECONDS, REEL_ORPHAN_GRACE_SECONDS,
+  REEL_LOG (log filter, default info)";
 
 #[derive(Debug)]
 pub enum Command {
@@ -30,6 +37,8 @@ pub enum Command {
     Help,
     Version,
 }
+
+pub const NO_COMMAND: &str = "no command given";
 
 /// The demo's admin when none is configured; printed at start.
 pub const DEMO_EMAIL: &str = "demo@reel.local";
@@ -40,12 +49,16 @@ pub fn parse(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<
     let demo = match args.next().as_deref() {
         Some("serve") => false,
         Some("demo") => true,
-        Some("help" | "--help" | "-h") | None => return Ok(Command::Help),
+        Some("help" | "--help" | "-h") => return Ok(Command::Help),
         Some("version" | "--version" | "-V") => return Ok(Command::Version),
+        None => return Err(NO_COMMAND.into()),
         Some(other) => return Err(format!("unknown command {other:?}")),
     };
     let mut flags: Vec<(String, String)> = Vec::new();
     while let Some(arg) = args.next() {
+        if matches!(arg.as_str(), "--help" | "-h" | "help") {
+            return Ok(Command::Help);
+        }
         let (name, inline) = match arg.split_once('=') {
             Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
             None => (arg.clone(), None),
@@ -85,6 +98,7 @@ pub fn parse(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<
     if let Some(v) = flag("--data-dir") {
         config.data_dir = PathBuf::from(v);
     }
+    check_listen(&config.listen)?;
     if demo {
         config.demo = true;
         if config.admin_email.is_none() && config.admin_password.is_none() {
@@ -96,40 +110,136 @@ pub fn parse(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<
     Ok(Command::Serve(config))
 }
 
-fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
-    let get = |name: &str| env(name).filter(|v| !v.is_empty());
-    let number = |name: &str| -> Result<Option<usize>, String> {
-        get(name)
-            .map(|v| {
-                v.parse::<usize>()
-                    .map_err(|_| format!("{name} must be a number of bytes, got {v:?}"))
+/// A listen address is HOST:PORT; the host may be a name (`localhost:8080`) or an address.
+fn check_listen(listen: &str) -> Result<(), String> {
+    let example = "e.g. 127.0.0.1:8080, 0.0.0.0:80 or localhost:8080 (port 0: any free port)";
+    let (host, port) = listen.rsplit_once(':').ok_or_else(|| {
+        format!("listen address {listen:?} has no port: use HOST:PORT, {example}")
+    })?;
+    if host.is_empty() {
+        return Err(format!("listen address {listen:?} has no host: {example}"));
+    }
+    port.parse::<u16>()
+        .map_err(|_| format!("listen address {listen:?} has no valid port (0-65535): {example}"))?;
+    Ok(())
+}
+
+type Setter = fn(&mut Config, &str, &str) -> Result<(), String>;
+
+fn number<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
+    v.trim()
+        .parse::<T>()
+        .map_err(|_| format!("{name} must be a whole number, got {v:?}"))
+}
+
+/// Every `REEL_*` variable and where it goes.
+const ENV: &[(&str, Setter)] = &[
+    ("REEL_LISTEN", |c, _, v| {
+        c.listen = v.into();
+        Ok(())
+    }),
+    ("REEL_DATA_DIR", |c, _, v| {
+        c.data_dir = v.into();
+        Ok(())
+    }),
+    ("REEL_PUBLIC_URL", |c, _, v| {
+        c.public_url = Some(v.into());
+        Ok(())
+    }),
+    ("REEL_TRUSTED_PROXIES", |c, n, v| {
+        c.trusted_proxies = v
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                a.parse()
+                    .map_err(|_| format!("{n}: {a:?} is not an IP address"))
             })
-            .transpose()
-    };
-    if let Some(v) = get("REEL_LISTEN") {
-        config.listen = v;
-    }
-    if let Some(v) = get("REEL_DATA_DIR") {
-        config.data_dir = PathBuf::from(v);
-    }
-    if let Some(v) = number("REEL_MAX_BODY_BYTES")? {
-        config.max_body_bytes = v;
-    }
-    if let Some(v) = number("REEL_MAX_DECOMPRESSED_BYTES")? {
-        config.max_decompressed_bytes = v;
-    }
-    if let Some(v) = number("REEL_SESSION_TTL_HOURS")? {
-        config.session_ttl_hours = v as u64;
-    }
-    for (name, slot) in [
-        ("REEL_COUNTRY_HEADER", &mut config.country_header),
-        ("REEL_API_KEY", &mut config.api_key),
-        ("REEL_ADMIN_EMAIL", &mut config.admin_email),
-        ("REEL_ADMIN_PASSWORD", &mut config.admin_password),
-        ("REEL_ADMIN_TOKEN", &mut config.admin_token),
-    ] {
-        if let Some(v) = get(name) {
-            *slot = Some(v);
+            .collect::<Result<_, _>>()?;
+        Ok(())
+    }),
+    ("REEL_MAX_BODY_BYTES", |c, n, v| {
+        c.max_body_bytes = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_MAX_DECOMPRESSED_BYTES", |c, n, v| {
+        c.max_decompressed_bytes = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_MAX_EVENTS_PER_UPLOAD", |c, n, v| {
+        c.max_events_per_upload = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_MEMORY_BUDGET_BYTES", |c, n, v| {
+        c.memory_budget_bytes = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_MEMORY_WAIT_MS", |c, n, v| {
+        c.memory_wait_ms = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_MAX_CONCURRENT_PASSWORD_CHECKS", |c, n, v| {
+        c.max_concurrent_password_checks = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_LOGIN_ATTEMPTS_PER_ADDRESS", |c, n, v| {
+        c.login_attempts_per_address = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_LOGIN_ATTEMPTS_PER_ACCOUNT", |c, n, v| {
+        c.login_attempts_per_account = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_LOGIN_WINDOW_SECONDS", |c, n, v| {
+        c.login_window_seconds = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_MAX_CONNECTIONS", |c, n, v| {
+        c.max_connections = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_HEADER_TIMEOUT_SECONDS", |c, n, v| {
+        c.header_timeout_seconds = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_BODY_TIMEOUT_SECONDS", |c, n, v| {
+        c.body_timeout_seconds = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_ORPHAN_GRACE_SECONDS", |c, n, v| {
+        c.orphan_grace_seconds = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_SESSION_TTL_HOURS", |c, n, v| {
+        c.session_ttl_hours = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_COUNTRY_HEADER", |c, _, v| {
+        c.country_header = Some(v.into());
+        Ok(())
+    }),
+    ("REEL_API_KEY", |c, _, v| {
+        c.api_key = Some(v.into());
+        Ok(())
+    }),
+    ("REEL_ADMIN_EMAIL", |c, _, v| {
+        c.admin_email = Some(v.into());
+        Ok(())
+    }),
+    ("REEL_ADMIN_PASSWORD", |c, _, v| {
+        c.admin_password = Some(v.into());
+        Ok(())
+    }),
+    ("REEL_ADMIN_TOKEN", |c, _, v| {
+        c.admin_token = Some(v.into());
+        Ok(())
+    }),
+];
+
+fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
+    for (name, set) in ENV {
+        if let Some(v) = env(name).filter(|v| !v.is_empty()) {
+            set(config, name, &v)?;
         }
     }
     Ok(())
@@ -209,7 +319,7 @@ mod tests {
                 vec!["serve"],
                 vec![("REEL_MAX_BODY_BYTES", "lots")],
                 None,
-                Err("REEL_MAX_BODY_BYTES must be a number"),
+                Err("REEL_MAX_BODY_BYTES must be a whole number"),
             ),
             (
                 "unknown flag",
@@ -239,6 +349,35 @@ mod tests {
                 None,
                 Err("unknown command"),
             ),
+            ("no command", vec![], vec![], None, Err("no command given")),
+            (
+                "listen without port",
+                vec!["serve", "--listen", "localhost"],
+                vec![],
+                None,
+                Err("has no port: use HOST:PORT, e.g. 127.0.0.1:8080"),
+            ),
+            (
+                "listen with a bad port",
+                vec!["serve", "--listen", "0.0.0.0:http"],
+                vec![],
+                None,
+                Err("has no valid port"),
+            ),
+            (
+                "listen by host name",
+                vec!["serve", "--listen", "localhost:0"],
+                vec![],
+                None,
+                Ok(("localhost:0", "reel-data", 10_000_000)),
+            ),
+            (
+                "bad trusted proxy",
+                vec!["serve"],
+                vec![("REEL_TRUSTED_PROXIES", "10.0.0.1, proxy")],
+                None,
+                Err("\"proxy\" is not an IP address"),
+            ),
         ];
         for (name, args, env, file, want) in cases {
             let got = run(&args, &env, file);
@@ -258,6 +397,70 @@ mod tests {
                 (got, want) => panic!("{name}: got {got:?}, want {want:?}"),
             }
         }
+    }
+
+    #[test]
+    fn help_is_help_wherever_it_is_asked_for() {
+        for args in [
+            vec!["help"],
+            vec!["--help"],
+            vec!["-h"],
+            vec!["serve", "--help"],
+            vec!["demo", "-h"],
+            vec!["serve", "--listen", "127.0.0.1:1", "--help"],
+        ] {
+            let args = args.iter().map(|s| s.to_string()).collect();
+            assert!(matches!(parse(args, &|_| None), Ok(Command::Help)));
+        }
+    }
+
+    #[test]
+    fn every_setting_has_an_environment_variable() {
+        let env: HashMap<&str, &str> = [
+            ("REEL_PUBLIC_URL", "https://r.test"),
+            ("REEL_TRUSTED_PROXIES", "10.0.0.1,::1"),
+            ("REEL_MAX_EVENTS_PER_UPLOAD", "7"),
+            ("REEL_MEMORY_BUDGET_BYTES", "8"),
+            ("REEL_MEMORY_WAIT_MS", "9"),
+            ("REEL_MAX_CONCURRENT_PASSWORD_CHECKS", "10"),
+            ("REEL_LOGIN_ATTEMPTS_PER_ADDRESS", "11"),
+            ("REEL_LOGIN_ATTEMPTS_PER_ACCOUNT", "12"),
+            ("REEL_LOGIN_WINDOW_SECONDS", "13"),
+            ("REEL_MAX_CONNECTIONS", "14"),
+            ("REEL_HEADER_TIMEOUT_SECONDS", "15"),
+            ("REEL_BODY_TIMEOUT_SECONDS", "16"),
+            ("REEL_ORPHAN_GRACE_SECONDS", "17"),
+        ]
+        .into_iter()
+        .collect();
+        let Ok(Command::Serve(c)) =
+            parse(vec!["serve".into()], &|k| env.get(k).map(|v| v.to_string()))
+        else {
+            panic!("parses");
+        };
+        assert_eq!(c.public_url.as_deref(), Some("https://r.test"));
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert_eq!(
+            (
+                c.max_events_per_upload,
+                c.memory_budget_bytes,
+                c.memory_wait_ms,
+                c.max_concurrent_password_checks,
+                c.login_attempts_per_address,
+                c.login_attempts_per_account,
+                c.login_window_seconds,
+                c.max_connections,
+                c.header_timeout_seconds,
+                c.body_timeout_seconds,
+                c.orphan_grace_seconds
+            ),
+            (7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)
+        );
+        assert_eq!(
+            ENV.len(),
+            24,
+            "a new setting needs its variable here and in USAGE"
+        );
     }
 
     #[test]

@@ -14,25 +14,35 @@ fn main() -> std::process::ExitCode {
         std::env::var(k).ok()
     }) {
         Ok(cmd) => cmd,
+        Err(message) if message == cli::NO_COMMAND => {
+            let _ = writeln!(std::io::stderr(), "reel: {message}\n\n{}", cli::USAGE);
+            return std::process::ExitCode::from(2);
+        }
         Err(message) => {
-            eprintln!("reel: {message}\n\n{}", cli::USAGE);
+            let _ = writeln!(
+                std::io::stderr(),
+                "reel: {message}\n(run `reel help` for the options)"
+            );
             return std::process::ExitCode::from(2);
         }
     };
     let (config, demo) = match command {
         cli::Command::Help => {
-            println!("{}", cli::USAGE);
+            let _ = writeln!(std::io::stdout(), "{}", cli::USAGE);
             return std::process::ExitCode::SUCCESS;
         }
         cli::Command::Version => {
-            println!("reel {}", env!("CARGO_PKG_VERSION"));
+            let _ = writeln!(std::io::stdout(), "reel {}", env!("CARGO_PKG_VERSION"));
             return std::process::ExitCode::SUCCESS;
         }
         cli::Command::Serve(config) => (config, false),
         cli::Command::Demo(config) => (config, true),
     };
+    // A log line that cannot be written (stderr closed, a full disk behind it) is dropped; it
+    // must never cost a request its answer, nor the server its life.
     tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(|| LossyStderr)
+        .log_internal_errors(false)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("REEL_LOG")
                 .unwrap_or_else(|_| "info".into()),
@@ -42,9 +52,24 @@ fn main() -> std::process::ExitCode {
     match runtime.block_on(run(config, demo)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("reel: {e:#}");
+            let _ = writeln!(std::io::stderr(), "reel: {}", error_chain(&e));
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// stderr, where a failed write is a dropped line rather than an error.
+struct LossyStderr;
+
+impl std::io::Write for LossyStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
     }
 }
 
@@ -58,7 +83,9 @@ async fn run(config: reel_server::Config, demo: bool) -> anyhow::Result<()> {
             .context("seeding demo sessions")?;
         tracing::info!(sessions = seeded, "seeded demo sessions");
     }
-    let mut out = std::io::stdout().lock();
+    // What the operator needs to start using reel. Printed best effort: a closed stdout must not
+    // stop the server.
+    let mut out = Vec::new();
     writeln!(out, "reel listening on {base}")?;
     if demo {
         writeln!(out, "  demo shop:  {base}/demo/")?;
@@ -78,12 +105,30 @@ async fn run(config: reel_server::Config, demo: bool) -> anyhow::Result<()> {
         (None, Some(p)) if demo => writeln!(out, "  login: {} / {p}", report.admin_email)?,
         _ => writeln!(out, "  login: {} (password as set)", report.admin_email)?,
     }
-    out.flush()?;
-    drop(out);
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(&out).and_then(|()| stdout.flush());
+    drop(stdout);
     app.run_until(shutdown_signal())
         .await
         .context("server failed")?;
     Ok(())
+}
+
+/// The error and its causes on one line, each said once: many errors already include their
+/// cause's text in their own message.
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 fn epoch_ms() -> i64 {
@@ -106,4 +151,28 @@ async fn shutdown_signal() {
     };
     tokio::select! { () = ctrl_c => {}, () = term => {} }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_are_said_once() {
+        let io = std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            "Address already in use (os error 98)",
+        );
+        let start = reel_server::StartError::Listen {
+            addr: "127.0.0.1:1".into(),
+            source: io,
+        };
+        let e = anyhow::Error::new(start).context("cannot start");
+        let text = error_chain(&e);
+        assert_eq!(text.matches("Address already in use").count(), 1, "{text}");
+        assert!(
+            text.starts_with("cannot start: cannot listen on 127.0.0.1:1"),
+            "{text}"
+        );
+    }
 }

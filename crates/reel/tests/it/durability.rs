@@ -1,8 +1,6 @@
-//! What was acknowledged survives: a clean restart, and a SIGKILL right after the answer.
-
-use std::io::{BufRead as _, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+//! What was acknowledged survives: a clean restart, a SIGKILL right after the answer, and —
+//! since a killed process keeps its page cache — a check that every byte and directory entry an
+//! answer depends on was fsynced before the answer was sent.
 
 use reqwest::StatusCode;
 
@@ -38,64 +36,6 @@ async fn data_survives_a_restart() {
     );
 }
 
-/// The real `reel` binary; killed when dropped so a failing test leaves no process behind.
-struct Server {
-    child: Child,
-    base_url: String,
-}
-
-impl Server {
-    fn start(data_dir: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_reel"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .env("REEL_API_KEY", KEY)
-            .env("REEL_ADMIN_EMAIL", ADMIN_EMAIL)
-            .env("REEL_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("REEL_ADMIN_TOKEN", ADMIN_TOKEN)
-            .env("REEL_LOG", "warn")
-            .env_remove("REEL_CONFIG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the reel binary starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        // Keep reading to the end: a closed pipe would make the server's later writes fail.
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("reel listening on ")
-                    && let Some(tx) = tx.take()
-                {
-                    let _ = tx.send(url.trim().to_owned());
-                }
-            }
-        });
-        let base_url = match rx.recv() {
-            Ok(url) => url,
-            Err(_) => {
-                let status = child.wait();
-                panic!("reel exited before listening: {status:?}");
-            }
-        };
-        Self { child, base_url }
-    }
-
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn acknowledged_uploads_survive_sigkill() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -111,7 +51,7 @@ async fn acknowledged_uploads_survive_sigkill() {
         .concat(),
     ];
 
-    let server = Server::start(dir.path());
+    let server = RealServer::start(dir.path());
     for batch in &batches {
         let response = client
             .post(format!(
@@ -132,7 +72,7 @@ async fn acknowledged_uploads_survive_sigkill() {
     }
     server.kill();
 
-    let server = Server::start(dir.path());
+    let server = RealServer::start(dir.path());
     let id = replay_id("d-kill", session);
     let all: Vec<String> = batches.concat();
     let (status, replay) = json_of(
@@ -159,4 +99,170 @@ async fn acknowledged_uploads_survive_sigkill() {
     assert_eq!(status, StatusCode::OK, "{events}");
     assert_eq!(events, serde_json::Value::Array(parsed(&all)));
     server.kill();
+}
+
+/// A killed process keeps its page cache, so a SIGKILL test passes even without a single fsync.
+/// This one watches the system calls instead: before the upload's `200` leaves the socket, the
+/// chunk's object, every directory entry leading to it and the database's write-ahead log must
+/// have been fsynced. Remove any of those fsyncs and it fails.
+#[tokio::test]
+async fn an_answer_is_sent_only_after_its_data_is_fsynced() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().join("data");
+    let trace_path = dir.path().join("trace.txt");
+    let server = RealServer::start(&data_dir);
+    let data_dir = data_dir.canonicalize().expect("data dir exists");
+
+    // Attach to the running server (all its threads) and wait until strace says it is in.
+    let mut strace = std::process::Command::new("strace")
+        .args([
+            "-f",
+            "-y",
+            "-s",
+            "64",
+            "-e",
+            "trace=fsync,fdatasync,write,writev,sendto,sendmsg",
+            "-o",
+        ])
+        .arg(&trace_path)
+        .args(["-p", &server.pid().to_string()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("strace runs (the CI installs it)");
+    let stderr = strace.stderr.take().expect("piped");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let attached = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|l| l.contains("attached"));
+    assert!(attached, "strace could not attach to the server");
+    std::thread::spawn(move || lines.for_each(drop));
+
+    let session = now_ms() - 60_000;
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/sessions/v2/track?device_id=d-fsync&session_id={session}",
+            server.base_url
+        ))
+        .bearer_auth(KEY)
+        .body(
+            serde_json::json!({"version": 1, "events": page(session, "https://shop.test/")})
+                .to_string(),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    server.kill();
+    strace.wait().expect("strace ends with its tracee");
+
+    let trace = std::fs::read_to_string(&trace_path).expect("trace written");
+    let answer_at = trace
+        .lines()
+        .position(|l| l.contains("<socket:[") && l.contains("HTTP/1.1 200"))
+        .unwrap_or_else(|| panic!("no HTTP answer in the trace:\n{trace}"));
+    let synced: Vec<&str> = trace
+        .lines()
+        .take(answer_at)
+        .filter(|l| l.contains("fsync(") || l.contains("fdatasync("))
+        .filter_map(|l| {
+            l.split_once('<')
+                .and_then(|(_, rest)| rest.split_once('>'))
+                .map(|(p, _)| p)
+        })
+        .collect();
+
+    let objects = data_dir.join("objects");
+    let chunk = find_files(&objects, "zst");
+    assert_eq!(chunk.len(), 1, "one chunk object: {chunk:?}");
+    let chunk_path = chunk[0].display().to_string();
+    let Some(object_synced) = synced.iter().position(|p| *p == chunk_path) else {
+        panic!("the chunk object was not fsynced before the answer: {synced:?}");
+    };
+    // After the object: every directory entry that leads to it, then the database rows that
+    // point at it (objects first: a crash in between leaves an orphan, never a dangling row).
+    let after = &synced[object_synced + 1..];
+    let mut must: Vec<std::path::PathBuf> = chunk[0]
+        .ancestors()
+        .skip(1)
+        .take_while(|d| d.starts_with(&objects))
+        .map(|d| d.to_path_buf())
+        .collect();
+    must.push(data_dir.join("reel.db-wal"));
+    let missing: Vec<String> = must
+        .iter()
+        .map(|p| p.display().to_string())
+        .filter(|p| !after.contains(&p.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not fsynced between the object and the answer: {missing:?}\nfsynced: {synced:?}"
+    );
+}
+
+fn find_files(dir: &std::path::Path, extension: &str) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).expect("readable dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == extension) {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// A crash between an object's write and its row's commit leaves an object no row names. The
+/// sweep removes such objects (and half-written staging files) once they are older than the
+/// grace period, and nothing a row names.
+#[tokio::test]
+async fn objects_no_row_names_are_swept_after_the_grace_period() {
+    let mut app = TestApp::spawn_with(|c| c.orphan_grace_seconds = 600).await;
+    let session = now_ms() - 60_000;
+    let events = page(session, "https://shop.test/");
+    app.track_ok("d-sweep", session, &events).await;
+    let objects = app.data_dir().join("objects");
+    let kept_before = find_files(&objects, "zst").len() + find_files(&objects, "dict").len();
+
+    let folder = objects.join("recordings/1/00000000000000000000000000000000");
+    std::fs::create_dir_all(&folder).unwrap();
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let write = |name: &str, old: bool| {
+        let path = folder.join(name);
+        let file = std::fs::File::create(&path).unwrap();
+        if old {
+            file.set_modified(hour_ago).unwrap();
+        }
+        path
+    };
+    let old_orphan = write("1-abc-plain.zst", true);
+    let fresh_orphan = write("2-def-plain.zst", false);
+    let old_staging = write("3-ghi-plain.zst#1", true);
+
+    app.restart().await; // the sweep runs at start
+    let swept = tokio::time::timeout(std::time::Duration::from_secs(15), async {
+        while old_orphan.exists() || old_staging.exists() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(swept.is_ok(), "old orphans are still there");
+    assert!(
+        fresh_orphan.exists(),
+        "an object younger than the grace period stays"
+    );
+    let kept_after = find_files(&objects, "zst").len() + find_files(&objects, "dict").len();
+    assert_eq!(
+        kept_after,
+        kept_before + 1,
+        "named objects stay (plus the fresh orphan)"
+    );
+    assert_eq!(
+        app.events(&replay_id("d-sweep", session)).await,
+        parsed(&events)
+    );
 }

@@ -5,6 +5,7 @@ mod support;
 
 mod accounts;
 mod auth;
+mod connections;
 mod corpus;
 mod cors;
 mod dedup;
@@ -13,6 +14,7 @@ mod hostile;
 mod http_api;
 mod ingest_track;
 mod limits;
+mod process;
 mod query_api;
 mod remote_config;
 mod storage;

@@ -6,6 +6,9 @@
 
 #![allow(dead_code)] // each test module uses a different part of the harness
 
+mod process;
+pub use process::*;
+
 use std::io::Write as _;
 use std::path::Path;
 

@@ -1,0 +1,64 @@
+//! Housekeeping that runs beside the server, never between an upload and its answer.
+//!
+//! The orphan sweep: objects are written before the rows that name them, so a crash in between
+//! leaves an object no row names (harmless, but it takes disk). The sweep deletes such objects
+//! once they are older than the grace period — far longer than any upload takes between its
+//! object write and its commit, so an upload in flight never loses its object.
+
+use std::time::Duration;
+
+use reel_store::StoreError;
+
+use crate::AppState;
+
+/// Where recordings and their dictionaries live; anything there should be named by a row.
+const SWEPT_PREFIXES: &[&str] = &["recordings", "dictionaries"];
+/// Keys asked about per database round trip.
+const BATCH: usize = 500;
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Objects old enough to be judged.
+    pub examined: usize,
+    pub removed: usize,
+    /// Half-written files a crash left behind.
+    pub staging_removed: usize,
+}
+
+/// Deletes objects no row names that are older than the configured grace period.
+pub async fn sweep_orphans(state: &AppState, now_ms: i64) -> Result<SweepReport, StoreError> {
+    let grace_ms =
+        i64::try_from(state.config.orphan_grace_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let cutoff = now_ms.saturating_sub(grace_ms);
+    let mut report = SweepReport::default();
+    for prefix in SWEPT_PREFIXES {
+        let keys = state.blobs.keys_older_than(prefix, cutoff).await?;
+        report.examined += keys.len();
+        for batch in keys.chunks(BATCH) {
+            for orphan in state.meta.unreferenced_objects(batch.to_vec()).await? {
+                state.blobs.delete(&orphan).await?;
+                tracing::info!(object = %orphan, "removed an object no row names");
+                report.removed += 1;
+            }
+        }
+    }
+    report.staging_removed = state.blobs.remove_stale_staging(cutoff).await?;
+    Ok(report)
+}
+
+/// Runs the sweep at start and every hour until the task is dropped.
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match sweep_orphans(&state, crate::now_ms()).await {
+                Ok(report) if report.removed + report.staging_removed > 0 => {
+                    tracing::info!(?report, "orphan sweep done");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "orphan sweep failed; next try in an hour"),
+            }
+            tokio::time::sleep(SWEEP_EVERY).await;
+        }
+    })
+}
