@@ -14,6 +14,9 @@
 pub mod chunk;
 pub mod event;
 pub mod inflate;
+pub mod json;
+pub mod mirror;
+pub mod model;
 pub mod upload;
 
 pub use chunk::{Chunk, ChunkFacts};
