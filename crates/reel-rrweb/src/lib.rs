@@ -11,13 +11,17 @@
 //! Invariant: nothing here re-serializes an event. What the browser recorded is what the
 //! player gets back, so a parsing gap in reel can never corrupt a replay.
 
+pub mod attribution;
 pub mod chunk;
 pub mod event;
 pub mod inflate;
 pub mod json;
 pub mod mirror;
 pub mod model;
+pub mod signals;
+pub mod text;
 pub mod upload;
+pub mod user_agent;
 
 pub use chunk::{Chunk, ChunkFacts};
 pub use event::{Event, EventKind};

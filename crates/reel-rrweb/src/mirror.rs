@@ -1107,8 +1107,10 @@ mod tests {
 
     #[test]
     fn mutation_cases() {
-        // (name, mutation bodies applied after SNAP, node to render, expected, texts seen after SNAP)
-        let cases: &[(&str, &[&str], i64, &str, &[&str])] = &[
+        /// (name, mutation bodies applied after SNAP, node to render, expected tree, texts seen
+        /// after SNAP)
+        type Case<'a> = (&'a str, &'a [&'a str], i64, &'a str, &'a [&'a str]);
+        let cases: &[Case<'_>] = &[
             (
                 "append, insert before next, after previous",
                 &[
