@@ -14,6 +14,8 @@
 pub mod attribution;
 pub mod chunk;
 pub mod event;
+#[cfg(test)]
+mod fuzz_tests;
 pub mod inflate;
 pub mod json;
 pub mod mirror;

@@ -534,24 +534,25 @@ impl Mirror {
         let mut before = before;
         if let Some(p) = parent {
             // One document element and one doctype per document, one document per iframe.
-            let parent_kind = self.nodes[p as usize].kind;
-            let replaces = |child_kind: Kind| match (parent_kind, kind) {
-                (Kind::Document, Kind::Element | Kind::Doctype) => child_kind == kind,
-                (Kind::Element, Kind::Document) => child_kind == Kind::Document,
-                _ => false,
+            let replaced = match (self.nodes[p as usize].kind, kind) {
+                (Kind::Document, Kind::Element | Kind::Doctype) => Some(kind),
+                (Kind::Element, Kind::Document) => Some(Kind::Document),
+                _ => None,
             };
-            let mut child = self.nodes[p as usize].first;
-            let mut steps = 0;
-            while child != NONE && steps < 64 {
-                let next = self.nodes[child as usize].next;
-                if replaces(self.nodes[child as usize].kind) {
-                    if before == child {
-                        before = next;
+            if let Some(replaced) = replaced {
+                let mut child = self.nodes[p as usize].first;
+                let mut steps = 0;
+                while child != NONE && steps < 64 {
+                    let next = self.nodes[child as usize].next;
+                    if self.nodes[child as usize].kind == replaced {
+                        if before == child {
+                            before = next;
+                        }
+                        self.remove_subtree(child);
                     }
-                    self.remove_subtree(child);
+                    child = next;
+                    steps += 1;
                 }
-                child = next;
-                steps += 1;
             }
         }
         if self.live >= self.max_nodes {
@@ -712,8 +713,9 @@ impl Mirror {
         self.nodes[idx as usize].attrs.retain(|(n, _)| *n != name);
     }
 
+    /// Asserts the links and the id map are consistent (tests only).
     #[cfg(test)]
-    fn check_links(&self) {
+    pub(crate) fn check_links(&self) {
         for (i, n) in self.nodes.iter().enumerate() {
             if n.flags & ALIVE == 0 {
                 continue;
@@ -733,6 +735,9 @@ impl Mirror {
             }
             assert_eq!(n.last, last);
         }
+        let alive = self.nodes.iter().filter(|n| n.flags & ALIVE != 0).count();
+        assert_eq!(alive, self.live, "live count");
+        assert!(self.live <= self.max_nodes);
     }
 }
 

@@ -455,7 +455,8 @@ impl Analyzer {
             Data::Meta(meta) => {
                 let href = meta
                     .href
-                    .map(|h| h.decode_prefix(MAX_URL_BYTES).trim().to_owned());
+                    .map(|h| h.decode_prefix(MAX_URL_BYTES).trim().to_owned())
+                    .filter(|h| !h.is_empty());
                 self.on_meta(ts, href, meta.width, meta.height);
             }
             Data::FullSnapshot(snap) => {
