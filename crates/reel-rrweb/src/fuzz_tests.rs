@@ -342,6 +342,7 @@ fn feed(stream: &[String], settings: &Settings, drain_seed: u64) -> Vec<Output> 
 fn random_and_damaged_streams() {
     let settings = Settings {
         max_nodes: 300,
+        max_mirror_string_bytes: 4096,
         text_budget_bytes: 4096,
         text_max_items: 50,
         console_budget_bytes: 2048,
@@ -413,6 +414,7 @@ fn damaged_corpus_recordings() {
     files.sort();
     let settings = Settings {
         max_nodes: 40,
+        max_mirror_string_bytes: 300,
         ..Settings::default()
     };
     let mut rng = Rng(7);

@@ -15,8 +15,10 @@
 //! Invariants:
 //! - Bounded: at most `max_nodes` live nodes (beyond that, adds are refused and counted, the
 //!   mirror degrades instead of growing); text nodes keep at most [`MAX_TEXT_BYTES`], attributes
-//!   only a fixed set of names ([`AttrName`]) of at most [`MAX_ATTR_BYTES`] each. Memory follows
-//!   the live DOM: removed nodes' slots are reused.
+//!   only a fixed set of names ([`AttrName`]) of at most [`MAX_ATTR_BYTES`] each, and all kept
+//!   strings together at most `max_string_bytes` (beyond that, new nodes come without text and
+//!   attributes). Memory follows the live DOM: removed nodes' slots and bytes are reused. Worst
+//!   case: about 112 bytes per node slot plus the string budget.
 //! - Always a forest: a node is created fresh and linked under an existing parent, so no
 //!   sequence of mutations can make a cycle; removes and adds of unknown ids are ignored.
 //! - No recursion anywhere: every walk uses parent/sibling links or an explicit stack.
@@ -35,6 +37,8 @@ pub const DEFAULT_MAX_NODES: usize = 2_000_000;
 pub const MAX_TEXT_BYTES: usize = 1024;
 /// Longest attribute value kept.
 pub const MAX_ATTR_BYTES: usize = 512;
+/// Default for the most bytes of text, attribute values and custom tag names kept in all.
+pub const DEFAULT_MAX_STRING_BYTES: usize = 64 << 20;
 /// Ids below this are looked up in a table, others in a hash map.
 const DENSE_IDS: i64 = 1 << 20;
 const NONE: u32 = u32::MAX;
@@ -172,6 +176,8 @@ pub struct Mirror {
     live: usize,
     max_nodes: usize,
     refused: u64,
+    string_bytes: usize,
+    max_string_bytes: usize,
     /// Live `label` elements, for `label[for=...]` look-ups, in slot order (deterministic).
     labels: BTreeSet<u32>,
     op: u32,
@@ -186,6 +192,11 @@ impl Default for Mirror {
 
 impl Mirror {
     pub fn new(max_nodes: usize) -> Self {
+        Self::with_limits(max_nodes, DEFAULT_MAX_STRING_BYTES)
+    }
+
+    /// A mirror of at most `max_nodes` nodes keeping at most `max_string_bytes` of strings.
+    pub fn with_limits(max_nodes: usize, max_string_bytes: usize) -> Self {
         Self {
             nodes: Vec::new(),
             free: Vec::new(),
@@ -194,6 +205,8 @@ impl Mirror {
             live: 0,
             max_nodes,
             refused: 0,
+            string_bytes: 0,
+            max_string_bytes,
             labels: BTreeSet::new(),
             op: 0,
             scratch: Vec::new(),
@@ -209,6 +222,11 @@ impl Mirror {
         self.live == 0
     }
 
+    /// Bytes of strings kept (text, attribute values, custom tag names).
+    pub fn string_bytes(&self) -> usize {
+        self.string_bytes
+    }
+
     /// Nodes not added because the mirror was full, since it was created.
     pub fn refused(&self) -> u64 {
         self.refused
@@ -222,6 +240,7 @@ impl Mirror {
         self.sparse.clear();
         self.labels.clear();
         self.live = 0;
+        self.string_bytes = 0;
         // Very large tables from an earlier page are given back.
         if self.nodes.capacity() > 1 << 16 {
             self.nodes.shrink_to(1 << 16);
@@ -309,15 +328,24 @@ impl Mirror {
             let Some(idx) = t.id.and_then(|id| self.lookup(id)) else {
                 continue;
             };
+            let room = self.max_string_bytes.saturating_sub(self.string_bytes);
             let node = &mut self.nodes[idx as usize];
             if node.kind != Kind::Text {
                 continue;
             }
             let hidden = node.flags & HIDDEN != 0;
-            node.text = match t.value {
+            let old = owned_len(&node.text);
+            let mut text = match t.value {
                 Some(v) if !hidden => stored_text(v.decode_prefix(MAX_TEXT_BYTES)),
                 _ => Cow::Borrowed(""),
             };
+            if owned_len(&text) > room + old {
+                text = Cow::Borrowed("");
+            }
+            let new = owned_len(&text);
+            node.text = text;
+            self.string_bytes = self.string_bytes - old + new;
+            let node = &self.nodes[idx as usize];
             if !hidden && !node.text.trim().is_empty() {
                 sink.visible_text(&node.text);
             }
@@ -597,6 +625,14 @@ impl Mirror {
             }
             _ => {}
         }
+        let mut cost = node_cost(&node);
+        if self.string_bytes + cost > self.max_string_bytes {
+            // Out of string budget: the node is kept, without its text and attributes.
+            node.text = Cow::Borrowed("");
+            node.attrs.clear();
+            cost = node_cost(&node);
+        }
+        self.string_bytes += cost;
         let is_label = kind == Kind::Element && node.tag == "label";
         let visible_text = kind == Kind::Text && node.flags & HIDDEN == 0;
         let idx = match self.free.pop() {
@@ -689,6 +725,7 @@ impl Mirror {
                 child = self.nodes[child as usize].next;
             }
             let id = self.nodes[i as usize].id;
+            self.string_bytes -= node_cost(&self.nodes[i as usize]);
             self.unmap_id(id, i);
             self.labels.remove(&i);
             let generation = self.nodes[i as usize].generation.wrapping_add(1);
@@ -703,14 +740,24 @@ impl Mirror {
 
     fn set_attr(&mut self, idx: u32, name: AttrName, value: Box<str>) {
         let attrs = &mut self.nodes[idx as usize].attrs;
-        match attrs.iter_mut().find(|(n, _)| *n == name) {
-            Some(slot) => slot.1 = value,
+        let slot = attrs.iter().position(|(n, _)| *n == name);
+        let old = slot.map_or(0, |i| attrs[i].1.len());
+        if self.string_bytes - old + value.len() > self.max_string_bytes {
+            return;
+        }
+        self.string_bytes = self.string_bytes - old + value.len();
+        match slot {
+            Some(i) => attrs[i].1 = value,
             None => attrs.push((name, value)),
         }
     }
 
     fn remove_attr(&mut self, idx: u32, name: AttrName) {
-        self.nodes[idx as usize].attrs.retain(|(n, _)| *n != name);
+        let attrs = &mut self.nodes[idx as usize].attrs;
+        if let Some(i) = attrs.iter().position(|(n, _)| *n == name) {
+            self.string_bytes -= attrs[i].1.len();
+            attrs.remove(i);
+        }
     }
 
     /// Asserts the links and the id map are consistent (tests only).
@@ -737,6 +784,9 @@ impl Mirror {
         }
         let alive = self.nodes.iter().filter(|n| n.flags & ALIVE != 0).count();
         assert_eq!(alive, self.live, "live count");
+        let bytes: usize = self.nodes.iter().map(node_cost).sum();
+        assert_eq!(bytes, self.string_bytes, "string bytes");
+        assert!(self.string_bytes <= self.max_string_bytes);
         assert!(self.live <= self.max_nodes);
     }
 }
@@ -750,6 +800,18 @@ enum AttrUpdate {
     Set(Box<str>),
     Remove,
     Ignore,
+}
+
+fn owned_len(s: &Cow<'static, str>) -> usize {
+    match s {
+        Cow::Owned(s) => s.len(),
+        Cow::Borrowed(_) => 0,
+    }
+}
+
+/// Bytes of strings a node keeps (static ones are free).
+fn node_cost(n: &Node) -> usize {
+    owned_len(&n.tag) + owned_len(&n.text) + n.attrs.iter().map(|(_, v)| v.len()).sum::<usize>()
 }
 
 fn attr_value(value: AttrValue<'_>) -> AttrUpdate {
@@ -1258,6 +1320,50 @@ mod tests {
         let rm = mutation(r#""removes":[{"parentId":1,"id":3}]"#);
         let (mirror, _) = run(20, &[SNAP, &m, &rm]);
         assert_eq!(mirror.len(), 2);
+    }
+
+    #[test]
+    fn string_budget_degrades_instead_of_growing() {
+        let adds: Vec<String> = (100..200)
+            .map(|i| {
+                format!(
+                    r#"{{"parentId":9,"nextId":null,"node":{{"type":2,"tagName":"p","id":{i},"attributes":{{"class":"{}"}},"childNodes":[{{"type":3,"id":{},"textContent":"{}"}}]}}}}"#,
+                    "c".repeat(50),
+                    i + 1000,
+                    "t".repeat(100)
+                )
+            })
+            .collect();
+        let m = mutation(&format!(r#""adds":[{}]"#, adds.join(",")));
+        let mut mirror = Mirror::with_limits(1000, 2000);
+        let mut texts = 0;
+        struct Count<'a>(&'a mut usize);
+        impl TextSink for Count<'_> {
+            fn visible_text(&mut self, _: &str) {
+                *self.0 += 1;
+            }
+        }
+        for e in [SNAP, &m] {
+            match parse_event(e, None, usize::MAX).unwrap().data {
+                Data::FullSnapshot(s) => mirror.apply_full_snapshot(&s, &mut Count(&mut texts)),
+                Data::Incremental(Incremental::Mutation(mu)) => {
+                    mirror.apply_mutation(&mu, &mut Count(&mut texts))
+                }
+                _ => {}
+            }
+            mirror.check_links();
+        }
+        assert!(mirror.string_bytes() <= 2000);
+        assert_eq!(mirror.len(), 13 + 200, "nodes are kept");
+        assert!(texts < 20, "{texts} texts kept");
+        // Freed bytes are available again.
+        let rm = mutation(r#""removes":[{"parentId":9,"id":100},{"parentId":9,"id":101}]"#);
+        if let Data::Incremental(Incremental::Mutation(mu)) =
+            parse_event(&rm, None, 100).unwrap().data
+        {
+            mirror.apply_mutation(&mu, &mut ());
+        }
+        mirror.check_links();
     }
 
     #[test]

@@ -109,6 +109,8 @@ pub struct Settings {
     pub error_click_window_ms: i64,
     /// Most live nodes in the DOM mirror (and serialized nodes read per event).
     pub max_nodes: usize,
+    /// Most bytes of text and attribute values the DOM mirror keeps.
+    pub max_mirror_string_bytes: usize,
     pub text_budget_bytes: usize,
     pub text_item_max_bytes: usize,
     pub text_max_items: usize,
@@ -130,6 +132,7 @@ impl Default for Settings {
             dead_scroll_window_ms: 100,
             error_click_window_ms: 1000,
             max_nodes: crate::mirror::DEFAULT_MAX_NODES,
+            max_mirror_string_bytes: crate::mirror::DEFAULT_MAX_STRING_BYTES,
             text_budget_bytes: 1 << 20,
             text_item_max_bytes: 1024,
             text_max_items: 32_768,
@@ -390,7 +393,7 @@ pub struct Analyzer {
 impl Analyzer {
     pub fn new(settings: Settings) -> Self {
         Self {
-            mirror: Mirror::new(settings.max_nodes),
+            mirror: Mirror::with_limits(settings.max_nodes, settings.max_mirror_string_bytes),
             settings,
             watermark: i64::MIN,
             finished: false,
