@@ -136,10 +136,19 @@ fn node(r: &mut Rng, budget: &mut u32, depth: u32) -> String {
 }
 
 fn event(r: &mut Rng, ts: i64) -> String {
-    let ts_text = if r.chance(3) {
-        format!("{ts}.75")
-    } else {
-        ts.to_string()
+    let ts_text = match r.below(100) {
+        0..=2 => format!("{ts}.75"),
+        3 => r
+            .pick(&[
+                "-9223372036854775808",
+                "9223372036854775807",
+                "1e300",
+                "-1e300",
+                "0",
+                "-1",
+            ])
+            .to_string(),
+        _ => ts.to_string(),
     };
     let data = match r.below(16) {
         0 => {

@@ -802,6 +802,8 @@ enum AttrUpdate {
     Ignore,
 }
 
+// Whether the string is owned is the point, so it has to be the `Cow`.
+#[allow(clippy::ptr_arg)]
 fn owned_len(s: &Cow<'static, str>) -> usize {
     match s {
         Cow::Owned(s) => s.len(),

@@ -522,7 +522,12 @@ impl Analyzer {
     pub fn drain(&mut self) -> Vec<Output> {
         let settled = self.settled_until();
         self.out.sort_unstable_by_key(|b| (b.ts, b.seq));
-        let ready = self.out.partition_point(|b| b.ts < settled);
+        let ready = if self.finished {
+            // Everything, including outputs at `i64::MAX`.
+            self.out.len()
+        } else {
+            self.out.partition_point(|b| b.ts < settled)
+        };
         let mut numbering: HashMap<(DerivedKind, i64, Option<i64>), u32> = HashMap::new();
         self.out
             .drain(..ready)
@@ -637,7 +642,7 @@ impl Analyzer {
 
     fn active(&mut self, ts: i64) {
         if let Some(prev) = self.last_active {
-            let gap = ts - prev;
+            let gap = ts.saturating_sub(prev);
             if gap > 0 && gap <= self.settings.idle_threshold_ms {
                 self.count(ts, Fact::ActiveMs, gap as u64);
             }
@@ -803,7 +808,7 @@ impl Analyzer {
         let s = &self.settings;
         let continues = match (&self.chain, position) {
             (Some(ch), Some((x, y))) => {
-                ts - ch.last_ts <= s.rage_max_interval_ms
+                ts.saturating_sub(ch.last_ts) <= s.rage_max_interval_ms
                     && ((x - ch.last.0).powi(2) + (y - ch.last.1).powi(2)).sqrt()
                         <= s.rage_max_distance_px
             }
@@ -857,7 +862,10 @@ impl Analyzer {
         props.insert("[reel] Click Count".into(), ch.count.into());
         props.insert("[reel] Begin Time".into(), ch.first_ts.into());
         props.insert("[reel] End Time".into(), ch.last_ts.into());
-        props.insert("[reel] Duration".into(), (ch.last_ts - ch.first_ts).into());
+        props.insert(
+            "[reel] Duration".into(),
+            ch.last_ts.saturating_sub(ch.first_ts).into(),
+        );
         let name = readable("Rage clicked", ch.element.as_ref());
         self.event(
             ch.first_ts,
@@ -994,7 +1002,10 @@ impl Analyzer {
         self.element_props(&mut props, element.as_ref());
         put_xy(&mut props, x, y);
         props.insert("[reel] Message".into(), message.into());
-        props.insert("[reel] Error Delay".into(), (ts - click_ts).into());
+        props.insert(
+            "[reel] Error Delay".into(),
+            ts.saturating_sub(click_ts).into(),
+        );
         let name = readable("Error after clicking", element.as_ref());
         self.event(
             click_ts,
