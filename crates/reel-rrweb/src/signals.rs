@@ -54,9 +54,12 @@
 //!   rrweb does not record modifier keys, so a ctrl/cmd-click that opened a new tab may look
 //!   dead.
 //! - **Runtime errors**: console-plugin records at level `error` whose first argument starts
-//!   with `Uncaught` (Chromium's message for uncaught errors, and what rrweb's console plugin
-//!   writes for every unhandled rejection) or is exactly `Script error.` (an opaque
-//!   cross-origin error). A `console.error(...)` call is a console error, not a runtime error.
+//!   with `Uncaught ` (Chromium's `ErrorEvent.message` for uncaught errors, e.g. `Uncaught
+//!   TypeError: ...`; what rrweb's console plugin writes for every unhandled rejection,
+//!   `Uncaught (in promise) ...`; Firefox's `uncaught exception: ...` for thrown non-errors)
+//!   or is exactly `Script error.` (an opaque cross-origin error). Firefox and Safari report
+//!   uncaught `Error` objects without that prefix (`TypeError: ...`), which cannot be told
+//!   from a `console.error("TypeError: ...")` call, so there they count as console errors. A `console.error(...)` call is a console error, not a runtime error.
 //!   `console_error_count` counts every error-level record (what the browser console showed in
 //!   red), runtime errors included; the derived events are disjoint: `[reel] Runtime Error`
 //!   for runtime errors, `[reel] Console Error` for the others.
@@ -1203,8 +1206,8 @@ fn is_runtime_error(args: &[ConsoleArg<'_>]) -> bool {
     };
     let text = console_arg_text(*first, 64);
     let text = text.trim_start();
-    text.get(..8)
-        .is_some_and(|p| p.eq_ignore_ascii_case("uncaught"))
+    text.get(..9)
+        .is_some_and(|p| p.eq_ignore_ascii_case("uncaught "))
         || text == "Script error."
 }
 
@@ -1436,11 +1439,12 @@ mod tests {
         inc(ts, &format!(r#""source":2,"type":6,"id":{id}"#))
     }
 
-    /// A console record; `args` are the plugin's JSON-stringified arguments.
+    /// A console record of string arguments, encoded as rrweb's console plugin does: each
+    /// argument JSON-stringified (so a string arrives with its quotes).
     fn console(ts: i64, level: &str, args: &[&str]) -> String {
         let args: Vec<String> = args
             .iter()
-            .map(|a| serde_json::to_string(a).unwrap())
+            .map(|a| serde_json::to_string(&serde_json::to_string(a).unwrap()).unwrap())
             .collect();
         format!(
             r#"{{"type":6,"data":{{"plugin":"rrweb/console@1","payload":{{"level":"{level}","trace":["shop.js:1:1"],"payload":[{}]}}}},"timestamp":{}}}"#,
@@ -1767,7 +1771,7 @@ mod tests {
                             "error",
                             &["Uncaught (in promise) TypeError: Failed to fetch"],
                         ),
-                        console(200, "error", &["Uncaught (in promise)", "\"nope\""]),
+                        console(200, "error", &["Uncaught (in promise)", "nope"]),
                         console(300, "error", &["Script error."]),
                     ],
                 ]),
@@ -1946,6 +1950,49 @@ mod tests {
         for (name, events, expect, forbid) in &cases {
             check(name, events, expect, forbid);
         }
+    }
+
+    /// Console records as @rrweb/rrweb-plugin-console-record 2.1.1 emitted them in Chromium
+    /// for: `console.error("...")`, `console.error(new Error(...))`, `console.error` of text
+    /// starting with "Uncaught-", an uncaught throw, an unhandled rejection with an `Error`,
+    /// and one with a plain value.
+    #[test]
+    fn real_console_plugin_records() {
+        let payloads = [
+            r#"{"level":"error","trace":["file:///tmp/uncaught/rec.html:7:34"],"payload":["\"promo code service returned an invalid response for code \\\"X\\\"\""]}"#,
+            r#"{"level":"error","trace":["file:///tmp/uncaught/rec.html:8:34"],"payload":["\"Error: caught and logged\\n    at file:///tmp/uncaught/rec.html:8:40\\nEnd of stack for Error object\""]}"#,
+            r#"{"level":"error","trace":["file:///tmp/uncaught/rec.html:9:34"],"payload":["\"Uncaught-looking text from the app\""]}"#,
+            r#"{"level":"error","trace":["file:///tmp/uncaught/rec.html:10:32"],"payload":["\"Uncaught Error: Cannot apply promo code\""]}"#,
+            r#"{"level":"error","trace":["file:///tmp/uncaught/rec.html:11:41"],"payload":["\"Uncaught (in promise) TypeError: Failed to fetch\""]}"#,
+            r#"{"level":"error","trace":["unhandledrejectionHandler (file:///tmp/uncaught/plugin.js:420:17)"],"payload":["\"Uncaught (in promise)\"","\"plain reason\""]}"#,
+        ];
+        let events: Vec<String> = payloads
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                format!(
+                    r#"{{"type":6,"data":{{"plugin":"rrweb/console@1","payload":{p}}},"timestamp":{}}}"#,
+                    T + i as i64
+                )
+            })
+            .collect();
+        check(
+            "real console plugin records",
+            &events,
+            &[
+                "console_error_count=6",
+                "runtime_error_count=3",
+                "@0 [reel] Console Error | Console error: promo code service returned an invalid response for code \"X\"",
+                "@1 [reel] Console Error | Console error: Error: caught and logged at file:///tmp/uncaught/rec.html:8:40 End of stack for…",
+                "console error Error: caught and logged at file:///tmp/uncaught/rec.html:8:40 End of stack for Error object",
+                "@2 [reel] Console Error | Console error: Uncaught-looking text from the app",
+                "@3 [reel] Runtime Error | Runtime error: Uncaught Error: Cannot apply promo code",
+                "@4 [reel] Runtime Error | Runtime error: Uncaught (in promise) TypeError: Failed to fetch",
+                "@5 [reel] Runtime Error | Runtime error: Uncaught (in promise) plain reason",
+                "console error Uncaught (in promise) plain reason",
+            ],
+            &[],
+        );
     }
 
     #[test]
