@@ -213,8 +213,11 @@ pub fn describe_node(mirror: &Mirror, node: NodeRef<'_>) -> Element {
         label: None,
         tag,
     };
-    let text = visible_text(node);
-    e.text = (!text.is_empty()).then_some(text);
+    // The whole page's text says nothing about a click on the page background.
+    if !matches!(e.tag.as_str(), "body" | "html") {
+        let text = visible_text(node);
+        e.text = (!text.is_empty()).then_some(text);
+    }
     e.label = label(mirror, node, &e).map(|l| ellipsize(&l, MAX_LABEL_CHARS));
     e
 }
@@ -654,6 +657,12 @@ mod tests {
             ),
             91,
             "span|91|x|span|false|section[id=\"a b\\\"c\"] > span|x",
+        );
+        check(
+            "a click on the page background",
+            &el(97, "p", "", &txt(98, "Some text")),
+            3,
+            "body|3|-|body|false|body|-",
         );
         check("unknown node", "", 999, "none");
         check("document is not an element", "", 1, "none");

@@ -16,7 +16,7 @@
 //!   timestamp `< S` (normally the one starting the chunk of the last full snapshot before `S`)
 //!   and keep only outputs with `ts >= S`; they equal those of an uninterrupted run.
 //! - [`Analyzer::finish`] settles what is pending at the end of the data; pushes after it are
-//!   ignored.
+//!   ignored, and the next drain returns everything left (`settled_until` is then `i64::MAX`).
 //! - Bounded memory: the mirror (capped), a few pending windows (at most
 //!   [`MAX_PENDING_CLICKS`] clicks), and per-page text de-duplication sets that are capped by
 //!   item count. Nothing else grows with the session.
@@ -55,14 +55,16 @@
 //!   dead.
 //! - **Runtime errors**: console-plugin records at level `error` whose first argument starts
 //!   with `Uncaught ` (Chromium's `ErrorEvent.message` for uncaught errors, e.g. `Uncaught
-//!   TypeError: ...`; what rrweb's console plugin writes for every unhandled rejection,
-//!   `Uncaught (in promise) ...`; Firefox's `uncaught exception: ...` for thrown non-errors)
-//!   or is exactly `Script error.` (an opaque cross-origin error). Firefox and Safari report
-//!   uncaught `Error` objects without that prefix (`TypeError: ...`), which cannot be told
-//!   from a `console.error("TypeError: ...")` call, so there they count as console errors. A `console.error(...)` call is a console error, not a runtime error.
-//!   `console_error_count` counts every error-level record (what the browser console showed in
-//!   red), runtime errors included; the derived events are disjoint: `[reel] Runtime Error`
-//!   for runtime errors, `[reel] Console Error` for the others.
+//!   TypeError: ...`, and what rrweb's console plugin itself writes for every unhandled
+//!   rejection, `Uncaught (in promise) ...`; both checked against the real plugin in
+//!   Chromium) or is exactly `Script error.` (an opaque cross-origin error). Nothing else in
+//!   the plugin's record tells an uncaught error from a `console.error(...)` call (same level,
+//!   same stringified payload, a stack trace either way), so a browser that reports uncaught
+//!   errors without the prefix has them counted as console errors only. A `console.error`
+//!   call is a console error, not a runtime error. `console_error_count` counts every
+//!   error-level record (what the browser console showed in red), runtime errors included;
+//!   the derived events are disjoint: `[reel] Runtime Error` for runtime errors,
+//!   `[reel] Console Error` for the others.
 //! - **Error click**: a click followed by a runtime error within `error_click_window_ms`
 //!   (1000). Each runtime error is attributed to the latest click before it (if within the
 //!   window); a click with at least one attributed error is one Error Click. Independent of
@@ -74,8 +76,10 @@
 //!   it, or the end of the data. Carries the element and the number of input events, never a
 //!   value.
 //! - **On-screen text**: text nodes inserted into the live DOM (or changed) outside `style`,
-//!   `script`, `noscript`, `head`, `template` and `textarea`, whitespace collapsed, skipping
-//!   text that is only `*` and whitespace (masked) — input values are never in the mirror.
+//!   `script`, `noscript`, `head`, `title`, `template` and `textarea` ("visible" means in the
+//!   live DOM and rendered as text; CSS visibility is not evaluated), whitespace collapsed,
+//!   skipping text that is only `*` and whitespace (masked); input values are never in the
+//!   mirror.
 //!   Emitted when first seen on the page (de-duplicated per page, i.e. from one Meta to the
 //!   next), items at most `text_item_max_bytes`, at most `text_budget_bytes` and
 //!   `text_max_items` per page. Console texts (level + message) likewise, with their own
