@@ -1,5 +1,6 @@
 //! Pure rrweb handling: everything reel knows about the recording format, with no IO.
 //!
+//! Storage path:
 //! - [`inflate`]: gzip / zlib decompression that never allocates past a caller-given limit.
 //! - [`upload`]: the body of `POST /sessions/v2/track` (Amplitude's replay wire format,
 //!   including the "packed" per-event encoding of older SDKs) → typed [`Event`]s.
@@ -8,13 +9,46 @@
 //! - [`chunk`]: cutting a batch into chunks that start at a Meta+FullSnapshot pair, and the
 //!   on-disk chunk encoding (zstd-compressed newline-delimited JSON).
 //!
-//! Invariant: nothing here re-serializes an event. What the browser recorded is what the
-//! player gets back, so a parsing gap in reel can never corrupt a replay.
+//! Signals path (what the server derives from a stored stream):
+//! - [`json`]: a non-recursive pull reader over JSON text; strings are borrowed and decoded
+//!   only on request, so large snapshots are scanned, not copied.
+//! - [`model`]: a typed, tolerant reading of events (every EventType and IncrementalSource;
+//!   unknown ones are `Other`, never errors), with bounded work on hostile input.
+//! - [`mirror`]: the recorded page's DOM, kept up to date from snapshots and mutations
+//!   (shadow roots, iframes), bounded in nodes and string bytes.
+//! - [`attribution`]: what an event's node is: tag, id, classes, text, role, labels, a CSS
+//!   selector path, whether it looks interactive; targets inside interactive elements are
+//!   attributed to them.
+//! - [`signals`]: the incremental [`signals::Analyzer`]: session facts, rage/dead/error
+//!   clicks, derived `[reel] ...` events, on-screen and console text, with a resumable output
+//!   contract (see its documentation).
+//! - [`user_agent`]: browser, OS and device class from a `User-Agent` header.
+//! - [`text`]: URL stripping, whitespace, masking helpers.
+//!
+//! Invariants:
+//! - Nothing here re-serializes an event. What the browser recorded is what the player gets
+//!   back, so a parsing gap in reel can never corrupt a replay.
+//! - Nothing panics or recurses on input: any nesting depth is walked with explicit stacks,
+//!   and every structure built from input has a cap (nodes, strings, lists, pending windows).
+//! - Privacy: typed input values are never read into the model or the mirror, masked text
+//!   (only `*` and whitespace) never becomes a label or on-screen text, and URLs leave without
+//!   query string or fragment.
+//! - Signals are a pure function of the event stream: the same events give the same outputs,
+//!   however they are fed and drained.
 
+pub mod attribution;
 pub mod chunk;
 pub mod event;
+#[cfg(test)]
+mod fuzz_tests;
 pub mod inflate;
+pub mod json;
+pub mod mirror;
+pub mod model;
+pub mod signals;
+pub mod text;
 pub mod upload;
+pub mod user_agent;
 
 pub use chunk::{Chunk, ChunkFacts};
 pub use event::{Event, EventKind};
