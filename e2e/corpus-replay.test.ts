@@ -1,4 +1,4 @@
-// (d) rrweb's own replay test fixtures (the shared corpus) as a peer's test suite: every file is
+// (d) rrweb's own replay test fixtures (testdata/rrweb-corpus) as a peer's test suite: every file is
 // uploaded through the real upload path, stored unchanged, and replays to its end in reel's
 // player without an uncaught error or a console error.
 
@@ -14,8 +14,8 @@ import { pollUntil } from './lib/poll.ts';
 import { startReel, type Reel } from './lib/reel.ts';
 import { logInThroughUi } from './lib/ui.ts';
 
-/** `<repo>/../shared/corpus/rrweb-test-events`: the corpus lives next to the repository. */
-const CORPUS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/corpus/rrweb-test-events');
+/** `<repo>/testdata/rrweb-corpus`: rrweb's recordings, kept in the repository (see its README). */
+const CORPUS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../testdata/rrweb-corpus');
 
 /**
  * What the player page shows instead of a player for a recording without a FullSnapshot
@@ -34,7 +34,7 @@ interface CorpusFile {
   endMs: number;
 }
 
-describe('the shared rrweb corpus replays in the player', { timeout: 180_000 }, () => {
+describe('the rrweb corpus replays in the player', { timeout: 180_000 }, () => {
   const corpus = loadCorpus();
   let reel: Reel;
   let viewer: Browser;
@@ -107,14 +107,14 @@ describe('the shared rrweb corpus replays in the player', { timeout: 180_000 }, 
 function loadCorpus(): CorpusFile[] {
   if (!existsSync(CORPUS_DIR)) {
     throw new Error(
-      `the shared rrweb corpus is missing: expected a folder ${CORPUS_DIR} ` +
-        '(<repo>/../shared/corpus/rrweb-test-events, JSON arrays of rrweb events)',
+      `the rrweb corpus is missing: expected a folder ${CORPUS_DIR} ` +
+        '(<repo>/testdata/rrweb-corpus, JSON arrays of rrweb events)',
     );
   }
   const names = readdirSync(CORPUS_DIR)
     .filter((entry) => entry.endsWith('.json'))
     .sort();
-  if (names.length === 0) throw new Error(`the shared rrweb corpus ${CORPUS_DIR} holds no .json file`);
+  if (names.length === 0) throw new Error(`the rrweb corpus ${CORPUS_DIR} holds no .json file`);
   const firstStart = Date.now() - 30 * 60_000;
   return names.map((entry, index) => {
     const name = entry.slice(0, -'.json'.length);
