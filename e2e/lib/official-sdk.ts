@@ -78,7 +78,7 @@ export async function serveSdkSite(reelUrl: string, apiKey: string): Promise<Sdk
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://127.0.0.1:${port}`,
-    close: () => new Promise((done) => server.close(() => done())),
+    close: () => new Promise((done, fail) => server.close((error) => (error ? fail(error) : done()))),
   };
 }
 
