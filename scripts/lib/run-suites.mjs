@@ -206,7 +206,7 @@ function panicOf(lines, test) {
   if (start < 0) return undefined;
   const body = [];
   for (const line of lines.slice(start + 1)) {
-    if (/^(----|failures:|test result:)/.test(line.trim()) || body.length >= 10) break;
+    if (/^(----|failures:|test result:|stack backtrace:|note: )/.test(line.trim()) || body.length >= 10) break;
     body.push(line);
   }
   return body.join('\n').trim() || undefined;

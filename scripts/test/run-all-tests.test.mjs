@@ -55,7 +55,7 @@ test('a run over failing and passing suites runs them all, counts right and exit
 
     const failures = (name) => byName[name].failures.map((f) => `${f.name} | ${f.detail ?? ''}`);
     assertMatches(failures('cargo'), [
-      /^reel_rrweb src\/lib\.rs: upload::tests::packed \|.*packed event is not valid zlib/s,
+      /^reel_rrweb src\/lib\.rs: upload::tests::packed \|.*packed event is not valid zlib$/s,
       /^it tests\/it\/main\.rs: the test binary ended without a result \|.*SIGABRT/s,
     ]);
     assertMatches(failures('cargo-unbuildable'), [/^cargo: the tests did not build \|.*E0425.*could not compile/s]);
