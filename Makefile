@@ -32,20 +32,23 @@ web/dist/index.html: node_modules/.package-lock.json web/build.mjs $(shell find 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-## test: every test — Rust (unit + HTTP integration), TypeScript unit, browser end-to-end
-test: assets
-	npm run --silent typecheck
-	$(MAKE) rust-test js-test e2e
+## test: every suite — TypeScript type check, Rust (unit + HTTP integration), SDK/UI unit,
+## browser end-to-end — each one even when an earlier one failed, then a summary of each suite's
+## counts and failures; exits non-zero if any suite failed or did not build.
+## scripts/run-all-tests.mjs defines the suites; the targets below run some of them.
+RUN_TESTS = CARGO="$(CARGO)" node scripts/run-all-tests.mjs
 
-rust-test:
-	$(CARGO) test --workspace --locked
+test: node_modules/.package-lock.json
+	$(RUN_TESTS)
 
-js-test:
-	npm run --silent test:unit
+rust-test: node_modules/.package-lock.json
+	$(RUN_TESTS) rust
 
-e2e:
-	$(CARGO) build --locked -p reel
-	REEL_BIN="$(CARGO_TARGET_DIR)/debug/reel" npm run --silent test:e2e
+js-test: node_modules/.package-lock.json
+	$(RUN_TESTS) typecheck unit
+
+e2e: node_modules/.package-lock.json
+	$(RUN_TESTS) e2e
 
 clean:
 	rm -rf target sdk/dist web/dist

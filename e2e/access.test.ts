@@ -1,51 +1,54 @@
 // (c) Nothing about recordings is visible without signing in.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { launchBrowser, type Browser } from './lib/browser.ts';
-import { startReel, type Reel } from './lib/reel.ts';
+import { test } from 'node:test';
+import { launchBrowser } from './lib/browser.ts';
+import { startReel } from './lib/reel.ts';
+import { describeWithSetUp } from './lib/suite.ts';
 
-describe('access without signing in', { timeout: 120_000 }, () => {
-  let reel: Reel;
-  let browser: Browser;
+describeWithSetUp(
+  'access without signing in',
+  { timeout: 120_000 },
+  async (defer) => {
+    const reel = await startReel();
+    defer(() => reel.stop());
+    const browser = await launchBrowser();
+    defer(() => browser.close());
+    return { reel, browser };
+  },
+  (env) => {
+    test('the query API answers 401 with a stable error code', async () => {
+      const { reel } = env();
+      const response = await fetch(`${reel.baseUrl}/api/v1/replays`);
+      assert.equal(response.status, 401);
+      const body = (await response.json()) as { error?: { code?: string; message?: string } };
+      assert.equal(body.error?.code, 'unauthenticated');
+      assert.equal(typeof body.error?.message, 'string');
+    });
 
-  before(async () => {
-    reel = await startReel();
-    browser = await launchBrowser();
-  });
+    test('a wrong admin token is refused too', async () => {
+      const { reel } = env();
+      const response = await fetch(`${reel.baseUrl}/api/v1/replays`, { headers: { Authorization: 'Bearer not-the-token' } });
+      assert.equal(response.status, 401);
+    });
 
-  after(async () => {
-    await browser?.close();
-    await reel?.stop();
-  });
+    test('opening the replay list in a browser leads to the login page', async () => {
+      const { reel, browser } = env();
+      const { page } = browser;
+      await page.goto(`${reel.baseUrl}/replays`);
+      await page.waitForURL((url) => url.pathname === '/login');
+      await page.locator('input[name=password]').waitFor({ state: 'visible' });
+    });
 
-  test('the query API answers 401 with a stable error code', async () => {
-    const response = await fetch(`${reel.baseUrl}/api/v1/replays`);
-    assert.equal(response.status, 401);
-    const body = (await response.json()) as { error?: { code?: string; message?: string } };
-    assert.equal(body.error?.code, 'unauthenticated');
-    assert.equal(typeof body.error?.message, 'string');
-  });
-
-  test('a wrong admin token is refused too', async () => {
-    const response = await fetch(`${reel.baseUrl}/api/v1/replays`, { headers: { Authorization: 'Bearer not-the-token' } });
-    assert.equal(response.status, 401);
-  });
-
-  test('opening the replay list in a browser leads to the login page', async () => {
-    const { page } = browser;
-    await page.goto(`${reel.baseUrl}/replays`);
-    await page.waitForURL((url) => url.pathname === '/login');
-    await page.locator('input[name=password]').waitFor({ state: 'visible' });
-  });
-
-  test('a wrong password is refused with a visible message', async () => {
-    const { page } = browser;
-    await page.goto(`${reel.baseUrl}/login`);
-    await page.locator('input[name=email]').fill(reel.email);
-    await page.locator('input[name=password]').fill(`${reel.password}-wrong`);
-    await page.locator('form button[type=submit]').click();
-    await page.locator('[data-testid=login-error]').waitFor({ state: 'visible' });
-    assert.equal(new URL(page.url()).pathname, '/login');
-  });
-});
+    test('a wrong password is refused with a visible message', async () => {
+      const { reel, browser } = env();
+      const { page } = browser;
+      await page.goto(`${reel.baseUrl}/login`);
+      await page.locator('input[name=email]').fill(reel.email);
+      await page.locator('input[name=password]').fill(`${reel.password}-wrong`);
+      await page.locator('form button[type=submit]').click();
+      await page.locator('[data-testid=login-error]').waitFor({ state: 'visible' });
+      assert.equal(new URL(page.url()).pathname, '/login');
+    });
+  },
+);

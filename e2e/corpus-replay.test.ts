@@ -1,21 +1,22 @@
-// (d) rrweb's own replay test fixtures (the shared corpus) as a peer's test suite: every file is
+// (d) rrweb's own replay test fixtures (testdata/rrweb-corpus) as a peer's test suite: every file is
 // uploaded through the real upload path, stored unchanged, and replays to its end in reel's
 // player without an uncaught error or a console error.
 
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { EventType, getJson, getReplayEvents, hasEvent, type Replay, type RrwebEvent } from './lib/api.ts';
 import { unexpectedConsoleErrors } from './lib/assertions.ts';
 import { launchBrowser, watchPageProblems, type Browser, type PageProblems } from './lib/browser.ts';
 import { pollUntil } from './lib/poll.ts';
 import { startReel, type Reel } from './lib/reel.ts';
+import { describeWithSetUp } from './lib/suite.ts';
 import { logInThroughUi } from './lib/ui.ts';
 
-/** `<repo>/../shared/corpus/rrweb-test-events`: the corpus lives next to the repository. */
-const CORPUS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/corpus/rrweb-test-events');
+/** `<repo>/testdata/rrweb-corpus`: rrweb's recordings, kept in the repository (see its README). */
+const CORPUS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../testdata/rrweb-corpus');
 
 /**
  * What the player page shows instead of a player for a recording without a FullSnapshot
@@ -34,87 +35,88 @@ interface CorpusFile {
   endMs: number;
 }
 
-describe('the shared rrweb corpus replays in the player', { timeout: 180_000 }, () => {
-  const corpus = loadCorpus();
-  let reel: Reel;
-  let viewer: Browser;
-  /** Replays found for corpus files, by file name (filled by the upload test). */
-  const replays = new Map<string, Replay>();
+describeWithSetUp(
+  'the rrweb corpus replays in the player',
+  { timeout: 180_000 },
+  async (defer) => {
+    const corpus = loadCorpus();
+    const reel = await startReel();
+    defer(() => reel.stop());
+    const viewer = await launchBrowser();
+    defer(() => viewer.close());
+    return { corpus, reel, viewer };
+  },
+  (env) => {
+    /** Replays found for corpus files, by file name (filled by the upload test). */
+    const replays = new Map<string, Replay>();
 
-  before(async () => {
-    reel = await startReel();
-    viewer = await launchBrowser();
-  });
+    test('every corpus file is accepted and stored unchanged', async () => {
+      const { corpus, reel } = env();
+      const failures: string[] = [];
+      for (const file of corpus) {
+        try {
+          replays.set(file.name, await uploadAndCheck(reel, file));
+        } catch (error) {
+          failures.push(`${file.name}.json: ${messageOf(error)}`);
+        }
+      }
+      assert.deepEqual(failures, [], `${failures.length} of ${corpus.length} corpus files failed on the upload path`);
+    });
 
-  after(async () => {
-    await viewer?.close();
-    await reel?.stop();
-  });
+    test('every corpus file plays to its end without errors', async (t) => {
+      const { corpus, reel, viewer } = env();
+      const { page } = viewer;
+      const problems = watchPageProblems(page);
+      await logInThroughUi(page, reel);
 
-  test('every corpus file is accepted and stored unchanged', async () => {
-    const failures: string[] = [];
-    for (const file of corpus) {
-      try {
-        replays.set(file.name, await uploadAndCheck(reel, file));
-      } catch (error) {
-        failures.push(`${file.name}.json: ${messageOf(error)}`);
+      const failures: string[] = [];
+      for (const file of corpus) {
+        const replay = replays.get(file.name);
+        if (!replay) {
+          failures.push(`${file.name}.json: not replayed, the upload test did not store it`);
+          continue;
+        }
+        const mark = marks(problems);
+        const before = failures.length;
+        let outcome: string;
+        try {
+          outcome = await playToEnd(reel, viewer, file, replay);
+        } catch (error) {
+          failures.push(`${file.name}.json: ${messageOf(error)}`);
+          outcome = 'did not play to the end';
+        }
+        const since = problemsSince(problems, mark);
+        if (since.pageErrors.length > 0) {
+          failures.push(`${file.name}.json: uncaught errors on the player page: ${JSON.stringify(since.pageErrors)}`);
+        }
+        const { assets, others } = splitAssetFailures(unexpectedConsoleErrors(since), file, reel);
+        if (others.length > 0) {
+          failures.push(`${file.name}.json: console errors on the player page: ${JSON.stringify(others)}`);
+        }
+        t.diagnostic(`${failures.length > before ? 'FAIL' : 'ok  '} ${file.name}.json: ${outcome}`);
+        // Reported, not failed: the recorded page's own assets that are gone (their URLs come from
+        // the recording), and warnings. The player runs rrweb with showWarning off, so a warning
+        // here is not rrweb's usual noise; it is listed, never dropped silently.
+        for (const line of assets) t.diagnostic(`     ${file.name}.json: an asset of the recorded page did not load: ${line}`);
+        for (const line of since.consoleWarnings) t.diagnostic(`     ${file.name}.json: console warning: ${line}`);
       }
-    }
-    assert.deepEqual(failures, [], `${failures.length} of ${corpus.length} corpus files failed on the upload path`);
-  });
-
-  test('every corpus file plays to its end without errors', async (t) => {
-    const { page } = viewer;
-    const problems = watchPageProblems(page);
-    await logInThroughUi(page, reel);
-
-    const failures: string[] = [];
-    for (const file of corpus) {
-      const replay = replays.get(file.name);
-      if (!replay) {
-        failures.push(`${file.name}.json: not replayed, the upload test did not store it`);
-        continue;
-      }
-      const mark = marks(problems);
-      const before = failures.length;
-      let outcome: string;
-      try {
-        outcome = await playToEnd(reel, viewer, file, replay);
-      } catch (error) {
-        failures.push(`${file.name}.json: ${messageOf(error)}`);
-        outcome = 'did not play to the end';
-      }
-      const since = problemsSince(problems, mark);
-      if (since.pageErrors.length > 0) {
-        failures.push(`${file.name}.json: uncaught errors on the player page: ${JSON.stringify(since.pageErrors)}`);
-      }
-      const { assets, others } = splitAssetFailures(unexpectedConsoleErrors(since), file, reel);
-      if (others.length > 0) {
-        failures.push(`${file.name}.json: console errors on the player page: ${JSON.stringify(others)}`);
-      }
-      t.diagnostic(`${failures.length > before ? 'FAIL' : 'ok  '} ${file.name}.json: ${outcome}`);
-      // Reported, not failed: the recorded page's own assets that are gone (their URLs come from
-      // the recording), and warnings. The player runs rrweb with showWarning off, so a warning
-      // here is not rrweb's usual noise; it is listed, never dropped silently.
-      for (const line of assets) t.diagnostic(`     ${file.name}.json: an asset of the recorded page did not load: ${line}`);
-      for (const line of since.consoleWarnings) t.diagnostic(`     ${file.name}.json: console warning: ${line}`);
-    }
-    assert.deepEqual(failures, [], `${failures.length} problem(s) replaying ${corpus.length} corpus files`);
-  });
-});
+      assert.deepEqual(failures, [], `${failures.length} problem(s) replaying ${corpus.length} corpus files`);
+    });
+  },
+);
 
 /** Reads every corpus file, shifted so the sessions started about 30 minutes ago, one second apart. */
 function loadCorpus(): CorpusFile[] {
   if (!existsSync(CORPUS_DIR)) {
     throw new Error(
-      `the shared rrweb corpus is missing: expected a folder ${CORPUS_DIR} ` +
-        '(<repo>/../shared/corpus/rrweb-test-events, JSON arrays of rrweb events)',
+      `the rrweb corpus is missing: expected a folder ${CORPUS_DIR} ` +
+        '(<repo>/testdata/rrweb-corpus, JSON arrays of rrweb events)',
     );
   }
   const names = readdirSync(CORPUS_DIR)
     .filter((entry) => entry.endsWith('.json'))
     .sort();
-  if (names.length === 0) throw new Error(`the shared rrweb corpus ${CORPUS_DIR} holds no .json file`);
+  if (names.length === 0) throw new Error(`the rrweb corpus ${CORPUS_DIR} holds no .json file`);
   const firstStart = Date.now() - 30 * 60_000;
   return names.map((entry, index) => {
     const name = entry.slice(0, -'.json'.length);

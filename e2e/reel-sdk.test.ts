@@ -2,7 +2,7 @@
 // problems, and can be found and replayed in reel's UI.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import {
   EventType,
@@ -15,9 +15,10 @@ import {
   type RrwebEvent,
 } from './lib/api.ts';
 import { assertMasked, unexpectedConsoleErrors } from './lib/assertions.ts';
-import { launchBrowser, watchPageProblems, type Browser } from './lib/browser.ts';
+import { launchBrowser, watchPageProblems } from './lib/browser.ts';
 import { pollUntil } from './lib/poll.ts';
-import { startReel, type Reel } from './lib/reel.ts';
+import { startReel } from './lib/reel.ts';
+import { describeWithSetUp } from './lib/suite.ts';
 import {
   expectReplayRow,
   logInThroughUi,
@@ -31,133 +32,133 @@ const TYPED_NAME = 'Zelda Quintessa';
 const TYPED_EMAIL = 'zelda.quintessa@example.test';
 const CHECKOUT_PATH = '/demo/api/checkout';
 
-describe("reel's SDK on the demo shop", { timeout: 240_000 }, () => {
-  let reel: Reel;
-  let shopper: Browser;
-  let viewer: Browser;
-  // Filled by the recording test, read by the replay test.
-  let replay: Replay | undefined;
-  let shopTexts: string[] = [];
+describeWithSetUp(
+  "reel's SDK on the demo shop",
+  { timeout: 240_000 },
+  async (defer) => {
+    const reel = await startReel();
+    defer(() => reel.stop());
+    const shopper = await launchBrowser();
+    defer(() => shopper.close());
+    const viewer = await launchBrowser();
+    defer(() => viewer.close());
+    return { reel, shopper, viewer };
+  },
+  (env) => {
+    // Filled by the recording test, read by the replay test.
+    let replay: Replay | undefined;
+    let shopTexts: string[] = [];
 
-  before(async () => {
-    reel = await startReel();
-    shopper = await launchBrowser();
-    viewer = await launchBrowser();
-  });
+    test('a shopping visit is stored masked, with its console errors and failed request', async () => {
+      const { reel, shopper } = env();
+      const { page } = shopper;
+      const shopProblems = watchPageProblems(page);
 
-  after(async () => {
-    await shopper?.close();
-    await viewer?.close();
-    await reel?.stop();
-  });
+      await page.goto(`${reel.baseUrl}/demo/`);
+      const productLink = page.locator('[data-testid=product-link]').first();
+      // Texts of the first page, to recognise it in the replay: the shop's headline and a product name.
+      shopTexts = [await headingText(page), (await productLink.innerText()).split('\n')[0]!.trim()];
+      const firstReplayId = await sessionReplayId(page);
 
-  test('a shopping visit is stored masked, with its console errors and failed request', async () => {
-    const { page } = shopper;
-    const shopProblems = watchPageProblems(page);
+      await clickAndWaitForNavigation(page, () => productLink.click());
+      await page.locator('[data-testid=add-to-cart], button:has-text("Add to cart")').first().click();
 
-    await page.goto(`${reel.baseUrl}/demo/`);
-    const productLink = page.locator('[data-testid=product-link]').first();
-    // Texts of the first page, to recognise it in the replay: the shop's headline and a product name.
-    shopTexts = [await headingText(page), (await productLink.innerText()).split('\n')[0]!.trim()];
-    const firstReplayId = await sessionReplayId(page);
+      await page.goto(`${reel.baseUrl}/demo/checkout.html`);
+      await page.locator('#name').pressSequentially(TYPED_NAME);
+      await page.locator('#email').pressSequentially(TYPED_EMAIL);
 
-    await clickAndWaitForNavigation(page, () => productLink.click());
-    await page.locator('[data-testid=add-to-cart], button:has-text("Add to cart")').first().click();
+      const [payResponse] = await Promise.all([
+        page.waitForResponse((response) => new URL(response.url()).pathname === CHECKOUT_PATH),
+        page.locator('#pay').click(),
+      ]);
+      assert.equal(payResponse.status(), 503, 'the demo checkout should fail with 503');
 
-    await page.goto(`${reel.baseUrl}/demo/checkout.html`);
-    await page.locator('#name').pressSequentially(TYPED_NAME);
-    await page.locator('#email').pressSequentially(TYPED_EMAIL);
+      // The failed request already logged a console error of its own: count only what #broken adds.
+      const consoleErrorsBefore = shopProblems.consoleErrors.length;
+      const pageErrorsBefore = shopProblems.pageErrors.length;
+      await page.locator('#broken').click();
+      await pollUntil(
+        async () =>
+          shopProblems.consoleErrors.length > consoleErrorsBefore && shopProblems.pageErrors.length > pageErrorsBefore
+            ? true
+            : undefined,
+        { what: '#broken to log a console error and throw an uncaught error', timeoutMs: 10_000 },
+      );
 
-    const [payResponse] = await Promise.all([
-      page.waitForResponse((response) => new URL(response.url()).pathname === CHECKOUT_PATH),
-      page.locator('#pay').click(),
-    ]);
-    assert.equal(payResponse.status(), 503, 'the demo checkout should fail with 503');
+      const replayId = await sessionReplayId(page);
+      assert.equal(replayId, firstReplayId, 'the session changed while moving between pages of the shop');
+      const { deviceId, sessionId } = parseSessionReplayId(replayId);
 
-    // The failed request already logged a console error of its own: count only what #broken adds.
-    const consoleErrorsBefore = shopProblems.consoleErrors.length;
-    const pageErrorsBefore = shopProblems.pageErrors.length;
-    await page.locator('#broken').click();
-    await pollUntil(
-      async () =>
-        shopProblems.consoleErrors.length > consoleErrorsBefore && shopProblems.pageErrors.length > pageErrorsBefore
-          ? true
-          : undefined,
-      { what: '#broken to log a console error and throw an uncaught error', timeoutMs: 10_000 },
-    );
+      // Leaving the checkout page flushes what the SDK still holds.
+      await page.goto(`${reel.baseUrl}/demo/`);
 
-    const replayId = await sessionReplayId(page);
-    assert.equal(replayId, firstReplayId, 'the session changed while moving between pages of the shop');
-    const { deviceId, sessionId } = parseSessionReplayId(replayId);
+      replay = await pollUntil(() => findReplay(reel, deviceId, sessionId), {
+        what: `reel to list the replay of ${replayId}`,
+        timeoutMs: 30_000,
+      });
+      assert.match(replay.first_url ?? '', /\/demo/, 'first_url should be the demo page the visit started on');
 
-    // Leaving the checkout page flushes what the SDK still holds.
-    await page.goto(`${reel.baseUrl}/demo/`);
+      let events: RrwebEvent[] = [];
+      await pollUntil(
+        async () => {
+          events = await getReplayEvents(reel, replay!.id);
+          return failedCheckouts(events).length > 0 && consoleErrors(events).length >= 2 ? true : undefined;
+        },
+        { what: 'the checkout failure and both errors to be stored', timeoutMs: 30_000 },
+      ).catch(() => undefined);
 
-    replay = await pollUntil(() => findReplay(reel, deviceId, sessionId), {
-      what: `reel to list the replay of ${replayId}`,
-      timeoutMs: 30_000,
+      assert.ok(hasEvent(events, EventType.Meta), 'no Meta event stored');
+      assert.ok(hasEvent(events, EventType.FullSnapshot), 'no FullSnapshot event stored');
+      const stored = JSON.stringify(events);
+      assertMasked(stored, TYPED_NAME);
+      assertMasked(stored, TYPED_EMAIL);
+      assert.ok(
+        consoleErrors(events).length >= 2,
+        `expected the console error and the uncaught error of #broken as rrweb/console@1 error events, got ${consoleErrors(events).length}`,
+      );
+      assert.ok(
+        failedCheckouts(events).length > 0,
+        `no rrweb/network@1 request to ${CHECKOUT_PATH} with status 503; network events: ` +
+          JSON.stringify(pluginEvents(events, 'rrweb/network@1').map((e) => e.data.payload)).slice(0, 500),
+      );
     });
-    assert.match(replay.first_url ?? '', /\/demo/, 'first_url should be the demo page the visit started on');
 
-    let events: RrwebEvent[] = [];
-    await pollUntil(
-      async () => {
-        events = await getReplayEvents(reel, replay!.id);
-        return failedCheckouts(events).length > 0 && consoleErrors(events).length >= 2 ? true : undefined;
-      },
-      { what: 'the checkout failure and both errors to be stored', timeoutMs: 30_000 },
-    ).catch(() => undefined);
+    test('the visit is listed and replays in the UI, masked and sandboxed', async (t) => {
+      if (!replay) {
+        t.skip('the recording test did not produce a replay');
+        return;
+      }
+      const { reel, viewer } = env();
+      const { page } = viewer;
+      const problems = watchPageProblems(page);
+      await logInThroughUi(page, reel);
+      await expectReplayRow(page, replay.id);
 
-    assert.ok(hasEvent(events, EventType.Meta), 'no Meta event stored');
-    assert.ok(hasEvent(events, EventType.FullSnapshot), 'no FullSnapshot event stored');
-    const stored = JSON.stringify(events);
-    assertMasked(stored, TYPED_NAME);
-    assertMasked(stored, TYPED_EMAIL);
-    assert.ok(
-      consoleErrors(events).length >= 2,
-      `expected the console error and the uncaught error of #broken as rrweb/console@1 error events, got ${consoleErrors(events).length}`,
-    );
-    assert.ok(
-      failedCheckouts(events).length > 0,
-      `no rrweb/network@1 request to ${CHECKOUT_PATH} with status 503; network events: ` +
-        JSON.stringify(pluginEvents(events, 'rrweb/network@1').map((e) => e.data.payload)).slice(0, 500),
-    );
-  });
+      const { iframe, frame } = await openPlayer(page, reel, replay.id);
+      const sandbox = await iframe.getAttribute('sandbox');
+      assert.notEqual(sandbox, null, 'the replay iframe has no sandbox attribute');
+      assert.ok(!sandbox!.split(/\s+/).includes('allow-scripts'), `the replay iframe allows scripts: sandbox="${sandbox}"`);
 
-  test('the visit is listed and replays in the UI, masked and sandboxed', async (t) => {
-    if (!replay) {
-      t.skip('the recording test did not produce a replay');
-      return;
-    }
-    const { page } = viewer;
-    const problems = watchPageProblems(page);
-    await logInThroughUi(page, reel);
-    await expectReplayRow(page, replay.id);
+      await waitForReplayedText(frame, shopTexts.filter((text) => text.length >= 3));
 
-    const { iframe, frame } = await openPlayer(page, reel, replay.id);
-    const sandbox = await iframe.getAttribute('sandbox');
-    assert.notEqual(sandbox, null, 'the replay iframe has no sandbox attribute');
-    assert.ok(!sandbox!.split(/\s+/).includes('allow-scripts'), `the replay iframe allows scripts: sandbox="${sandbox}"`);
+      // Play on until the checkout form is on screen with what was typed into it.
+      await pressPlay(page);
+      const values = await pollUntil(
+        async () => {
+          const filled = await replayedInputValues(frame);
+          return filled.length > 0 ? filled : undefined;
+        },
+        { what: 'the replay to reach the filled-in checkout form', timeoutMs: 90_000, intervalMs: 100 },
+      );
+      for (const value of values) {
+        assert.match(value, /^[*\s]+$/, `an input of the replayed page shows ${JSON.stringify(value)}, not asterisks`);
+      }
 
-    await waitForReplayedText(frame, shopTexts.filter((text) => text.length >= 3));
-
-    // Play on until the checkout form is on screen with what was typed into it.
-    await pressPlay(page);
-    const values = await pollUntil(
-      async () => {
-        const filled = await replayedInputValues(frame);
-        return filled.length > 0 ? filled : undefined;
-      },
-      { what: 'the replay to reach the filled-in checkout form', timeoutMs: 90_000, intervalMs: 100 },
-    );
-    for (const value of values) {
-      assert.match(value, /^[*\s]+$/, `an input of the replayed page shows ${JSON.stringify(value)}, not asterisks`);
-    }
-
-    assert.deepEqual(problems.pageErrors, [], 'uncaught errors on the player page');
-    assert.deepEqual(unexpectedConsoleErrors(problems), [], 'console errors on the player page');
-  });
-});
+      assert.deepEqual(problems.pageErrors, [], 'uncaught errors on the player page');
+      assert.deepEqual(unexpectedConsoleErrors(problems), [], 'console errors on the player page');
+    });
+  },
+);
 
 /** `"<device_id>/<session_id>"` from reel's SDK, once it has started. */
 async function sessionReplayId(page: Page): Promise<string> {

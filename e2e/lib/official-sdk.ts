@@ -1,5 +1,6 @@
 // A site of our own that uses the official Amplitude SDKs, pointed at reel by URLs only.
 // It is served from its own origin so that every call to reel is cross-origin (CORS is exercised).
+// lib/standalone-replay-sdk.ts serves the same pages with the standalone replay SDK.
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,19 +11,19 @@ import { build } from 'esbuild';
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The pinned official SDKs as one IIFE exposing `window.amplitude` and `window.sessionReplayPlugin`. */
-export async function bundleOfficialSdks(): Promise<string> {
+export function bundleOfficialSdks(): Promise<string> {
+  return bundleForBrowser('official-sdks-entry.js', [
+    "import * as amplitude from '@amplitude/analytics-browser';",
+    "import { sessionReplayPlugin } from '@amplitude/plugin-session-replay-browser';",
+    'window.amplitude = amplitude;',
+    'window.sessionReplayPlugin = sessionReplayPlugin;',
+  ]);
+}
+
+/** Bundles an entry module (its lines) and the packages it imports into one browser IIFE. */
+export async function bundleForBrowser(name: string, lines: string[]): Promise<string> {
   const result = await build({
-    stdin: {
-      contents: [
-        "import * as amplitude from '@amplitude/analytics-browser';",
-        "import { sessionReplayPlugin } from '@amplitude/plugin-session-replay-browser';",
-        'window.amplitude = amplitude;',
-        'window.sessionReplayPlugin = sessionReplayPlugin;',
-      ].join('\n'),
-      resolveDir: REPO_ROOT,
-      loader: 'js',
-      sourcefile: 'official-sdks-entry.js',
-    },
+    stdin: { contents: lines.join('\n'), resolveDir: REPO_ROOT, loader: 'js', sourcefile: name },
     bundle: true,
     format: 'iife',
     platform: 'browser',
@@ -30,7 +31,7 @@ export async function bundleOfficialSdks(): Promise<string> {
     logLevel: 'silent',
   });
   const output = result.outputFiles[0];
-  if (!output) throw new Error('esbuild produced no output for the official SDK bundle');
+  if (!output) throw new Error(`esbuild produced no output for ${name}`);
   return output.text;
 }
 
@@ -44,8 +45,14 @@ export interface SdkSite {
 
 /** Serves `/` (a form and a button) and `/other.html`, both initialising the SDKs against `reelUrl`. */
 export async function serveSdkSite(reelUrl: string, apiKey: string): Promise<SdkSite> {
-  const bundle = await bundleOfficialSdks();
-  const init = initScript(reelUrl, apiKey);
+  return serveSite(await bundleOfficialSdks(), initScript(reelUrl, apiKey));
+}
+
+/**
+ * Serves the two pages of the test site — `/` (a form, a button, a link) and `/other.html` —
+ * each loading `bundle` as `/sdks.js` and then running `init`, on a port of its own.
+ */
+export async function serveSite(bundle: string, init: string): Promise<SdkSite> {
   const pages: Record<string, string> = {
     '/': page(
       SHOP_TITLE,
@@ -78,7 +85,7 @@ export async function serveSdkSite(reelUrl: string, apiKey: string): Promise<Sdk
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://127.0.0.1:${port}`,
-    close: () => new Promise((done) => server.close(() => done())),
+    close: () => new Promise((done, fail) => server.close((error) => (error ? fail(error) : done()))),
   };
 }
 

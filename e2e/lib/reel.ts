@@ -26,6 +26,10 @@ export interface Reel {
   dataDir: string;
   /** Everything the process printed so far, for failure messages. */
   output(): string;
+  /**
+   * Stops reel with SIGTERM and removes its data directory. Throws when reel had exited before
+   * (it crashed during the tests), did not exit cleanly, or needed a SIGKILL.
+   */
   stop(): Promise<void>;
 }
 
@@ -59,17 +63,36 @@ export async function startReel(): Promise<Reel> {
   });
   const lines: string[] = [];
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => lines.push(chunk.trimEnd()));
+  // Watched for the whole run, not only at start: a reel that dies during the tests is reported
+  // by stop(), and an 'error' event (a failed kill, say) never becomes an uncaught exception.
+  let stopping = false;
+  let diedEarly: string | undefined;
+  const processErrors: string[] = [];
+  child.on('exit', (code, signal) => {
+    if (!stopping) diedEarly = `code ${code}, signal ${signal}`;
+  });
+  child.on('error', (error) => processErrors.push(error.message));
 
   const stop = async (): Promise<void> => {
-    await terminate(child);
+    stopping = true;
+    const ending = await terminate(child);
     rmSync(dataDir, { recursive: true, force: true });
+    const problems = [
+      ...(diedEarly ? [`reel exited while the tests were running (${diedEarly})`] : []),
+      ...(!diedEarly && ending !== 'exited 0' ? [`reel did not stop cleanly on SIGTERM: it ${ending}`] : []),
+      ...processErrors.map((message) => `reel process error: ${message}`),
+    ];
+    if (problems.length > 0) {
+      throw new Error(`${problems.join('; ')}\n--- reel output (last lines) ---\n${lines.slice(-30).join('\n')}`);
+    }
   };
 
   let baseUrl: string;
   try {
     baseUrl = await waitForListeningLine(child, lines);
   } catch (error) {
-    await stop();
+    // The start failure is the error to report; stop() would only repeat it.
+    await stop().catch(() => undefined);
     throw error;
   }
   return {
@@ -104,11 +127,21 @@ function waitForListeningLine(child: ChildProcess, lines: string[]): Promise<str
   });
 }
 
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+/** Sends SIGTERM (SIGKILL after a while) and says how the process ended: `exited 0` is clean. */
+async function terminate(child: ChildProcess): Promise<string> {
+  if (child.exitCode !== null || child.signalCode !== null) return describeEnd(child.exitCode, child.signalCode);
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(describeEnd(code, signal))));
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), SHUTDOWN_TIMEOUT_MS);
-  await exited;
+  let killed = false;
+  const timer = setTimeout(() => {
+    killed = true;
+    child.kill('SIGKILL');
+  }, SHUTDOWN_TIMEOUT_MS);
+  const ending = await exited;
   clearTimeout(timer);
+  return killed ? `was still running ${SHUTDOWN_TIMEOUT_MS} ms after SIGTERM and was killed` : ending;
+}
+
+function describeEnd(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `was ended by ${signal}` : `exited ${code}`;
 }

@@ -1,7 +1,10 @@
 //! The body of a replay upload, `POST /sessions/v2/track`, as Amplitude's replay SDKs send it:
 //! `{"version":1|2,"events":[...]}` where each event is an rrweb event serialized to a JSON
 //! string, or — from SDKs up to 1.35 — "packed": the event JSON (with `"v":"v1"`) zlib-deflated
-//! and carried as a latin1 string. Event objects (not strings) are accepted as well.
+//! and carried as a latin1 string. `@amplitude/session-replay-browser` 1.35.0 wraps the packed
+//! string once more in `JSON.stringify`, so its event string is itself a JSON string literal
+//! (it starts with `"`); one such extra layer is taken off. Event objects (not strings) are
+//! accepted as well.
 
 use std::cell::Cell;
 use std::fmt;
@@ -293,11 +296,12 @@ fn decode_one(
     }
     let mut text: String = serde_json::from_str(json)
         .map_err(|_| DecodeOne::Skip("event is neither an object nor a string".into()))?;
+    // `JSON.stringify(pack(event))` (1.35.0): the packed text inside a JSON string literal. Packed
+    // text itself starts with zlib's header byte (0x78, 'x'), never with a quote. One layer only.
     if text.starts_with('"') {
-        // session-replay-browser 1.35.0 stores `JSON.stringify(pack(event))`: the string's
-        // content is itself a JSON string literal around the packed text.
-        text = serde_json::from_str(&text)
-            .map_err(|_| DecodeOne::Skip("event string is a broken JSON string".into()))?;
+        text = serde_json::from_str(&text).map_err(|_| {
+            DecodeOne::Skip("event string starts with a quote but is not a JSON string".into())
+        })?;
     }
     if text.trim_start().starts_with('{') {
         return parse_event(&text, max_depth, meter);
@@ -362,6 +366,11 @@ mod tests {
         enc.finish().unwrap().into_iter().map(char::from).collect()
     }
 
+    /// `JSON.stringify(text)`: the text as a JSON string literal, quotes included.
+    fn quoted(text: &str) -> String {
+        serde_json::to_string(text).unwrap()
+    }
+
     const META: &str =
         r#"{"type":4,"data":{"href":"https://a.test/","width":10,"height":10},"timestamp":1000}"#;
     const SNAP: &str = r#"{"type":2,"data":{"node":{"type":0,"id":1,"childNodes":[]},"initialOffset":{"top":0,"left":0}},"timestamp":1001}"#;
@@ -375,16 +384,19 @@ mod tests {
         let strings = body(&[META.into(), SNAP.into()]);
         let packed_meta = r#"{"type":4,"data":{"href":"https://p.test/"},"timestamp":5,"v":"v1"}"#;
         let packed = body(&[pack(packed_meta).into()]);
+        // session-replay-browser 1.35.0: `JSON.stringify(pack(event))`, a JSON string literal
+        // carried as the event string.
+        let packed_quoted = body(&[quoted(&pack(packed_meta)).into()]);
+        let meta_quoted = body(&[quoted(META).into()]);
+        let quoted_twice = body(&[quoted(&quoted(&pack(packed_meta))).into()]);
+        let quote_unclosed = body(&[format!("\"{}", pack(packed_meta)).into()]);
+        let quoted_not_zlib = body(&[quoted("x\u{9c}not zlib").into()]);
         let objects = serde_json::to_vec(&serde_json::json!({"version":2,"events":[
             serde_json::from_str::<serde_json::Value>(META).unwrap()]}))
         .unwrap();
         let partly_bad = body(&["{\"type\":3}".into(), SNAP.into()]);
         let all_bad = body(&["{\"type\":3}".into()]);
         let unicode = body(&["☃☃".into()]);
-        // session-replay-browser 1.35.0: JSON.stringify(pack(event)) inside the events array.
-        let packed_twice = body(&[serde_json::Value::String(
-            serde_json::to_string(&pack(packed_meta)).unwrap(),
-        )]);
         let deep_event = format!(
             r#"{{"type":5,"timestamp":1,"data":{}{}}}"#,
             "[".repeat(60),
@@ -411,8 +423,8 @@ mod tests {
             ),
             ("packed", packed, false, Ok((1, vec![EventKind::Meta], 0))),
             (
-                "packed, stringified twice (1.35.0)",
-                packed_twice,
+                "packed, in a JSON string literal (1.35.0)",
+                packed_quoted.clone(),
                 false,
                 Ok((1, vec![EventKind::Meta], 0)),
             ),
@@ -439,6 +451,36 @@ mod tests {
                 exactly_max,
                 false,
                 Ok((1, vec![EventKind::FullSnapshot; 100], 0)),
+            ),
+            (
+                "packed, in a JSON string literal, gzipped",
+                gzip(&packed_quoted),
+                true,
+                Ok((1, vec![EventKind::Meta], 0)),
+            ),
+            (
+                "event JSON in a JSON string literal",
+                meta_quoted,
+                false,
+                Ok((1, vec![EventKind::Meta], 0)),
+            ),
+            (
+                "two string literals deep: one layer only",
+                quoted_twice,
+                false,
+                Err("packed event is not valid zlib"),
+            ),
+            (
+                "opening quote without a string literal",
+                quote_unclosed,
+                false,
+                Err("starts with a quote but is not a JSON string"),
+            ),
+            (
+                "string literal, not zlib inside",
+                quoted_not_zlib,
+                false,
+                Err("packed event is not valid zlib"),
             ),
             (
                 "objects, beacon v2",
@@ -532,12 +574,17 @@ mod tests {
             r#"{{"type":5,"timestamp":1,"data":{{"pad":"{}"}}}}"#,
             "x".repeat(100_000)
         );
-        let input = body(&[pack(&huge).into()]);
-        assert!(input.len() < 10_000, "the packed form is small");
-        let err = decode_track_body(&input, false, &limits(50_000), &mut Unmetered).unwrap_err();
-        assert!(matches!(
-            err,
-            UploadError::Inflate(InflateError::TooLarge { .. })
-        ));
+        for (name, event) in [
+            ("packed", pack(&huge)),
+            ("packed in a string literal", quoted(&pack(&huge))),
+        ] {
+            let input = body(&[event.into()]);
+            assert!(input.len() < 10_000, "{name}: the packed form is small");
+            let err = decode_track_body(&input, false, &limits(50_000), &mut Unmetered).unwrap_err();
+            assert!(
+                matches!(err, UploadError::Inflate(InflateError::TooLarge { .. })),
+                "{name}: {err:?}"
+            );
+        }
     }
 }

@@ -1,4 +1,5 @@
 //! rrweb's own test recordings go through the real upload path and come back intact.
+//! The recordings live in the repository, `testdata/rrweb-corpus/` (see its README).
 
 use std::path::PathBuf;
 
@@ -8,7 +9,7 @@ use serde_json::Value;
 use crate::support::*;
 
 fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/rrweb-test-events")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/rrweb-corpus")
 }
 
 #[tokio::test]

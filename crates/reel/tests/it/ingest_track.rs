@@ -16,6 +16,9 @@ enum Carry {
     Object,
     /// `@rrweb/packer`: zlib bytes as a latin1 string (SDKs up to 1.35).
     Packed,
+    /// `JSON.stringify(pack(event))`, what `@amplitude/session-replay-browser` 1.35.0 sends: the
+    /// packed string as a JSON string literal, itself carried as a JSON string.
+    PackedQuoted,
 }
 
 impl Carry {
@@ -24,6 +27,7 @@ impl Carry {
             Self::String => json!(event),
             Self::Object => serde_json::from_str(event).expect("event JSON"),
             Self::Packed => json!(pack(event)),
+            Self::PackedQuoted => json!(json!(pack(event)).to_string()),
         }
     }
 }
@@ -39,6 +43,20 @@ async fn every_upload_shape_is_stored_and_played_back() {
         ("v1 objects", 1, Carry::Object, false, false),
         ("v1 packed", 1, Carry::Packed, false, false),
         ("v1 packed gzip", 1, Carry::Packed, true, false),
+        (
+            "v1 packed in string literals (1.35.0)",
+            1,
+            Carry::PackedQuoted,
+            false,
+            false,
+        ),
+        (
+            "v1 packed in string literals gzip",
+            1,
+            Carry::PackedQuoted,
+            true,
+            false,
+        ),
         ("beacon v2 strings", 2, Carry::String, false, true),
         ("beacon v2 objects", 2, Carry::Object, false, true),
     ];
@@ -75,7 +93,7 @@ async fn every_upload_shape_is_stored_and_played_back() {
         assert_eq!(reply["events_accepted"], 4, "{name}: {reply}");
 
         let mut want = parsed(&events);
-        if carry == Carry::Packed {
+        if matches!(carry, Carry::Packed | Carry::PackedQuoted) {
             // The packed event is what was recorded: it carries the packer's mark.
             for e in &mut want {
                 e["v"] = json!("v1");
