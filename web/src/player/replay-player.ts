@@ -4,12 +4,15 @@
 // Security invariant: recordings are untrusted HTML. The replay iframe must stay sandboxed
 // WITHOUT allow-scripts (rrweb's default is exactly `allow-same-origin`). UNSAFE_replayCanvas is
 // never enabled because it adds allow-scripts; `enforceSandbox` checks the iframe after creation.
+// Before rrweb sees them, the events' URLs are confined (recorded-urls.ts): nothing the replay
+// loads resolves against the player page or reaches reel's host.
 
 import { Replayer } from '@rrweb/replay';
 import type { RecordedEvent } from '../api';
 import { h } from '../dom';
 import { formatClock } from '../format';
 import type { Marker } from './markers';
+import { confineRecordedUrls } from './recorded-urls';
 
 export const SPEEDS = [1, 2, 4, 8] as const;
 export type Speed = (typeof SPEEDS)[number];
@@ -34,6 +37,7 @@ export interface PlayerHandle {
 
 type ReplayerEvents = ConstructorParameters<typeof Replayer>[0];
 
+/** Mounts a player for `events`, which must be in time order; it takes ownership of them (rewrites them). */
 export function mountPlayer(host: HTMLElement, events: RecordedEvent[], options: PlayerOptions): PlayerHandle {
   let speed = options.speed;
   let skipInactive = options.skipInactive;
@@ -86,6 +90,7 @@ export function mountPlayer(host: HTMLElement, events: RecordedEvent[], options:
   stage.append(skipBadge);
   host.append(stage, controls);
 
+  confineRecordedUrls(events, { origin: location.origin, hostname: location.hostname });
   const replayer = new Replayer(events as unknown as ReplayerEvents, {
     root: stage,
     speed,
