@@ -21,7 +21,7 @@ const CORPUS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../share
  * What the player page shows instead of a player for a recording without a FullSnapshot
  * (web/src/views/player.ts); the only message accepted, and only for such recordings.
  */
-const NO_SNAPSHOT_MESSAGE = 'This replay cannot be shown';
+const NO_SNAPSHOT_MESSAGE = 'This recording has no page snapshot';
 
 interface CorpusFile {
   /** File name without `.json`, e.g. `shadow-dom`. */

@@ -1,14 +1,15 @@
 // (e) Recordings are untrusted: anyone with the public key can upload one. Replaying a hostile
-// recording must not make the viewer's browser call reel with the viewer's cookie and must not
-// tell other sites where the viewer is.
+// recording must not make the viewer's browser call reel with the viewer's cookie, must not tell
+// other sites where the viewer is, and a recording the player cannot build must say so.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Frame, Page, Request, Route } from 'playwright-core';
 import { uploadRecording, type RrwebEvent } from './lib/api.ts';
+import { unexpectedConsoleErrors } from './lib/assertions.ts';
 import { launchBrowser, watchPageProblems, type Browser, type PageProblems } from './lib/browser.ts';
 import { pollUntil } from './lib/poll.ts';
-import { append, fullSnapshot, meta, mouseMove, NodeIds } from './lib/recordings.ts';
+import { append, fullSnapshot, meta, mouseMove, nestedDivs, NodeIds } from './lib/recordings.ts';
 import { startReel, type Reel } from './lib/reel.ts';
 import { logInThroughUi, waitForReplayedText } from './lib/ui.ts';
 
@@ -37,7 +38,7 @@ interface SeenRequest {
   headers: Record<string, string>;
 }
 
-describe('hostile recordings in the player', { timeout: 120_000 }, () => {
+describe('hostile and broken recordings in the player', { timeout: 180_000 }, () => {
   let reel: Reel;
   let viewer: Browser;
   let problems: PageProblems;
@@ -185,6 +186,61 @@ describe('hostile recordings in the player', { timeout: 120_000 }, () => {
 
     assert.deepEqual(problems.pageErrors.slice(problemMark), [], 'uncaught errors on the player page');
   });
+
+  test('a snapshot nested 20 000 deep shows a message instead of a blank stage', async () => {
+    const t0 = Date.now() - 14 * 60_000;
+    const ids = new NodeIds();
+    const page = ids.page([], [nestedDivs(ids, 20_000, 'the bottom of a very deep page')]);
+    const events = [meta(t0, FIRST_PAGE), fullSnapshot(t0 + 1, page.root), mouseMove(t0 + 1000, 5, 5, page.body.id)];
+    const errorMark = problems.pageErrors.length;
+    await openRecording('deep', events);
+    const problem = viewer.page.getByTestId('player-problem');
+    await problem.waitFor({ state: 'visible' });
+    assert.match(await problem.innerText(), /This part of the recording can.t be shown/);
+    assert.match(await problem.innerText(), /nested too deeply/);
+    await assertControlsWork(viewer.page);
+    assert.deepEqual(problems.pageErrors.slice(errorMark), [], 'uncaught errors on the player page');
+  });
+
+  test('a recording without a page snapshot says so', async () => {
+    const t0 = Date.now() - 13 * 60_000;
+    const events = [meta(t0, FIRST_PAGE), mouseMove(t0 + 500, 5, 5, 1), mouseMove(t0 + 1000, 6, 6, 1)];
+    await openRecording('no-snapshot', events);
+    const message = viewer.page.getByTestId('player-message');
+    await message.waitFor({ state: 'visible' });
+    assert.match(await message.innerText(), /This recording has no page snapshot/);
+  });
+
+  test('a snapshot that fails to rebuild shows a message, and the next one plays', async () => {
+    const t0 = Date.now() - 12 * 60_000;
+    const ids = new NodeIds();
+    const good = ids.page([], [ids.element('p', {}, ids.text('The page after the broken one'))]);
+    const events: RrwebEvent[] = [
+      meta(t0, FIRST_PAGE),
+      // A document whose children are not a list: rrweb's rebuild throws a TypeError.
+      { type: 2, timestamp: t0 + 1, data: { node: { type: 0, id: 1, childNodes: 7 }, initialOffset: { top: 0, left: 0 } } },
+      // Events that throw while they are applied: rrweb reads positions[0] of every mouse move
+      // and looks up the name of every mouse interaction type.
+      { type: 3, timestamp: t0 + 400, data: { source: 1, positions: null } },
+      { type: 3, timestamp: t0 + 500, data: { source: 2, type: 99, id: 1 } },
+      meta(t0 + 2000, SECOND_PAGE),
+      fullSnapshot(t0 + 2001, good.root),
+      mouseMove(t0 + 2500, 5, 5, good.body.id),
+    ];
+    const errorMark = problems.pageErrors.length;
+    const consoleMark = problems.consoleErrors.length;
+    await openRecording('broken', events);
+    const problem = viewer.page.getByTestId('player-problem');
+    await problem.waitFor({ state: 'visible' });
+    assert.match(await problem.innerText(), /This part of the recording can.t be shown/);
+    const frame = await replayFrame(viewer.page);
+    await waitForReplayedText(frame, ['The page after the broken one'], 20_000);
+    await problem.waitFor({ state: 'hidden' });
+    await assertControlsWork(viewer.page);
+    assert.deepEqual(problems.pageErrors.slice(errorMark), [], 'uncaught errors on the player page');
+    const consoleErrors = { ...problems, consoleErrors: problems.consoleErrors.slice(consoleMark) };
+    assert.deepEqual(unexpectedConsoleErrors(consoleErrors), [], 'console errors on the player page');
+  });
 });
 
 async function answerAsRecordedSite(route: Route): Promise<void> {
@@ -201,6 +257,22 @@ async function replayFrame(page: Page): Promise<Frame> {
   const frame = await handle.contentFrame();
   assert.ok(frame, 'the player iframe has no frame');
   return frame;
+}
+
+/** The player's controls still answer: seeking to the start moves the clock back to 0:00. */
+async function assertControlsWork(page: Page): Promise<void> {
+  const timeline = page.getByTestId('timeline');
+  await timeline.focus();
+  await timeline.press('Home');
+  await pollUntil(async () => ((await page.getByTestId('time-display').innerText()).startsWith('0:00') ? true : undefined), {
+    what: 'the clock to show 0:00 after seeking to the start',
+    timeoutMs: 5_000,
+  });
+  await page.getByTestId('play-toggle').click();
+  await pollUntil(async () => ((await page.getByTestId('play-toggle').getAttribute('data-state')) ? true : undefined), {
+    what: 'the play control to answer',
+    timeoutMs: 5_000,
+  });
 }
 
 function show(request: SeenRequest): string {

@@ -1,11 +1,13 @@
 // Table-driven tests for what the player does to recordings before rrweb plays them:
-// URL confinement (recorded-urls.ts, css-urls.ts).
+// URL confinement (recorded-urls.ts, css-urls.ts) and event shapes (playable.ts).
 // Run: `node --import tsx --test web/test/recorded-urls.test.ts`.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RecordedEvent } from '../src/api';
 import { rewriteCssUrls } from '../src/player/css-urls';
+import { playableEvents } from '../src/player/playable';
 import { confineRecordedUrls, rewriteSrcset } from '../src/player/recorded-urls';
+import { describeFailure } from '../src/player/replay-player';
 
 const REEL = { origin: 'https://reel.test', hostname: 'reel.test' };
 const PAGE = 'https://shop.test/dir/page.html';
@@ -214,4 +216,29 @@ test('confineRecordedUrls tolerates events of any shape', () => {
   const junk = [null, 1, 'x', [], { node: null }, { node: { type: 2, attributes: null, childNodes: 5 } }, { source: 0, adds: 'x', attributes: [null], texts: {} }];
   const events = junk.flatMap((data, i) => [2, 3, 4].map((type) => ({ type, timestamp: i, data }) as RecordedEvent));
   assert.doesNotThrow(() => confineRecordedUrls(events, REEL));
+});
+
+test('playableEvents fixes or leaves out what rrweb would trip over', () => {
+  const events = [
+    { type: 2, timestamp: 1, data: { node: {}, initialOffset: 5 } },
+    { type: 3, timestamp: 2, data: { source: 1, positions: null } },
+    { type: 3, timestamp: 3, data: { source: 1, positions: [null, { x: 1, y: 2, id: 3, timeOffset: 0 }] } },
+    { type: 3, timestamp: 4, data: { source: 12, positions: [{ x: 1 }] } },
+    { type: 3, timestamp: 5, data: { source: 2, type: 99, id: 1 } },
+  ] as RecordedEvent[];
+  assert.deepEqual(playableEvents(events), [
+    { type: 2, timestamp: 1, data: { node: {}, initialOffset: { top: 0, left: 0 } } },
+    { type: 3, timestamp: 3, data: { source: 1, positions: [{ x: 1, y: 2, id: 3, timeOffset: 0 }] } },
+    { type: 3, timestamp: 5, data: { source: 2, type: 99, id: 1 } },
+  ]);
+});
+
+test('describeFailure gives a short reason', () => {
+  assert.equal(describeFailure(new RangeError('Maximum call stack size exceeded'), 'snapshot'), 'The page is nested too deeply to rebuild.');
+  assert.equal(describeFailure(new TypeError('x is not iterable'), 'snapshot'), 'The page snapshot could not be rebuilt (TypeError: x is not iterable).');
+  assert.equal(
+    describeFailure({ name: 'NotFoundError', message: 'gone' }, 'update'),
+    'A change to the page could not be applied, so it may be incomplete (NotFoundError: gone).',
+  );
+  assert.ok(describeFailure(new Error('x'.repeat(500)), 'update').length < 260);
 });
