@@ -22,7 +22,7 @@ const CORPUS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../testdata
  * What the player page shows instead of a player for a recording without a FullSnapshot
  * (web/src/views/player.ts); the only message accepted, and only for such recordings.
  */
-const NO_SNAPSHOT_MESSAGE = 'This replay cannot be shown';
+const NO_SNAPSHOT_MESSAGE = 'This recording has no page snapshot';
 
 interface CorpusFile {
   /** File name without `.json`, e.g. `shadow-dom`. */
@@ -89,7 +89,7 @@ describeWithSetUp(
         if (since.pageErrors.length > 0) {
           failures.push(`${file.name}.json: uncaught errors on the player page: ${JSON.stringify(since.pageErrors)}`);
         }
-        const { assets, others } = splitAssetFailures(unexpectedConsoleErrors(since), file, reel);
+        const { assets, others } = splitAssetFailures(unexpectedConsoleErrors(since), file);
         if (others.length > 0) {
           failures.push(`${file.name}.json: console errors on the player page: ${JSON.stringify(others)}`);
         }
@@ -262,16 +262,19 @@ async function playToEnd(reel: Reel, viewer: Browser, file: CorpusFile, replay: 
 /**
  * Separates "Failed to load resource" errors for URLs the recording itself references (the
  * recorded site's images, media, style sheets: rrweb's fixtures point at a test server that is
- * gone) from every other console error. Relative URLs resolve against reel's origin, as the
- * replay iframe is an about:blank document of the player page.
+ * gone) from every other console error. The player resolves relative URLs against the recorded
+ * page (the href of a Meta event), so they are resolved against each page of the file here.
  */
-function splitAssetFailures(errors: string[], file: CorpusFile, reel: Reel): { assets: string[]; others: string[] } {
+function splitAssetFailures(errors: string[], file: CorpusFile): { assets: string[]; others: string[] } {
+  const pages = file.events.filter((event) => event.type === EventType.Meta).map((event) => String(event.data?.href ?? ''));
   const referenced = new Set<string>();
   collectUrls(file.events, (value) => {
-    try {
-      referenced.add(new URL(value, reel.baseUrl + '/').href);
-    } catch {
-      // not a URL
+    for (const page of [undefined, ...pages]) {
+      try {
+        referenced.add(new URL(value, page || undefined).href);
+      } catch {
+        // not a URL, or relative to a page that is not a URL
+      }
     }
   });
   const assets: string[] = [];

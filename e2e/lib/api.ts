@@ -1,5 +1,7 @@
 // A small client for reel's query API, authenticated with the admin token.
 
+import { toJson } from './json.ts';
+import { pollUntil } from './poll.ts';
 import type { Reel } from './reel.ts';
 
 export interface Replay {
@@ -57,4 +59,43 @@ export function hasEvent(events: RrwebEvent[], type: number): boolean {
 
 export function pluginEvents(events: RrwebEvent[], plugin: string): RrwebEvent[] {
   return events.filter((event) => event.type === EventType.Plugin && event.data?.plugin === plugin);
+}
+
+/** One session's events, sent the way Amplitude's replay SDK sends them. */
+export interface Recording {
+  deviceId: string;
+  sessionId: number;
+  events: RrwebEvent[];
+}
+
+/**
+ * Uploads a recording through `POST /sessions/v2/track` with the project's public key (what
+ * anyone on the internet can do) and waits until the query API lists it.
+ */
+export async function uploadRecording(reel: Reel, recording: Recording): Promise<Replay> {
+  const query = new URLSearchParams({ device_id: recording.deviceId, session_id: String(recording.sessionId), type: 'replay' });
+  const response = await fetch(`${reel.baseUrl}/sessions/v2/track?${query}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${reel.apiKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ version: 1, events: recording.events.map(toJson) }),
+  });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`the upload answered ${response.status}: ${text.slice(0, 300)}`);
+  const answer = JSON.parse(text) as { events_accepted?: number };
+  if (answer.events_accepted !== recording.events.length) {
+    throw new Error(`reel accepted ${answer.events_accepted} of ${recording.events.length} events: ${text.slice(0, 300)}`);
+  }
+  const times = recording.events.map((event) => event.timestamp);
+  const range = new URLSearchParams({
+    limit: '100',
+    start: new Date(Math.min(...times) - 60_000).toISOString(),
+    end: new Date(Math.max(...times) + 60_000).toISOString(),
+  });
+  return pollUntil(
+    async () => {
+      const { replays } = await getJson<{ replays: Replay[] }>(reel, `/api/v1/replays?${range}`);
+      return replays.find((r) => r.device_id === recording.deviceId && String(r.session_id) === String(recording.sessionId));
+    },
+    { what: `reel to list the replay of ${recording.deviceId}`, timeoutMs: 10_000 },
+  );
 }

@@ -179,8 +179,9 @@ export async function getReplayEvents(
   return parsed.filter(isRecordedEvent);
 }
 
+/** rrweb reads `data` of every event it plays; an event without it cannot be replayed. */
 function isRecordedEvent(value: unknown): value is RecordedEvent {
-  return isRecord(value) && typeof value.type === 'number' && typeof value.timestamp === 'number';
+  return isRecord(value) && typeof value.type === 'number' && Number.isFinite(value.timestamp) && isRecord(value.data);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

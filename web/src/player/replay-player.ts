@@ -4,12 +4,20 @@
 // Security invariant: recordings are untrusted HTML. The replay iframe must stay sandboxed
 // WITHOUT allow-scripts (rrweb's default is exactly `allow-same-origin`). UNSAFE_replayCanvas is
 // never enabled because it adds allow-scripts; `enforceSandbox` checks the iframe after creation.
+// Before rrweb sees them, the events' URLs are confined (recorded-urls.ts): nothing the replay
+// loads resolves against the player page or reaches reel's host.
+//
+// Any recording may be broken or hostile: a snapshot rrweb cannot rebuild or an event that
+// throws while it is applied shows a message in the stage (`guardReplayer`), the controls keep
+// working, and the next full snapshot that rebuilds clears it.
 
 import { Replayer } from '@rrweb/replay';
 import type { RecordedEvent } from '../api';
 import { h } from '../dom';
 import { formatClock } from '../format';
 import type { Marker } from './markers';
+import { playableEvents } from './playable';
+import { confineRecordedUrls } from './recorded-urls';
 
 export const SPEEDS = [1, 2, 4, 8] as const;
 export type Speed = (typeof SPEEDS)[number];
@@ -34,6 +42,10 @@ export interface PlayerHandle {
 
 type ReplayerEvents = ConstructorParameters<typeof Replayer>[0];
 
+/** The viewport assumed for a recording without a Meta event (rrweb would keep the frame hidden). */
+const FALLBACK_VIEWPORT = { width: 1280, height: 800 };
+
+/** Mounts a player for `events`, which must be in time order; it takes ownership of them (rewrites them). */
 export function mountPlayer(host: HTMLElement, events: RecordedEvent[], options: PlayerOptions): PlayerHandle {
   let speed = options.speed;
   let skipInactive = options.skipInactive;
@@ -45,6 +57,9 @@ export function mountPlayer(host: HTMLElement, events: RecordedEvent[], options:
 
   const stage = h('div', { class: 'player-stage', 'data-testid': 'player' });
   const skipBadge = h('div', { class: 'skip-badge', hidden: true }, 'Skipping inactivity…');
+  const problemTitle = h('p', { class: 'player-problem-title' }, "This part of the recording can't be shown");
+  const problemReason = h('p', { class: 'player-problem-reason' });
+  const problem = h('div', { class: 'player-problem', role: 'alert', hidden: true, 'data-testid': 'player-problem' }, problemTitle, problemReason);
   const playButton = h('button', { type: 'button', class: 'icon-button play-toggle', 'data-testid': 'play-toggle' });
   const backButton = h(
     'button',
@@ -83,21 +98,30 @@ export function mountPlayer(host: HTMLElement, events: RecordedEvent[], options:
       h('div', { class: 'segmented', role: 'group', 'aria-label': 'Playback speed' }, ...speedButtons),
     ),
   );
-  stage.append(skipBadge);
+  stage.append(skipBadge, problem);
   host.append(stage, controls);
 
-  const replayer = new Replayer(events as unknown as ReplayerEvents, {
+  const playable = playableEvents(events);
+  confineRecordedUrls(playable, { origin: location.origin, hostname: location.hostname });
+  const replayer = new Replayer(playable as unknown as ReplayerEvents, {
     root: stage,
     speed,
     skipInactive,
     mouseTail: { strokeStyle: 'red', lineWidth: 2, duration: 700 },
     UNSAFE_replayCanvas: false,
-    showWarning: false,
+    // rrweb reports a mutation it could not apply only as a warning; the logger turns that one
+    // into a message on the stage and drops the rest (rrweb's usual noise).
+    showWarning: true,
+    logger: { log: () => {}, warn: (...args: unknown[]) => onReplayerWarning(args) },
     triggerFocus: false,
   });
   let sandboxGuard: MutationObserver;
   try {
     sandboxGuard = enforceSandbox(replayer.iframe);
+    guardReplayer(replayer, {
+      snapshotFailed: (error) => showProblem(describeFailure(error, 'snapshot'), true),
+      updateFailed: (error) => showProblem(describeFailure(error, 'update'), false),
+    });
   } catch (err) {
     replayer.destroy();
     host.replaceChildren();
@@ -105,7 +129,11 @@ export function mountPlayer(host: HTMLElement, events: RecordedEvent[], options:
   }
   // The iframe's window may not exist yet (or be replaced) before a snapshot is rebuilt.
   quietMediaPlayback(replayer.iframe);
-  replayer.on('fullsnapshot-rebuilded', () => quietMediaPlayback(replayer.iframe));
+  replayer.on('fullsnapshot-rebuilded', () => {
+    quietMediaPlayback(replayer.iframe);
+    hideProblem();
+    if (!recorded) showAtSize(FALLBACK_VIEWPORT);
+  });
   const total = Math.max(0, replayer.getMetaData().totalTime);
   timeline.max = String(total);
   renderMarkers();
@@ -162,20 +190,20 @@ export function mountPlayer(host: HTMLElement, events: RecordedEvent[], options:
   if (options.autoplay) {
     play(startAt);
   } else {
-    replayer.pause(startAt);
+    safely(() => replayer.pause(startAt));
   }
   let frame = requestAnimationFrame(tick);
   renderState();
 
   function play(offset: number): void {
-    replayer.play(offset);
+    safely(() => replayer.play(offset));
     playing = true;
     finished = false;
     renderState();
   }
 
   function pause(): void {
-    replayer.pause();
+    safely(() => replayer.pause());
     playing = false;
     renderState();
   }
@@ -191,7 +219,7 @@ export function mountPlayer(host: HTMLElement, events: RecordedEvent[], options:
     if (resume) {
       play(target);
     } else {
-      replayer.pause(target);
+      safely(() => replayer.pause(target));
       playing = false;
       renderState();
     }
@@ -212,7 +240,8 @@ export function mountPlayer(host: HTMLElement, events: RecordedEvent[], options:
   /** One frame: apply a pending scrub (at most one seek per frame) and refresh the clock. */
   function tick(): void {
     if (pendingScrub !== null) {
-      replayer.pause(clamp(pendingScrub));
+      const target = clamp(pendingScrub);
+      safely(() => replayer.pause(target));
       pendingScrub = null;
     }
     const position = scrubbing ? Number(timeline.value) : finished ? total : now();
@@ -233,6 +262,47 @@ export function mountPlayer(host: HTMLElement, events: RecordedEvent[], options:
       button.classList.toggle('active', active);
       button.setAttribute('aria-pressed', String(active));
     }
+  }
+
+  /**
+   * Seeking or starting applies everything up to that point synchronously; what throws there
+   * (beyond the guarded snapshot and event paths) is reported the same way.
+   */
+  function safely(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      showProblem(describeFailure(error, 'update'), false);
+    }
+  }
+
+  /**
+   * A blocking problem (no page could be built) covers the stage; a partial one (an update
+   * failed, the page may be incomplete) is a banner over it. A blocking one is not downgraded.
+   */
+  function showProblem(reason: string, blocking: boolean): void {
+    if (!problem.hidden && problem.dataset.kind === 'blocking' && !blocking) return;
+    if (problem.hidden || problemReason.textContent !== reason) console.warn(`reel: this part of the recording can't be shown: ${reason}`);
+    problem.dataset.kind = blocking ? 'blocking' : 'partial';
+    problem.classList.toggle('player-problem-partial', !blocking);
+    problemReason.textContent = reason;
+    problem.hidden = false;
+  }
+
+  function hideProblem(): void {
+    problem.hidden = true;
+  }
+
+  function onReplayerWarning(args: unknown[]): void {
+    const message = args.find((arg): arg is string => typeof arg === 'string' && arg.startsWith(MUTATION_FAILED));
+    if (message) showProblem(describeFailure(new Error(message.slice(MUTATION_FAILED.length).trim()), 'update'), false);
+  }
+
+  /** Shows the frame of a recording that never told its viewport size. */
+  function showAtSize(viewport: { width: number; height: number }): void {
+    (replayer as unknown as ReplayerInternals).handleResize(viewport);
+    recorded = viewport;
+    fit();
   }
 
   /** Scales the recorded viewport to fit the stage, centred, keeping its aspect ratio. */
@@ -287,6 +357,86 @@ export function mountPlayer(host: HTMLElement, events: RecordedEvent[], options:
       replayer.destroy();
     },
   };
+}
+
+/** How rrweb words a mutation that threw (`Replayer.applyIncremental` catches and warns). */
+const MUTATION_FAILED = 'Exception in mutation';
+
+/** The parts of rrweb 2.1.6's Replayer that `guardReplayer` wraps (private in its types). */
+interface ReplayerInternals {
+  rebuildFullSnapshot(event: unknown, isSync?: boolean): void;
+  applyIncremental(event: unknown, isSync: boolean): void;
+  handleResize(dimension: { width: number; height: number }): void;
+  timer: { addAction(action: TimerAction): void };
+}
+
+interface TimerAction {
+  delay: number;
+  doAction(): void;
+}
+
+/**
+ * Catches what recorded content makes rrweb throw, where it would otherwise escape as an
+ * uncaught error and stop the replay: rebuilding a full snapshot (the first one runs in a
+ * timer of rrweb's constructor), applying one incremental event (during a seek one failure
+ * would abort applying all later events), and every timed action of playback (a throw there
+ * stops rrweb's animation-frame loop for good). The methods are replaced on this instance only.
+ */
+function guardReplayer(
+  replayer: Replayer,
+  report: { snapshotFailed(error: unknown): void; updateFailed(error: unknown): void },
+): void {
+  const internals = replayer as unknown as ReplayerInternals;
+  for (const name of ['rebuildFullSnapshot', 'applyIncremental', 'handleResize'] as const) {
+    if (typeof internals[name] !== 'function') throw new Error(`rrweb's Replayer changed: it has no ${name}`);
+  }
+  const timer = internals.timer;
+  if (typeof timer?.addAction !== 'function') throw new Error("rrweb's Replayer changed: its timer has no addAction");
+
+  const rebuild = internals.rebuildFullSnapshot.bind(replayer);
+  internals.rebuildFullSnapshot = (event, isSync) => {
+    try {
+      rebuild(event, isSync);
+    } catch (error) {
+      report.snapshotFailed(error);
+    }
+  };
+  const apply = internals.applyIncremental.bind(replayer);
+  internals.applyIncremental = (event, isSync) => {
+    try {
+      apply(event, isSync);
+    } catch (error) {
+      report.updateFailed(error);
+    }
+  };
+  const addAction = timer.addAction.bind(timer);
+  timer.addAction = (action) =>
+    addAction({
+      delay: action.delay,
+      doAction: () => {
+        try {
+          action.doAction();
+        } catch (error) {
+          report.updateFailed(error);
+        }
+      },
+    });
+}
+
+/** A short, readable reason for the stage ("This part of the recording can't be shown: …"). */
+export function describeFailure(error: unknown, during: 'snapshot' | 'update'): string {
+  // Errors thrown by the replay document's own DOM methods come from its realm: no instanceof.
+  const { name, message } = isRecord(error) ? error : { name: undefined, message: undefined };
+  if (name === 'RangeError' && typeof message === 'string' && /call stack/i.test(message)) {
+    return 'The page is nested too deeply to rebuild.';
+  }
+  const what = during === 'snapshot' ? 'The page snapshot could not be rebuilt' : 'A change to the page could not be applied, so it may be incomplete';
+  const detail = typeof name === 'string' && typeof message === 'string' ? `${name}: ${message}` : String(error);
+  return `${what} (${detail.length > 160 ? `${detail.slice(0, 159)}…` : detail}).`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }
 
 /**

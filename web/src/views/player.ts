@@ -82,8 +82,8 @@ export function playerView({ root, url, params, signal }: ViewContext): Cleanup 
     }
     if (!events.some((event) => event.type === FULL_SNAPSHOT)) {
       showMessage(
-        'This replay cannot be shown',
-        'The recording has no page snapshot to start from (the start of the session was not captured).',
+        'This recording has no page snapshot',
+        'There is no page to show: the start of the session (where the page is captured) was not recorded.',
       );
       return;
     }
