@@ -3,7 +3,7 @@
 // other sites where the viewer is, and a recording the player cannot build must say so.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { Frame, Page, Request, Route } from 'playwright-core';
 import { uploadRecording, type RrwebEvent } from './lib/api.ts';
 import { unexpectedConsoleErrors } from './lib/assertions.ts';
@@ -11,6 +11,7 @@ import { launchBrowser, watchPageProblems, type Browser, type PageProblems } fro
 import { pollUntil } from './lib/poll.ts';
 import { append, fullSnapshot, meta, mouseMove, nestedDivs, NodeIds } from './lib/recordings.ts';
 import { startReel, type Reel } from './lib/reel.ts';
+import { describeWithSetUp } from './lib/suite.ts';
 import { logInThroughUi, waitForReplayedText } from './lib/ui.ts';
 
 /** The recorded site. The browser never resolves it: every request to it is answered by a stub. */
@@ -38,39 +39,40 @@ interface SeenRequest {
   headers: Record<string, string>;
 }
 
-describe('hostile and broken recordings in the player', { timeout: 180_000 }, () => {
-  let reel: Reel;
-  let viewer: Browser;
-  let problems: PageProblems;
-  const seen: SeenRequest[] = [];
-  let sessionId = Date.now() - 20 * 60_000;
+let reel: Reel;
+let viewer: Browser;
+let problems: PageProblems;
+const seen: SeenRequest[] = [];
+let sessionId = Date.now() - 20 * 60_000;
 
-  before(async () => {
-    reel = await startReel();
+async function remember(page: Page, request: Request): Promise<void> {
+  const entry: SeenRequest = {
+    url: new URL(request.url()),
+    fromReplay: request.frame() !== page.mainFrame(),
+    resourceType: request.resourceType(),
+    headers: request.headers(),
+  };
+  seen.push(entry);
+  // allHeaders() adds what the network stack set (Cookie); it is not available for every request.
+  entry.headers = await request.allHeaders().catch(() => entry.headers);
+}
+
+describeWithSetUp(
+  'hostile and broken recordings in the player',
+  { timeout: 180_000 },
+  async (defer) => {
+    // reel refuses events nested deeper than `max_event_depth` at ingest; this server allows
+    // them, so the player's own defence against what it cannot build is what gets tested.
+    reel = await startReel({ REEL_MAX_EVENT_DEPTH: '1000000' });
+    defer(() => reel.stop());
     viewer = await launchBrowser();
+    defer(() => viewer.close());
     await viewer.context.route(`${SITE}/**`, answerAsRecordedSite);
     viewer.page.on('request', (request) => void remember(viewer.page, request));
     problems = watchPageProblems(viewer.page);
     await logInThroughUi(viewer.page, reel);
-  });
-
-  after(async () => {
-    await viewer?.close();
-    await reel?.stop();
-  });
-
-  async function remember(page: Page, request: Request): Promise<void> {
-    const entry: SeenRequest = {
-      url: new URL(request.url()),
-      fromReplay: request.frame() !== page.mainFrame(),
-      resourceType: request.resourceType(),
-      headers: request.headers(),
-    };
-    seen.push(entry);
-    // allHeaders() adds what the network stack set (Cookie); it is not available for every request.
-    entry.headers = await request.allHeaders().catch(() => entry.headers);
-  }
-
+  },
+  (env) => {
   /** Uploads events as a new session and opens its replay in the player. */
   async function openRecording(name: string, events: RrwebEvent[]): Promise<void> {
     sessionId += 1000;
@@ -79,6 +81,7 @@ describe('hostile and broken recordings in the player', { timeout: 180_000 }, ()
   }
 
   test("a hostile recording's requests never reach reel, resolve against the recorded page and carry no Referer", async (t) => {
+    env();
     const t0 = Date.now() - 15 * 60_000;
     const ids = new NodeIds();
     const first = ids.page(
@@ -188,6 +191,7 @@ describe('hostile and broken recordings in the player', { timeout: 180_000 }, ()
   });
 
   test('a snapshot nested 20 000 deep shows a message instead of a blank stage', async () => {
+    env();
     const t0 = Date.now() - 14 * 60_000;
     const ids = new NodeIds();
     const page = ids.page([], [nestedDivs(ids, 20_000, 'the bottom of a very deep page')]);
@@ -203,6 +207,7 @@ describe('hostile and broken recordings in the player', { timeout: 180_000 }, ()
   });
 
   test('a recording without a page snapshot says so', async () => {
+    env();
     const t0 = Date.now() - 13 * 60_000;
     const events = [meta(t0, FIRST_PAGE), mouseMove(t0 + 500, 5, 5, 1), mouseMove(t0 + 1000, 6, 6, 1)];
     await openRecording('no-snapshot', events);
@@ -212,6 +217,7 @@ describe('hostile and broken recordings in the player', { timeout: 180_000 }, ()
   });
 
   test('a snapshot that fails to rebuild shows a message, and the next one plays', async () => {
+    env();
     const t0 = Date.now() - 12 * 60_000;
     const ids = new NodeIds();
     const good = ids.page([], [ids.element('p', {}, ids.text('The page after the broken one'))]);
@@ -241,7 +247,8 @@ describe('hostile and broken recordings in the player', { timeout: 180_000 }, ()
     const consoleErrors = { ...problems, consoleErrors: problems.consoleErrors.slice(consoleMark) };
     assert.deepEqual(unexpectedConsoleErrors(consoleErrors), [], 'console errors on the player page');
   });
-});
+  },
+);
 
 async function answerAsRecordedSite(route: Route): Promise<void> {
   const path = new URL(route.request().url()).pathname;

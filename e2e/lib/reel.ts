@@ -48,7 +48,8 @@ export function reelBinary(): string {
   return bin;
 }
 
-export async function startReel(): Promise<Reel> {
+/** Starts reel; `settings` are extra `REEL_*` environment variables (see README.md). */
+export async function startReel(settings: Record<string, string> = {}): Promise<Reel> {
   const bin = reelBinary();
   const dataDir = mkdtempSync(join(tmpdir(), 'reel-e2e-data-'));
   const child = spawn(bin, ['demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
@@ -58,6 +59,7 @@ export async function startReel(): Promise<Reel> {
       REEL_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
       REEL_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       REEL_API_KEY: TEST_API_KEY,
+      ...settings,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -166,7 +166,10 @@ impl Server {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut tx = Some(tx);
-            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
                 if let Some(url) = line.strip_prefix("reel listening on ")
                     && let Some(tx) = tx.take()
                 {
@@ -272,7 +275,8 @@ mod tests {
     use super::*;
 
     fn ev(kind: i64, ts: i64, pad: usize) -> String {
-        serde_json::json!({"type": kind, "timestamp": ts, "data": {"p": "x".repeat(pad)}}).to_string()
+        serde_json::json!({"type": kind, "timestamp": ts, "data": {"p": "x".repeat(pad)}})
+            .to_string()
     }
 
     #[test]
@@ -294,7 +298,11 @@ mod tests {
             .iter()
             .map(|u| {
                 u.iter()
-                    .map(|e| serde_json::from_str::<serde_json::Value>(e).unwrap()["type"].as_i64().unwrap())
+                    .map(|e| {
+                        serde_json::from_str::<serde_json::Value>(e).unwrap()["type"]
+                            .as_i64()
+                            .unwrap()
+                    })
                     .collect()
             })
             .collect();

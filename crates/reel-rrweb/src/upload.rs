@@ -580,7 +580,8 @@ mod tests {
         ] {
             let input = body(&[event.into()]);
             assert!(input.len() < 10_000, "{name}: the packed form is small");
-            let err = decode_track_body(&input, false, &limits(50_000), &mut Unmetered).unwrap_err();
+            let err =
+                decode_track_body(&input, false, &limits(50_000), &mut Unmetered).unwrap_err();
             assert!(
                 matches!(err, UploadError::Inflate(InflateError::TooLarge { .. })),
                 "{name}: {err:?}"

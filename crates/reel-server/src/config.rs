@@ -26,6 +26,9 @@ pub struct Config {
     /// Most events one upload may carry (recordings, analytics, heatmaps); above it the SDK is
     /// told to halve its batch (413).
     pub max_events_per_upload: usize,
+    /// JSON nesting depth of one recorded event; deeper events are skipped at ingest (players
+    /// crash on DOMs nested tens of thousands deep). rrweb nests two levels per DOM level.
+    pub max_event_depth: usize,
     /// Memory that request bodies being read and decoded may use together (bytes). A request
     /// that does not fit waits up to `memory_wait_ms`, then gets 503 with `Retry-After`.
     pub memory_budget_bytes: usize,
@@ -73,6 +76,7 @@ impl Default for Config {
             max_body_bytes: 10 * 1000 * 1000,
             max_decompressed_bytes: 32 * 1000 * 1000,
             max_events_per_upload: 20_000,
+            max_event_depth: 1_000,
             memory_budget_bytes: 384 * 1024 * 1024,
             memory_wait_ms: 3_000,
             max_concurrent_password_checks: 2,
@@ -115,6 +119,7 @@ impl std::fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_decompressed_bytes", &self.max_decompressed_bytes)
             .field("max_events_per_upload", &self.max_events_per_upload)
+            .field("max_event_depth", &self.max_event_depth)
             .field("memory_budget_bytes", &self.memory_budget_bytes)
             .field("memory_wait_ms", &self.memory_wait_ms)
             .field(

@@ -34,7 +34,7 @@ pub fn limits(config: &crate::Config) -> Limits {
     Limits {
         max_decompressed: config.max_decompressed_bytes,
         max_events: config.max_events_per_upload,
-        max_depth: Limits::DEFAULT_MAX_DEPTH,
+        max_depth: config.max_event_depth,
     }
 }
 

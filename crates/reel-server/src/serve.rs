@@ -111,8 +111,21 @@ pub async fn serve(
     Ok(())
 }
 
-/// The answer to a connection over the limit.
+/// The answer to a connection over the limit. The request's head is read first (briefly), so
+/// HTTP clients see an answer to their request rather than bytes before they sent one.
 async fn refuse(mut stream: TcpStream) {
+    use tokio::io::AsyncReadExt as _;
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        let mut head = Vec::new();
+        let mut buf = [0u8; 2048];
+        while head.len() < 16 * 1024 && !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
     const BODY: &str = r#"{"code":503,"error":"too many open connections; retry shortly"}"#;
     let answer = format!(
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n\

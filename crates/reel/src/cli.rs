@@ -24,7 +24,7 @@ variable; see README.md for what each one does:
   REEL_PUBLIC_URL, REEL_TRUSTED_PROXIES (comma-separated addresses), REEL_API_KEY,
   REEL_ADMIN_EMAIL + REEL_ADMIN_PASSWORD, REEL_ADMIN_TOKEN, REEL_COUNTRY_HEADER,
   REEL_SESSION_TTL_HOURS, REEL_MAX_BODY_BYTES, REEL_MAX_DECOMPRESSED_BYTES,
-  REEL_MAX_EVENTS_PER_UPLOAD, REEL_MEMORY_BUDGET_BYTES, REEL_MEMORY_WAIT_MS,
+  REEL_MAX_EVENTS_PER_UPLOAD, REEL_MAX_EVENT_DEPTH, REEL_MEMORY_BUDGET_BYTES, REEL_MEMORY_WAIT_MS,
   REEL_MAX_CONCURRENT_PASSWORD_CHECKS, REEL_LOGIN_ATTEMPTS_PER_ADDRESS,
   REEL_LOGIN_ATTEMPTS_PER_ACCOUNT, REEL_LOGIN_WINDOW_SECONDS, REEL_MAX_CONNECTIONS,
   REEL_HEADER_TIMEOUT_SECONDS, REEL_BODY_TIMEOUT_SECONDS, REEL_ORPHAN_GRACE_SECONDS,
@@ -168,6 +168,10 @@ const ENV: &[(&str, Setter)] = &[
     }),
     ("REEL_MAX_EVENTS_PER_UPLOAD", |c, n, v| {
         c.max_events_per_upload = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_MAX_EVENT_DEPTH", |c, n, v| {
+        c.max_event_depth = number(n, v)?;
         Ok(())
     }),
     ("REEL_MEMORY_BUDGET_BYTES", |c, n, v| {
@@ -420,6 +424,7 @@ mod tests {
             ("REEL_PUBLIC_URL", "https://r.test"),
             ("REEL_TRUSTED_PROXIES", "10.0.0.1,::1"),
             ("REEL_MAX_EVENTS_PER_UPLOAD", "7"),
+            ("REEL_MAX_EVENT_DEPTH", "70"),
             ("REEL_MEMORY_BUDGET_BYTES", "8"),
             ("REEL_MEMORY_WAIT_MS", "9"),
             ("REEL_MAX_CONCURRENT_PASSWORD_CHECKS", "10"),
@@ -440,6 +445,7 @@ mod tests {
         };
         assert_eq!(c.public_url.as_deref(), Some("https://r.test"));
         assert_eq!(c.trusted_proxies.len(), 2);
+        assert_eq!(c.max_event_depth, 70);
         assert_eq!(
             (
                 c.max_events_per_upload,
@@ -459,7 +465,7 @@ mod tests {
         // Every field of Config but `demo` (the command decides that one).
         assert_eq!(
             ENV.len(),
-            23,
+            24,
             "a new setting needs its variable here and in USAGE"
         );
     }

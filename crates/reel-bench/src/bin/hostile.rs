@@ -71,7 +71,12 @@ impl Honest {
     }
 }
 
-async fn honest_client(base: String, uploads: Arc<Vec<(i64, Vec<u8>)>>, stop: Arc<AtomicBool>, id: usize) -> Honest {
+async fn honest_client(
+    base: String,
+    uploads: Arc<Vec<(i64, Vec<u8>)>>,
+    stop: Arc<AtomicBool>,
+    id: usize,
+) -> Honest {
     let client = reqwest::Client::new();
     let mut result = Honest::default();
     let mut round = 0;
@@ -125,7 +130,14 @@ async fn honest_client(base: String, uploads: Arc<Vec<(i64, Vec<u8>)>>, stop: Ar
 async fn honest_run(base: &str, uploads: &Arc<Vec<(i64, Vec<u8>)>>, span: Duration) -> Honest {
     let stop = Arc::new(AtomicBool::new(false));
     let tasks: Vec<_> = (0..4)
-        .map(|i| tokio::spawn(honest_client(base.to_owned(), uploads.clone(), stop.clone(), i)))
+        .map(|i| {
+            tokio::spawn(honest_client(
+                base.to_owned(),
+                uploads.clone(),
+                stop.clone(),
+                i,
+            ))
+        })
         .collect();
     tokio::time::sleep(span).await;
     stop.store(true, Ordering::Relaxed);

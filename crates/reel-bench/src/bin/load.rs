@@ -69,7 +69,16 @@ fn main() -> anyhow::Result<()> {
     println!();
     println!(
         "{:>3}  {:>10}  {:>9}  {:>9}  {:>8}  {:>8}  {:>6}  {:>9}  {:>9}  {:>8}",
-        "N", "uploads/s", "gzip MB/s", "infl MB/s", "p50 ms", "p99 ms", "errors", "list p99", "peak RSS", "vs base"
+        "N",
+        "uploads/s",
+        "gzip MB/s",
+        "infl MB/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "list p99",
+        "peak RSS",
+        "vs base"
     );
     let runtime = tokio::runtime::Runtime::new()?;
     for n in clients {
@@ -171,7 +180,8 @@ async fn run(
 
     let mut tasks = Vec::new();
     for c in 0..clients {
-        let (client, base, stop, scripts) = (client.clone(), base.clone(), stop.clone(), scripts.clone());
+        let (client, base, stop, scripts) =
+            (client.clone(), base.clone(), stop.clone(), scripts.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let (mut errors, mut gz, mut inflated) = (0usize, 0u64, 0u64);

@@ -258,7 +258,10 @@ async fn the_api_is_described_and_health_is_reported() {
         "/replays/{id}",
         "/replays/{id}/events",
         "/login",
+        "/logout",
         "/me",
+        "/tokens",
+        "/tokens/{id}",
     ] {
         assert!(spec["paths"][path].is_object(), "openapi.json lacks {path}");
     }
