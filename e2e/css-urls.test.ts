@@ -8,11 +8,12 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { rewriteCssUrls } from '../web/src/player/css-urls.ts';
 import { launchBrowser, type Browser } from './lib/browser.ts';
 import { pollUntil } from './lib/poll.ts';
+import { describeWithSetUp } from './lib/suite.ts';
 
 const FOUND = 'http://found.reel.test';
 
@@ -42,15 +43,17 @@ function cases(): string[] {
   return all;
 }
 
-describe('the CSS URL rewriter against Chromium', { timeout: 180_000 }, () => {
-  let server: Server;
-  let origin: string;
-  let browser: Browser;
-  /** Paths requested from the page's server other than the page itself. */
-  const fromPageServer: string[] = [];
-  const fromFound: string[] = [];
+let server: Server;
+let origin: string;
+let browser: Browser;
+/** Paths requested from the page's server other than the page itself. */
+const fromPageServer: string[] = [];
+const fromFound: string[] = [];
 
-  before(async () => {
+describeWithSetUp(
+  'the CSS URL rewriter against Chromium',
+  { timeout: 180_000 },
+  async (defer) => {
     server = createServer((request, response) => {
       if (request.url === '/page') {
         response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -62,21 +65,19 @@ describe('the CSS URL rewriter against Chromium', { timeout: 180_000 }, () => {
       response.end();
     });
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
+    defer(() => new Promise<void>((done) => server.close(() => done())));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     browser = await launchBrowser();
+    defer(() => browser.close());
     await browser.context.route(`${FOUND}/**`, async (route) => {
       fromFound.push(decodeURIComponent(new URL(route.request().url()).pathname));
       await route.fulfill({ status: 404, body: '' });
     });
     await browser.page.goto(`${origin}/page`);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await new Promise((done) => server?.close(done));
-  });
-
+  },
+  (env) => {
   test('CSS as recorded fetches relative to the page; rewritten, it fetches only what the rewriter found', async () => {
+    env();
     const all = cases();
     const host = new URL(origin).host;
     const asRecorded = all.map((css) => css.replaceAll('HOST', host));
@@ -94,7 +95,8 @@ describe('the CSS URL rewriter against Chromium', { timeout: 180_000 }, () => {
     assert.deepEqual(missed, [], 'CSS whose URL the rewriter missed (Chromium fetched it relative to the page)');
     assert.ok(casesIn(fromFound).size >= recordedHits.size, 'the rewritten URLs were fetched from where the rewriter sent them');
   });
-});
+  },
+);
 
 /**
  * Rebuilds each piece of CSS as rrweb does (a `<style>` in an about:blank iframe after
