@@ -116,6 +116,12 @@ test('the size cap never ends a batch right after a Meta: the Meta goes with the
       pending: ['dd'],
     },
     { name: 'events that are not held seal as before', events: ['aaaaaa', 'bbbbbb'], sealed: [['aaaaaa']], pending: ['bbbbbb'] },
+    {
+      name: 'a snapshot over the per-event limit is dropped; its Meta goes on with what follows',
+      events: ['a', 'Mb', `F${'f'.repeat(120)}`, 'c'],
+      sealed: [],
+      pending: ['a', 'Mb', 'c'],
+    },
   ];
   for (const { name, events, sealed, pending } of cases) {
     const { batcher, batches } = setup({ holdWithNext: heldM });
