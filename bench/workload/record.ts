@@ -1,7 +1,7 @@
 // Records the workload: real rrweb sessions of the three workload sites, driven by headless
 // Chromium, written to testdata/workload/<site>-<n>.json.gz (format: format.ts).
 //
-//   npm run workload:record -- [--sites admin,docs,shop] [--sessions 4] [--seconds 150] [--out DIR]
+//   npm run workload:record -- [--sites admin,docs,shop] [--sessions 3] [--seconds 120] [--out DIR]
 //
 // Each session is a fresh browser profile that visits one site for about `--seconds` of real
 // time (each session's length varies around it): navigation between pages, mouse movement,
@@ -32,7 +32,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sites: [...SITES], sessions: 4, seconds: 150, out: WORKLOAD_DIR };
+  const args: Args = { sites: [...SITES], sessions: 3, seconds: 120, out: WORKLOAD_DIR };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1] ?? '';
     switch (argv[i]) {
