@@ -53,6 +53,8 @@ pub struct Element {
     pub alt: Option<String>,
     /// Without query string and fragment.
     pub href: Option<String>,
+    /// Has an `href` attribute, even one that is only a fragment (`#help`, kept as no `href`).
+    pub has_href: bool,
     /// `type` of an input or button.
     pub input_type: Option<String>,
     pub name: Option<String>,
@@ -85,7 +87,7 @@ impl Element {
             (_, "menuitem" | "menuitemcheckbox" | "menuitemradio") => "menu item",
             (_, "option") => "option",
             (_, "textbox" | "searchbox" | "combobox") => "field",
-            ("a", _) if self.href.is_some() => "link",
+            ("a", _) if self.has_href => "link",
             ("button", _) => "button",
             ("input", _) => match ty {
                 "button" | "submit" | "reset" | "image" => "button",
@@ -200,6 +202,7 @@ pub fn describe_node(mirror: &Mirror, node: NodeRef<'_>) -> Element {
             .attr(AttrName::Href)
             .map(|h| strip_url(h, 2048).to_owned())
             .filter(|h| !h.is_empty()),
+        has_href: node.attr(AttrName::Href).is_some(),
         input_type,
         name: value(node, AttrName::Name),
         placeholder: value(node, AttrName::Placeholder),

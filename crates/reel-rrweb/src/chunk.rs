@@ -1,13 +1,11 @@
-//! Chunks: the unit in which recordings are stored.
+//! Chunks: the unit in which uploads are stored until compaction rewrites a session into
+//! segments.
 //!
-//! An upload is cut so that every Meta+FullSnapshot pair starts a new chunk; a chunk that
-//! starts with such a pair can be played without any chunk before it. On disk a chunk is the
-//! events' original JSON, one per line, compressed with zstd — optionally against a dictionary.
-//!
-//! Why a dictionary: most bytes of a recording are full snapshots (the page's DOM and inlined
-//! CSS), and a site's pages repeat them across page loads and across sessions, while each chunk
-//! is compressed on its own. Compressing against raw content from an earlier snapshot of the
-//! same site lets zstd refer to it instead of storing it again.
+//! An upload is cut so that every FullSnapshot (with the Meta before it, when that came in the
+//! same upload) starts a new chunk: a keyframe, playable without any chunk before it. On disk a
+//! chunk is the events' original JSON, one per line, zstd-compressed at a fast level — the
+//! upload path stays cheap. Chunks of earlier versions may be compressed against a per-project
+//! raw-content dictionary; they name it and decode with it.
 
 use std::io::Read;
 
@@ -33,6 +31,13 @@ pub struct ChunkFacts {
     pub raw_bytes: usize,
     /// Starts with Meta followed by FullSnapshot: playable on its own.
     pub self_contained: bool,
+    /// Starts with a FullSnapshot, or with a Meta and its FullSnapshot: a keyframe. Without
+    /// its Meta, the Meta ended the session's previous upload.
+    pub starts_with_snapshot: bool,
+    /// The time of the Meta that starts the chunk, if one does.
+    pub meta_ms: Option<i64>,
+    /// The time of the chunk's latest Meta.
+    pub last_meta_ms: Option<i64>,
     /// The first Meta event's page URL, with its time.
     pub first_href: Option<(i64, String)>,
     /// A content hash: the same events always give the same hash, so a retried upload is
@@ -40,8 +45,9 @@ pub struct ChunkFacts {
     pub content_hash: String,
 }
 
-/// Orders a batch by time and cuts it before every Meta that is directly followed by a
-/// FullSnapshot. An empty batch gives no chunks.
+/// Orders a batch by time and cuts it before every FullSnapshot — before its Meta when the Meta
+/// directly precedes it — so every keyframe starts a chunk, whichever upload its Meta came in.
+/// An empty batch gives no chunks.
 pub fn split_at_snapshots(mut events: Vec<Event>) -> Vec<Chunk> {
     // Stable: a Meta and its FullSnapshot often share a timestamp and must keep their order.
     events.sort_by_key(|e| e.timestamp);
@@ -53,7 +59,11 @@ pub fn split_at_snapshots(mut events: Vec<Event>) -> Vec<Chunk> {
             && iter
                 .peek()
                 .is_some_and(|next| next.kind == EventKind::FullSnapshot);
-        if starts_pair && !current.is_empty() {
+        let bare_snapshot = event.kind == EventKind::FullSnapshot
+            && current
+                .last()
+                .is_none_or(|last| last.kind != EventKind::Meta);
+        if (starts_pair || bare_snapshot) && !current.is_empty() {
             chunks.push(Chunk {
                 events: std::mem::take(&mut current),
             });
@@ -85,6 +95,22 @@ impl Chunk {
                 (self.events.first(), self.events.get(1)),
                 (Some(a), Some(b)) if a.kind == EventKind::Meta && b.kind == EventKind::FullSnapshot
             ),
+            starts_with_snapshot: match (self.events.first(), self.events.get(1)) {
+                (Some(a), _) if a.kind == EventKind::FullSnapshot => true,
+                (Some(a), Some(b)) => {
+                    a.kind == EventKind::Meta && b.kind == EventKind::FullSnapshot
+                }
+                _ => false,
+            },
+            meta_ms: first
+                .filter(|e| e.kind == EventKind::Meta)
+                .map(|e| e.timestamp),
+            last_meta_ms: self
+                .events
+                .iter()
+                .rev()
+                .find(|e| e.kind == EventKind::Meta)
+                .map(|e| e.timestamp),
             first_href: self
                 .events
                 .iter()
@@ -104,7 +130,8 @@ impl Chunk {
     }
 
     /// The stored form: [`Chunk::plain`], zstd-compressed, against `dictionary` when given
-    /// (raw content: any bytes, typically from [`next_dictionary`]).
+    /// (raw content: any bytes; chunks of earlier versions were written against the project's
+    /// own snapshots).
     pub fn encode(&self, dictionary: Option<&[u8]>) -> Vec<u8> {
         let plain = self.plain();
         let mut compressor = match dictionary {
@@ -120,21 +147,6 @@ impl Chunk {
             .compress(&plain)
             .expect("zstd compression of memory cannot fail")
     }
-}
-
-/// Largest dictionary: zstd only looks back this far into a raw-content dictionary anyway at
-/// the levels reel uses, and every decoder holds it in memory.
-pub const MAX_DICTIONARY: usize = 512 * 1024;
-
-/// The next generation of a raw-content dictionary: the previous one followed by `chunk`'s
-/// plain text, keeping the last [`MAX_DICTIONARY`] bytes (zstd finds recent content at the
-/// cheapest distances, and old pages fade out as the site changes).
-pub fn next_dictionary(previous: Option<&[u8]>, chunk: &Chunk) -> Vec<u8> {
-    let mut content = previous.unwrap_or_default().to_vec();
-    content.extend_from_slice(&chunk.plain());
-    let excess = content.len().saturating_sub(MAX_DICTIONARY);
-    content.drain(..excess);
-    content
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -234,6 +246,21 @@ mod tests {
                 "3@1 4@2 3@3",
             ),
             (
+                "a snapshot whose meta came in the upload before",
+                vec![(2, 1), (3, 2), (3, 3)],
+                "2@1 3@2 3@3",
+            ),
+            (
+                "a bare snapshot cuts too",
+                vec![(3, 1), (2, 2), (3, 3)],
+                "3@1 | 2@2 3@3",
+            ),
+            (
+                "a meta ending the upload stays in its chunk",
+                vec![(3, 1), (3, 2), (4, 3)],
+                "3@1 3@2 4@3",
+            ),
+            (
                 "sorted by time first",
                 vec![(3, 9), (4, 2), (2, 2)],
                 "4@2 2@2 3@9",
@@ -257,8 +284,15 @@ mod tests {
             (facts.start_ms, facts.end_ms, facts.event_count),
             (10, 25, 3)
         );
-        assert!(facts.self_contained);
+        assert!(facts.self_contained && facts.starts_with_snapshot);
+        assert_eq!((facts.meta_ms, facts.last_meta_ms), (Some(10), Some(10)));
         assert_eq!(facts.first_href, Some((10, "https://x.test/p".to_owned())));
+        let bare = Chunk {
+            events: vec![ev(2, 30), ev(3, 31), ev(4, 40)],
+        }
+        .facts();
+        assert!(!bare.self_contained && bare.starts_with_snapshot);
+        assert_eq!((bare.meta_ms, bare.last_meta_ms), (None, Some(40)));
         let again = Chunk {
             events: chunk.events.clone(),
         }
@@ -310,7 +344,7 @@ mod tests {
             })
             .collect();
         let first = page_load(1_000, &css);
-        let dict = next_dictionary(None, &first);
+        let dict = first.plain();
         let later = page_load(9_000, &css);
 
         let alone = later.encode(None);
@@ -331,17 +365,5 @@ mod tests {
             "needs its dictionary"
         );
         assert!(decode(&with_dict, Some(b"another dictionary"), 1 << 20).is_err());
-
-        let huge = page_load(1, &"y".repeat(MAX_DICTIONARY * 2));
-        assert_eq!(next_dictionary(None, &huge).len(), MAX_DICTIONARY);
-        let grown = next_dictionary(Some(&dict), &later);
-        assert_eq!(grown.len(), dict.len() + later.plain().len());
-        assert!(grown.starts_with(&dict) && grown.ends_with(&later.plain()));
-        let capped = next_dictionary(Some(&grown), &huge);
-        assert_eq!(capped.len(), MAX_DICTIONARY);
-        assert!(
-            capped.ends_with(&huge.plain()[huge.plain().len() - 1000..]),
-            "newest content kept"
-        );
     }
 }

@@ -48,6 +48,14 @@ pub struct Config {
     pub header_timeout_seconds: u64,
     /// A request body must arrive within this many seconds.
     pub body_timeout_seconds: u64,
+    /// How soon after an upload the processing stage looks at its session (signals).
+    pub processing_delay_ms: u64,
+    /// A session with no upload for this long is finished: its signals are settled to the end
+    /// and its chunks are compacted into segments.
+    pub compaction_idle_seconds: u64,
+    /// The share of one core the processing stage may use; it pauses between sessions to keep
+    /// to it, so ingestion keeps priority.
+    pub processing_cpu_share: f64,
     /// An object no database row names, older than this, is deleted by the orphan sweep.
     pub orphan_grace_seconds: u64,
     /// A request header set by a trusted proxy that carries the client's ISO country code
@@ -86,6 +94,9 @@ impl Default for Config {
             max_connections: 4_096,
             header_timeout_seconds: 30,
             body_timeout_seconds: 60,
+            processing_delay_ms: 2_000,
+            compaction_idle_seconds: 1_800,
+            processing_cpu_share: 0.5,
             orphan_grace_seconds: 3_600,
             country_header: None,
             session_ttl_hours: 24 * 14,
@@ -138,6 +149,9 @@ impl std::fmt::Debug for Config {
             .field("max_connections", &self.max_connections)
             .field("header_timeout_seconds", &self.header_timeout_seconds)
             .field("body_timeout_seconds", &self.body_timeout_seconds)
+            .field("processing_delay_ms", &self.processing_delay_ms)
+            .field("compaction_idle_seconds", &self.compaction_idle_seconds)
+            .field("processing_cpu_share", &self.processing_cpu_share)
             .field("orphan_grace_seconds", &self.orphan_grace_seconds)
             .field("country_header", &self.country_header)
             .field("session_ttl_hours", &self.session_ttl_hours)

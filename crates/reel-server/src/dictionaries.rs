@@ -1,15 +1,14 @@
-//! Per-project compression dictionaries (see `reel_rrweb::chunk`). The first self-contained
-//! chunk a project receives becomes its dictionary; later chunks are compressed against the
-//! newest generation, so the site's repeated snapshots and CSS are stored about once. When a
-//! snapshot compresses poorly against it (the site changed, or a new kind of page), the
-//! snapshot is appended to form a new generation — a bounded number per day.
+//! Per-project compression dictionaries of earlier versions of reel: chunks written then were
+//! compressed against raw content of the project's own snapshots, and still name their
+//! dictionary. reel no longer makes new ones (compaction into segments with content-addressed
+//! pieces took their place); this module reads them back.
 //!
 //! Dictionaries are immutable, so their bytes are cached for the life of the process.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use reel_store::{Blobs, StoreError};
+use reel_store::StoreError;
 
 use crate::AppState;
 
@@ -53,56 +52,6 @@ pub async fn bytes(state: &AppState, id: i64) -> Result<Arc<Vec<u8>>, StoreError
     Ok(bytes)
 }
 
-/// The project's dictionary, if it has one.
-pub async fn for_project(
-    state: &AppState,
-    project_id: i64,
-) -> Result<Option<(i64, Arc<Vec<u8>>)>, StoreError> {
-    match state.meta.project_dictionary(project_id).await? {
-        Some(dict) => Ok(Some((dict.id, bytes(state, dict.id).await?))),
-        None => Ok(None),
-    }
-}
-
-/// A snapshot that compresses to more than this share of its size asks for a new generation.
-const POOR_RATIO: usize = 10;
-/// Snapshots smaller than this say little about the dictionary's fit.
-const MIN_SNAPSHOT_BYTES: usize = 16 * 1024;
-/// At most this many generations per project per day: bounds what dictionaries cost to keep.
-pub const GENERATIONS_PER_DAY: usize = 24;
-
-/// Whether a self-contained chunk of `raw_bytes` that compressed to `stored_bytes` should
-/// start a new generation (before asking whether the day's budget allows one).
-pub fn compresses_poorly(raw_bytes: usize, stored_bytes: usize) -> bool {
-    raw_bytes >= MIN_SNAPSHOT_BYTES && stored_bytes * POOR_RATIO > raw_bytes
-}
-
-/// Whether the project may get another generation now.
-pub async fn may_grow(state: &AppState, project_id: i64) -> Result<bool, StoreError> {
-    let since = crate::now_ms() - 86_400_000;
-    Ok(state.meta.dictionaries_since(project_id, since).await? < GENERATIONS_PER_DAY)
-}
-
-/// Stores `content` as the project's newest generation. The object is durable before the row
-/// that names it.
-pub async fn create(
-    state: &AppState,
-    project_id: i64,
-    content: Vec<u8>,
-) -> Result<(i64, Arc<Vec<u8>>), StoreError> {
-    let nonce = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&content));
-    let key = Blobs::dictionary_key(project_id, &nonce);
-    let size = content.len() as i64;
-    state.blobs.put(&key, content.clone()).await?;
-    let dict = state
-        .meta
-        .add_dictionary(project_id, &key, size, crate::now_ms())
-        .await?;
-    let content = Arc::new(content);
-    state.dictionaries.put(dict.id, content.clone());
-    Ok((dict.id, content))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,19 +65,5 @@ mod tests {
         assert_eq!(cache.0.lock().unwrap().len(), CACHED_DICTIONARIES);
         let newest = CACHED_DICTIONARIES as i64 + 9;
         assert!(cache.get(newest).is_some(), "the entry just put is kept");
-    }
-
-    #[test]
-    fn poor_compression_cases() {
-        let cases = [
-            (100_000, 5_000, false),
-            (100_000, 10_000, false),
-            (100_000, 10_001, true),
-            (100_000, 90_000, true),
-            (10_000, 9_000, false),
-        ];
-        for (raw, stored, want) in cases {
-            assert_eq!(compresses_poorly(raw, stored), want, "{raw} -> {stored}");
-        }
     }
 }

@@ -20,7 +20,9 @@ pub mod dictionaries;
 pub mod error;
 pub mod maintenance;
 pub mod pipeline;
+pub mod processing;
 pub mod ratelimit;
+pub mod recording;
 mod routes;
 pub mod serve;
 
@@ -43,6 +45,8 @@ pub struct AppState {
     /// Memory that request bodies and their decoding may use, across all requests.
     pub budget: budget::MemoryBudget,
     pub login: Arc<auth::LoginGuard>,
+    /// Wakes the processing stage when an upload committed new data.
+    pub work: Arc<tokio::sync::Notify>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +102,7 @@ impl Application {
             dictionaries: Default::default(),
             budget,
             login,
+            work: Default::default(),
         };
         let bootstrap = bootstrap::run(&state).await?;
         let addr = state.config.listen.clone();
@@ -139,9 +144,11 @@ impl Application {
             header_timeout: std::time::Duration::from_secs(config.header_timeout_seconds.max(1)),
         };
         let housekeeping = maintenance::spawn(self.state.clone());
+        let processing = processing::spawn(self.state.clone());
         let router = routes::router(self.state);
         let served = serve::serve(self.listener, router, limits, shutdown).await;
         housekeeping.abort();
+        processing.abort();
         served
     }
 }

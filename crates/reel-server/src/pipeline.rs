@@ -8,16 +8,16 @@
 
 use reel_rrweb::inflate::{InflateError, Meter};
 use reel_rrweb::upload::{Limits, decode_track_body};
-use reel_rrweb::{Chunk, ChunkFacts, Event, UploadError};
-use reel_store::{AnalyticsEvent, Blobs, Interactions, NewChunk, SessionRef};
+use reel_rrweb::{ChunkFacts, Event, UploadError};
+use reel_store::{AnalyticsEvent, Blobs, Interactions, NewChunk, SessionRef, UserAgent};
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use crate::AppState;
 use crate::body::ReadBody;
 use crate::budget::Reservation;
 use crate::error::IngestError;
-use crate::{AppState, dictionaries};
 
 /// What happened to a recording batch.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -95,9 +95,11 @@ pub fn plausible_time(timestamp: i64, session_id: i64, now_ms: i64) -> bool {
     (earliest..=latest).contains(&timestamp)
 }
 
-/// A decoded recording upload and the memory reservation that pays for it.
-pub struct DecodedRecording {
-    pub events: Vec<Event>,
+/// A recording upload decoded, cut into chunks and compressed, with the memory reservation
+/// that pays for it.
+pub struct PreparedRecording {
+    pub chunks: Vec<PreparedChunk>,
+    pub events_accepted: usize,
     /// Unreadable events.
     pub skipped: usize,
     /// Readable events whose time is not plausible for the session.
@@ -105,15 +107,33 @@ pub struct DecodedRecording {
     pub reservation: Reservation,
 }
 
-/// Decodes an upload body off the async threads (one blocking hop), charging what it
-/// allocates to the body's reservation.
-pub async fn decode_recording(
+/// One chunk ready to be written: its facts and its compressed bytes.
+pub struct PreparedChunk {
+    pub facts: ChunkFacts,
+    pub bytes: Vec<u8>,
+}
+
+/// Cuts events into chunks (a keyframe starts each) and compresses them.
+pub fn prepare_chunks(events: Vec<Event>) -> Vec<PreparedChunk> {
+    reel_rrweb::chunk::split_at_snapshots(events)
+        .into_iter()
+        .map(|chunk| PreparedChunk {
+            facts: chunk.facts(),
+            bytes: chunk.encode(None),
+        })
+        .collect()
+}
+
+/// Decodes an upload, drops events whose time cannot belong to the session, cuts and
+/// compresses the rest — in one hop to the blocking pool, charging what it allocates to the
+/// body's reservation.
+pub async fn prepare_recording(
     body: ReadBody,
     gzip: bool,
     limits: Limits,
     session_id: i64,
     now_ms: i64,
-) -> Result<DecodedRecording, IngestError> {
+) -> Result<PreparedRecording, IngestError> {
     blocking(move || {
         let ReadBody {
             bytes,
@@ -122,6 +142,7 @@ pub async fn decode_recording(
         let mut meter = ReservationMeter::new(&mut reservation);
         let decoded = decode_track_body(&bytes, gzip, &limits, &mut meter)
             .map_err(|e| meter_error(e, &meter))?;
+        drop(bytes);
         for reason in &decoded.skip_reasons {
             tracing::warn!(%reason, "skipped an unreadable event");
         }
@@ -139,8 +160,10 @@ pub async fn decode_recording(
                 "skipped events whose time is far from their session's"
             );
         }
-        Ok(DecodedRecording {
-            events,
+        let events_accepted = events.len();
+        Ok(PreparedRecording {
+            chunks: prepare_chunks(events),
+            events_accepted,
             skipped: decoded.skipped,
             out_of_range,
             reservation,
@@ -219,75 +242,57 @@ fn upload_error(e: UploadError) -> IngestError {
     }
 }
 
-/// Stores decoded recording events of one session. Returns once everything is durable.
+/// What an upload says about where it came from.
+#[derive(Debug, Clone, Default)]
+pub struct UploadContext {
+    pub country: Option<String>,
+    pub user_agent: Option<UserAgent>,
+}
+
+/// The longest User-Agent header kept.
+const MAX_USER_AGENT: usize = 512;
+
+/// Parses a User-Agent header for the session facts (browser, OS, device).
+pub fn user_agent(header: &str) -> UserAgent {
+    let mut end = header.len().min(MAX_USER_AGENT);
+    while !header.is_char_boundary(end) {
+        end -= 1;
+    }
+    let info = reel_rrweb::user_agent::parse(header);
+    UserAgent {
+        header: header[..end].to_owned(),
+        browser: info.browser,
+        os: info.os,
+        device: info.device.as_str().to_owned(),
+    }
+}
+
+/// Stores prepared chunks of one session: objects first, then their rows. Returns once
+/// everything is durable; the processing stage is told there is new data.
 pub async fn store_recording(
     state: &AppState,
     session: SessionRef,
-    events: Vec<Event>,
-    country: Option<String>,
+    chunks: Vec<PreparedChunk>,
+    context: UploadContext,
 ) -> Result<RecordingOutcome, IngestError> {
     let mut outcome = RecordingOutcome {
-        events_accepted: events.len(),
+        events_accepted: chunks.iter().map(|c| c.facts.event_count).sum(),
         ..Default::default()
     };
     let replay_key = reel_store::sqlite::replay_key(&session.device_id, session.session_id);
-    let split: Vec<(ChunkFacts, Chunk)> = tokio::task::spawn_blocking(move || {
-        reel_rrweb::chunk::split_at_snapshots(events)
-            .into_iter()
-            .map(|chunk| (chunk.facts(), chunk))
-            .collect()
-    })
-    .await
-    .map_err(|e| IngestError::Internal(e.to_string()))?;
-
-    // A retried upload: skip what is stored already, before doing any compression work.
-    let mut fresh = Vec::with_capacity(split.len());
-    for (facts, chunk) in split {
+    let now = crate::now_ms();
+    for PreparedChunk { facts, bytes } in chunks {
+        // A retried upload: what is stored already is acknowledged again, not written again.
         if state.meta.has_chunk(&session, &facts.content_hash).await? {
             outcome.chunks_duplicate += 1;
-        } else {
-            fresh.push((facts, chunk));
+            continue;
         }
-    }
-    if fresh.is_empty() {
-        return Ok(outcome);
-    }
-
-    let mut dictionary = dictionaries::for_project(state, session.project_id).await?;
-    let mut encoded = Vec::with_capacity(fresh.len());
-    for (facts, chunk) in fresh {
-        let (mut bytes, chunk) = encode(chunk, dictionary.clone()).await?;
-        let grow = facts.self_contained
-            && match &dictionary {
-                None => true,
-                Some(_) => dictionaries::compresses_poorly(facts.raw_bytes, bytes.len()),
-            };
-        if grow && dictionaries::may_grow(state, session.project_id).await? {
-            let previous = dictionary.as_ref().map(|(_, d)| d.clone());
-            let (content, chunk) = tokio::task::spawn_blocking(move || {
-                (
-                    reel_rrweb::chunk::next_dictionary(
-                        previous.as_deref().map(Vec::as_slice),
-                        &chunk,
-                    ),
-                    chunk,
-                )
-            })
-            .await
-            .map_err(|e| IngestError::Internal(e.to_string()))?;
-            dictionary = Some(dictionaries::create(state, session.project_id, content).await?);
-            bytes = encode(chunk, dictionary.clone()).await?.0;
-        }
-        encoded.push((facts, bytes, dictionary.as_ref().map(|(id, _)| *id)));
-    }
-
-    for (facts, bytes, dictionary_id) in encoded {
         let object_key = Blobs::chunk_key(
             session.project_id,
             &replay_key,
             facts.start_ms,
             &facts.content_hash,
-            dictionary_id,
+            None,
         );
         let stored_bytes = bytes.len() as i64;
         state.blobs.put(&object_key, bytes).await?;
@@ -303,13 +308,18 @@ pub async fn store_recording(
                     raw_bytes: facts.raw_bytes as i64,
                     stored_bytes,
                     self_contained: facts.self_contained,
+                    starts_with_snapshot: facts.starts_with_snapshot,
+                    meta_ms: facts.meta_ms,
+                    last_meta_ms: facts.last_meta_ms,
                     content_hash: facts.content_hash,
                     object_key,
                     first_href: facts.first_href,
-                    country: country.clone(),
-                    dictionary_id,
+                    country: context.country.clone(),
+                    user_agent: context.user_agent.clone(),
+                    dictionary_id: None,
+                    process_at_ms: now + state.config.processing_delay_ms as i64,
                 },
-                crate::now_ms(),
+                now,
             )
             .await?;
         if inserted {
@@ -318,20 +328,21 @@ pub async fn store_recording(
             outcome.chunks_duplicate += 1;
         }
     }
+    if outcome.chunks_stored > 0 {
+        state.work.notify_one();
+    }
     Ok(outcome)
 }
 
-/// Compresses a chunk off the async threads; hands the chunk back for a second try.
-async fn encode(
-    chunk: Chunk,
-    dictionary: Option<(i64, std::sync::Arc<Vec<u8>>)>,
-) -> Result<(Vec<u8>, Chunk), IngestError> {
-    tokio::task::spawn_blocking(move || {
-        let bytes = chunk.encode(dictionary.as_ref().map(|(_, d)| d.as_slice()));
-        (bytes, chunk)
-    })
-    .await
-    .map_err(|e| IngestError::Internal(e.to_string()))
+/// Stores already parsed events of one session (the demo seeder, tools).
+pub async fn store_events_recording(
+    state: &AppState,
+    session: SessionRef,
+    events: Vec<Event>,
+    context: UploadContext,
+) -> Result<RecordingOutcome, IngestError> {
+    let chunks = blocking(move || Ok(prepare_chunks(events))).await?;
+    store_recording(state, session, chunks, context).await
 }
 
 /// An Amplitude HTTP API event that failed validation, with its index in the batch.
@@ -471,6 +482,8 @@ pub fn parse_analytics_events(
             event_properties: object_text(obj.event_properties),
             user_properties: object_text(obj.user_properties),
             raw: raw.get().to_owned(),
+            display_name: None,
+            derived: false,
         });
     }
     (valid, invalid)

@@ -150,6 +150,18 @@ pub struct Replay {
     pub stored_bytes: i64,
     pub first_url: Option<String>,
     pub country: Option<String>,
+    /// The session facts the processing stage derived ([`FACT_COLUMNS`], in that order).
+    pub facts: [i64; 13],
+    /// Distinct page URLs (no query string) in the order first seen.
+    pub urls: Vec<String>,
+    pub viewport: Option<(i64, i64)>,
+    pub browser: Option<String>,
+    pub os: Option<String>,
+    pub device: Option<String>,
+    /// When the newest data of the recording arrived.
+    pub last_upload_ms: Option<i64>,
+    /// When the processing stage will next look at the session (`i64::MAX`: nothing to do).
+    pub processing_due_ms: Option<i64>,
 }
 
 /// A chunk about to be indexed; its bytes are already in the object store.
@@ -164,17 +176,43 @@ pub struct NewChunk {
     pub raw_bytes: i64,
     pub stored_bytes: i64,
     pub self_contained: bool,
+    /// The chunk starts with a FullSnapshot. With `meta_ms`, the Meta before it is in the
+    /// chunk; without, the store takes the session's latest Meta as the keyframe's start.
+    pub starts_with_snapshot: bool,
+    /// The time of the Meta event that starts the chunk, if one does.
+    pub meta_ms: Option<i64>,
+    /// The time of the chunk's latest Meta event: a later chunk starting with a bare snapshot
+    /// belongs to it.
+    pub last_meta_ms: Option<i64>,
     pub content_hash: String,
     pub object_key: String,
     pub first_href: Option<(i64, String)>,
     pub country: Option<String>,
+    /// The upload's User-Agent header, parsed; kept from the session's first upload.
+    pub user_agent: Option<UserAgent>,
     /// The dictionary the chunk was compressed against, if any.
     pub dictionary_id: Option<i64>,
+    /// When the processing stage should look at the session (at the latest).
+    pub process_at_ms: i64,
+}
+
+/// A User-Agent header and what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserAgent {
+    pub header: String,
+    pub browser: String,
+    pub os: String,
+    pub device: String,
 }
 
 /// A chunk as the player needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredChunk {
+    pub id: i64,
+    /// Where playing from this chunk can start (the keyframe's Meta), if it starts at one.
+    pub keyframe_ms: Option<i64>,
+    pub event_count: i64,
+    pub raw_bytes: i64,
     pub start_ms: i64,
     pub end_ms: i64,
     pub self_contained: bool,
@@ -204,9 +242,81 @@ pub struct AnalyticsEvent {
     pub event_properties: String,
     /// JSON object text.
     pub user_properties: String,
-    /// The event's JSON as received.
+    /// The event's JSON as received (for derived events: as reel wrote it).
     pub raw: String,
+    /// A readable name ("Clicked 'Pay now' button"), for events derived from a recording.
+    pub display_name: Option<String>,
+    /// Derived by reel from a recording, not sent by an SDK.
+    pub derived: bool,
 }
+
+/// An analytics event as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub event_type: String,
+    pub time_ms: i64,
+    pub user_id: Option<String>,
+    /// JSON object text.
+    pub event_properties: String,
+    pub display_name: Option<String>,
+    pub derived: bool,
+}
+
+/// A session the processing stage should look at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkItem {
+    pub session_row: i64,
+    pub session: SessionRef,
+    pub replay_key: String,
+    pub user_id: Option<String>,
+    pub due_ms: i64,
+    /// Signals outputs with a timestamp before this are applied; `None`: nothing yet.
+    pub signals_until_ms: Option<i64>,
+    pub signals_finished: bool,
+    pub last_upload_ms: Option<i64>,
+    pub attempts: i64,
+}
+
+/// Text a session showed or logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionText {
+    pub console_level: Option<String>,
+    pub ts_ms: i64,
+    pub text: String,
+}
+
+/// What one processing run settled for a session, applied in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct SignalsUpdate {
+    pub session_row: i64,
+    /// (fact column, increment): see [`FACT_COLUMNS`].
+    pub counts: Vec<(&'static str, i64)>,
+    /// Page URLs seen, in order.
+    pub urls: Vec<String>,
+    pub viewport: Option<(u32, u32)>,
+    pub events: Vec<AnalyticsEvent>,
+    pub texts: Vec<SessionText>,
+    pub signals_until_ms: i64,
+    pub finished: bool,
+    pub next_due_ms: i64,
+}
+
+/// The session facts the signals analyzer counts, as column names.
+pub const FACT_COLUMNS: [&str; 13] = [
+    "active_ms",
+    "click_count",
+    "keypress_count",
+    "mouse_activity_count",
+    "page_view_count",
+    "console_log_count",
+    "console_warn_count",
+    "console_error_count",
+    "network_error_count",
+    "runtime_error_count",
+    "rage_click_count",
+    "dead_click_count",
+    "error_click_count",
+];
 
 /// Heatmap data of one `type=interaction` upload.
 #[derive(Debug, Clone)]
@@ -288,6 +398,29 @@ pub trait MetaStore: Send + Sync + 'static {
     ) -> Result<Dictionary>;
     /// How many generations the project got since `since_ms`.
     async fn dictionaries_since(&self, project_id: i64, since_ms: i64) -> Result<usize>;
+
+    /// Sessions whose processing is due at `now_ms`, earliest first.
+    async fn due_work(&self, now_ms: i64, limit: usize) -> Result<Vec<WorkItem>>;
+    /// When the next processing is due, if any session has work.
+    async fn next_due_ms(&self) -> Result<Option<i64>>;
+    /// Applies a processing run's signals and reschedules the session, atomically.
+    async fn apply_signals(&self, update: SignalsUpdate) -> Result<()>;
+    /// Reschedules a session's processing after a failed run.
+    async fn work_failed(&self, session_row: i64, due_ms: i64, error: &str) -> Result<()>;
+    /// The event types an SDK sent for the session (not derived ones).
+    async fn sdk_event_types(&self, session: &SessionRef) -> Result<Vec<String>>;
+    /// Forgets what processing derived for the matching sessions (facts, derived events, text)
+    /// and schedules them again at `now_ms`; returns how many. For `reel reprocess`.
+    async fn reset_signals(
+        &self,
+        project_id: Option<i64>,
+        since_ms: Option<i64>,
+        now_ms: i64,
+    ) -> Result<usize>;
+    /// The session's analytics events (sent and derived) in time order, at most `limit`.
+    async fn session_events(&self, session: &SessionRef, limit: usize) -> Result<Vec<StoredEvent>>;
+    /// A session's chunks by start time.
+    async fn session_chunks(&self, session_row: i64) -> Result<Vec<StoredChunk>>;
 
     /// Of `object_keys`, those that no row names (chunks, dictionaries).
     async fn unreferenced_objects(&self, object_keys: Vec<String>) -> Result<Vec<String>>;

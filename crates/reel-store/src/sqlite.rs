@@ -10,9 +10,9 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{
-    AnalyticsEvent, Dictionary, Interactions, MetaStore, NewChunk, NewInstallation, NewToken,
-    Organization, Project, Replay, Result, SessionRef, StoreError, StoredChunk, TimeRange,
-    TokenInfo, TokenOrigin, User, UserContext,
+    AnalyticsEvent, Dictionary, FACT_COLUMNS, Interactions, MetaStore, NewChunk, NewInstallation,
+    NewToken, Organization, Project, Replay, Result, SessionRef, SignalsUpdate, StoreError,
+    StoredChunk, StoredEvent, TimeRange, TokenInfo, TokenOrigin, User, UserContext, WorkItem,
 };
 
 /// Migrations in order; `PRAGMA user_version` records how many have been applied.
@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_dictionaries.sql"),
     include_str!("../migrations/0003_hardening.sql"),
+    include_str!("../migrations/0004_signals.sql"),
 ];
 
 #[derive(Clone)]
@@ -111,7 +112,12 @@ fn project_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Project> {
 }
 
 const REPLAY_COLUMNS: &str = "replay_key, device_id, session_id, user_id, start_ms, end_ms, \
-     event_count, stored_bytes, first_url, country";
+     event_count, stored_bytes, first_url, country, active_ms, click_count, keypress_count, \
+     mouse_activity_count, page_view_count, console_log_count, console_warn_count, \
+     console_error_count, network_error_count, runtime_error_count, rage_click_count, \
+     dead_click_count, error_click_count, urls, viewport_width, viewport_height, browser, os, \
+     device, last_upload_ms, \
+     (SELECT due_ms FROM session_work w WHERE w.session_row = sessions.id)";
 
 fn replay_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Replay> {
     Ok(Replay {
@@ -125,6 +131,17 @@ fn replay_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Replay> {
         stored_bytes: r.get(7)?,
         first_url: r.get(8)?,
         country: r.get(9)?,
+        facts: std::array::from_fn(|i| r.get(10 + i).unwrap_or(0)),
+        urls: serde_json::from_str(&r.get::<_, String>(23)?).unwrap_or_default(),
+        viewport: match (r.get(24)?, r.get(25)?) {
+            (Some(w), Some(h)) => Some((w, h)),
+            _ => None,
+        },
+        browser: r.get(26)?,
+        os: r.get(27)?,
+        device: r.get(28)?,
+        last_upload_ms: r.get(29)?,
+        processing_due_ms: r.get(30)?,
     })
 }
 
@@ -520,10 +537,29 @@ impl MetaStore for SqliteStore {
         self.write(move |c| {
             let tx = c.transaction()?;
             let row = ensure_session(&tx, &chunk.session, &chunk.replay_key)?;
+            // A chunk that starts with a snapshot is a keyframe; its Meta is in the chunk, or the
+            // session's latest Meta when an SDK ended the previous upload with it.
+            let keyframe_ms = match (chunk.starts_with_snapshot, chunk.meta_ms) {
+                (true, Some(meta)) => Some(meta),
+                (true, None) => {
+                    let last_meta: Option<i64> = tx.query_row(
+                        "SELECT last_meta_ms FROM sessions WHERE id = ?1",
+                        params![row],
+                        |r| r.get(0),
+                    )?;
+                    Some(
+                        last_meta
+                            .filter(|m| *m <= chunk.start_ms && chunk.start_ms - m <= META_SNAPSHOT_GAP_MS)
+                            .unwrap_or(chunk.start_ms),
+                    )
+                }
+                (false, _) => None,
+            };
             let inserted = tx.execute(
                 "INSERT INTO chunks (session_row, start_ms, end_ms, event_count, raw_bytes, stored_bytes,
-                                     self_contained, content_hash, object_key, received_ms, dictionary_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                                     self_contained, content_hash, object_key, received_ms, dictionary_id,
+                                     keyframe_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                  ON CONFLICT (session_row, content_hash) DO NOTHING",
                 params![
                     row,
@@ -532,16 +568,18 @@ impl MetaStore for SqliteStore {
                     chunk.event_count,
                     chunk.raw_bytes,
                     chunk.stored_bytes,
-                    chunk.self_contained,
+                    keyframe_ms.is_some(),
                     chunk.content_hash,
                     chunk.object_key,
                     now_ms,
-                    chunk.dictionary_id
+                    chunk.dictionary_id,
+                    keyframe_ms
                 ],
             )?;
             if inserted == 0 {
                 return Ok(false);
             }
+            let ua = chunk.user_agent.as_ref();
             tx.execute(
                 "UPDATE sessions SET
                     start_ms = MIN(COALESCE(start_ms, ?2), ?2),
@@ -549,7 +587,13 @@ impl MetaStore for SqliteStore {
                     event_count = event_count + ?4,
                     raw_bytes = raw_bytes + ?5,
                     stored_bytes = stored_bytes + ?6,
-                    country = COALESCE(country, ?7)
+                    country = COALESCE(country, ?7),
+                    last_upload_ms = ?8,
+                    last_meta_ms = MAX(COALESCE(last_meta_ms, ?9), COALESCE(?9, last_meta_ms)),
+                    user_agent = COALESCE(user_agent, ?10),
+                    browser = COALESCE(browser, ?11),
+                    os = COALESCE(os, ?12),
+                    device = COALESCE(device, ?13)
                  WHERE id = ?1",
                 params![
                     row,
@@ -558,7 +602,13 @@ impl MetaStore for SqliteStore {
                     chunk.event_count,
                     chunk.raw_bytes,
                     chunk.stored_bytes,
-                    chunk.country
+                    chunk.country,
+                    now_ms,
+                    chunk.last_meta_ms,
+                    ua.map(|u| &u.header),
+                    ua.map(|u| &u.browser),
+                    ua.map(|u| &u.os),
+                    ua.map(|u| &u.device)
                 ],
             )?;
             if let Some((href_ms, href)) = &chunk.first_href {
@@ -568,6 +618,12 @@ impl MetaStore for SqliteStore {
                     params![row, href, href_ms],
                 )?;
             }
+            // The processing stage will look at this session (no later than asked).
+            tx.execute(
+                "INSERT INTO session_work (session_row, due_ms) VALUES (?1, ?2)
+                 ON CONFLICT (session_row) DO UPDATE SET due_ms = MIN(due_ms, excluded.due_ms)",
+                params![row, chunk.process_at_ms],
+            )?;
             tx.commit()?;
             Ok(true)
         })
@@ -582,47 +638,7 @@ impl MetaStore for SqliteStore {
     ) -> Result<usize> {
         self.write(move |c| {
             let tx = c.transaction()?;
-            let mut new = 0;
-            {
-                let mut insert = tx.prepare(
-                    "INSERT INTO events (project_id, insert_id, event_type, time_ms, device_id, user_id,
-                                         session_id, event_properties, user_properties, raw, received_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-                     ON CONFLICT (project_id, insert_id) WHERE insert_id IS NOT NULL DO NOTHING",
-                )?;
-                for e in &events {
-                    let n = insert.execute(params![
-                        project_id,
-                        e.insert_id,
-                        e.event_type,
-                        e.time_ms,
-                        e.device_id,
-                        e.user_id,
-                        e.session_id,
-                        e.event_properties,
-                        e.user_properties,
-                        e.raw,
-                        now_ms
-                    ])?;
-                    new += n;
-                    let (Some(device_id), Some(session_id), Some(user_id)) =
-                        (&e.device_id, e.session_id.filter(|s| *s > 0), &e.user_id)
-                    else {
-                        continue;
-                    };
-                    if n == 0 {
-                        continue;
-                    }
-                    // The session's user is the one set last (by event time).
-                    let session = SessionRef { project_id, device_id: device_id.clone(), session_id };
-                    let row = ensure_session(&tx, &session, &replay_key(device_id, session_id))?;
-                    tx.execute(
-                        "UPDATE sessions SET user_id = ?2, user_id_ms = ?3
-                         WHERE id = ?1 AND (user_id_ms IS NULL OR user_id_ms <= ?3)",
-                        params![row, user_id, e.time_ms],
-                    )?;
-                }
-            }
+            let new = insert_events(&tx, project_id, &events, now_ms)?;
             tx.commit()?;
             Ok(new)
         })
@@ -749,22 +765,82 @@ impl MetaStore for SqliteStore {
     async fn replay_chunks(&self, project_id: i64, key: &str) -> Result<Vec<StoredChunk>> {
         let key = key.to_owned();
         self.read(move |c| {
-            let mut stmt = c.prepare(
-                "SELECT k.start_ms, k.end_ms, k.self_contained, k.object_key, k.stored_bytes,
-                        k.dictionary_id
-                 FROM chunks k JOIN sessions s ON s.id = k.session_row
-                 WHERE s.project_id = ?1 AND s.replay_key = ?2
-                 ORDER BY k.start_ms, k.id",
+            let row: Option<i64> = c
+                .query_row(
+                    "SELECT id FROM sessions WHERE project_id = ?1 AND replay_key = ?2",
+                    params![project_id, key],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match row {
+                Some(row) => chunks_of(c, row),
+                None => Ok(Vec::new()),
+            }
+        })
+        .await
+    }
+
+    async fn session_events(&self, session: &SessionRef, limit: usize) -> Result<Vec<StoredEvent>> {
+        let session = session.clone();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT event_type, time_ms, user_id, event_properties, display_name, derived
+                 FROM events WHERE project_id = ?1 AND device_id = ?2 AND session_id = ?3
+                 ORDER BY time_ms, id LIMIT ?4",
             )?;
             let rows = stmt
-                .query_map(params![project_id, key], |r| {
-                    Ok(StoredChunk {
-                        start_ms: r.get(0)?,
-                        end_ms: r.get(1)?,
-                        self_contained: r.get(2)?,
-                        object_key: r.get(3)?,
-                        stored_bytes: r.get(4)?,
-                        dictionary_id: r.get(5)?,
+                .query_map(
+                    params![
+                        session.project_id,
+                        session.device_id,
+                        session.session_id,
+                        limit as i64
+                    ],
+                    |r| {
+                        Ok(StoredEvent {
+                            event_type: r.get(0)?,
+                            time_ms: r.get(1)?,
+                            user_id: r.get(2)?,
+                            event_properties: r.get(3)?,
+                            display_name: r.get(4)?,
+                            derived: r.get(5)?,
+                        })
+                    },
+                )?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn session_chunks(&self, session_row: i64) -> Result<Vec<StoredChunk>> {
+        self.read(move |c| chunks_of(c, session_row)).await
+    }
+
+    async fn due_work(&self, now_ms: i64, limit: usize) -> Result<Vec<WorkItem>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT w.session_row, s.project_id, s.device_id, s.session_id, s.replay_key, s.user_id,
+                        w.due_ms, w.signals_until_ms, w.signals_finished, s.last_upload_ms, w.attempts
+                 FROM session_work w JOIN sessions s ON s.id = w.session_row
+                 WHERE w.due_ms <= ?1 ORDER BY w.due_ms LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![now_ms, limit as i64], |r| {
+                    Ok(WorkItem {
+                        session_row: r.get(0)?,
+                        session: SessionRef {
+                            project_id: r.get(1)?,
+                            device_id: r.get(2)?,
+                            session_id: r.get(3)?,
+                        },
+                        replay_key: r.get(4)?,
+                        user_id: r.get(5)?,
+                        due_ms: r.get(6)?,
+                        signals_until_ms: r.get(7)?,
+                        signals_finished: r.get(8)?,
+                        last_upload_ms: r.get(9)?,
+                        attempts: r.get(10)?,
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -772,6 +848,266 @@ impl MetaStore for SqliteStore {
         })
         .await
     }
+
+    async fn next_due_ms(&self) -> Result<Option<i64>> {
+        self.read(|c| Ok(c.query_row("SELECT MIN(due_ms) FROM session_work", [], |r| r.get(0))?))
+            .await
+    }
+
+    async fn apply_signals(&self, u: SignalsUpdate) -> Result<()> {
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            for (column, n) in &u.counts {
+                if !FACT_COLUMNS.contains(column) {
+                    return Err(StoreError::Invalid(format!(
+                        "{column} is not a session fact"
+                    )));
+                }
+                tx.execute(
+                    &format!("UPDATE sessions SET {column} = {column} + ?2 WHERE id = ?1"),
+                    params![u.session_row, n],
+                )?;
+            }
+            if !u.urls.is_empty() {
+                let known: String = tx.query_row(
+                    "SELECT urls FROM sessions WHERE id = ?1",
+                    params![u.session_row],
+                    |r| r.get(0),
+                )?;
+                let mut urls: Vec<String> = serde_json::from_str(&known).unwrap_or_default();
+                for url in &u.urls {
+                    if urls.len() < MAX_SESSION_URLS && !urls.contains(url) {
+                        urls.push(url.clone());
+                    }
+                }
+                tx.execute(
+                    "UPDATE sessions SET urls = ?2 WHERE id = ?1",
+                    params![
+                        u.session_row,
+                        serde_json::to_string(&urls).expect("strings")
+                    ],
+                )?;
+            }
+            if let Some((w, h)) = u.viewport {
+                tx.execute(
+                    "UPDATE sessions SET viewport_width = ?2, viewport_height = ?3
+                     WHERE id = ?1 AND viewport_width IS NULL",
+                    params![u.session_row, w, h],
+                )?;
+            }
+            let project_id: i64 = tx.query_row(
+                "SELECT project_id FROM sessions WHERE id = ?1",
+                params![u.session_row],
+                |r| r.get(0),
+            )?;
+            insert_events(&tx, project_id, &u.events, now_ms())?;
+            {
+                let mut text = tx.prepare_cached(
+                    "INSERT INTO session_text (session_row, kind, level, first_ms, hash, text)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (session_row, hash) DO NOTHING",
+                )?;
+                for t in &u.texts {
+                    let kind = if t.console_level.is_some() {
+                        "console"
+                    } else {
+                        "screen"
+                    };
+                    let hash = format!(
+                        "{:032x}",
+                        xxhash_rust::xxh3::xxh3_128(format!("{kind}\n{}", t.text).as_bytes())
+                    );
+                    text.execute(params![
+                        u.session_row,
+                        kind,
+                        t.console_level,
+                        t.ts_ms,
+                        hash,
+                        t.text
+                    ])?;
+                }
+            }
+            tx.execute(
+                "UPDATE session_work SET signals_until_ms = ?2, signals_finished = ?3, due_ms = ?4,
+                    attempts = 0, last_error = NULL
+                 WHERE session_row = ?1",
+                params![u.session_row, u.signals_until_ms, u.finished, u.next_due_ms],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn work_failed(&self, session_row: i64, due_ms: i64, error: &str) -> Result<()> {
+        let error = error.to_owned();
+        self.write(move |c| {
+            c.execute(
+                "UPDATE session_work SET due_ms = ?2, attempts = attempts + 1, last_error = ?3
+                 WHERE session_row = ?1",
+                params![session_row, due_ms, error],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn sdk_event_types(&self, session: &SessionRef) -> Result<Vec<String>> {
+        let session = session.clone();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT DISTINCT event_type FROM events
+                 WHERE project_id = ?1 AND device_id = ?2 AND session_id = ?3 AND derived = 0",
+            )?;
+            let rows = stmt
+                .query_map(
+                    params![session.project_id, session.device_id, session.session_id],
+                    |r| r.get(0),
+                )?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn reset_signals(
+        &self,
+        project_id: Option<i64>,
+        since_ms: Option<i64>,
+        now_ms: i64,
+    ) -> Result<usize> {
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS reset_rows (id INTEGER PRIMARY KEY)",
+                [],
+            )?;
+            tx.execute("DELETE FROM reset_rows", [])?;
+            tx.execute(
+                "INSERT INTO reset_rows (id) SELECT id FROM sessions
+                 WHERE start_ms IS NOT NULL AND (?1 IS NULL OR project_id = ?1)
+                   AND (?2 IS NULL OR start_ms >= ?2)",
+                params![project_id, since_ms],
+            )?;
+            let zero: Vec<String> = FACT_COLUMNS.iter().map(|c| format!("{c} = 0")).collect();
+            tx.execute(
+                &format!(
+                    "UPDATE sessions SET {}, urls = '[]', viewport_width = NULL, viewport_height = NULL
+                     WHERE id IN (SELECT id FROM reset_rows)",
+                    zero.join(", ")
+                ),
+                [],
+            )?;
+            tx.execute(
+                "DELETE FROM events WHERE derived = 1 AND (project_id, device_id, session_id) IN (
+                     SELECT project_id, device_id, session_id FROM sessions
+                     WHERE id IN (SELECT id FROM reset_rows))",
+                [],
+            )?;
+            tx.execute(
+                "DELETE FROM session_text WHERE session_row IN (SELECT id FROM reset_rows)",
+                [],
+            )?;
+            let n = tx.execute(
+                "INSERT INTO session_work (session_row, due_ms) SELECT id, ?1 FROM reset_rows WHERE true
+                 ON CONFLICT (session_row) DO UPDATE SET due_ms = excluded.due_ms,
+                    signals_until_ms = NULL, signals_finished = 0, attempts = 0, last_error = NULL",
+                params![now_ms],
+            )?;
+            tx.execute("DELETE FROM reset_rows", [])?;
+            tx.commit()?;
+            Ok(n)
+        })
+        .await
+    }
+}
+
+/// A bare snapshot belongs to the session's latest Meta when it follows it this closely.
+const META_SNAPSHOT_GAP_MS: i64 = 60_000;
+
+/// Most distinct URLs kept per session.
+const MAX_SESSION_URLS: usize = 1_000;
+
+fn chunks_of(c: &Connection, session_row: i64) -> Result<Vec<StoredChunk>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, keyframe_ms, event_count, raw_bytes, start_ms, end_ms, self_contained,
+                object_key, stored_bytes, dictionary_id
+         FROM chunks WHERE session_row = ?1 ORDER BY start_ms, id",
+    )?;
+    let rows = stmt
+        .query_map(params![session_row], |r| {
+            Ok(StoredChunk {
+                id: r.get(0)?,
+                keyframe_ms: r.get(1)?,
+                event_count: r.get(2)?,
+                raw_bytes: r.get(3)?,
+                start_ms: r.get(4)?,
+                end_ms: r.get(5)?,
+                self_contained: r.get(6)?,
+                object_key: r.get(7)?,
+                stored_bytes: r.get(8)?,
+                dictionary_id: r.get(9)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+fn insert_events(
+    tx: &Connection,
+    project_id: i64,
+    events: &[AnalyticsEvent],
+    now_ms: i64,
+) -> Result<usize> {
+    let mut new = 0;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO events (project_id, insert_id, event_type, time_ms, device_id, user_id,
+                             session_id, event_properties, user_properties, raw, received_ms,
+                             display_name, derived)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT (project_id, insert_id) WHERE insert_id IS NOT NULL DO NOTHING",
+    )?;
+    for e in events {
+        let n = insert.execute(params![
+            project_id,
+            e.insert_id,
+            e.event_type,
+            e.time_ms,
+            e.device_id,
+            e.user_id,
+            e.session_id,
+            e.event_properties,
+            e.user_properties,
+            e.raw,
+            now_ms,
+            e.display_name,
+            e.derived
+        ])?;
+        new += n;
+        let (Some(device_id), Some(session_id), Some(user_id), false) = (
+            &e.device_id,
+            e.session_id.filter(|s| *s > 0),
+            &e.user_id,
+            e.derived,
+        ) else {
+            continue;
+        };
+        if n == 0 {
+            continue;
+        }
+        // The session's user is the one set last (by event time).
+        let session = SessionRef {
+            project_id,
+            device_id: device_id.clone(),
+            session_id,
+        };
+        let row = ensure_session(tx, &session, &replay_key(device_id, session_id))?;
+        tx.execute(
+            "UPDATE sessions SET user_id = ?2, user_id_ms = ?3
+             WHERE id = ?1 AND (user_id_ms IS NULL OR user_id_ms <= ?3)",
+            params![row, user_id, e.time_ms],
+        )?;
+    }
+    Ok(new)
 }
 
 /// The URL-safe id of a replay: base64url (no padding) of Amplitude's replay id

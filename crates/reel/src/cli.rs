@@ -28,6 +28,7 @@ variable; see README.md for what each one does:
   REEL_MAX_CONCURRENT_PASSWORD_CHECKS, REEL_LOGIN_ATTEMPTS_PER_ADDRESS,
   REEL_LOGIN_ATTEMPTS_PER_ACCOUNT, REEL_LOGIN_WINDOW_SECONDS, REEL_MAX_CONNECTIONS,
   REEL_HEADER_TIMEOUT_SECONDS, REEL_BODY_TIMEOUT_SECONDS, REEL_ORPHAN_GRACE_SECONDS,
+  REEL_PROCESSING_DELAY_MS, REEL_COMPACTION_IDLE_SECONDS, REEL_PROCESSING_CPU_SHARE,
   REEL_LOG (log filter, default info)";
 
 #[derive(Debug)]
@@ -208,6 +209,24 @@ const ENV: &[(&str, Setter)] = &[
     }),
     ("REEL_BODY_TIMEOUT_SECONDS", |c, n, v| {
         c.body_timeout_seconds = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_PROCESSING_DELAY_MS", |c, n, v| {
+        c.processing_delay_ms = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_COMPACTION_IDLE_SECONDS", |c, n, v| {
+        c.compaction_idle_seconds = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_PROCESSING_CPU_SHARE", |c, n, v| {
+        let share: f64 = v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|s: &f64| *s > 0.0 && *s <= 1.0)
+            .ok_or_else(|| format!("{n} must be a number above 0 and at most 1, got {v:?}"))?;
+        c.processing_cpu_share = share;
         Ok(())
     }),
     ("REEL_ORPHAN_GRACE_SECONDS", |c, n, v| {
@@ -465,7 +484,7 @@ mod tests {
         // Every field of Config but `demo` (the command decides that one).
         assert_eq!(
             ENV.len(),
-            24,
+            27,
             "a new setting needs its variable here and in USAGE"
         );
     }

@@ -20,6 +20,10 @@ const PRODUCTS: &[(&str, &str)] = &[
     ("Camp Mug", "$19"),
 ];
 
+/// The browser the generated visitors used.
+const DEMO_USER_AGENT: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 \
+    (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
 /// Seeds the demo project with a handful of sessions from the last days.
 pub async fn seed(state: &AppState, base_url: &str, now_ms: i64) -> anyhow::Result<usize> {
     let project = state
@@ -76,7 +80,11 @@ pub async fn seed(state: &AppState, base_url: &str, now_ms: i64) -> anyhow::Resu
                     .map_err(|err| anyhow::anyhow!("generated event: {err}"))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        pipeline::store_recording(state, session.clone(), events, Some((*country).into()))
+        let context = pipeline::UploadContext {
+            country: Some((*country).into()),
+            user_agent: Some(pipeline::user_agent(DEMO_USER_AGENT)),
+        };
+        pipeline::store_events_recording(state, session.clone(), events, context)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let replay_id = format!("{device}/{start}");
@@ -97,6 +105,8 @@ pub async fn seed(state: &AppState, base_url: &str, now_ms: i64) -> anyhow::Resu
                     user_properties: "{}".into(),
                     raw: json!({"event_type": name, "time": time, "event_properties": props})
                         .to_string(),
+                    display_name: None,
+                    derived: false,
                 }
             })
             .collect();

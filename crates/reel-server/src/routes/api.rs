@@ -1,29 +1,27 @@
 //! The query API under `/api/v1`: login, the replay list, one replay, its events.
 //! Described by `openapi.json` in this folder, served at `/api/v1/openapi.json`.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
 use std::net::SocketAddr;
 
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
+use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use reel_store::{NewToken, Project, Replay, StoredChunk, TimeRange, TokenInfo, TokenOrigin};
+use reel_store::{NewToken, Project, Replay, TimeRange, TokenInfo, TokenOrigin};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::AppState;
 use crate::auth::{self, CurrentUser, SESSION_COOKIE};
 use crate::body::BodyError;
 use crate::client;
 use crate::error::ApiError;
-use crate::{AppState, dictionaries};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -34,7 +32,9 @@ pub fn routes() -> Router<AppState> {
         .route("/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/replays", get(list_replays))
         .route("/replays/{id}", get(get_replay))
-        .route("/replays/{id}/events", get(replay_events))
+        .route("/replays/{id}/events", get(super::replays::events))
+        .route("/replays/{id}/manifest", get(super::replays::manifest))
+        .route("/replays/{id}/activity", get(super::replays::activity))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound("endpoint") })
         .layer(axum::middleware::from_fn(refuse_cross_site_writes))
@@ -97,8 +97,6 @@ fn same_origin(headers: &HeaderMap) -> bool {
 /// The list never returns more than this, whatever `limit` asks.
 const MAX_REPLAYS: usize = 100;
 const DEFAULT_RANGE_DAYS: i64 = 30;
-/// A stored chunk never inflates past this (reel writes far smaller ones).
-const MAX_CHUNK_INFLATED: usize = 512 * 1024 * 1024;
 
 #[derive(Deserialize)]
 struct LoginBody {
@@ -340,8 +338,8 @@ async fn list_replays(
 }
 
 #[derive(Deserialize)]
-struct ProjectQuery {
-    project: Option<String>,
+pub(super) struct ProjectQuery {
+    pub(super) project: Option<String>,
 }
 
 async fn get_replay(
@@ -359,142 +357,6 @@ async fn get_replay(
     Ok(Json(replay_json(&replay)))
 }
 
-/// Streams the replay's events as one JSON array in timestamp order. Chunks are read one at
-/// a time and merged, so memory holds only chunks whose time spans overlap.
-async fn replay_events(
-    State(state): State<AppState>,
-    CurrentUser(ctx, _): CurrentUser,
-    Path(id): Path<String>,
-    Query(q): Query<ProjectQuery>,
-) -> Result<Response, ApiError> {
-    let project = pick_project(&ctx.projects, q.project.as_deref())?;
-    let chunks = state.meta.replay_chunks(project.id, &id).await?;
-    if chunks.is_empty() {
-        return Err(ApiError::NotFound("replay"));
-    }
-    let merge = EventMerge::new(state.clone(), chunks);
-    let stream = futures::stream::unfold(merge, |mut merge| async move {
-        match merge.next_piece().await {
-            Ok(Some(bytes)) => Some((Ok::<Bytes, std::io::Error>(bytes), merge)),
-            Ok(None) => None,
-            Err(e) => {
-                tracing::error!(error = %e, "reading a stored chunk failed mid-stream");
-                Some((
-                    Err(std::io::Error::other("stored recording is unreadable")),
-                    merge.failed(),
-                ))
-            }
-        }
-    });
-    Ok((
-        [
-            (CONTENT_TYPE, "application/json"),
-            (CACHE_CONTROL, "private, no-cache"),
-        ],
-        Body::from_stream(stream),
-    )
-        .into_response())
-}
-
-/// A k-way merge over chunks sorted by start time: a chunk is loaded only when the earliest
-/// pending event is not earlier than the chunk's start.
-struct EventMerge {
-    state: AppState,
-    chunks: VecDeque<StoredChunk>,
-    pending: BinaryHeap<Reverse<(i64, u64, String)>>,
-    order: u64,
-    started: bool,
-    finished: bool,
-}
-
-/// Bytes per streamed piece; small enough to start the player quickly.
-const PIECE_BYTES: usize = 64 * 1024;
-
-impl EventMerge {
-    fn new(state: AppState, chunks: Vec<StoredChunk>) -> Self {
-        Self {
-            state,
-            chunks: chunks.into(),
-            pending: BinaryHeap::new(),
-            order: 0,
-            started: false,
-            finished: false,
-        }
-    }
-
-    fn failed(mut self) -> Self {
-        self.finished = true;
-        self
-    }
-
-    async fn next_piece(&mut self) -> Result<Option<Bytes>, String> {
-        if self.finished {
-            return Ok(None);
-        }
-        let mut out = Vec::with_capacity(PIECE_BYTES);
-        if !self.started {
-            out.push(b'[');
-        }
-        while out.len() < PIECE_BYTES {
-            while let Some(next) = self.chunks.front() {
-                let earliest = self.pending.peek().map(|Reverse((ts, _, _))| *ts);
-                if earliest.is_some_and(|ts| ts < next.start_ms) {
-                    break;
-                }
-                let chunk = self.chunks.pop_front().expect("front exists");
-                self.load(&chunk).await?;
-            }
-            let Some(Reverse((_, _, json))) = self.pending.pop() else {
-                out.push(b']');
-                self.finished = true;
-                break;
-            };
-            if self.started {
-                out.push(b',');
-            }
-            self.started = true;
-            out.extend_from_slice(json.as_bytes());
-        }
-        Ok(Some(Bytes::from(out)))
-    }
-
-    async fn load(&mut self, chunk: &StoredChunk) -> Result<(), String> {
-        let stored = self
-            .state
-            .blobs
-            .get(&chunk.object_key)
-            .await
-            .map_err(|e| e.to_string())?;
-        let dictionary = match chunk.dictionary_id {
-            Some(id) => Some(
-                dictionaries::bytes(&self.state, id)
-                    .await
-                    .map_err(|e| e.to_string())?,
-            ),
-            None => None,
-        };
-        let events = tokio::task::spawn_blocking(move || {
-            reel_rrweb::chunk::decode(
-                &stored,
-                dictionary.as_deref().map(Vec::as_slice),
-                MAX_CHUNK_INFLATED,
-            )
-        })
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
-        for event in events {
-            self.order += 1;
-            self.pending.push(Reverse((
-                event.timestamp,
-                self.order,
-                event.json().to_owned(),
-            )));
-        }
-        Ok(())
-    }
-}
-
 async fn openapi() -> impl IntoResponse {
     (
         [(CONTENT_TYPE, "application/json")],
@@ -502,7 +364,7 @@ async fn openapi() -> impl IntoResponse {
     )
 }
 
-fn pick_project<'a>(
+pub(super) fn pick_project<'a>(
     projects: &'a [Project],
     wanted: Option<&str>,
 ) -> Result<&'a Project, ApiError> {
@@ -520,23 +382,36 @@ fn pick_project<'a>(
     }
 }
 
-fn replay_json(r: &Replay) -> Value {
-    json!({
+pub(super) fn replay_json(r: &Replay) -> Value {
+    let mut replay = json!({
         "id": r.key,
         "session_id": r.session_id,
         "device_id": r.device_id,
         "user_id": r.user_id,
         "start_time": rfc3339(r.start_ms),
         "end_time": rfc3339(r.end_ms),
-        "duration_ms": (r.end_ms - r.start_ms).max(0),
+        "duration_ms": r.end_ms.saturating_sub(r.start_ms).max(0),
         "event_count": r.event_count,
         "size_bytes": r.stored_bytes,
         "first_url": r.first_url,
+        "urls": r.urls,
         "country": r.country,
-    })
+        "viewport": r.viewport.map(|(w, h)| json!({"width": w, "height": h})),
+        "browser": r.browser,
+        "os": r.os,
+        "device": r.device,
+        "last_upload_time": r.last_upload_ms.map(rfc3339),
+        // Facts and derived events still to come from the processing stage (signals settle to
+        // the end once the session has been idle for `compaction_idle_seconds`).
+        "processing_pending": r.processing_due_ms.is_some_and(|due| due != i64::MAX),
+    });
+    for (column, value) in reel_store::FACT_COLUMNS.iter().zip(r.facts) {
+        replay[*column] = json!(value);
+    }
+    replay
 }
 
-fn rfc3339(ms: i64) -> String {
+pub(super) fn rfc3339(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms)
         .unwrap_or_default()
         .to_rfc3339_opts(SecondsFormat::Millis, true)

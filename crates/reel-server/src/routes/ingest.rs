@@ -87,13 +87,21 @@ async fn track(
         return Ok(Json(json!({"code": 200, "events_accepted": count})).into_response());
     }
 
-    let decoded =
-        pipeline::decode_recording(body, gzip, limits, session_id, crate::now_ms()).await?;
-    let country = country(&state, &headers);
-    let skipped = decoded.skipped;
-    let out_of_range = decoded.out_of_range;
-    let outcome = pipeline::store_recording(&state, session, decoded.events, country).await?;
-    drop(decoded.reservation);
+    let prepared =
+        pipeline::prepare_recording(body, gzip, limits, session_id, crate::now_ms()).await?;
+    let context = pipeline::UploadContext {
+        country: country(&state, &headers),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+            .map(pipeline::user_agent),
+    };
+    let (skipped, out_of_range) = (prepared.skipped, prepared.out_of_range);
+    let events_accepted = prepared.events_accepted;
+    let mut outcome = pipeline::store_recording(&state, session, prepared.chunks, context).await?;
+    outcome.events_accepted = events_accepted;
+    drop(prepared.reservation);
     let mut response = Json(json!({
         "code": 200,
         "events_accepted": outcome.events_accepted,

@@ -4,6 +4,7 @@
 mod api;
 mod assets;
 mod ingest;
+mod replays;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

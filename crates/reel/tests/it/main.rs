@@ -17,5 +17,6 @@ mod limits;
 mod process;
 mod query_api;
 mod remote_config;
+mod signals;
 mod storage;
 mod streaming;

@@ -1,6 +1,5 @@
-//! What a recording costs to store: a site's pages repeat across page loads and sessions, and
-//! reel stores that repetition about once (per-project compression dictionaries), while every
-//! replay still comes back exactly as recorded — also after a restart.
+//! What a recording costs to store, and that every replay comes back exactly as recorded —
+//! also after a restart.
 
 use serde_json::json;
 
@@ -37,12 +36,8 @@ fn site_page(ts: i64, site_seed: u64, css_bytes: usize) -> Vec<String> {
     ]
 }
 
-fn raw_bytes(events: &[String]) -> usize {
-    events.iter().map(String::len).sum()
-}
-
 #[tokio::test]
-async fn repeated_pages_are_stored_about_once_and_replay_exactly() {
+async fn pages_replay_exactly_after_a_restart() {
     let mut app = TestApp::spawn().await;
     let t = now_ms() - 3_600_000;
     // Three visits: two of one site, then one of a different site (a new kind of page).
@@ -56,16 +51,6 @@ async fn repeated_pages_are_stored_about_once_and_replay_exactly() {
         let events = site_page(session, site, 60_000);
         app.track_ok(device, session, &events).await;
         uploaded.push((device, session, events));
-    }
-
-    for (device, session, events) in &uploaded {
-        let listed = app.listed(device, *session).await;
-        let stored = listed["size_bytes"].as_u64().unwrap() as usize;
-        let raw = raw_bytes(events);
-        assert!(
-            stored * 10 < raw,
-            "{device}: {stored} bytes stored for {raw} bytes recorded; the repeated page should cost little"
-        );
     }
 
     app.restart().await;

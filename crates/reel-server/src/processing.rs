@@ -1,0 +1,290 @@
+//! The post-commit processing stage: what reel works out from a recording after the upload was
+//! answered — signals now (facts, derived events, on-screen text), compaction next.
+//!
+//! Durable and resumable: an upload adds or advances its session's row in `session_work` in the
+//! same transaction as its chunks, so committed data always has its work recorded; the worker
+//! takes rows whose time has come, and a run's results and its progress (`signals_until_ms`)
+//! are committed together. A crash loses at most a run, which the next start repeats.
+//!
+//! It never delays an upload's answer, and it keeps to a share of one core
+//! (`processing_cpu_share`): after each session it pauses in proportion to the time it worked.
+//!
+//! Signals are incremental. The analyzer is rebuilt from the latest keyframe whose Meta is
+//! before `signals_until_ms` (every window the analyzer keeps restarts at a Meta) and fed to
+//! the end; only outputs at or after `signals_until_ms` are applied, and only those the
+//! analyzer has settled. Memory holds the stored pieces being merged and the live DOM, never
+//! the session. Data that arrives late, before `signals_until_ms`, is not counted (`reel
+//! reprocess` recomputes everything).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use reel_rrweb::signals::{Analyzer, DerivedEvent, DerivedKind, Item, Settings};
+use reel_store::{AnalyticsEvent, SessionText, SignalsUpdate, StoredChunk, WorkItem};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::recording::{EventReader, keyframe_at_or_before};
+
+/// Sessions taken per look at the work table.
+const BATCH: usize = 16;
+/// The worker looks at the work table at least this often, even when nothing woke it.
+const IDLE_LOOK: Duration = Duration::from_secs(5);
+/// After a failed run, the session is retried after this long times its attempts (at most an
+/// hour).
+const RETRY_BASE_MS: i64 = 10_000;
+/// "Nothing to do until new data arrives."
+const NOT_DUE: i64 = i64::MAX;
+
+/// Runs the stage until the task is dropped.
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let now = crate::now_ms();
+            let due = match state.meta.due_work(now, BATCH).await {
+                Ok(due) => due,
+                Err(e) => {
+                    tracing::warn!(error = %e, "processing: cannot read the work table");
+                    Vec::new()
+                }
+            };
+            if due.is_empty() {
+                let wait = match state.meta.next_due_ms().await {
+                    Ok(Some(at)) => {
+                        Duration::from_millis(at.saturating_sub(now).clamp(0, 5_000) as u64)
+                    }
+                    _ => IDLE_LOOK,
+                };
+                let _ = tokio::time::timeout(wait.min(IDLE_LOOK), state.work.notified()).await;
+                continue;
+            }
+            for item in due {
+                let started = Instant::now();
+                if let Err(e) = process(&state, &item).await {
+                    tracing::warn!(error = %e, session = %item.replay_key, "processing failed; will retry");
+                    let backoff = (RETRY_BASE_MS * (item.attempts + 1)).min(3_600_000);
+                    if let Err(e) = state
+                        .meta
+                        .work_failed(item.session_row, crate::now_ms() + backoff, &e)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "processing: cannot record a failure");
+                    }
+                }
+                pause_for_share(started.elapsed(), state.config.processing_cpu_share).await;
+            }
+        }
+    })
+}
+
+/// Keeps the stage to `share` of a core: after working `busy`, rest `busy × (1 − share) / share`.
+async fn pause_for_share(busy: Duration, share: f64) {
+    let share = share.clamp(0.01, 1.0);
+    if share < 1.0 {
+        tokio::time::sleep(busy.mul_f64((1.0 - share) / share)).await;
+    }
+}
+
+/// One session's run: signals up to what is settled (to the end, once the session is idle).
+pub async fn process(state: &AppState, item: &WorkItem) -> Result<(), String> {
+    let now = crate::now_ms();
+    let idle_ms = state.config.compaction_idle_seconds.saturating_mul(1000) as i64;
+    let idle = item.last_upload_ms.is_none_or(|t| now - t >= idle_ms);
+    let chunks = state
+        .meta
+        .session_chunks(item.session_row)
+        .await
+        .map_err(|e| e.to_string())?;
+    let sdk_types = state
+        .meta
+        .sdk_event_types(&item.session)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut update = run_signals(state, item, chunks, idle, &sdk_types).await?;
+    update.next_due_ms = if idle {
+        NOT_DUE
+    } else {
+        // Look again when the session would count as idle; an upload before then moves it
+        // earlier.
+        item.last_upload_ms.unwrap_or(now).saturating_add(idle_ms)
+    };
+    state
+        .meta
+        .apply_signals(update)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Feeds the analyzer from the right keyframe and collects what it settles at or after the
+/// session's `signals_until_ms`.
+async fn run_signals(
+    state: &AppState,
+    item: &WorkItem,
+    chunks: Vec<StoredChunk>,
+    finish: bool,
+    sdk_types: &[String],
+) -> Result<SignalsUpdate, String> {
+    let applied_until = item.signals_until_ms.unwrap_or(i64::MIN);
+    let from = match item.signals_until_ms {
+        None => i64::MIN,
+        // Strictly before: the analyzer must see the Meta that opens the windows it resumes.
+        Some(until) => keyframe_at_or_before(&chunks, until.saturating_sub(1)),
+    };
+    let last_event_ms = chunks
+        .iter()
+        .map(|c| c.end_ms)
+        .max()
+        .unwrap_or(applied_until);
+    let mut collector = Collector::new(item, applied_until, sdk_types);
+    let mut analyzer = Analyzer::new(Settings::default());
+    let mut reader = EventReader::new(state.clone(), chunks, from, i64::MAX);
+    let mut fed = 0usize;
+    while let Some(event) = reader.next().await.map_err(|e| e.to_string())? {
+        analyzer.push(&event);
+        fed += 1;
+        if fed % 256 == 0 {
+            collector.take(analyzer.drain());
+            // The analyzer works synchronously; let other tasks run between batches.
+            tokio::task::yield_now().await;
+        }
+    }
+    if finish {
+        analyzer.finish();
+    }
+    let settled = analyzer.settled_until();
+    collector.take(analyzer.drain());
+    // After `finish`, everything up to the last event is settled; new data would start after it.
+    let until = if finish {
+        last_event_ms.saturating_add(1).max(applied_until)
+    } else {
+        settled.max(applied_until)
+    };
+    Ok(collector.into_update(item.session_row, until, finish))
+}
+
+/// Turns analyzer outputs into a [`SignalsUpdate`].
+struct Collector<'a> {
+    item: &'a WorkItem,
+    applied_until: i64,
+    counts: BTreeMap<&'static str, i64>,
+    urls: Vec<String>,
+    viewport: Option<(u32, u32)>,
+    events: Vec<AnalyticsEvent>,
+    texts: Vec<SessionText>,
+    /// Kinds the SDK sent itself: reel does not derive them again.
+    skip: Vec<DerivedKind>,
+}
+
+impl<'a> Collector<'a> {
+    fn new(item: &'a WorkItem, applied_until: i64, sdk_types: &[String]) -> Self {
+        let sent = |name: &str| {
+            sdk_types
+                .iter()
+                .any(|t| t == &format!("[reel] {name}") || t == &format!("[Amplitude] {name}"))
+        };
+        let skip = [
+            (DerivedKind::PageViewed, "Page Viewed"),
+            (DerivedKind::ElementClicked, "Element Clicked"),
+            (DerivedKind::ElementChanged, "Element Changed"),
+        ]
+        .into_iter()
+        .filter(|(_, name)| sent(name))
+        .map(|(kind, _)| kind)
+        .collect();
+        Self {
+            item,
+            applied_until,
+            counts: BTreeMap::new(),
+            urls: Vec::new(),
+            viewport: None,
+            events: Vec::new(),
+            texts: Vec::new(),
+            skip,
+        }
+    }
+
+    /// Takes drained outputs (the analyzer drains only what it has settled), skipping those an
+    /// earlier run applied.
+    fn take(&mut self, outputs: Vec<reel_rrweb::signals::Output>) {
+        for output in outputs {
+            if output.ts < self.applied_until {
+                continue;
+            }
+            match output.item {
+                Item::Count { fact, n } => {
+                    *self.counts.entry(fact.name()).or_default() += n as i64;
+                }
+                Item::Url(url) => {
+                    if !self.urls.contains(&url) {
+                        self.urls.push(url);
+                    }
+                }
+                Item::Viewport { width, height } => {
+                    self.viewport.get_or_insert((width, height));
+                }
+                Item::Event(event) => {
+                    if !self.skip.contains(&event.kind) {
+                        self.events.push(self.analytics_event(output.ts, event));
+                    }
+                }
+                Item::ScreenText(text) => self.texts.push(SessionText {
+                    console_level: None,
+                    ts_ms: output.ts,
+                    text,
+                }),
+                Item::ConsoleText { level, text } => self.texts.push(SessionText {
+                    console_level: Some(level),
+                    ts_ms: output.ts,
+                    text,
+                }),
+            }
+        }
+    }
+
+    /// A derived event as the event store keeps it, linked to its replay the way Amplitude's
+    /// SDKs link theirs.
+    fn analytics_event(&self, ts: i64, event: DerivedEvent) -> AnalyticsEvent {
+        let session = &self.item.session;
+        let mut properties = event.properties;
+        properties.insert(
+            "[Amplitude] Session Replay ID".into(),
+            json!(format!("{}/{}", session.device_id, session.session_id)),
+        );
+        let properties = Value::Object(properties);
+        let raw = json!({
+            "event_type": event.kind.event_type(),
+            "time": ts,
+            "device_id": session.device_id,
+            "session_id": session.session_id,
+            "event_properties": properties,
+            "display_name": event.display_name,
+        });
+        AnalyticsEvent {
+            insert_id: Some(format!("reel:{}:{}", self.item.replay_key, event.id)),
+            event_type: event.kind.event_type().to_owned(),
+            time_ms: ts,
+            device_id: Some(session.device_id.clone()),
+            user_id: self.item.user_id.clone(),
+            session_id: Some(session.session_id),
+            event_properties: properties.to_string(),
+            user_properties: "{}".into(),
+            raw: raw.to_string(),
+            display_name: Some(event.display_name),
+            derived: true,
+        }
+    }
+
+    fn into_update(self, session_row: i64, until: i64, finished: bool) -> SignalsUpdate {
+        SignalsUpdate {
+            session_row,
+            counts: self.counts.into_iter().collect(),
+            urls: self.urls,
+            viewport: self.viewport,
+            events: self.events,
+            texts: self.texts,
+            signals_until_ms: until,
+            finished,
+            next_due_ms: NOT_DUE,
+        }
+    }
+}
