@@ -77,33 +77,7 @@ impl Application {
     /// Opens storage under `config.data_dir`, applies migrations, creates the first
     /// organization if there is none, and binds the listener (port 0 picks a free port).
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        let dir = &config.data_dir;
-        if dir.exists() && !dir.is_dir() {
-            return Err(StartError::Config(format!(
-                "the data directory {} is a file, not a directory: choose another path with --data-dir",
-                dir.display()
-            )));
-        }
-        std::fs::create_dir_all(dir).map_err(|source| StartError::DataDir {
-            path: dir.display().to_string(),
-            source,
-        })?;
-        let meta = SqliteStore::open(&dir.join("reel.db"))?;
-        let blobs = Blobs::local(&dir.join("objects"))?;
-        let budget = budget::MemoryBudget::new(
-            config.memory_budget_bytes,
-            std::time::Duration::from_millis(config.memory_wait_ms),
-        );
-        let login = Arc::new(auth::LoginGuard::new(&config));
-        let state = AppState {
-            meta: Arc::new(meta),
-            blobs,
-            config: Arc::new(config),
-            dictionaries: Default::default(),
-            budget,
-            login,
-            work: Default::default(),
-        };
+        let state = open_state(config)?;
         let bootstrap = bootstrap::run(&state).await?;
         let addr = state.config.listen.clone();
         let listener = TcpListener::bind(&addr)
@@ -151,6 +125,38 @@ impl Application {
         processing.abort();
         served
     }
+}
+
+/// Opens storage under `config.data_dir` (creating it, applying migrations) without binding a
+/// listener: for the server and for commands that work on the data directly.
+pub fn open_state(config: Config) -> Result<AppState, StartError> {
+    let dir = &config.data_dir;
+    if dir.exists() && !dir.is_dir() {
+        return Err(StartError::Config(format!(
+            "the data directory {} is a file, not a directory: choose another path with --data-dir",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|source| StartError::DataDir {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let meta = SqliteStore::open(&dir.join("reel.db"))?;
+    let blobs = Blobs::local(&dir.join("objects"))?;
+    let budget = budget::MemoryBudget::new(
+        config.memory_budget_bytes,
+        std::time::Duration::from_millis(config.memory_wait_ms),
+    );
+    let login = Arc::new(auth::LoginGuard::new(&config));
+    Ok(AppState {
+        meta: Arc::new(meta),
+        blobs,
+        config: Arc::new(config),
+        dictionaries: Default::default(),
+        budget,
+        login,
+        work: Default::default(),
+    })
 }
 
 pub(crate) fn now_ms() -> i64 {

@@ -77,6 +77,58 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReprocessReport {
+    pub done: usize,
+    /// Sessions whose recording could not be read; left for the server to retry.
+    pub failed: usize,
+}
+
+/// Recomputes facts, derived events and text of the matching sessions from their stored
+/// recordings (after a definition or setting changed). Idempotent: running it twice leaves the
+/// same results. `progress(done, total)` is called after each session.
+pub async fn reprocess(
+    state: &AppState,
+    project_id: Option<i64>,
+    since_ms: Option<i64>,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<ReprocessReport, String> {
+    let started = crate::now_ms();
+    let total = state
+        .meta
+        .reset_signals(project_id, since_ms, started)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (mut done, mut failed) = (0, 0);
+    progress(done, total);
+    loop {
+        // Everything reset is due at `started`; sessions still recording are rescheduled after
+        // their run and drop out.
+        let due = state
+            .meta
+            .due_work(started, BATCH)
+            .await
+            .map_err(|e| e.to_string())?;
+        if due.is_empty() {
+            return Ok(ReprocessReport { done, failed });
+        }
+        for item in due {
+            if let Err(e) = process(state, &item).await {
+                failed += 1;
+                tracing::warn!(error = %e, session = %item.replay_key, "reprocessing failed");
+                let retry = crate::now_ms() + RETRY_BASE_MS;
+                state
+                    .meta
+                    .work_failed(item.session_row, retry, &e)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            done += 1;
+            progress(done.min(total), total);
+        }
+    }
+}
+
 /// Keeps the stage to `share` of a core: after working `busy`, rest `busy × (1 − share) / share`.
 async fn pause_for_share(busy: Duration, share: f64) {
     let share = share.clamp(0.01, 1.0);
@@ -108,11 +160,15 @@ pub async fn process(state: &AppState, item: &WorkItem) -> Result<(), String> {
         // earlier.
         item.last_upload_ms.unwrap_or(now).saturating_add(idle_ms)
     };
-    state
+    let applied = state
         .meta
         .apply_signals(update)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    if !applied {
+        tracing::debug!(session = %item.replay_key, "another run got there first");
+    }
+    Ok(())
 }
 
 /// Feeds the analyzer from the right keyframe and collects what it settles at or after the
@@ -283,6 +339,7 @@ impl<'a> Collector<'a> {
             events: self.events,
             texts: self.texts,
             signals_until_ms: until,
+            expected_until_ms: self.item.signals_until_ms,
             finished,
             next_due_ms: NOT_DUE,
         }

@@ -297,6 +297,9 @@ pub struct SignalsUpdate {
     pub events: Vec<AnalyticsEvent>,
     pub texts: Vec<SessionText>,
     pub signals_until_ms: i64,
+    /// The progress this run started from: the update applies only if it is still the
+    /// session's (another worker did not get there first).
+    pub expected_until_ms: Option<i64>,
     pub finished: bool,
     pub next_due_ms: i64,
 }
@@ -403,8 +406,10 @@ pub trait MetaStore: Send + Sync + 'static {
     async fn due_work(&self, now_ms: i64, limit: usize) -> Result<Vec<WorkItem>>;
     /// When the next processing is due, if any session has work.
     async fn next_due_ms(&self) -> Result<Option<i64>>;
-    /// Applies a processing run's signals and reschedules the session, atomically.
-    async fn apply_signals(&self, update: SignalsUpdate) -> Result<()>;
+    /// Applies a processing run's signals and reschedules the session, atomically. Returns
+    /// false (and changes nothing) when the session's progress is no longer the one the run
+    /// started from.
+    async fn apply_signals(&self, update: SignalsUpdate) -> Result<bool>;
     /// Reschedules a session's processing after a failed run.
     async fn work_failed(&self, session_row: i64, due_ms: i64, error: &str) -> Result<()>;
     /// The event types an SDK sent for the session (not derived ones).

@@ -854,9 +854,25 @@ impl MetaStore for SqliteStore {
             .await
     }
 
-    async fn apply_signals(&self, u: SignalsUpdate) -> Result<()> {
+    async fn apply_signals(&self, u: SignalsUpdate) -> Result<bool> {
         self.write(move |c| {
             let tx = c.transaction()?;
+            // First the progress: if another run moved it, this one changes nothing.
+            let moved = tx.execute(
+                "UPDATE session_work SET signals_until_ms = ?2, signals_finished = ?3, due_ms = ?4,
+                    attempts = 0, last_error = NULL
+                 WHERE session_row = ?1 AND signals_until_ms IS ?5",
+                params![
+                    u.session_row,
+                    u.signals_until_ms,
+                    u.finished,
+                    u.next_due_ms,
+                    u.expected_until_ms
+                ],
+            )?;
+            if moved == 0 {
+                return Ok(false);
+            }
             for (column, n) in &u.counts {
                 if !FACT_COLUMNS.contains(column) {
                     return Err(StoreError::Invalid(format!(
@@ -926,14 +942,8 @@ impl MetaStore for SqliteStore {
                     ])?;
                 }
             }
-            tx.execute(
-                "UPDATE session_work SET signals_until_ms = ?2, signals_finished = ?3, due_ms = ?4,
-                    attempts = 0, last_error = NULL
-                 WHERE session_row = ?1",
-                params![u.session_row, u.signals_until_ms, u.finished, u.next_due_ms],
-            )?;
             tx.commit()?;
-            Ok(())
+            Ok(true)
         })
         .await
     }

@@ -8,10 +8,14 @@ pub const USAGE: &str = "\
 usage: reel <command> [options]
 
 commands:
-  serve     run the server
-  demo      run the server with the demo shop at /demo and seeded sessions
-  help      show this help (also: reel <command> --help)
-  version   show the version
+  serve       run the server
+  demo        run the server with the demo shop at /demo and seeded sessions
+  reprocess   recompute facts, frustration signals, derived events and on-screen text of stored
+              recordings (after a definition or setting changed); running it twice changes
+              nothing. Options: --project ID, --since YYYY-MM-DD (sessions started that day or
+              later), and --config / --data-dir as for serve
+  help        show this help (also: reel <command> --help)
+  version     show the version
 
 options (serve, demo):
   --config FILE      TOML configuration file (env: REEL_CONFIG)
@@ -35,6 +39,12 @@ variable; see README.md for what each one does:
 pub enum Command {
     Serve(Config),
     Demo(Config),
+    Reprocess {
+        config: Config,
+        project: Option<i64>,
+        /// Epoch ms of the day given with `--since` (UTC).
+        since_ms: Option<i64>,
+    },
     Help,
     Version,
 }
@@ -47,9 +57,11 @@ pub const DEMO_PASSWORD: &str = "reel-demo";
 
 pub fn parse(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<Command, String> {
     let mut args = args.into_iter();
-    let demo = match args.next().as_deref() {
-        Some("serve") => false,
-        Some("demo") => true,
+    let command = args.next();
+    let (demo, reprocess) = match command.as_deref() {
+        Some("serve") => (false, false),
+        Some("demo") => (true, false),
+        Some("reprocess") => (false, true),
         Some("help" | "--help" | "-h") => return Ok(Command::Help),
         Some("version" | "--version" | "-V") => return Ok(Command::Version),
         None => return Err(NO_COMMAND.into()),
@@ -64,7 +76,12 @@ pub fn parse(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<
             Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
             None => (arg.clone(), None),
         };
-        if !matches!(name.as_str(), "--config" | "--listen" | "--data-dir") {
+        let known: &[&str] = if reprocess {
+            &["--config", "--data-dir", "--project", "--since"]
+        } else {
+            &["--config", "--listen", "--data-dir"]
+        };
+        if !known.contains(&name.as_str()) {
             return Err(format!("unknown option {arg:?}"));
         }
         let value = match inline {
@@ -99,6 +116,20 @@ pub fn parse(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<
     if let Some(v) = flag("--data-dir") {
         config.data_dir = PathBuf::from(v);
     }
+    if reprocess {
+        let project = flag("--project")
+            .map(|p| {
+                p.parse::<i64>()
+                    .map_err(|_| format!("--project must be a project id (a number), got {p:?}"))
+            })
+            .transpose()?;
+        let since_ms = flag("--since").map(|d| parse_day(&d)).transpose()?;
+        return Ok(Command::Reprocess {
+            config,
+            project,
+            since_ms,
+        });
+    }
     check_listen(&config.listen)?;
     if demo {
         config.demo = true;
@@ -109,6 +140,30 @@ pub fn parse(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<
         return Ok(Command::Demo(config));
     }
     Ok(Command::Serve(config))
+}
+
+/// `YYYY-MM-DD` → epoch ms of that day's start (UTC).
+fn parse_day(day: &str) -> Result<i64, String> {
+    let bad = || format!("--since must be a date like 2026-11-01, got {day:?}");
+    let parts: Vec<&str> = day.trim().split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return Err(bad());
+    };
+    let (y, m, d): (i64, i64, i64) = (
+        y.parse().map_err(|_| bad())?,
+        m.parse().map_err(|_| bad())?,
+        d.parse().map_err(|_| bad())?,
+    );
+    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(bad());
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Ok((era * 146_097 + doe - 719_468) * 86_400_000)
 }
 
 /// A listen address is HOST:PORT; the host may be a name (`localhost:8080`) or an address.
@@ -418,6 +473,50 @@ mod tests {
                 }
                 (Err(e), Err(msg)) => assert!(e.contains(msg), "{name}: {e}"),
                 (got, want) => panic!("{name}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn reprocess_options() {
+        let parse_args =
+            |args: &[&str]| parse(args.iter().map(|s| s.to_string()).collect(), &|_| None);
+        let cases: Vec<(&[&str], Result<(Option<i64>, Option<i64>), &str>)> = vec![
+            (&["reprocess"], Ok((None, None))),
+            (&["reprocess", "--project", "3"], Ok((Some(3), None))),
+            (
+                &["reprocess", "--since", "2026-01-01"],
+                Ok((None, Some(1_767_225_600_000))),
+            ),
+            (
+                &["reprocess", "--since=1970-01-02"],
+                Ok((None, Some(86_400_000))),
+            ),
+            (
+                &["reprocess", "--since", "yesterday"],
+                Err("--since must be a date"),
+            ),
+            (
+                &["reprocess", "--project", "x"],
+                Err("--project must be a project id"),
+            ),
+            (
+                &["reprocess", "--listen", "1.2.3.4:5"],
+                Err("unknown option"),
+            ),
+        ];
+        for (args, want) in cases {
+            match (parse_args(args), want) {
+                (
+                    Ok(Command::Reprocess {
+                        project, since_ms, ..
+                    }),
+                    Ok(w),
+                ) => {
+                    assert_eq!((project, since_ms), w, "{args:?}")
+                }
+                (Err(e), Err(msg)) => assert!(e.contains(msg), "{args:?}: {e}"),
+                (got, want) => panic!("{args:?}: got {got:?}, want {want:?}"),
             }
         }
     }

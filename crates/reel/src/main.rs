@@ -37,17 +37,23 @@ fn main() -> std::process::ExitCode {
         }
         cli::Command::Serve(config) => (config, false),
         cli::Command::Demo(config) => (config, true),
+        cli::Command::Reprocess {
+            config,
+            project,
+            since_ms,
+        } => {
+            init_logging("warn");
+            let runtime = tokio::runtime::Runtime::new().expect("tokio runtime starts");
+            return match runtime.block_on(reprocess(config, project, since_ms)) {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(e) => {
+                    let _ = writeln!(std::io::stderr(), "reel: {}", error_chain(&e));
+                    std::process::ExitCode::FAILURE
+                }
+            };
+        }
     };
-    // A log line that cannot be written (stderr closed, a full disk behind it) is dropped; it
-    // must never cost a request its answer, nor the server its life.
-    tracing_subscriber::fmt()
-        .with_writer(|| LossyStderr)
-        .log_internal_errors(false)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("REEL_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    init_logging("info");
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime starts");
     match runtime.block_on(run(config, demo)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -56,6 +62,70 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Logs to stderr, filtered by `REEL_LOG` (else `default`). A log line that cannot be written
+/// (stderr closed, a full disk behind it) is dropped; it must never cost a request its answer,
+/// nor the server its life.
+fn init_logging(default: &str) {
+    tracing_subscriber::fmt()
+        .with_writer(|| LossyStderr)
+        .log_internal_errors(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("REEL_LOG")
+                .unwrap_or_else(|_| default.into()),
+        )
+        .init();
+}
+
+/// `reel reprocess`: recomputes what the processing stage derives, with a progress bar when
+/// stderr is a terminal.
+async fn reprocess(
+    config: reel_server::Config,
+    project: Option<i64>,
+    since_ms: Option<i64>,
+) -> anyhow::Result<()> {
+    use std::io::IsTerminal as _;
+    let state = reel_server::open_state(config).context("cannot open the data directory")?;
+    let terminal = std::io::stderr().is_terminal();
+    let report = reel_server::processing::reprocess(&state, project, since_ms, |done, total| {
+        if terminal {
+            let _ = write!(std::io::stderr(), "\r{}", progress_bar(done, total, 30));
+        }
+    })
+    .await
+    .map_err(anyhow::Error::msg)?;
+    if terminal {
+        let _ = writeln!(std::io::stderr());
+    }
+    let _ = writeln!(
+        std::io::stdout(),
+        "reprocessed {} session(s){}",
+        report.done - report.failed,
+        if report.failed > 0 {
+            format!(
+                "; {} could not be read (see the log; the server retries them)",
+                report.failed
+            )
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
+}
+
+/// `[#######.............]  35/100 sessions`
+fn progress_bar(done: usize, total: usize, width: usize) -> String {
+    let filled = (done * width)
+        .checked_div(total)
+        .unwrap_or(width)
+        .min(width);
+    format!(
+        "[{}{}] {done:>w$}/{total} sessions",
+        "#".repeat(filled),
+        ".".repeat(width - filled),
+        w = total.to_string().len()
+    )
 }
 
 /// stderr, where a failed write is a dropped line rather than an error.
@@ -156,6 +226,19 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_bars() {
+        let cases = [
+            (0, 10, "[....] 0/10 sessions"),
+            (5, 10, "[##..]  5/10 sessions"),
+            (10, 10, "[####] 10/10 sessions"),
+            (0, 0, "[####] 0/0 sessions"),
+        ];
+        for (done, total, want) in cases {
+            assert_eq!(progress_bar(done, total, 4), want);
+        }
+    }
 
     #[test]
     fn causes_are_said_once() {

@@ -20,3 +20,4 @@ mod remote_config;
 mod signals;
 mod storage;
 mod streaming;
+mod windows;

@@ -295,3 +295,85 @@ async fn every_corpus_recording_is_understood() {
         );
     }
 }
+
+/// `reel reprocess` recomputes everything from the stored recordings; twice changes nothing.
+#[tokio::test]
+async fn reprocess_recomputes_the_same_results_idempotently() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = now_ms() - 600_000;
+    let id = replay_id("d-again", t);
+    let launch = || {
+        Launch::new(dir.path())
+            .env("REEL_PROCESSING_DELAY_MS", "0")
+            .env("REEL_COMPACTION_IDLE_SECONDS", "0")
+            .start()
+    };
+    let client = reqwest::Client::new();
+    let read = |base: String| {
+        let client = client.clone();
+        let id = id.clone();
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+            loop {
+                let replay: Value = client
+                    .get(format!("{base}/api/v1/replays/{id}"))
+                    .bearer_auth(ADMIN_TOKEN)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                if replay["processing_pending"] == false {
+                    let activity: Value = client
+                        .get(format!("{base}/api/v1/replays/{id}/activity"))
+                        .bearer_auth(ADMIN_TOKEN)
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    return (replay, activity);
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "not processed: {replay}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+
+    let server = launch();
+    let response = client
+        .post(format!(
+            "{}/sessions/v2/track?device_id=d-again&session_id={t}",
+            server.base_url
+        ))
+        .bearer_auth(KEY)
+        .body(json!({"version": 1, "events": visit(t)}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let first = read(server.base_url.clone()).await;
+    assert_eq!(first.0["rage_click_count"], 1);
+    server.kill();
+
+    let data = dir.path().display().to_string();
+    for _ in 0..2 {
+        let (code, stdout, stderr) = run_reel_with(
+            &["reprocess", "--data-dir", &data],
+            &[("REEL_COMPACTION_IDLE_SECONDS", "0")],
+        );
+        assert_eq!(code, 0, "{stdout} {stderr}");
+        assert!(stdout.contains("reprocessed 1 session(s)"), "{stdout}");
+        let server = launch();
+        let again = read(server.base_url.clone()).await;
+        assert_eq!(again, first, "reprocessing gives the same facts and events");
+        server.kill();
+    }
+    let (code, _, stderr) = run_reel(&["reprocess", "--data-dir", &data, "--since", "2999-01-01"]);
+    assert_eq!(code, 0, "{stderr}");
+}

@@ -148,10 +148,16 @@ impl Drop for RealServer {
 
 /// Runs the binary with `args` to completion: (exit code, stdout, stderr).
 pub fn run_reel(args: &[&str]) -> (i32, String, String) {
+    run_reel_with(args, &[])
+}
+
+/// Runs the binary with `args` and extra environment variables to completion.
+pub fn run_reel_with(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let output = Command::new(reel_binary())
         .args(args)
         .env_remove("REEL_CONFIG")
         .env("REEL_LOG", "warn")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
         .expect("the reel binary runs");
