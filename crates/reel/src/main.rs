@@ -230,7 +230,7 @@ mod tests {
     #[test]
     fn progress_bars() {
         let cases = [
-            (0, 10, "[....] 0/10 sessions"),
+            (0, 10, "[....]  0/10 sessions"),
             (5, 10, "[##..]  5/10 sessions"),
             (10, 10, "[####] 10/10 sessions"),
             (0, 0, "[####] 0/0 sessions"),
