@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{
-    AnalyticsEvent, Dictionary, FACT_COLUMNS, Interactions, MetaStore, NewChunk, NewInstallation,
+    AnalyticsEvent, ChunkFormat, Compaction, Dictionary, FACT_COLUMNS, ObjectIntent, Interactions, MetaStore, NewChunk, NewInstallation,
     NewToken, Organization, Project, Replay, Result, SessionRef, SignalsUpdate, StoreError,
     StoredChunk, StoredEvent, TimeRange, TokenInfo, TokenOrigin, User, UserContext, WorkItem,
 };
@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_dictionaries.sql"),
     include_str!("../migrations/0003_hardening.sql"),
     include_str!("../migrations/0004_signals.sql"),
+    include_str!("../migrations/0005_segments.sql"),
 ];
 
 #[derive(Clone)]
@@ -525,7 +526,9 @@ impl MetaStore for SqliteStore {
         self.read(move |c| {
             Ok(c.query_row(
                 "SELECT EXISTS (SELECT 1 FROM chunks k JOIN sessions s ON s.id = k.session_row
-                 WHERE s.project_id = ?1 AND s.device_id = ?2 AND s.session_id = ?3 AND k.content_hash = ?4)",
+                 WHERE s.project_id = ?1 AND s.device_id = ?2 AND s.session_id = ?3 AND k.content_hash = ?4)
+                 OR EXISTS (SELECT 1 FROM compacted_hashes h JOIN sessions s ON s.id = h.session_row
+                 WHERE s.project_id = ?1 AND s.device_id = ?2 AND s.session_id = ?3 AND h.content_hash = ?4)",
                 params![session.project_id, session.device_id, session.session_id, hash],
                 |r| r.get(0),
             )?)
@@ -710,7 +713,8 @@ impl MetaStore for SqliteStore {
         self.read(move |c| {
             let mut referenced = c.prepare_cached(
                 "SELECT EXISTS (SELECT 1 FROM chunks WHERE object_key = ?1)
-                     OR EXISTS (SELECT 1 FROM dictionaries WHERE object_key = ?1)",
+                     OR EXISTS (SELECT 1 FROM dictionaries WHERE object_key = ?1)
+                     OR EXISTS (SELECT 1 FROM object_intents WHERE object_key = ?1)",
             )?;
             let mut orphans = Vec::new();
             for key in object_keys {
@@ -719,6 +723,269 @@ impl MetaStore for SqliteStore {
                 }
             }
             Ok(orphans)
+        })
+        .await
+    }
+
+    async fn intend_writes(&self, object_keys: Vec<String>) -> Result<()> {
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO object_intents (object_key, state, not_before_ms)
+                     VALUES (?1, 'writing', 0)
+                     ON CONFLICT (object_key) DO UPDATE SET state = 'writing', not_before_ms = 0",
+                )?;
+                for key in &object_keys {
+                    insert.execute(params![key])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn commit_compaction(&self, compaction: Compaction, now_ms: i64) -> Result<bool> {
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            let session_row = compaction.session_row;
+            let project_id: i64 = tx.query_row(
+                "SELECT project_id FROM sessions WHERE id = ?1",
+                params![session_row],
+                |r| r.get(0),
+            )?;
+            // The replaced chunks must all still be there.
+            let mut replaced = Vec::with_capacity(compaction.replaced.len());
+            {
+                let mut get = tx.prepare_cached(
+                    "SELECT object_key, content_hash FROM chunks WHERE id = ?1 AND session_row = ?2",
+                )?;
+                for id in &compaction.replaced {
+                    match get
+                        .query_row(params![id, session_row], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                        .optional()?
+                    {
+                        Some(row) => replaced.push((*id, row.0, row.1)),
+                        None => return Ok(false),
+                    }
+                }
+            }
+            {
+                let mut piece = tx.prepare_cached(
+                    "INSERT INTO pieces (project_id, hash, raw_bytes, stored) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (project_id, hash) DO NOTHING",
+                )?;
+                for p in &compaction.pieces {
+                    piece.execute(params![project_id, &p.hash[..], p.raw_bytes, p.stored])?;
+                }
+                let mut segment = tx.prepare_cached(
+                    "INSERT INTO chunks (session_row, start_ms, end_ms, event_count, raw_bytes, stored_bytes,
+                                         self_contained, content_hash, object_key, received_ms, keyframe_ms, format)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'segment')",
+                )?;
+                let mut uses = tx.prepare_cached(
+                    "INSERT INTO chunk_pieces (chunk_id, piece_id)
+                     SELECT ?1, id FROM pieces WHERE project_id = ?2 AND hash = ?3
+                     ON CONFLICT DO NOTHING",
+                )?;
+                let mut written = tx.prepare_cached("DELETE FROM object_intents WHERE object_key = ?1")?;
+                for seg in &compaction.segments {
+                    segment.execute(params![
+                        session_row,
+                        seg.start_ms,
+                        seg.end_ms,
+                        seg.event_count,
+                        seg.raw_bytes,
+                        seg.stored_bytes,
+                        seg.keyframe_ms.is_some(),
+                        seg.content_hash,
+                        seg.object_key,
+                        now_ms,
+                        seg.keyframe_ms
+                    ])?;
+                    let id = tx.last_insert_rowid();
+                    for hash in &seg.pieces {
+                        let n = uses.execute(params![id, project_id, &hash[..]])?;
+                        if n == 0 && !compaction.pieces.iter().any(|p| &p.hash == hash) {
+                            // Neither stored before nor given: the segment could not be read.
+                            let known: bool = tx.query_row(
+                                "SELECT EXISTS (SELECT 1 FROM pieces WHERE project_id = ?1 AND hash = ?2)",
+                                params![project_id, &hash[..]],
+                                |r| r.get(0),
+                            )?;
+                            if !known {
+                                return Err(StoreError::Invalid(
+                                    "a segment refers to a piece that is not stored".into(),
+                                ));
+                            }
+                        }
+                    }
+                    written.execute(params![seg.object_key])?;
+                }
+                let mut keep_hash = tx.prepare_cached(
+                    "INSERT INTO compacted_hashes (session_row, content_hash) VALUES (?1, ?2)
+                     ON CONFLICT DO NOTHING",
+                )?;
+                let replaced_ids: Vec<i64> = replaced.iter().map(|(id, _, _)| *id).collect();
+                release_pieces(&tx, &replaced_ids)?;
+                let mut drop_chunk = tx.prepare_cached("DELETE FROM chunks WHERE id = ?1")?;
+                let mut delete_later = tx.prepare_cached(
+                    "INSERT INTO object_intents (object_key, state, not_before_ms) VALUES (?1, 'deleting', ?2)
+                     ON CONFLICT (object_key) DO UPDATE SET state = 'deleting', not_before_ms = excluded.not_before_ms",
+                )?;
+                for (id, object_key, content_hash) in &replaced {
+                    keep_hash.execute(params![session_row, content_hash])?;
+                    drop_chunk.execute(params![id])?;
+                    // Segments and chunks may share a key only if they are the same bytes.
+                    if !compaction.segments.iter().any(|s| &s.object_key == object_key) {
+                        delete_later.execute(params![object_key, compaction.delete_after_ms])?;
+                    }
+                }
+            }
+            tx.execute(
+                "UPDATE sessions SET stored_bytes = (SELECT COALESCE(SUM(stored_bytes), 0) FROM chunks
+                 WHERE session_row = ?1) WHERE id = ?1",
+                params![session_row],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn pieces(&self, project_id: i64, hashes: Vec<[u8; 16]>) -> Result<Vec<([u8; 16], Vec<u8>)>> {
+        self.read(move |c| {
+            let mut get = c.prepare_cached("SELECT stored FROM pieces WHERE project_id = ?1 AND hash = ?2")?;
+            let mut found = Vec::with_capacity(hashes.len());
+            for hash in hashes {
+                if let Some(stored) = get
+                    .query_row(params![project_id, &hash[..]], |r| r.get::<_, Vec<u8>>(0))
+                    .optional()?
+                {
+                    found.push((hash, stored));
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn known_pieces(&self, project_id: i64, hashes: Vec<[u8; 16]>) -> Result<Vec<[u8; 16]>> {
+        self.read(move |c| {
+            let mut get = c.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM pieces WHERE project_id = ?1 AND hash = ?2)",
+            )?;
+            let mut known = Vec::new();
+            for hash in hashes {
+                if get.query_row(params![project_id, &hash[..]], |r| r.get::<_, bool>(0))? {
+                    known.push(hash);
+                }
+            }
+            Ok(known)
+        })
+        .await
+    }
+
+    async fn object_intents(&self, now_ms: i64) -> Result<Vec<ObjectIntent>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT object_key, state, not_before_ms FROM object_intents
+                 WHERE state = 'writing' OR not_before_ms <= ?1 ORDER BY object_key",
+            )?;
+            let rows = stmt
+                .query_map(params![now_ms], |r| {
+                    let key: String = r.get(0)?;
+                    Ok(if r.get::<_, String>(1)? == "writing" {
+                        ObjectIntent::Writing { object_key: key }
+                    } else {
+                        ObjectIntent::Deleting {
+                            object_key: key,
+                            not_before_ms: r.get(2)?,
+                        }
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn object_referenced(&self, object_key: &str) -> Result<bool> {
+        let key = object_key.to_owned();
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM chunks WHERE object_key = ?1)
+                     OR EXISTS (SELECT 1 FROM dictionaries WHERE object_key = ?1)",
+                params![key],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+    }
+
+    async fn forget_intent(&self, object_key: &str) -> Result<()> {
+        let key = object_key.to_owned();
+        self.write(move |c| {
+            c.execute("DELETE FROM object_intents WHERE object_key = ?1", params![key])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_replay(&self, project_id: i64, key: &str, delete_after_ms: i64) -> Result<bool> {
+        let key = key.to_owned();
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            let Some((row, device_id, session_id)) = tx
+                .query_row(
+                    "SELECT id, device_id, session_id FROM sessions
+                     WHERE project_id = ?1 AND replay_key = ?2 AND start_ms IS NOT NULL",
+                    params![project_id, key],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)),
+                )
+                .optional()?
+            else {
+                return Ok(false);
+            };
+            tx.execute(
+                "INSERT INTO object_intents (object_key, state, not_before_ms)
+                 SELECT object_key, 'deleting', ?2 FROM chunks WHERE session_row = ?1
+                 ON CONFLICT (object_key) DO UPDATE SET state = 'deleting', not_before_ms = excluded.not_before_ms",
+                params![row, delete_after_ms],
+            )?;
+            let chunk_ids: Vec<i64> = tx
+                .prepare("SELECT id FROM chunks WHERE session_row = ?1")?
+                .query_map(params![row], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            release_pieces(&tx, &chunk_ids)?;
+            tx.execute("DELETE FROM chunks WHERE session_row = ?1", params![row])?;
+            tx.execute("DELETE FROM compacted_hashes WHERE session_row = ?1", params![row])?;
+            tx.execute("DELETE FROM session_text WHERE session_row = ?1", params![row])?;
+            tx.execute("DELETE FROM session_work WHERE session_row = ?1", params![row])?;
+            tx.execute(
+                "DELETE FROM events WHERE derived = 1 AND project_id = ?1 AND device_id = ?2 AND session_id = ?3",
+                params![project_id, device_id, session_id],
+            )?;
+            tx.execute(
+                "DELETE FROM interactions WHERE project_id = ?1 AND device_id = ?2 AND session_id = ?3",
+                params![project_id, device_id, session_id],
+            )?;
+            // The session row stays (its analytics events and user may still refer to it), with
+            // no recording: it is no longer a replay.
+            let zero: Vec<String> = FACT_COLUMNS.iter().map(|c| format!("{c} = 0")).collect();
+            tx.execute(
+                &format!(
+                    "UPDATE sessions SET start_ms = NULL, end_ms = NULL, event_count = 0, raw_bytes = 0,
+                        stored_bytes = 0, first_url = NULL, first_url_ms = NULL, urls = '[]',
+                        viewport_width = NULL, viewport_height = NULL, last_meta_ms = NULL,
+                        last_upload_ms = NULL, {} WHERE id = ?1",
+                    zero.join(", ")
+                ),
+                params![row],
+            )?;
+            tx.commit()?;
+            Ok(true)
         })
         .await
     }
@@ -1031,6 +1298,30 @@ impl MetaStore for SqliteStore {
     }
 }
 
+/// Drops what the chunks `chunk_ids` refer to, and the pieces no other segment refers to any
+/// more. Call before deleting the chunk rows.
+fn release_pieces(tx: &Connection, chunk_ids: &[i64]) -> Result<()> {
+    tx.execute("CREATE TEMP TABLE IF NOT EXISTS released (id INTEGER PRIMARY KEY)", [])?;
+    tx.execute("DELETE FROM released", [])?;
+    {
+        let mut collect = tx.prepare_cached(
+            "INSERT OR IGNORE INTO released (id) SELECT piece_id FROM chunk_pieces WHERE chunk_id = ?1",
+        )?;
+        let mut drop_uses = tx.prepare_cached("DELETE FROM chunk_pieces WHERE chunk_id = ?1")?;
+        for id in chunk_ids {
+            collect.execute(params![id])?;
+            drop_uses.execute(params![id])?;
+        }
+    }
+    tx.execute(
+        "DELETE FROM pieces WHERE id IN (SELECT id FROM released)
+           AND NOT EXISTS (SELECT 1 FROM chunk_pieces u WHERE u.piece_id = pieces.id)",
+        [],
+    )?;
+    tx.execute("DELETE FROM released", [])?;
+    Ok(())
+}
+
 /// A bare snapshot belongs to the session's latest Meta when it follows it this closely.
 const META_SNAPSHOT_GAP_MS: i64 = 60_000;
 
@@ -1040,7 +1331,7 @@ const MAX_SESSION_URLS: usize = 1_000;
 fn chunks_of(c: &Connection, session_row: i64) -> Result<Vec<StoredChunk>> {
     let mut stmt = c.prepare_cached(
         "SELECT id, keyframe_ms, event_count, raw_bytes, start_ms, end_ms, self_contained,
-                object_key, stored_bytes, dictionary_id
+                object_key, stored_bytes, dictionary_id, format
          FROM chunks WHERE session_row = ?1 ORDER BY start_ms, id",
     )?;
     let rows = stmt
@@ -1056,6 +1347,10 @@ fn chunks_of(c: &Connection, session_row: i64) -> Result<Vec<StoredChunk>> {
                 object_key: r.get(7)?,
                 stored_bytes: r.get(8)?,
                 dictionary_id: r.get(9)?,
+                format: match r.get::<_, String>(10)?.as_str() {
+                    "segment" => ChunkFormat::Segment,
+                    _ => ChunkFormat::Chunk,
+                },
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
