@@ -45,6 +45,9 @@ pub mod inflate;
 pub mod json;
 pub mod mirror;
 pub mod model;
+pub mod segment;
+#[cfg(test)]
+mod segment_tests;
 pub mod signals;
 pub mod text;
 pub mod upload;
