@@ -46,12 +46,12 @@ function reelSuites() {
     },
     {
       name: 'unit',
-      description: 'SDK, UI and test-runner unit tests (node:test)',
+      description: 'SDK, UI, test-runner and workload unit tests (node:test)',
       steps: [
         {
           kind: 'node-test',
           label: 'node --test (unit)',
-          command: [node, '--import', 'tsx', '--test', ...testFiles('sdk/test', 'web/test', 'scripts/test')],
+          command: [node, '--import', 'tsx', '--test', ...testFiles('sdk/test', 'web/test', 'scripts/test', 'bench/workload')],
         },
       ],
     },

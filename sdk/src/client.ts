@@ -4,7 +4,7 @@
  * failing must never be the host page failing.
  */
 import { startAutocapture, type Properties } from './autocapture';
-import { Batcher } from './batch';
+import { Batcher, isMetaEvent } from './batch';
 import { debug, shortHash, systemClock, uuid, type Clock, type KeyValueStore } from './env';
 import { captureFailedRequests, type FailedRequest } from './network';
 import { resolvePrivacy, type PrivacyOptions, type ResolvedPrivacy } from './privacy';
@@ -174,6 +174,8 @@ export class ReelClient {
         clock: this.clock,
         onBatch: (key, events, size) => this.uploaders[kind].enqueue(this.newBatch(kind, key, events, size)),
         onOversizeEvent: (_key, size) => debug(`dropping a ${kind} event of ${size} bytes`),
+        // A Meta and the FullSnapshot after it travel in one upload: the server starts a playable chunk there.
+        ...(kind === 'replay' ? { holdWithNext: isMetaEvent } : {}),
       });
     this.replayBatcher = batcher('replay');
     this.analyticsBatcher = batcher('analytics');

@@ -3,6 +3,7 @@
  * outcome table of `retry.ts`: delete after a 2xx, back off and retry, halve on "payload
  * exceeded", drop what the server refuses for good, pause on back-pressure.
  */
+import { isMetaEvent, splitPoint } from './batch';
 import type { Clock } from './env';
 import { debug } from './env';
 import { backoffMs, classify, type ClassifyOptions, type UploadResponse } from './retry';
@@ -218,8 +219,9 @@ export class Uploader {
   }
 }
 
+/** Two halves of a batch the server found too large; a replay's Meta stays with its snapshot where it can. */
 function halve(batch: StoredBatch): [StoredBatch, StoredBatch] {
-  const middle = Math.ceil(batch.events.length / 2);
+  const middle = splitPoint(batch.events, batch.kind === 'replay' ? isMetaEvent : undefined);
   const part = (events: string[], suffix: string): StoredBatch => ({
     ...batch,
     id: `${batch.id}.${suffix}`,

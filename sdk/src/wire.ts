@@ -3,7 +3,7 @@
  * batch to URL, headers and body; the browser-facing transport lives in `transport.ts`.
  */
 import { LIBRARY_NAME, VERSION } from './version';
-import { packForBeacon } from './batch';
+import { isMetaEvent, packForBeacon } from './batch';
 import { utf8Length } from './env';
 import type { StoredBatch } from './store';
 import type { UploadRequest } from './uploader';
@@ -92,7 +92,7 @@ export function beaconsFor(config: WireConfig, batch: StoredBatch, now: number):
   }
   const url = replayTrackUrl(config, batch.replayId, true);
   const overhead = utf8Length(replayBody(2, []));
-  const { chunks, tooLarge } = packForBeacon(batch.events, (e) => utf8Length(JSON.stringify(e)), overhead, BEACON_LIMIT_BYTES);
+  const { chunks, tooLarge } = packForBeacon(batch.events, (e) => utf8Length(JSON.stringify(e)), overhead, BEACON_LIMIT_BYTES, isMetaEvent);
   return {
     beacons: chunks.map((events) => ({ url, body: replayBody(2, events), type: 'application/json', events })),
     tooLarge,

@@ -40,6 +40,15 @@ test('replay beacons stay within 64 KB, keep order, and lose nothing', () => {
   }
 });
 
+test('a Meta whose FullSnapshot is too large for a beacon stays with it for the fetch path', () => {
+  const meta = JSON.stringify({ type: 4, data: { href: 'https://shop.test/', width: 1280, height: 800 }, timestamp: 2 });
+  const snapshot = JSON.stringify({ type: 2, data: { node: { type: 0, id: 1, text: 'x'.repeat(70_000) }, initialOffset: { top: 0, left: 0 } }, timestamp: 2 });
+  const events = [rrwebEvent(1, 10), meta, snapshot, rrwebEvent(3, 10)];
+  const { beacons, tooLarge } = beaconsFor(config, replayBatch(events), 0);
+  assert.deepEqual(tooLarge, [meta, snapshot]);
+  assert.deepEqual(beacons.flatMap((b) => b.events), [events[0], events[3]]);
+});
+
 test('a beacon is filled close to the limit, not split early', () => {
   const events = Array.from({ length: 200 }, (_, i) => rrwebEvent(i, 1000));
   const { beacons } = beaconsFor(config, replayBatch(events), 0);

@@ -157,6 +157,15 @@ test('413 "payload exceeded" halves the batch until it fits; other 413s drop it'
   assert.deepEqual(await other.stored(), []);
 });
 
+test('halving a replay batch keeps a Meta with the FullSnapshot after it', async () => {
+  const meta = JSON.stringify({ type: 4, data: { href: 'https://shop.test/', width: 1280, height: 800 }, timestamp: 2 });
+  const snapshot = JSON.stringify({ type: 2, data: { node: { type: 0, id: 1, childNodes: [] }, initialOffset: { top: 0, left: 0 } }, timestamp: 2 });
+  const h = harness([response(413, { body: 'Payload size exceeded' })]);
+  h.uploader.enqueue(batch('b1', ['e1', meta, snapshot, 'e4']));
+  await settle();
+  assert.deepEqual(h.sent, [['e1', meta, snapshot, 'e4'], ['e1'], [meta, snapshot, 'e4']]);
+});
+
 test('other 4xx drop the batch without retrying', async () => {
   for (const status of [400, 401, 403, 404, 422]) {
     const h = harness([response(status)]);
