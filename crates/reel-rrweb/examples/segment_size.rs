@@ -3,6 +3,7 @@
 //!
 //! ```sh
 //! cargo run --release -p reel-rrweb --example segment_size [-- DIR]
+//! WHAT_IF=1 cargo run --release -p reel-rrweb --example segment_size   # and cross-session
 //! ```
 //!
 //! `DIR` defaults to `testdata/workload` (`*.json.gz`: gzip of a JSON array of rrweb events per
@@ -19,6 +20,9 @@
 //! Throughput is MB/s of raw JSON on this machine, single-threaded: reel's encode (transform,
 //! pieces hashed and compressed when new) and decode (pieces already in memory, as a server's
 //! cache has them), beside zstd -19 --long compressing and decompressing the whole workload.
+//!
+//! With `WHAT_IF=1` it also measures what sharing structure across sessions would save (not in
+//! the format): see `cross_session_what_if`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
@@ -26,10 +30,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reel_rrweb::Event;
 use reel_rrweb::segment::{
-    SegmentOptions, compress_piece, decode_segment, encode_segment, plan_segments,
+    SegmentOptions, compress_piece, decode_segment, encode_segment, plan_segments, segment_stream,
 };
+use reel_rrweb::{Event, EventKind};
 
 const TARGET_RAW_BYTES: usize = 8 << 20;
 const ROW_OVERHEAD: usize = 64;
@@ -81,13 +85,89 @@ fn gzip6(data: &[u8]) -> usize {
 }
 
 fn zstd19_long(data: &[u8]) -> Vec<u8> {
-    use zstd::zstd_safe::CParameter;
-    let mut c = zstd::bulk::Compressor::new(19).expect("level");
-    c.set_parameter(CParameter::EnableLongDistanceMatching(true))
-        .expect("parameter");
-    c.set_parameter(CParameter::WindowLog(27))
-        .expect("parameter");
-    c.compress(data).expect("in memory")
+    zstd19_long_with_prefix(data, &[])
+}
+
+/// `zstd -19 --long=27`, optionally against a raw-content prefix (as `--patch-from` does).
+fn zstd19_long_with_prefix(data: &[u8], prefix: &[u8]) -> Vec<u8> {
+    use zstd::zstd_safe::{CCtx, CParameter, compress_bound};
+    let mut c = CCtx::create();
+    for p in [
+        CParameter::CompressionLevel(19),
+        CParameter::EnableLongDistanceMatching(true),
+        CParameter::WindowLog(27),
+    ] {
+        c.set_parameter(p).expect("parameter");
+    }
+    if !prefix.is_empty() {
+        c.ref_prefix(prefix).expect("prefix");
+    }
+    let mut out = Vec::with_capacity(compress_bound(data.len()));
+    c.compress2(&mut out, data).expect("in memory");
+    out
+}
+
+/// What sharing structure across sessions would save, measured without changing the format:
+/// each session after a site's first is compressed against the transformed streams of the
+/// site's earlier sessions (their last 8 MiB, as a zstd prefix). Once for whole segments (what
+/// a per-project reference would give), once for the full snapshots alone (the most that
+/// pieces made of snapshot subtrees could give, since mutations rarely carry subtrees).
+fn cross_session_what_if(sessions: &[Session], options: &SegmentOptions) {
+    let stream_of = |texts: &[&str]| {
+        segment_stream(&encode_segment(texts, options).bytes, usize::MAX).expect("own segment")
+    };
+    let keep_tail = |v: &mut Vec<u8>| {
+        let excess = v.len().saturating_sub(8 << 20);
+        v.drain(..excess);
+    };
+    let mut earlier: HashMap<&str, (Vec<u8>, Vec<u8>)> = HashMap::new();
+    let [
+        mut all_alone,
+        mut all_shared,
+        mut snap_alone,
+        mut snap_shared,
+    ] = [0usize; 4];
+    for s in sessions {
+        let parsed: Vec<Event> = s.events.iter().map(|t| Event::parse(t).unwrap()).collect();
+        let mut streams = Vec::new();
+        for range in plan_segments(&parsed, TARGET_RAW_BYTES) {
+            let refs: Vec<&str> = s.events[range].iter().map(String::as_str).collect();
+            streams.push(stream_of(&refs));
+        }
+        let snapshots: Vec<&str> = s
+            .events
+            .iter()
+            .zip(&parsed)
+            .filter(|(_, e)| matches!(e.kind, EventKind::Meta | EventKind::FullSnapshot))
+            .map(|(t, _)| t.as_str())
+            .collect();
+        let snap_stream = stream_of(&snapshots);
+        let (all_prev, snap_prev) = earlier.entry(s.site.as_str()).or_default();
+        if !all_prev.is_empty() {
+            for st in &streams {
+                all_alone += zstd19_long(st).len();
+                all_shared += zstd19_long_with_prefix(st, all_prev).len();
+            }
+            snap_alone += zstd19_long(&snap_stream).len();
+            snap_shared += zstd19_long_with_prefix(&snap_stream, snap_prev).len();
+        }
+        for st in &streams {
+            all_prev.extend_from_slice(st);
+        }
+        snap_prev.extend_from_slice(&snap_stream);
+        keep_tail(all_prev);
+        keep_tail(snap_prev);
+    }
+    let kb = |n: usize| n as f64 / 1000.0;
+    println!(
+        "cross-session what-if (not in the format; each site's sessions after its first): \
+         segment bodies {:.1} kB alone -> {:.1} kB against the site's earlier sessions; \
+         full snapshots only {:.1} kB -> {:.1} kB",
+        kb(all_alone),
+        kb(all_shared),
+        kb(snap_alone),
+        kb(snap_shared)
+    );
 }
 
 #[derive(Default)]
@@ -173,9 +253,9 @@ fn main() {
             let encoded = encode_segment(&refs, &options);
             for piece in &encoded.pieces {
                 let key = (s.site.clone(), piece.hash);
-                if !stored_pieces.contains_key(&key) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = stored_pieces.entry(key) {
                     let stored = compress_piece(&piece.bytes);
-                    stored_pieces.insert(key, stored.len());
+                    slot.insert(stored.len());
                     row.pieces += 1;
                     row.piece_bytes += stored.len();
                 }
@@ -267,4 +347,7 @@ fn main() {
         mb_per_s(raw_total, decode_time),
         mb_per_s(all_plain.len(), zstd_decode_time),
     );
+    if std::env::var_os("WHAT_IF").is_some() {
+        cross_session_what_if(&sessions, &options);
+    }
 }

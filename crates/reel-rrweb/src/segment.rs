@@ -34,10 +34,9 @@
 //!   rows, lists, dialogs). But ids climb steadily, so each repeat differs in every id and a
 //!   general compressor finds only short matches. Written as differences, ids of a repeated
 //!   structure become the same bytes: `id` relative to the previous `id`, `parentId` relative
-//!   to the previous `parentId`, `nextId`/`previousId` relative to the previous `id`. (One
-//!   register for all four, or all relative to the last `id`, measured 6–12 % larger.)
+//!   to the previous `parentId`, `nextId`/`previousId` relative to the previous `id`.
 //! - **Event timestamps are delta-coded** (the top-level `timestamp` of each event, relative to
-//!   the previous one): 13 climbing digits become one or two bytes.
+//!   the previous one): 13 climbing digits become the few digits of the gap.
 //! - **Large strings become pieces.** `_cssText`, style text, `data:` URLs and big text nodes
 //!   are most of a snapshot's bytes and repeat across page loads, sessions and segments.
 //!   A string value of at least [`SegmentOptions::piece_min_bytes`] bytes (as written, between
@@ -49,8 +48,15 @@
 //! - **zstd at a high level with long-distance matching** finds the repeats inside a segment
 //!   (typically several page loads), which is where the delta coding pays.
 //!
-//! Tried and not kept: decimal text instead of varints for deltas (3 % larger); cutting
-//! large element subtrees into pieces (see the crate's measurement notes in `segment_size.rs`).
+//! Tried and not kept (segment bytes on the workload): a single register for all four id
+//! keys (+12 %), every id key relative to the last `id` (+6 %), a register per key (same size,
+//! more state); deltas as zigzag varints instead of decimal text (+1.6 %: zstd models digits
+//! among JSON text better); pieces from 1 KiB or 4 KiB instead of 2 KiB (within 1 %: 2 KiB
+//! keeps small strings, which rarely repeat across sessions, out of the piece store).
+//! Not done yet: sharing structure across sessions. `segment_size` with `WHAT_IF=1` measures
+//! it: a session's segment bodies compressed against its site's earlier sessions shrink by
+//! about 40 %; the full snapshots alone (the most that pieces made of large element subtrees
+//! could share) account for about two thirds of that. Either would be a new format version.
 //!
 //! # Format (version 1)
 //!
@@ -64,19 +70,22 @@
 //! stream   = event*                   exactly event_count of them, nothing after
 //! event    = 0x1F length:varint byte*  an event kept verbatim
 //!          | (text | marker)* 0x1E     a transformed event
-//! text     = any byte except the marker bytes below (0x09, 0x0A, 0x0D are text)
-//! marker   = 0x01 delta:zigzag-varint  an `id`: R_ID + delta; then R_ID = it
-//!          | 0x02 delta:zigzag-varint  a `parentId`: R_PARENT + delta; then R_PARENT = it
-//!          | 0x03 delta:zigzag-varint  a `nextId`/`previousId`: R_ID + delta
-//!          | 0x04 delta:zigzag-varint  an event `timestamp`: R_TS + delta; then R_TS = it
+//! text     = any byte but 0x00..=0x1F; 0x09, 0x0A, 0x0D are text too (other control
+//!            bytes are markers or invalid)
+//! marker   = 0x01 delta                an `id`: R_ID + delta; then R_ID = it
+//!          | 0x02 delta                a `parentId`: R_PARENT + delta; then R_PARENT = it
+//!          | 0x03 delta                a `nextId`/`previousId`: R_ID + delta
+//!          | 0x04 delta                an event's `timestamp`: R_TS + delta; then R_TS = it
 //!          | 0x05 index:varint         the bytes of piece `index` of the header's table
+//! delta    = "-"? digit+               an i64 in decimal, read up to the first non-digit
 //! ```
 //!
-//! Varints are LEB128 (at most 10 bytes); registers are `i64`, start at 0 in each segment and
-//! wrap on overflow; a number marker writes its value in canonical decimal. Every marker byte is
-//! a control character that valid JSON text cannot contain raw, inside or outside strings, so a
-//! transformed event is its own text with some tokens swapped for markers. The piece table lists
-//! each piece once, in order of first use. A stored piece ([`compress_piece`]) is
+//! Varints are LEB128 (at most 10 bytes). Registers are `i64`, start at 0 in each segment and
+//! wrap on overflow; a number marker writes its value in canonical decimal. A delta needs no
+//! terminator: the token it replaced was a whole JSON number, so the text after it never starts
+//! with a digit. Every marker byte is a control character that valid JSON text cannot contain
+//! raw, inside or outside strings, so a transformed event is its own text with some tokens
+//! swapped for markers. The piece table lists each piece once, in order of first use. A stored piece ([`compress_piece`]) is
 //! `"RLPC" version:u8(=1)` followed by one zstd frame with a content checksum.
 
 use std::collections::HashMap;
@@ -256,14 +265,6 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-fn zigzag(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-fn unzigzag(v: u64) -> i64 {
-    ((v >> 1) as i64) ^ -((v & 1) as i64)
-}
-
 /// Index of the closing quote of the string whose content starts at `from`.
 fn string_end(b: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
@@ -315,7 +316,8 @@ impl Encoder<'_> {
             *register = value;
         }
         self.stream.push(marker);
-        put_varint(&mut self.stream, zigzag(delta));
+        let mut buf = [0u8; 20];
+        self.stream.extend_from_slice(format_i64(delta, &mut buf));
     }
 
     fn emit_piece(&mut self, bytes: &[u8]) {
@@ -534,6 +536,8 @@ pub fn decompress_piece(stored: &[u8], limit: usize) -> Result<Vec<u8>, SegmentE
 
 /// A source of body bytes: a slice (the encoder's check) or the zstd stream.
 trait Input {
+    /// The next byte, not consumed; `None` at the end of the data.
+    fn peek(&mut self) -> Result<Option<u8>, SegmentError>;
     /// The next byte; `Corrupt` at the end of the data.
     fn byte(&mut self) -> Result<u8, SegmentError>;
     /// Copies bytes up to the next marker byte (or the end of the data) into `out`, failing
@@ -571,6 +575,10 @@ struct SliceInput<'a> {
 }
 
 impl Input for SliceInput<'_> {
+    fn peek(&mut self) -> Result<Option<u8>, SegmentError> {
+        Ok(self.data.get(self.pos).copied())
+    }
+
     fn byte(&mut self) -> Result<u8, SegmentError> {
         let b = *self.data.get(self.pos).ok_or(SegmentError::Corrupt)?;
         self.pos += 1;
@@ -638,16 +646,16 @@ impl<'a> StreamInput<'a> {
     fn at_end(&mut self) -> Result<bool, SegmentError> {
         Ok(self.pos == self.end && !self.refill()?)
     }
+}
 
+impl Input for StreamInput<'_> {
     fn peek(&mut self) -> Result<Option<u8>, SegmentError> {
         if self.pos == self.end && !self.refill()? {
             return Ok(None);
         }
         Ok(Some(self.buf[self.pos]))
     }
-}
 
-impl Input for StreamInput<'_> {
     fn byte(&mut self) -> Result<u8, SegmentError> {
         let b = self.peek()?.ok_or(SegmentError::Corrupt)?;
         self.pos += 1;
@@ -686,6 +694,33 @@ impl Input for StreamInput<'_> {
             n -= take;
         }
         Ok(())
+    }
+}
+
+/// A decimal `i64` (`-?[0-9]+`), read up to the first byte that is not a digit.
+fn read_decimal(input: &mut impl Input) -> Result<i64, SegmentError> {
+    let negative = input.peek()? == Some(b'-');
+    if negative {
+        input.byte()?;
+    }
+    let mut magnitude: u64 = 0;
+    let mut digits = 0;
+    while let Some(d @ b'0'..=b'9') = input.peek()? {
+        input.byte()?;
+        magnitude = magnitude
+            .checked_mul(10)
+            .and_then(|m| m.checked_add(u64::from(d - b'0')))
+            .ok_or(SegmentError::Corrupt)?;
+        digits += 1;
+    }
+    if digits == 0 {
+        return Err(SegmentError::Corrupt);
+    }
+    if negative {
+        0i64.checked_sub_unsigned(magnitude)
+            .ok_or(SegmentError::Corrupt)
+    } else {
+        i64::try_from(magnitude).map_err(|_| SegmentError::Corrupt)
     }
 }
 
@@ -749,7 +784,7 @@ fn decode_body<'p>(
             }
             _ => {
                 let (register, update) = regs.slot(marker).ok_or(SegmentError::Corrupt)?;
-                let value = register.wrapping_add(unzigzag(read_varint(input)?));
+                let value = register.wrapping_add(read_decimal(input)?);
                 if update {
                     *register = value;
                 }
@@ -900,6 +935,24 @@ pub fn decode_segment(
         return Err(SegmentError::Corrupt);
     }
     Ok(events)
+}
+
+/// The decompressed body stream of a segment (at most `limit` bytes), for measurements only:
+/// its layout is the format's business.
+#[doc(hidden)]
+pub fn segment_stream(segment: &[u8], limit: usize) -> Result<Vec<u8>, SegmentError> {
+    let header = parse_header(segment)?;
+    let mut input = StreamInput::new(&segment[header.body..])?;
+    let mut out = Vec::new();
+    while !input.at_end()? {
+        let chunk = &input.buf[input.pos..input.end];
+        if out.len() + chunk.len() > limit {
+            return Err(SegmentError::TooLarge { limit });
+        }
+        out.extend_from_slice(chunk);
+        input.pos = input.end;
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------
