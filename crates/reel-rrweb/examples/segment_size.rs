@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run --release -p reel-rrweb --example segment_size [-- DIR]
 //! WHAT_IF=1 cargo run --release -p reel-rrweb --example segment_size   # and cross-session
+//! ZSTD_LEVEL=15 cargo run --release -p reel-rrweb --example segment_size  # another level
 //! ```
 //!
 //! `DIR` defaults to `testdata/workload` (`*.json.gz`: gzip of a JSON array of rrweb events per
@@ -218,7 +219,13 @@ fn main() {
     );
     let sessions = load(&dir);
     assert!(!sessions.is_empty(), "no *.json.gz in {}", dir.display());
-    let options = SegmentOptions::default();
+    let mut options = SegmentOptions::default();
+    if let Some(level) = std::env::var("ZSTD_LEVEL")
+        .ok()
+        .and_then(|l| l.parse().ok())
+    {
+        options.zstd_level = level;
+    }
 
     let mut rows: BTreeMap<String, Row> = BTreeMap::new();
     let mut site_plain: BTreeMap<String, Vec<u8>> = BTreeMap::new();
