@@ -8,6 +8,12 @@
 //!   only the fields reel needs are read out of it.
 //! - [`chunk`]: cutting a batch into chunks that start at a Meta+FullSnapshot pair, and the
 //!   on-disk chunk encoding (zstd-compressed newline-delimited JSON).
+//! - [`segment`]: the compacted form of a recording. [`segment::plan_segments`] cuts a session
+//!   at keyframes up to a size target; [`segment::encode_segment`] rewrites a run of events
+//!   with an exactly reversible transform on their JSON text (node ids and timestamps
+//!   delta-coded, large strings cut out into content-addressed pieces stored once per project)
+//!   and zstd -19 with long-distance matching; [`segment::decode_segment`] gives every event's
+//!   original text back, bounded by a caller's limit.
 //!
 //! Signals path (what the server derives from a stored stream):
 //! - [`json`]: a non-recursive pull reader over JSON text; strings are borrowed and decoded
@@ -27,7 +33,9 @@
 //!
 //! Invariants:
 //! - Nothing here re-serializes an event. What the browser recorded is what the player gets
-//!   back, so a parsing gap in reel can never corrupt a replay.
+//!   back, so a parsing gap in reel can never corrupt a replay. The segment codec transforms
+//!   event text only where it checked, at encode time, that the event comes back byte for
+//!   byte (otherwise it keeps the event verbatim), and checks a checksum when decoding.
 //! - Nothing panics or recurses on input: any nesting depth is walked with explicit stacks,
 //!   and every structure built from input has a cap (nodes, strings, lists, pending windows).
 //! - Privacy: typed input values are never read into the model or the mirror, masked text
@@ -45,6 +53,9 @@ pub mod inflate;
 pub mod json;
 pub mod mirror;
 pub mod model;
+pub mod segment;
+#[cfg(test)]
+mod segment_tests;
 pub mod signals;
 pub mod text;
 pub mod upload;
