@@ -313,7 +313,10 @@ pub enum ObjectIntent {
     /// Written for rows that may not have committed.
     Writing { object_key: String },
     /// To be deleted from `not_before_ms` on.
-    Deleting { object_key: String, not_before_ms: i64 },
+    Deleting {
+        object_key: String,
+        not_before_ms: i64,
+    },
 }
 
 /// A session the processing stage should look at.
@@ -487,7 +490,11 @@ pub trait MetaStore: Send + Sync + 'static {
     /// nothing, when a replaced chunk is gone (another run compacted it).
     async fn commit_compaction(&self, compaction: Compaction, now_ms: i64) -> Result<bool>;
     /// Stored pieces of a project by hash (those it has).
-    async fn pieces(&self, project_id: i64, hashes: Vec<[u8; 16]>) -> Result<Vec<([u8; 16], Vec<u8>)>>;
+    async fn pieces(
+        &self,
+        project_id: i64,
+        hashes: Vec<[u8; 16]>,
+    ) -> Result<Vec<([u8; 16], Vec<u8>)>>;
     /// Of these hashes, those the project already stores.
     async fn known_pieces(&self, project_id: i64, hashes: Vec<[u8; 16]>) -> Result<Vec<[u8; 16]>>;
     /// Objects on their way in or out: writes never committed, deletions due at `now_ms`.
@@ -498,7 +505,8 @@ pub trait MetaStore: Send + Sync + 'static {
     /// Deletes a replay: its chunks and segments (their objects are marked for deletion after
     /// `delete_after_ms`), pieces no other segment refers to, its derived events and text, its
     /// facts. The session's analytics events stay. Returns false when there is no such replay.
-    async fn delete_replay(&self, project_id: i64, key: &str, delete_after_ms: i64) -> Result<bool>;
+    async fn delete_replay(&self, project_id: i64, key: &str, delete_after_ms: i64)
+    -> Result<bool>;
 
     /// Of `object_keys`, those that no row names (chunks, dictionaries).
     async fn unreferenced_objects(&self, object_keys: Vec<String>) -> Result<Vec<String>>;

@@ -10,9 +10,10 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{
-    AnalyticsEvent, ChunkFormat, Compaction, Dictionary, FACT_COLUMNS, ObjectIntent, Interactions, MetaStore, NewChunk, NewInstallation,
-    NewToken, Organization, Project, Replay, Result, SessionRef, SignalsUpdate, StoreError,
-    StoredChunk, StoredEvent, TimeRange, TokenInfo, TokenOrigin, User, UserContext, WorkItem,
+    AnalyticsEvent, ChunkFormat, Compaction, Dictionary, FACT_COLUMNS, Interactions, MetaStore,
+    NewChunk, NewInstallation, NewToken, ObjectIntent, Organization, Project, Replay, Result,
+    SessionRef, SignalsUpdate, StoreError, StoredChunk, StoredEvent, TimeRange, TokenInfo,
+    TokenOrigin, User, UserContext, WorkItem,
 };
 
 /// Migrations in order; `PRAGMA user_version` records how many have been applied.
@@ -854,9 +855,14 @@ impl MetaStore for SqliteStore {
         .await
     }
 
-    async fn pieces(&self, project_id: i64, hashes: Vec<[u8; 16]>) -> Result<Vec<([u8; 16], Vec<u8>)>> {
+    async fn pieces(
+        &self,
+        project_id: i64,
+        hashes: Vec<[u8; 16]>,
+    ) -> Result<Vec<([u8; 16], Vec<u8>)>> {
         self.read(move |c| {
-            let mut get = c.prepare_cached("SELECT stored FROM pieces WHERE project_id = ?1 AND hash = ?2")?;
+            let mut get =
+                c.prepare_cached("SELECT stored FROM pieces WHERE project_id = ?1 AND hash = ?2")?;
             let mut found = Vec::with_capacity(hashes.len());
             for hash in hashes {
                 if let Some(stored) = get
@@ -927,13 +933,21 @@ impl MetaStore for SqliteStore {
     async fn forget_intent(&self, object_key: &str) -> Result<()> {
         let key = object_key.to_owned();
         self.write(move |c| {
-            c.execute("DELETE FROM object_intents WHERE object_key = ?1", params![key])?;
+            c.execute(
+                "DELETE FROM object_intents WHERE object_key = ?1",
+                params![key],
+            )?;
             Ok(())
         })
         .await
     }
 
-    async fn delete_replay(&self, project_id: i64, key: &str, delete_after_ms: i64) -> Result<bool> {
+    async fn delete_replay(
+        &self,
+        project_id: i64,
+        key: &str,
+        delete_after_ms: i64,
+    ) -> Result<bool> {
         let key = key.to_owned();
         self.write(move |c| {
             let tx = c.transaction()?;
@@ -1301,7 +1315,10 @@ impl MetaStore for SqliteStore {
 /// Drops what the chunks `chunk_ids` refer to, and the pieces no other segment refers to any
 /// more. Call before deleting the chunk rows.
 fn release_pieces(tx: &Connection, chunk_ids: &[i64]) -> Result<()> {
-    tx.execute("CREATE TEMP TABLE IF NOT EXISTS released (id INTEGER PRIMARY KEY)", [])?;
+    tx.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS released (id INTEGER PRIMARY KEY)",
+        [],
+    )?;
     tx.execute("DELETE FROM released", [])?;
     {
         let mut collect = tx.prepare_cached(

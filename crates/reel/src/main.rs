@@ -9,6 +9,38 @@ use std::io::Write as _;
 use anyhow::Context as _;
 use reel_server::Application;
 
+/// glibc's allocator raises its mmap threshold each time a large block is freed, after which
+/// large request buffers come from per-thread heaps and stay resident when freed: under hostile
+/// traffic that kept over a gigabyte resident while live data stayed within the 384 MiB request
+/// budget. A fixed threshold keeps large buffers mapped on their own and returned on free (the
+/// hostile benchmark's peak fell from 1.3 GB to under 0.3 GB). The setting only takes effect at
+/// process start, so reel re-executes itself once with it; an operator's own setting is kept.
+fn tune_allocator() {
+    const TUNABLE: &str = "glibc.malloc.mmap_threshold";
+    let current = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
+    if current.contains(TUNABLE) || !cfg!(all(target_os = "linux", target_env = "gnu")) {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let tunables = if current.is_empty() {
+        format!("{TUNABLE}=131072")
+    } else {
+        format!("{current}:{TUNABLE}=131072")
+    };
+    use std::os::unix::process::CommandExt as _;
+    let error = std::process::Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .env("GLIBC_TUNABLES", tunables)
+        .exec();
+    // Only returns on failure: run as we are.
+    let _ = writeln!(
+        std::io::stderr(),
+        "reel: could not tune the allocator ({error}); going on"
+    );
+}
+
 fn main() -> std::process::ExitCode {
     let command = match cli::parse(std::env::args().skip(1).collect(), &|k| {
         std::env::var(k).ok()
@@ -35,8 +67,14 @@ fn main() -> std::process::ExitCode {
             let _ = writeln!(std::io::stdout(), "reel {}", env!("CARGO_PKG_VERSION"));
             return std::process::ExitCode::SUCCESS;
         }
-        cli::Command::Serve(config) => (config, false),
-        cli::Command::Demo(config) => (config, true),
+        cli::Command::Serve(config) => {
+            tune_allocator();
+            (config, false)
+        }
+        cli::Command::Demo(config) => {
+            tune_allocator();
+            (config, true)
+        }
         cli::Command::Reprocess {
             config,
             project,
