@@ -53,6 +53,12 @@ pub struct Config {
     /// A session with no upload for this long is finished: its signals are settled to the end
     /// and its chunks are compacted into segments.
     pub compaction_idle_seconds: u64,
+    /// A recording still receiving data is compacted up to its latest keyframe once its
+    /// uncompacted part holds this many bytes of event JSON.
+    pub compaction_open_bytes: usize,
+    /// Objects replaced by compaction (or of a deleted replay) are deleted this long after the
+    /// switch, so reads that started before it finish.
+    pub replaced_object_grace_seconds: u64,
     /// The share of one core the processing stage may use; it pauses between sessions to keep
     /// to it, so ingestion keeps priority.
     pub processing_cpu_share: f64,
@@ -97,6 +103,8 @@ impl Default for Config {
             processing_delay_ms: 2_000,
             compaction_idle_seconds: 1_800,
             processing_cpu_share: 0.5,
+            compaction_open_bytes: 32 << 20,
+            replaced_object_grace_seconds: 300,
             orphan_grace_seconds: 3_600,
             country_header: None,
             session_ttl_hours: 24 * 14,
@@ -152,6 +160,11 @@ impl std::fmt::Debug for Config {
             .field("processing_delay_ms", &self.processing_delay_ms)
             .field("compaction_idle_seconds", &self.compaction_idle_seconds)
             .field("processing_cpu_share", &self.processing_cpu_share)
+            .field("compaction_open_bytes", &self.compaction_open_bytes)
+            .field(
+                "replaced_object_grace_seconds",
+                &self.replaced_object_grace_seconds,
+            )
             .field("orphan_grace_seconds", &self.orphan_grace_seconds)
             .field("country_header", &self.country_header)
             .field("session_ttl_hours", &self.session_ttl_hours)

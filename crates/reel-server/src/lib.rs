@@ -15,6 +15,7 @@ pub mod body;
 pub mod bootstrap;
 pub mod budget;
 pub mod client;
+pub mod compaction;
 pub mod config;
 pub mod dictionaries;
 pub mod error;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub login: Arc<auth::LoginGuard>,
     /// Wakes the processing stage when an upload committed new data.
     pub work: Arc<tokio::sync::Notify>,
+    /// Decoded pieces of segments.
+    pub pieces: compaction::PieceCache,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +120,10 @@ impl Application {
             max_connections,
             header_timeout: std::time::Duration::from_secs(config.header_timeout_seconds.max(1)),
         };
+        // What a crash left half-done: intended objects never committed, due deletions.
+        if let Err(e) = compaction::settle_objects(&self.state, true).await {
+            tracing::warn!(error = %e, "could not settle objects left by a crash; will retry");
+        }
         let housekeeping = maintenance::spawn(self.state.clone());
         let processing = processing::spawn(self.state.clone());
         let router = routes::router(self.state);
@@ -156,6 +163,7 @@ pub fn open_state(config: Config) -> Result<AppState, StartError> {
         budget,
         login,
         work: Default::default(),
+        pieces: Default::default(),
     })
 }
 

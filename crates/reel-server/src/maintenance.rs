@@ -47,18 +47,31 @@ pub async fn sweep_orphans(state: &AppState, now_ms: i64) -> Result<SweepReport,
     Ok(report)
 }
 
-/// Runs the sweep at start and every hour until the task is dropped.
+/// Deletes replaced objects whose time has come, this often.
+const SETTLE_EVERY: Duration = Duration::from_secs(15);
+
+/// Runs the sweep at start and every hour, and deletes objects that compaction or a deleted
+/// replay left for deletion, until the task is dropped.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let mut next_sweep = tokio::time::Instant::now();
         loop {
-            match sweep_orphans(&state, crate::now_ms()).await {
-                Ok(report) if report.removed + report.staging_removed > 0 => {
-                    tracing::info!(?report, "orphan sweep done");
+            if tokio::time::Instant::now() >= next_sweep {
+                match sweep_orphans(&state, crate::now_ms()).await {
+                    Ok(report) if report.removed + report.staging_removed > 0 => {
+                        tracing::info!(?report, "orphan sweep done");
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "orphan sweep failed; next try in an hour")
+                    }
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "orphan sweep failed; next try in an hour"),
+                next_sweep += SWEEP_EVERY;
             }
-            tokio::time::sleep(SWEEP_EVERY).await;
+            if let Err(e) = crate::compaction::settle_objects(&state, false).await {
+                tracing::warn!(error = %e, "deleting replaced objects failed; will retry");
+            }
+            tokio::time::sleep(SETTLE_EVERY).await;
         }
     })
 }

@@ -1,5 +1,6 @@
 //! The post-commit processing stage: what reel works out from a recording after the upload was
-//! answered — signals now (facts, derived events, on-screen text), compaction next.
+//! answered — signals (facts, derived events, on-screen text) and compaction into segments
+//! (`compaction.rs`).
 //!
 //! Durable and resumable: an upload adds or advances its session's row in `session_work` in the
 //! same transaction as its chunks, so committed data always has its work recorded; the worker
@@ -23,8 +24,8 @@ use reel_rrweb::signals::{Analyzer, DerivedEvent, DerivedKind, Item, Settings};
 use reel_store::{AnalyticsEvent, SessionText, SignalsUpdate, StoredChunk, WorkItem};
 use serde_json::{Value, json};
 
-use crate::AppState;
 use crate::recording::{EventReader, keyframe_at_or_before};
+use crate::{AppState, compaction};
 
 /// Sessions taken per look at the work table.
 const BATCH: usize = 16;
@@ -60,7 +61,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             }
             for item in due {
                 let started = Instant::now();
-                if let Err(e) = process(&state, &item).await {
+                if let Err(e) = process(&state, &item, true).await {
                     tracing::warn!(error = %e, session = %item.replay_key, "processing failed; will retry");
                     let backoff = (RETRY_BASE_MS * (item.attempts + 1)).min(3_600_000);
                     if let Err(e) = state
@@ -113,7 +114,7 @@ pub async fn reprocess(
             return Ok(ReprocessReport { done, failed });
         }
         for item in due {
-            if let Err(e) = process(state, &item).await {
+            if let Err(e) = process(state, &item, false).await {
                 failed += 1;
                 tracing::warn!(error = %e, session = %item.replay_key, "reprocessing failed");
                 let retry = crate::now_ms() + RETRY_BASE_MS;
@@ -130,15 +131,16 @@ pub async fn reprocess(
 }
 
 /// Keeps the stage to `share` of a core: after working `busy`, rest `busy × (1 − share) / share`.
-async fn pause_for_share(busy: Duration, share: f64) {
+pub(crate) async fn pause_for_share(busy: Duration, share: f64) {
     let share = share.clamp(0.01, 1.0);
     if share < 1.0 {
         tokio::time::sleep(busy.mul_f64((1.0 - share) / share)).await;
     }
 }
 
-/// One session's run: signals up to what is settled (to the end, once the session is idle).
-pub async fn process(state: &AppState, item: &WorkItem) -> Result<(), String> {
+/// One session's run: signals up to what is settled (to the end, once the session is idle),
+/// then, with `compact`, compaction when it is due.
+pub async fn process(state: &AppState, item: &WorkItem, compact: bool) -> Result<(), String> {
     let now = crate::now_ms();
     let idle_ms = state.config.compaction_idle_seconds.saturating_mul(1000) as i64;
     let idle = item.last_upload_ms.is_none_or(|t| now - t >= idle_ms);
@@ -152,13 +154,26 @@ pub async fn process(state: &AppState, item: &WorkItem) -> Result<(), String> {
         .sdk_event_types(&item.session)
         .await
         .map_err(|e| e.to_string())?;
+    let to_compact = if compact {
+        compaction::choose(&chunks, idle, state.config.compaction_open_bytes)
+    } else {
+        Vec::new()
+    };
     let mut update = run_signals(state, item, chunks, idle, &sdk_types).await?;
-    update.next_due_ms = if idle {
+    // When the session needs nothing more: never (idle) or once it would count as idle (an
+    // upload before then moves it earlier).
+    let settled_due = if idle {
         NOT_DUE
     } else {
-        // Look again when the session would count as idle; an upload before then moves it
-        // earlier.
         item.last_upload_ms.unwrap_or(now).saturating_add(idle_ms)
+    };
+    // With a compaction to do, the session stays due until it is done: a crash in between
+    // leaves it to the next run.
+    let retry_due = now.saturating_add(RETRY_BASE_MS);
+    update.next_due_ms = if to_compact.is_empty() {
+        settled_due
+    } else {
+        retry_due
     };
     let applied = state
         .meta
@@ -167,7 +182,25 @@ pub async fn process(state: &AppState, item: &WorkItem) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     if !applied {
         tracing::debug!(session = %item.replay_key, "another run got there first");
+        return Ok(());
     }
+    if to_compact.is_empty() {
+        return Ok(());
+    }
+    match compaction::compact(state, item, to_compact).await? {
+        compaction::Outcome::Compacted { chunks, segments } => {
+            tracing::info!(session = %item.replay_key, chunks, segments, "compacted a recording")
+        }
+        compaction::Outcome::Conflict => {
+            tracing::debug!(session = %item.replay_key, "compaction: another run got there first")
+        }
+        compaction::Outcome::Nothing => {}
+    }
+    state
+        .meta
+        .reschedule_work(item.session_row, retry_due, settled_due)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(())
 }
 

@@ -6,10 +6,12 @@
 //! never the whole session.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::sync::Arc;
 
 use reel_rrweb::Event;
-use reel_store::StoredChunk;
+use reel_rrweb::segment;
+use reel_store::{ChunkFormat, StoredChunk};
 
 use crate::{AppState, dictionaries};
 
@@ -125,6 +127,11 @@ pub async fn load(state: &AppState, chunk: &StoredChunk) -> Result<Vec<Event>, R
         .get(&chunk.object_key)
         .await
         .map_err(|e| unreadable(&e))?;
+    if chunk.format == ChunkFormat::Segment {
+        return load_segment(state, chunk.project_id, stored)
+            .await
+            .map_err(|e| unreadable(&e));
+    }
     let dictionary = match chunk.dictionary_id {
         Some(id) => Some(
             dictionaries::bytes(state, id)
@@ -143,4 +150,59 @@ pub async fn load(state: &AppState, chunk: &StoredChunk) -> Result<Vec<Event>, R
     .await
     .map_err(|e| unreadable(&e))?
     .map_err(|e| unreadable(&e))
+}
+
+/// A segment's events: its pieces from the cache or the store, then one decode.
+async fn load_segment(
+    state: &AppState,
+    project_id: i64,
+    stored: bytes::Bytes,
+) -> Result<Vec<Event>, String> {
+    let info = segment::segment_info(&stored).map_err(|e| e.to_string())?;
+    let mut pieces: HashMap<[u8; 16], Arc<[u8]>> = HashMap::new();
+    let mut missing = Vec::new();
+    for r in &info.pieces {
+        match state.pieces.get(project_id, &r.hash) {
+            Some(bytes) => {
+                pieces.insert(r.hash, bytes);
+            }
+            None => missing.push(r.hash),
+        }
+    }
+    if !missing.is_empty() {
+        let found = state
+            .meta
+            .pieces(project_id, missing)
+            .await
+            .map_err(|e| e.to_string())?;
+        let limits: HashMap<[u8; 16], usize> =
+            info.pieces.iter().map(|r| (r.hash, r.len)).collect();
+        let decoded = tokio::task::spawn_blocking(move || {
+            found
+                .into_iter()
+                .map(|(hash, stored)| {
+                    let limit = limits.get(&hash).copied().unwrap_or(0);
+                    segment::decompress_piece(&stored, limit).map(|b| (hash, Arc::<[u8]>::from(b)))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        for (hash, bytes) in decoded {
+            state.pieces.put(project_id, hash, bytes.clone());
+            pieces.insert(hash, bytes);
+        }
+    }
+    let limit = info.raw_bytes + info.event_count;
+    tokio::task::spawn_blocking(move || {
+        let texts = segment::decode_segment(&stored, &mut |h| pieces.get(h).cloned(), limit)
+            .map_err(|e| e.to_string())?;
+        texts
+            .iter()
+            .map(|t| Event::parse(t).map_err(|e| e.to_string()))
+            .collect()
+    })
+    .await
+    .map_err(|e| e.to_string())?
 }

@@ -55,6 +55,17 @@ impl Blobs {
         format!("recordings/{project_id}/{folder:032x}/{start_ms}-{content_hash}-{dict}.zst")
     }
 
+    /// The key of a segment's object: like a chunk's, named by its content.
+    pub fn segment_key(
+        project_id: i64,
+        replay_key: &str,
+        start_ms: i64,
+        content_hash: &str,
+    ) -> String {
+        let folder = xxhash_rust::xxh3::xxh3_128(replay_key.as_bytes());
+        format!("recordings/{project_id}/{folder:032x}/{start_ms}-{content_hash}.seg")
+    }
+
     /// Where a dictionary generation is kept; `nonce` (a content hash) keeps generations apart.
     pub fn dictionary_key(project_id: i64, nonce: &str) -> String {
         format!("dictionaries/{project_id}/{nonce}.dict")

@@ -218,6 +218,7 @@ pub enum ChunkFormat {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredChunk {
     pub id: i64,
+    pub project_id: i64,
     pub format: ChunkFormat,
     /// Where playing from this chunk can start (the keyframe's Meta), if it starts at one.
     pub keyframe_ms: Option<i64>,
@@ -467,6 +468,14 @@ pub trait MetaStore: Send + Sync + 'static {
     /// false (and changes nothing) when the session's progress is no longer the one the run
     /// started from.
     async fn apply_signals(&self, update: SignalsUpdate) -> Result<bool>;
+    /// Moves a session's next processing from `expected_due_ms` to `due_ms`; does nothing (and
+    /// returns false) when something else moved it meanwhile (an upload made it earlier).
+    async fn reschedule_work(
+        &self,
+        session_row: i64,
+        expected_due_ms: i64,
+        due_ms: i64,
+    ) -> Result<bool>;
     /// Reschedules a session's processing after a failed run.
     async fn work_failed(&self, session_row: i64, due_ms: i64, error: &str) -> Result<()>;
     /// The event types an SDK sent for the session (not derived ones).

@@ -773,6 +773,27 @@ impl MetaStore for SqliteStore {
                 }
             }
             {
+                let mut keep_hash = tx.prepare_cached(
+                    "INSERT INTO compacted_hashes (session_row, content_hash) VALUES (?1, ?2)
+                     ON CONFLICT DO NOTHING",
+                )?;
+                let replaced_ids: Vec<i64> = replaced.iter().map(|(id, _, _)| *id).collect();
+                detach_pieces(&tx, &replaced_ids)?;
+                let mut drop_chunk = tx.prepare_cached("DELETE FROM chunks WHERE id = ?1")?;
+                let mut delete_later = tx.prepare_cached(
+                    "INSERT INTO object_intents (object_key, state, not_before_ms) VALUES (?1, 'deleting', ?2)
+                     ON CONFLICT (object_key) DO UPDATE SET state = 'deleting', not_before_ms = excluded.not_before_ms",
+                )?;
+                for (id, object_key, content_hash) in &replaced {
+                    keep_hash.execute(params![session_row, content_hash])?;
+                    drop_chunk.execute(params![id])?;
+                    // Segments and chunks may share a key only if they are the same bytes.
+                    if !compaction.segments.iter().any(|s| &s.object_key == object_key) {
+                        delete_later.execute(params![object_key, compaction.delete_after_ms])?;
+                    }
+                }
+            }
+            {
                 let mut piece = tx.prepare_cached(
                     "INSERT INTO pieces (project_id, hash, raw_bytes, stored) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (project_id, hash) DO NOTHING",
@@ -824,26 +845,8 @@ impl MetaStore for SqliteStore {
                     }
                     written.execute(params![seg.object_key])?;
                 }
-                let mut keep_hash = tx.prepare_cached(
-                    "INSERT INTO compacted_hashes (session_row, content_hash) VALUES (?1, ?2)
-                     ON CONFLICT DO NOTHING",
-                )?;
-                let replaced_ids: Vec<i64> = replaced.iter().map(|(id, _, _)| *id).collect();
-                release_pieces(&tx, &replaced_ids)?;
-                let mut drop_chunk = tx.prepare_cached("DELETE FROM chunks WHERE id = ?1")?;
-                let mut delete_later = tx.prepare_cached(
-                    "INSERT INTO object_intents (object_key, state, not_before_ms) VALUES (?1, 'deleting', ?2)
-                     ON CONFLICT (object_key) DO UPDATE SET state = 'deleting', not_before_ms = excluded.not_before_ms",
-                )?;
-                for (id, object_key, content_hash) in &replaced {
-                    keep_hash.execute(params![session_row, content_hash])?;
-                    drop_chunk.execute(params![id])?;
-                    // Segments and chunks may share a key only if they are the same bytes.
-                    if !compaction.segments.iter().any(|s| &s.object_key == object_key) {
-                        delete_later.execute(params![object_key, compaction.delete_after_ms])?;
-                    }
-                }
             }
+            free_detached_pieces(&tx)?;
             tx.execute(
                 "UPDATE sessions SET stored_bytes = (SELECT COALESCE(SUM(stored_bytes), 0) FROM chunks
                  WHERE session_row = ?1) WHERE id = ?1",
@@ -972,8 +975,9 @@ impl MetaStore for SqliteStore {
                 .prepare("SELECT id FROM chunks WHERE session_row = ?1")?
                 .query_map(params![row], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
-            release_pieces(&tx, &chunk_ids)?;
+            detach_pieces(&tx, &chunk_ids)?;
             tx.execute("DELETE FROM chunks WHERE session_row = ?1", params![row])?;
+            free_detached_pieces(&tx)?;
             tx.execute("DELETE FROM compacted_hashes WHERE session_row = ?1", params![row])?;
             tx.execute("DELETE FROM session_text WHERE session_row = ?1", params![row])?;
             tx.execute("DELETE FROM session_work WHERE session_row = ?1", params![row])?;
@@ -1229,6 +1233,21 @@ impl MetaStore for SqliteStore {
         .await
     }
 
+    async fn reschedule_work(
+        &self,
+        session_row: i64,
+        expected_due_ms: i64,
+        due_ms: i64,
+    ) -> Result<bool> {
+        self.write(move |c| {
+            Ok(c.execute(
+                "UPDATE session_work SET due_ms = ?3 WHERE session_row = ?1 AND due_ms = ?2",
+                params![session_row, expected_due_ms, due_ms],
+            )? == 1)
+        })
+        .await
+    }
+
     async fn work_failed(&self, session_row: i64, due_ms: i64, error: &str) -> Result<()> {
         let error = error.to_owned();
         self.write(move |c| {
@@ -1312,24 +1331,27 @@ impl MetaStore for SqliteStore {
     }
 }
 
-/// Drops what the chunks `chunk_ids` refer to, and the pieces no other segment refers to any
-/// more. Call before deleting the chunk rows.
-fn release_pieces(tx: &Connection, chunk_ids: &[i64]) -> Result<()> {
+/// Detaches the chunks `chunk_ids` from their pieces (before the chunk rows go), remembering
+/// the pieces for [`free_detached_pieces`].
+fn detach_pieces(tx: &Connection, chunk_ids: &[i64]) -> Result<()> {
     tx.execute(
         "CREATE TEMP TABLE IF NOT EXISTS released (id INTEGER PRIMARY KEY)",
         [],
     )?;
     tx.execute("DELETE FROM released", [])?;
-    {
-        let mut collect = tx.prepare_cached(
-            "INSERT OR IGNORE INTO released (id) SELECT piece_id FROM chunk_pieces WHERE chunk_id = ?1",
-        )?;
-        let mut drop_uses = tx.prepare_cached("DELETE FROM chunk_pieces WHERE chunk_id = ?1")?;
-        for id in chunk_ids {
-            collect.execute(params![id])?;
-            drop_uses.execute(params![id])?;
-        }
+    let mut collect = tx.prepare_cached(
+        "INSERT OR IGNORE INTO released (id) SELECT piece_id FROM chunk_pieces WHERE chunk_id = ?1",
+    )?;
+    let mut drop_uses = tx.prepare_cached("DELETE FROM chunk_pieces WHERE chunk_id = ?1")?;
+    for id in chunk_ids {
+        collect.execute(params![id])?;
+        drop_uses.execute(params![id])?;
     }
+    Ok(())
+}
+
+/// Deletes the pieces [`detach_pieces`] released that no segment refers to any more.
+fn free_detached_pieces(tx: &Connection) -> Result<()> {
     tx.execute(
         "DELETE FROM pieces WHERE id IN (SELECT id FROM released)
            AND NOT EXISTS (SELECT 1 FROM chunk_pieces u WHERE u.piece_id = pieces.id)",
@@ -1347,9 +1369,10 @@ const MAX_SESSION_URLS: usize = 1_000;
 
 fn chunks_of(c: &Connection, session_row: i64) -> Result<Vec<StoredChunk>> {
     let mut stmt = c.prepare_cached(
-        "SELECT id, keyframe_ms, event_count, raw_bytes, start_ms, end_ms, self_contained,
-                object_key, stored_bytes, dictionary_id, format
-         FROM chunks WHERE session_row = ?1 ORDER BY start_ms, id",
+        "SELECT k.id, k.keyframe_ms, k.event_count, k.raw_bytes, k.start_ms, k.end_ms,
+                k.self_contained, k.object_key, k.stored_bytes, k.dictionary_id, k.format, s.project_id
+         FROM chunks k JOIN sessions s ON s.id = k.session_row
+         WHERE k.session_row = ?1 ORDER BY k.start_ms, k.id",
     )?;
     let rows = stmt
         .query_map(params![session_row], |r| {
@@ -1368,6 +1391,7 @@ fn chunks_of(c: &Connection, session_row: i64) -> Result<Vec<StoredChunk>> {
                     "segment" => ChunkFormat::Segment,
                     _ => ChunkFormat::Chunk,
                 },
+                project_id: r.get(11)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

@@ -33,6 +33,7 @@ variable; see README.md for what each one does:
   REEL_LOGIN_ATTEMPTS_PER_ACCOUNT, REEL_LOGIN_WINDOW_SECONDS, REEL_MAX_CONNECTIONS,
   REEL_HEADER_TIMEOUT_SECONDS, REEL_BODY_TIMEOUT_SECONDS, REEL_ORPHAN_GRACE_SECONDS,
   REEL_PROCESSING_DELAY_MS, REEL_COMPACTION_IDLE_SECONDS, REEL_PROCESSING_CPU_SHARE,
+  REEL_COMPACTION_OPEN_BYTES, REEL_REPLACED_OBJECT_GRACE_SECONDS,
   REEL_LOG (log filter, default info)";
 
 #[derive(Debug)]
@@ -282,6 +283,14 @@ const ENV: &[(&str, Setter)] = &[
             .filter(|s: &f64| *s > 0.0 && *s <= 1.0)
             .ok_or_else(|| format!("{n} must be a number above 0 and at most 1, got {v:?}"))?;
         c.processing_cpu_share = share;
+        Ok(())
+    }),
+    ("REEL_COMPACTION_OPEN_BYTES", |c, n, v| {
+        c.compaction_open_bytes = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_REPLACED_OBJECT_GRACE_SECONDS", |c, n, v| {
+        c.replaced_object_grace_seconds = number(n, v)?;
         Ok(())
     }),
     ("REEL_ORPHAN_GRACE_SECONDS", |c, n, v| {
@@ -583,7 +592,7 @@ mod tests {
         // Every field of Config but `demo` (the command decides that one).
         assert_eq!(
             ENV.len(),
-            27,
+            29,
             "a new setting needs its variable here and in USAGE"
         );
     }

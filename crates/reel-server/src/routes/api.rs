@@ -31,7 +31,10 @@ pub fn routes() -> Router<AppState> {
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/replays", get(list_replays))
-        .route("/replays/{id}", get(get_replay))
+        .route(
+            "/replays/{id}",
+            get(get_replay).delete(super::replays::delete),
+        )
         .route("/replays/{id}/events", get(super::replays::events))
         .route("/replays/{id}/manifest", get(super::replays::manifest))
         .route("/replays/{id}/activity", get(super::replays::activity))
@@ -41,13 +44,14 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Every state-changing API call must be something a cross-site HTML form cannot send: a JSON
-/// body (forms can only send urlencoded, multipart or text/plain without a preflight), and no
-/// `Origin` of another site. Tools that send no `Origin` are not browsers and pass.
+/// body (forms can only send urlencoded, multipart or text/plain without a preflight; DELETE
+/// they cannot send at all), and no `Origin` of another site. Tools that send no `Origin` are
+/// not browsers and pass.
 async fn refuse_cross_site_writes(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let method = request.method();
+    let method = request.method().clone();
     if method == axum::http::Method::GET
         || method == axum::http::Method::HEAD
         || method == axum::http::Method::OPTIONS
@@ -55,7 +59,7 @@ async fn refuse_cross_site_writes(
         return next.run(request).await;
     }
     let headers = request.headers();
-    if !is_json(headers) {
+    if method != axum::http::Method::DELETE && !is_json(headers) {
         return ApiError::UnsupportedMediaType.into_response();
     }
     if !same_origin(headers) {

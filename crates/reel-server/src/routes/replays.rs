@@ -132,6 +132,23 @@ pub async fn manifest(
     })))
 }
 
+/// Deletes a replay's recording: its objects (after reads in progress finish), pieces no other
+/// recording uses, what reel derived from it. The session's analytics events stay.
+pub async fn delete(
+    State(state): State<AppState>,
+    CurrentUser(ctx, _): CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<ProjectQuery>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let after = crate::now_ms() + state.config.replaced_object_grace_seconds as i64 * 1000;
+    if state.meta.delete_replay(project.id, &id, after).await? {
+        Ok(axum::http::StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("replay"))
+    }
+}
+
 /// Most events the activity list returns.
 const MAX_ACTIVITY: usize = 10_000;
 
@@ -176,7 +193,10 @@ pub async fn activity(
 
 fn piece_json(c: &StoredChunk) -> Value {
     json!({
-        "kind": "chunk",
+        "kind": match c.format {
+            reel_store::ChunkFormat::Chunk => "chunk",
+            reel_store::ChunkFormat::Segment => "segment",
+        },
         "start_ms": c.start_ms,
         "end_ms": c.end_ms,
         "start_time": rfc3339(c.start_ms),

@@ -5,6 +5,7 @@ mod support;
 
 mod accounts;
 mod auth;
+mod compaction;
 mod connections;
 mod corpus;
 mod cors;

@@ -1,0 +1,460 @@
+//! Compaction: idle sessions are rewritten into segments. Every event comes back byte for
+//! byte; a kill between any two of its steps loses nothing and leaves nothing behind; reads
+//! during it see the same events; large strings shared by sessions are stored once and freed
+//! when no session refers to them.
+
+use std::collections::BTreeSet;
+use std::io::Read as _;
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+fn quick(c: &mut reel_server::Config) {
+    c.processing_delay_ms = 0;
+    c.compaction_idle_seconds = 0;
+    c.processing_cpu_share = 1.0;
+    c.replaced_object_grace_seconds = 0;
+}
+
+/// Files under `objects/`, as object keys.
+fn objects_on_disk(data_dir: &Path) -> BTreeSet<String> {
+    let root = data_dir.join("objects");
+    let mut found = BTreeSet::new();
+    let mut pending = vec![root.clone()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                found.insert(
+                    path.strip_prefix(&root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    found
+}
+
+/// Object keys rows name, and how many objects are still on their way in or out.
+fn named_objects(data_dir: &Path) -> (BTreeSet<String>, i64) {
+    let db = rusqlite::Connection::open(data_dir.join("reel.db")).unwrap();
+    let mut stmt = db
+        .prepare("SELECT object_key FROM chunks UNION SELECT object_key FROM dictionaries")
+        .unwrap();
+    let named = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let intents: i64 = db
+        .query_row("SELECT COUNT(*) FROM object_intents", [], |r| r.get(0))
+        .unwrap();
+    (named, intents)
+}
+
+fn formats(data_dir: &Path) -> Vec<String> {
+    let db = rusqlite::Connection::open(data_dir.join("reel.db")).unwrap();
+    let mut stmt = db
+        .prepare("SELECT format FROM chunks ORDER BY start_ms")
+        .unwrap();
+    stmt.query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// The events body exactly as the API sends it (uncompressed).
+async fn events_text(client: &reqwest::Client, base: &str, id: &str) -> String {
+    let response = client
+        .get(format!("{base}/api/v1/replays/{id}/events"))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.unwrap()
+}
+
+/// What the events body must be: the events' texts as sent, in time order (ties as sent).
+fn expected_text(events: &[String]) -> String {
+    let mut sorted: Vec<(i64, usize, &String)> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let ts = serde_json::from_str::<Value>(e).unwrap()["timestamp"]
+                .as_f64()
+                .unwrap() as i64;
+            (ts, i, e)
+        })
+        .collect();
+    sorted.sort();
+    format!(
+        "[{}]",
+        sorted
+            .iter()
+            .map(|(_, _, e)| e.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    )
+}
+
+/// Waits until every chunk of the data dir was compacted into segments.
+async fn until_compacted(data_dir: &Path) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let f = formats(data_dir);
+        if !f.is_empty() && f.iter().all(|f| f == "segment") {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not compacted: {f:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the objects on disk are exactly those rows name, with nothing in flight.
+async fn until_nothing_left_behind(data_dir: &Path) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (named, intents) = named_objects(data_dir);
+        let disk = objects_on_disk(data_dir);
+        if disk == named && intents == 0 {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "left behind: {:?}; missing: {:?}; intents: {intents}",
+            disk.difference(&named).collect::<Vec<_>>(),
+            named.difference(&disk).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The recorded workload (testdata/workload), each session as event texts exactly as recorded.
+fn workload() -> Vec<(String, Vec<String>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/workload");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".json.gz"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| {
+            let mut text = String::new();
+            flate2::read::GzDecoder::new(std::fs::File::open(f).unwrap())
+                .read_to_string(&mut text)
+                .unwrap();
+            let raw: Vec<Box<serde_json::value::RawValue>> = serde_json::from_str(&text).unwrap();
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            (name, raw.into_iter().map(|r| r.get().to_owned()).collect())
+        })
+        .collect()
+}
+
+/// Uploads a session in batches of about `batch` events, as an SDK flushes.
+async fn upload(app: &TestApp, device: &str, session: i64, events: &[String], batch: usize) {
+    for part in events.chunks(batch) {
+        let (status, reply) = json_of(app.track(device, session, part, true).await).await;
+        assert_eq!(status, StatusCode::OK, "{reply}");
+    }
+}
+
+fn first_ts(events: &[String]) -> i64 {
+    events
+        .iter()
+        .map(|e| {
+            serde_json::from_str::<Value>(e).unwrap()["timestamp"]
+                .as_f64()
+                .unwrap() as i64
+        })
+        .min()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_event_of_the_workload_and_corpus_comes_back_byte_for_byte() {
+    let app = TestApp::spawn_with(quick).await;
+    let mut sessions = workload();
+    assert!(
+        sessions.len() >= 9,
+        "the workload has {} sessions",
+        sessions.len()
+    );
+    let corpus_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/rrweb-corpus");
+    let mut corpus: Vec<_> = std::fs::read_dir(&corpus_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    corpus.sort();
+    let now = now_ms();
+    for (i, path) in corpus.iter().enumerate() {
+        // Shifted to recent times, kept within a plausible session span.
+        let events: Vec<Value> =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let first = events
+            .iter()
+            .filter_map(|e| e["timestamp"].as_i64())
+            .min()
+            .unwrap();
+        let start = now - 3_600_000 + i as i64 * 1000;
+        let texts: Vec<String> = events
+            .into_iter()
+            .map(|mut e| {
+                e["timestamp"] = json!(e["timestamp"].as_i64().unwrap() - first + start);
+                e.to_string()
+            })
+            .filter(|e| {
+                serde_json::from_str::<Value>(e).unwrap()["timestamp"]
+                    .as_i64()
+                    .unwrap()
+                    - start
+                    < 7 * DAY_MS
+            })
+            .collect();
+        sessions.push((
+            path.file_name().unwrap().to_string_lossy().into_owned(),
+            texts,
+        ));
+    }
+    for (i, (name, events)) in sessions.iter().enumerate() {
+        let device = format!("c-{i}");
+        let session = first_ts(events);
+        upload(&app, &device, session, events, 40).await;
+        let _ = name;
+    }
+    until_compacted(app.data_dir()).await;
+    for (i, (name, events)) in sessions.iter().enumerate() {
+        let id = replay_id(&format!("c-{i}"), first_ts(events));
+        let got = events_text(&app.client, &app.base_url, &id).await;
+        assert!(
+            got == expected_text(events),
+            "{name}: the events differ after compaction"
+        );
+    }
+    // De-duplication: the workload's large strings (style sheets, images) are stored once.
+    let db = rusqlite::Connection::open(app.data_dir().join("reel.db")).unwrap();
+    let (pieces, uses): (i64, i64) = db
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM pieces), (SELECT COUNT(*) FROM chunk_pieces)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(pieces > 0 && uses > pieces, "{pieces} pieces, {uses} uses");
+    until_nothing_left_behind(app.data_dir()).await;
+}
+
+/// Kills reel at each step of a compaction (`REEL_CRASH_AT`), restarts it, and checks that
+/// the replay reads the same and that nothing is left behind.
+#[tokio::test]
+async fn compaction_survives_a_kill_between_any_two_of_its_steps() {
+    let session = now_ms() - 600_000;
+    let mut events = page(session, "https://shop.test/");
+    for i in 1..200 {
+        events.push(mouse_move(session + i * 100, i));
+        if i % 50 == 0 {
+            events.extend(page(session + i * 100 + 1, "https://shop.test/next"));
+        }
+    }
+    let want = expected_text(&events);
+    let client = reqwest::Client::new();
+    for step in [
+        "compaction:intended",
+        "compaction:written",
+        "compaction:committed",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let launch = |crash: Option<&str>| {
+            // The delay lets all uploads land before the first processing run.
+            let mut l = Launch::new(dir.path())
+                .env("REEL_PROCESSING_DELAY_MS", "3000")
+                .env("REEL_COMPACTION_IDLE_SECONDS", "0")
+                .env("REEL_REPLACED_OBJECT_GRACE_SECONDS", "0");
+            if let Some(at) = crash {
+                l = l.env("REEL_CRASH_AT", at);
+            }
+            l.start()
+        };
+        let mut server = launch(Some(step));
+        for part in events.chunks(30) {
+            let r = client
+                .post(format!(
+                    "{}/sessions/v2/track?device_id=d-crash&session_id={session}",
+                    server.base_url
+                ))
+                .bearer_auth(KEY)
+                .body(json!({"version": 1, "events": part}).to_string())
+                .send()
+                .await
+                .expect("answered before the crash");
+            assert_eq!(r.status(), StatusCode::OK);
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while server.is_running() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{step}: reel did not reach the crash point"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        drop(server);
+
+        let server = launch(None);
+        let id = replay_id("d-crash", session);
+        assert_eq!(
+            events_text(&client, &server.base_url, &id).await,
+            want,
+            "{step}: after the crash"
+        );
+        until_compacted(dir.path()).await;
+        assert_eq!(
+            events_text(&client, &server.base_url, &id).await,
+            want,
+            "{step}: compacted"
+        );
+        until_nothing_left_behind(dir.path()).await;
+    }
+}
+
+#[tokio::test]
+async fn reads_return_the_same_events_before_during_and_after_compaction() {
+    let app = TestApp::spawn_with(|c| {
+        c.processing_delay_ms = 1_500;
+        c.compaction_idle_seconds = 0;
+        c.processing_cpu_share = 1.0;
+        c.replaced_object_grace_seconds = 300;
+    })
+    .await;
+    let session = now_ms() - 600_000;
+    // Enough events that the answer streams in many pieces.
+    let mut events = page(session, "https://shop.test/");
+    let pad = "p".repeat(1_000);
+    for i in 1..2_000 {
+        events.push(json!({"type": 5, "timestamp": session + i * 10, "data": {"tag": "t", "payload": format!("{i}{pad}")}}).to_string());
+    }
+    upload(&app, "d-during", session, &events, 100).await;
+    let want = expected_text(&events);
+    let id = replay_id("d-during", session);
+
+    // Start a read of the chunks, take its first piece, let compaction switch to segments…
+    let mut response = app
+        .api(&format!("/replays/{id}/events"))
+        .send()
+        .await
+        .unwrap();
+    let mut got = response
+        .chunk()
+        .await
+        .unwrap()
+        .expect("a first piece")
+        .to_vec();
+    assert!(got.len() < want.len(), "the answer streams");
+    until_compacted(app.data_dir()).await;
+    // …and finish it: the replaced chunks' objects are still there for it.
+    while let Some(piece) = response.chunk().await.unwrap() {
+        got.extend_from_slice(&piece);
+    }
+    assert!(
+        String::from_utf8(got).unwrap() == want,
+        "a read across compaction differs"
+    );
+    assert!(events_text(&app.client, &app.base_url, &id).await == want);
+}
+
+#[tokio::test]
+async fn a_shared_piece_is_stored_once_and_freed_when_no_session_uses_it() {
+    let app = TestApp::spawn_with(quick).await;
+    let css: String = (0..5_000)
+        .map(|i| format!(".c{i}{{color:#{:06x}}}", i * 7919 % 0xffffff))
+        .collect();
+    let site = |ts: i64| {
+        let snapshot = json!({"type": 2, "timestamp": ts, "data": {"initialOffset": {"top": 0, "left": 0},
+            "node": {"type": 0, "id": 1, "childNodes": [
+                {"type": 2, "id": 2, "tagName": "html", "attributes": {}, "childNodes": [
+                    {"type": 2, "id": 3, "tagName": "style", "attributes": {"_cssText": css}, "childNodes": []}]}]}}});
+        vec![
+            meta(ts, "https://site.test/"),
+            snapshot.to_string(),
+            mouse_move(ts + 10, 1),
+        ]
+    };
+    let t = now_ms() - 600_000;
+    // Two sessions uploaded at once, each with the same style sheet.
+    let (a, b) = (site(t), site(t + 1_000));
+    let (ra, rb) = tokio::join!(
+        app.track("d-a", t, &a, true),
+        app.track("d-b", t + 1_000, &b, true)
+    );
+    assert_eq!((ra.status(), rb.status()), (StatusCode::OK, StatusCode::OK));
+    until_compacted(app.data_dir()).await;
+    let db = || rusqlite::Connection::open(app.data_dir().join("reel.db")).unwrap();
+    let count = |sql: &str| -> i64 { db().query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT COUNT(*) FROM pieces"), 1, "stored once");
+    assert_eq!(
+        count("SELECT COUNT(*) FROM chunk_pieces"),
+        2,
+        "used by both"
+    );
+    let stored: i64 = count("SELECT LENGTH(stored) FROM pieces");
+    assert!(
+        stored < css.len() as i64 / 2,
+        "the piece is compressed: {stored}"
+    );
+    for (device, ts, events) in [("d-a", t, &a), ("d-b", t + 1_000, &b)] {
+        assert!(
+            events_text(&app.client, &app.base_url, &replay_id(device, ts)).await
+                == expected_text(events)
+        );
+    }
+
+    let delete = |id: String| {
+        app.client
+            .delete(app.url(&format!("/api/v1/replays/{id}")))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+    };
+    assert_eq!(
+        delete(replay_id("d-a", t)).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM pieces"),
+        1,
+        "still used by the other session"
+    );
+    assert!(
+        events_text(&app.client, &app.base_url, &replay_id("d-b", t + 1_000)).await
+            == expected_text(&b)
+    );
+    let (status, _) = app.replay(&replay_id("d-a", t)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        delete(replay_id("d-b", t + 1_000)).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM pieces"),
+        0,
+        "freed with the last session using it"
+    );
+    assert_eq!(
+        delete(replay_id("d-b", t + 1_000)).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    until_nothing_left_behind(app.data_dir()).await;
+    assert!(objects_on_disk(app.data_dir()).is_empty());
+}
