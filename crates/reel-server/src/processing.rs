@@ -375,6 +375,7 @@ impl<'a> Collector<'a> {
             expected_until_ms: self.item.signals_until_ms,
             finished,
             next_due_ms: NOT_DUE,
+            taken_due_ms: self.item.due_ms,
         }
     }
 }

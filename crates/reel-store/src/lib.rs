@@ -360,6 +360,9 @@ pub struct SignalsUpdate {
     pub expected_until_ms: Option<i64>,
     pub finished: bool,
     pub next_due_ms: i64,
+    /// The due time the run was taken at: if an upload moved it since, the earlier of the two
+    /// stays (the new data is looked at).
+    pub taken_due_ms: i64,
 }
 
 /// The session facts the signals analyzer counts, as column names.

@@ -1144,7 +1144,8 @@ impl MetaStore for SqliteStore {
             let tx = c.transaction()?;
             // First the progress: if another run moved it, this one changes nothing.
             let moved = tx.execute(
-                "UPDATE session_work SET signals_until_ms = ?2, signals_finished = ?3, due_ms = ?4,
+                "UPDATE session_work SET signals_until_ms = ?2, signals_finished = ?3,
+                    due_ms = CASE WHEN due_ms = ?6 THEN ?4 ELSE MIN(due_ms, ?4) END,
                     attempts = 0, last_error = NULL
                  WHERE session_row = ?1 AND signals_until_ms IS ?5",
                 params![
@@ -1152,7 +1153,8 @@ impl MetaStore for SqliteStore {
                     u.signals_until_ms,
                     u.finished,
                     u.next_due_ms,
-                    u.expected_until_ms
+                    u.expected_until_ms,
+                    u.taken_due_ms
                 ],
             )?;
             if moved == 0 {
