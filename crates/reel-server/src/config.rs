@@ -59,6 +59,9 @@ pub struct Config {
     /// Objects replaced by compaction (or of a deleted replay) are deleted this long after the
     /// switch, so reads that started before it finish.
     pub replaced_object_grace_seconds: u64,
+    /// No data for longer than this inside a session is a hole in its recording ("parts of this
+    /// session weren't captured").
+    pub gap_threshold_seconds: u64,
     /// The share of one core the processing stage may use; it pauses between sessions to keep
     /// to it, so ingestion keeps priority.
     pub processing_cpu_share: f64,
@@ -104,6 +107,7 @@ impl Default for Config {
             compaction_idle_seconds: 1_800,
             processing_cpu_share: 0.5,
             compaction_open_bytes: 32 << 20,
+            gap_threshold_seconds: 300,
             replaced_object_grace_seconds: 300,
             orphan_grace_seconds: 3_600,
             country_header: None,
@@ -161,6 +165,7 @@ impl std::fmt::Debug for Config {
             .field("compaction_idle_seconds", &self.compaction_idle_seconds)
             .field("processing_cpu_share", &self.processing_cpu_share)
             .field("compaction_open_bytes", &self.compaction_open_bytes)
+            .field("gap_threshold_seconds", &self.gap_threshold_seconds)
             .field(
                 "replaced_object_grace_seconds",
                 &self.replaced_object_grace_seconds,

@@ -228,7 +228,16 @@ async fn run_signals(
     let mut analyzer = Analyzer::new(Settings::default());
     let mut reader = EventReader::new(state.clone(), chunks, from, i64::MAX);
     let mut fed = 0usize;
+    let gap_ms = state.config.gap_threshold_seconds.saturating_mul(1000) as i64;
+    let mut previous: Option<i64> = None;
     while let Some(event) = reader.next().await.map_err(|e| e.to_string())? {
+        if let Some(prev) = previous
+            && event.timestamp >= applied_until
+            && event.timestamp - prev > gap_ms
+        {
+            collector.gaps.push((prev, event.timestamp));
+        }
+        previous = Some(event.timestamp);
         analyzer.push(&event);
         fed += 1;
         if fed % 256 == 0 {
@@ -260,6 +269,7 @@ struct Collector<'a> {
     viewport: Option<(u32, u32)>,
     events: Vec<AnalyticsEvent>,
     texts: Vec<SessionText>,
+    gaps: Vec<(i64, i64)>,
     /// Kinds the SDK sent itself: reel does not derive them again.
     skip: Vec<DerivedKind>,
 }
@@ -288,6 +298,7 @@ impl<'a> Collector<'a> {
             viewport: None,
             events: Vec::new(),
             texts: Vec::new(),
+            gaps: Vec::new(),
             skip,
         }
     }
@@ -371,6 +382,7 @@ impl<'a> Collector<'a> {
             viewport: self.viewport,
             events: self.events,
             texts: self.texts,
+            gaps: self.gaps,
             signals_until_ms: until,
             expected_until_ms: self.item.signals_until_ms,
             finished,

@@ -51,6 +51,8 @@ pub struct Project {
     pub organization_id: i64,
     pub name: String,
     pub api_key: String,
+    /// IANA timezone name; dates are shown and filtered in it.
+    pub timezone: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +66,8 @@ pub struct User {
 pub struct UserContext {
     pub user: User,
     pub organization: Organization,
+    /// The user's role in the organization ("admin" is the only one so far).
+    pub role: String,
     pub projects: Vec<Project>,
 }
 
@@ -320,6 +324,18 @@ pub enum ObjectIntent {
     },
 }
 
+/// A viewer's verdict on a replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feedback {
+    pub id: i64,
+    pub replay_key: String,
+    pub user_email: String,
+    /// "down" or "up".
+    pub rating: String,
+    pub comment: Option<String>,
+    pub created_ms: i64,
+}
+
 /// A session the processing stage should look at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkItem {
@@ -354,6 +370,8 @@ pub struct SignalsUpdate {
     pub viewport: Option<(u32, u32)>,
     pub events: Vec<AnalyticsEvent>,
     pub texts: Vec<SessionText>,
+    /// Holes in the recording: (start, end) with no data between.
+    pub gaps: Vec<(i64, i64)>,
     pub signals_until_ms: i64,
     /// The progress this run started from: the update applies only if it is still the
     /// session's (another worker did not get there first).
@@ -493,6 +511,21 @@ pub trait MetaStore: Send + Sync + 'static {
     ) -> Result<usize>;
     /// The session's analytics events (sent and derived) in time order, at most `limit`.
     async fn session_events(&self, session: &SessionRef, limit: usize) -> Result<Vec<StoredEvent>>;
+    /// Stores a viewer's verdict on a replay; `None` when there is no such replay.
+    async fn add_feedback(
+        &self,
+        project_id: i64,
+        replay_key: &str,
+        user_id: i64,
+        rating: &str,
+        comment: Option<String>,
+        now_ms: i64,
+    ) -> Result<Option<Feedback>>;
+    /// Verdicts on the project's replays, newest first.
+    async fn feedback(&self, project_id: i64, limit: usize) -> Result<Vec<Feedback>>;
+    /// A recording's holes, in time order.
+    async fn session_gaps(&self, project_id: i64, replay_key: &str) -> Result<Vec<(i64, i64)>>;
+    async fn set_project_timezone(&self, project_id: i64, timezone: &str) -> Result<()>;
     /// A session's chunks by start time.
     async fn session_chunks(&self, session_row: i64) -> Result<Vec<StoredChunk>>;
 

@@ -10,9 +10,9 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{
-    AnalyticsEvent, ChunkFormat, Compaction, Dictionary, FACT_COLUMNS, Interactions, MetaStore,
-    NewChunk, NewInstallation, NewToken, ObjectIntent, Organization, Project, Replay, Result,
-    SessionRef, SignalsUpdate, StoreError, StoredChunk, StoredEvent, TimeRange, TokenInfo,
+    AnalyticsEvent, ChunkFormat, Compaction, Dictionary, FACT_COLUMNS, Feedback, Interactions,
+    MetaStore, NewChunk, NewInstallation, NewToken, ObjectIntent, Organization, Project, Replay,
+    Result, SessionRef, SignalsUpdate, StoreError, StoredChunk, StoredEvent, TimeRange, TokenInfo,
     TokenOrigin, User, UserContext, WorkItem,
 };
 
@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_hardening.sql"),
     include_str!("../migrations/0004_signals.sql"),
     include_str!("../migrations/0005_segments.sql"),
+    include_str!("../migrations/0006_feedback_gaps_timezone.sql"),
 ];
 
 #[derive(Clone)]
@@ -110,6 +111,7 @@ fn project_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Project> {
         organization_id: r.get(1)?,
         name: r.get(2)?,
         api_key: r.get(3)?,
+        timezone: r.get(4)?,
     })
 }
 
@@ -253,6 +255,7 @@ impl MetaStore for SqliteStore {
                 organization_id: org,
                 name: new.project_name,
                 api_key: new.api_key,
+                timezone: "UTC".into(),
             };
             tx.execute(
                 "INSERT INTO users (email, password_hash, created_ms) VALUES (?1, ?2, ?3)",
@@ -272,7 +275,7 @@ impl MetaStore for SqliteStore {
     async fn first_project(&self) -> Result<Option<Project>> {
         self.read(|c| {
             Ok(c.query_row(
-                "SELECT id, organization_id, name, api_key FROM projects ORDER BY id LIMIT 1",
+                "SELECT id, organization_id, name, api_key, timezone FROM projects ORDER BY id LIMIT 1",
                 [],
                 project_from_row,
             )
@@ -297,7 +300,7 @@ impl MetaStore for SqliteStore {
         let api_key = api_key.to_owned();
         self.read(move |c| {
             Ok(c.query_row(
-                "SELECT id, organization_id, name, api_key FROM projects WHERE api_key = ?1",
+                "SELECT id, organization_id, name, api_key, timezone FROM projects WHERE api_key = ?1",
                 params![api_key],
                 project_from_row,
             )
@@ -367,9 +370,9 @@ impl MetaStore for SqliteStore {
 
     async fn user_context(&self, user_id: i64) -> Result<Option<UserContext>> {
         self.read(move |c| {
-            let Some((user, organization)) = c
+            let Some((user, organization, role)) = c
                 .query_row(
-                    "SELECT u.id, u.email, o.id, o.name FROM users u
+                    "SELECT u.id, u.email, o.id, o.name, m.role FROM users u
                      JOIN memberships m ON m.user_id = u.id
                      JOIN organizations o ON o.id = m.organization_id
                      WHERE u.id = ?1 ORDER BY o.id LIMIT 1",
@@ -378,6 +381,7 @@ impl MetaStore for SqliteStore {
                         Ok((
                             User { id: r.get(0)?, email: r.get(1)? },
                             Organization { id: r.get(2)?, name: r.get(3)? },
+                            r.get::<_, String>(4)?,
                         ))
                     },
                 )
@@ -386,11 +390,11 @@ impl MetaStore for SqliteStore {
                 return Ok(None);
             };
             let mut stmt = c.prepare(
-                "SELECT id, organization_id, name, api_key FROM projects WHERE organization_id = ?1 ORDER BY id",
+                "SELECT id, organization_id, name, api_key, timezone FROM projects WHERE organization_id = ?1 ORDER BY id",
             )?;
             let projects =
                 stmt.query_map(params![organization.id], project_from_row)?.collect::<Result<Vec<_>, _>>()?;
-            Ok(Some(UserContext { user, organization, projects }))
+            Ok(Some(UserContext { user, organization, role, projects }))
         })
         .await
     }
@@ -980,6 +984,7 @@ impl MetaStore for SqliteStore {
             free_detached_pieces(&tx)?;
             tx.execute("DELETE FROM compacted_hashes WHERE session_row = ?1", params![row])?;
             tx.execute("DELETE FROM session_text WHERE session_row = ?1", params![row])?;
+            tx.execute("DELETE FROM session_gaps WHERE session_row = ?1", params![row])?;
             tx.execute("DELETE FROM session_work WHERE session_row = ?1", params![row])?;
             tx.execute(
                 "DELETE FROM events WHERE derived = 1 AND project_id = ?1 AND device_id = ?2 AND session_id = ?3",
@@ -1094,6 +1099,101 @@ impl MetaStore for SqliteStore {
                 )?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
+        })
+        .await
+    }
+
+    async fn add_feedback(
+        &self,
+        project_id: i64,
+        replay_key: &str,
+        user_id: i64,
+        rating: &str,
+        comment: Option<String>,
+        now_ms: i64,
+    ) -> Result<Option<Feedback>> {
+        let (key, rating) = (replay_key.to_owned(), rating.to_owned());
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            let Some(row) = tx
+                .query_row(
+                    "SELECT id FROM sessions WHERE project_id = ?1 AND replay_key = ?2 AND start_ms IS NOT NULL",
+                    params![project_id, key],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            tx.execute(
+                "INSERT INTO replay_feedback (session_row, user_id, rating, comment, created_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![row, user_id, rating, comment, now_ms],
+            )?;
+            let id = tx.last_insert_rowid();
+            let email: String =
+                tx.query_row("SELECT email FROM users WHERE id = ?1", params![user_id], |r| r.get(0))?;
+            tx.commit()?;
+            Ok(Some(Feedback {
+                id,
+                replay_key: key,
+                user_email: email,
+                rating,
+                comment,
+                created_ms: now_ms,
+            }))
+        })
+        .await
+    }
+
+    async fn feedback(&self, project_id: i64, limit: usize) -> Result<Vec<Feedback>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT f.id, s.replay_key, u.email, f.rating, f.comment, f.created_ms
+                 FROM replay_feedback f JOIN sessions s ON s.id = f.session_row
+                 JOIN users u ON u.id = f.user_id
+                 WHERE s.project_id = ?1 ORDER BY f.created_ms DESC, f.id DESC LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![project_id, limit as i64], |r| {
+                    Ok(Feedback {
+                        id: r.get(0)?,
+                        replay_key: r.get(1)?,
+                        user_email: r.get(2)?,
+                        rating: r.get(3)?,
+                        comment: r.get(4)?,
+                        created_ms: r.get(5)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn session_gaps(&self, project_id: i64, replay_key: &str) -> Result<Vec<(i64, i64)>> {
+        let key = replay_key.to_owned();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT g.start_ms, g.end_ms FROM session_gaps g JOIN sessions s ON s.id = g.session_row
+                 WHERE s.project_id = ?1 AND s.replay_key = ?2 ORDER BY g.start_ms",
+            )?;
+            let rows = stmt
+                .query_map(params![project_id, key], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn set_project_timezone(&self, project_id: i64, timezone: &str) -> Result<()> {
+        let tz = timezone.to_owned();
+        self.write(move |c| {
+            c.execute(
+                "UPDATE projects SET timezone = ?2 WHERE id = ?1",
+                params![project_id, tz],
+            )?;
+            Ok(())
         })
         .await
     }
@@ -1229,6 +1329,15 @@ impl MetaStore for SqliteStore {
                     ])?;
                 }
             }
+            {
+                let mut gap = tx.prepare_cached(
+                    "INSERT INTO session_gaps (session_row, start_ms, end_ms) VALUES (?1, ?2, ?3)
+                     ON CONFLICT DO NOTHING",
+                )?;
+                for (start, end) in &u.gaps {
+                    gap.execute(params![u.session_row, start, end])?;
+                }
+            }
             tx.commit()?;
             Ok(true)
         })
@@ -1317,6 +1426,10 @@ impl MetaStore for SqliteStore {
             )?;
             tx.execute(
                 "DELETE FROM session_text WHERE session_row IN (SELECT id FROM reset_rows)",
+                [],
+            )?;
+            tx.execute(
+                "DELETE FROM session_gaps WHERE session_row IN (SELECT id FROM reset_rows)",
                 [],
             )?;
             let n = tx.execute(

@@ -33,7 +33,7 @@ variable; see README.md for what each one does:
   REEL_LOGIN_ATTEMPTS_PER_ACCOUNT, REEL_LOGIN_WINDOW_SECONDS, REEL_MAX_CONNECTIONS,
   REEL_HEADER_TIMEOUT_SECONDS, REEL_BODY_TIMEOUT_SECONDS, REEL_ORPHAN_GRACE_SECONDS,
   REEL_PROCESSING_DELAY_MS, REEL_COMPACTION_IDLE_SECONDS, REEL_PROCESSING_CPU_SHARE,
-  REEL_COMPACTION_OPEN_BYTES, REEL_REPLACED_OBJECT_GRACE_SECONDS,
+  REEL_COMPACTION_OPEN_BYTES, REEL_REPLACED_OBJECT_GRACE_SECONDS, REEL_GAP_THRESHOLD_SECONDS,
   REEL_LOG (log filter, default info)";
 
 #[derive(Debug)]
@@ -287,6 +287,10 @@ const ENV: &[(&str, Setter)] = &[
     }),
     ("REEL_COMPACTION_OPEN_BYTES", |c, n, v| {
         c.compaction_open_bytes = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_GAP_THRESHOLD_SECONDS", |c, n, v| {
+        c.gap_threshold_seconds = number(n, v)?;
         Ok(())
     }),
     ("REEL_REPLACED_OBJECT_GRACE_SECONDS", |c, n, v| {
@@ -592,7 +596,7 @@ mod tests {
         // Every field of Config but `demo` (the command decides that one).
         assert_eq!(
             ENV.len(),
-            29,
+            30,
             "a new setting needs its variable here and in USAGE"
         );
     }

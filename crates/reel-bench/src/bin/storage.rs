@@ -155,7 +155,9 @@ fn gzip_level(data: &[u8], level: u32) -> Vec<u8> {
 /// `zstd -19 --long` (window 2^27).
 fn zstd_long(data: &[u8]) -> anyhow::Result<Vec<u8>> {
     let mut c = zstd::bulk::Compressor::new(19)?;
-    c.set_parameter(zstd::zstd_safe::CParameter::EnableLongDistanceMatching(true))?;
+    c.set_parameter(zstd::zstd_safe::CParameter::EnableLongDistanceMatching(
+        true,
+    ))?;
     c.set_parameter(zstd::zstd_safe::CParameter::WindowLog(27))?;
     Ok(c.compress(data)?)
 }

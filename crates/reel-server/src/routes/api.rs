@@ -38,6 +38,9 @@ pub fn routes() -> Router<AppState> {
         .route("/replays/{id}/events", get(super::replays::events))
         .route("/replays/{id}/manifest", get(super::replays::manifest))
         .route("/replays/{id}/activity", get(super::replays::activity))
+        .route("/replays/{id}/feedback", post(super::replays::add_feedback))
+        .route("/feedback", get(super::replays::list_feedback))
+        .route("/projects/{id}", axum::routing::patch(update_project))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound("endpoint") })
         .layer(axum::middleware::from_fn(refuse_cross_site_writes))
@@ -306,8 +309,43 @@ async fn me(CurrentUser(ctx, _): CurrentUser) -> Json<Value> {
     Json(json!({
         "user": {"email": ctx.user.email},
         "organization": {"id": ctx.organization.id, "name": ctx.organization.name},
-        "projects": ctx.projects.iter().map(|p| json!({"id": p.id, "name": p.name, "api_key": p.api_key})).collect::<Vec<_>>(),
+        "role": ctx.role,
+        "projects": ctx.projects.iter().map(project_json).collect::<Vec<_>>(),
     }))
+}
+
+fn project_json(p: &Project) -> Value {
+    json!({"id": p.id, "name": p.name, "api_key": p.api_key, "timezone": p.timezone})
+}
+
+#[derive(Deserialize)]
+struct ProjectUpdate {
+    timezone: Option<String>,
+}
+
+/// Changes a project's settings: `{"timezone": "Europe/Berlin"}` (an IANA name).
+async fn update_project(
+    State(state): State<AppState>,
+    CurrentUser(ctx, _): CurrentUser,
+    Path(id): Path<String>,
+    body: Result<Json<ProjectUpdate>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    if ctx.role != "admin" {
+        return Err(ApiError::Forbidden("only admins change project settings"));
+    }
+    let Json(update) = body.map_err(|e| ApiError::InvalidParameter(e.body_text()))?;
+    let mut project = pick_project(&ctx.projects, Some(&id))?.clone();
+    if let Some(tz) = update.timezone {
+        let tz = tz.trim();
+        if tz.parse::<chrono_tz::Tz>().is_err() {
+            return Err(ApiError::InvalidParameter(format!(
+                "timezone must be an IANA timezone name like Europe/Berlin or UTC, got {tz:?}"
+            )));
+        }
+        state.meta.set_project_timezone(project.id, tz).await?;
+        project.timezone = tz.to_owned();
+    }
+    Ok(Json(project_json(&project)))
 }
 
 #[derive(Deserialize)]

@@ -123,12 +123,15 @@ pub async fn manifest(
     let mut keyframes: Vec<i64> = chunks.iter().filter_map(|c| c.keyframe_ms).collect();
     keyframes.sort_unstable();
     keyframes.dedup();
+    let gaps = state.meta.session_gaps(project.id, &id).await?;
     Ok(Json(json!({
         "replay": replay_json(&replay),
         "start_ms": replay.start_ms,
         "end_ms": replay.end_ms,
         "keyframes": keyframes,
         "pieces": chunks.iter().map(piece_json).collect::<Vec<_>>(),
+        // Stretches with no data while the session went on (found after processing).
+        "gaps": gaps.iter().map(|(s, e)| json!({"start_ms": s, "end_ms": e})).collect::<Vec<_>>(),
     })))
 }
 
@@ -147,6 +150,86 @@ pub async fn delete(
     } else {
         Err(ApiError::NotFound("replay"))
     }
+}
+
+#[derive(Deserialize)]
+pub struct FeedbackBody {
+    rating: String,
+    comment: Option<String>,
+}
+
+const MAX_COMMENT_CHARS: usize = 2_000;
+
+/// A viewer's verdict on a replay: `{"rating": "down", "comment": "…"}`.
+pub async fn add_feedback(
+    State(state): State<AppState>,
+    CurrentUser(ctx, _): CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<ProjectQuery>,
+    Json(body): Json<FeedbackBody>,
+) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    if !matches!(body.rating.as_str(), "down" | "up") {
+        return Err(ApiError::InvalidParameter(format!(
+            "rating must be \"down\" or \"up\", got {:?}",
+            body.rating
+        )));
+    }
+    let comment = body
+        .comment
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    if comment
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS)
+    {
+        return Err(ApiError::InvalidParameter(format!(
+            "comment must be at most {MAX_COMMENT_CHARS} characters"
+        )));
+    }
+    let feedback = state
+        .meta
+        .add_feedback(
+            project.id,
+            &id,
+            ctx.user.id,
+            &body.rating,
+            comment,
+            crate::now_ms(),
+        )
+        .await?
+        .ok_or(ApiError::NotFound("replay"))?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(feedback_json(&feedback)),
+    ))
+}
+
+/// Verdicts on the project's replays, newest first (admins only).
+pub async fn list_feedback(
+    State(state): State<AppState>,
+    CurrentUser(ctx, _): CurrentUser,
+    Query(q): Query<ProjectQuery>,
+) -> Result<Json<Value>, ApiError> {
+    if ctx.role != "admin" {
+        return Err(ApiError::Forbidden("only admins see feedback"));
+    }
+    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let all = state.meta.feedback(project.id, 500).await?;
+    Ok(Json(
+        json!({"feedback": all.iter().map(feedback_json).collect::<Vec<_>>()}),
+    ))
+}
+
+fn feedback_json(f: &reel_store::Feedback) -> Value {
+    json!({
+        "id": f.id,
+        "replay_id": f.replay_key,
+        "user": {"email": f.user_email},
+        "rating": f.rating,
+        "comment": f.comment,
+        "created_at": rfc3339(f.created_ms),
+    })
 }
 
 /// Most events the activity list returns.

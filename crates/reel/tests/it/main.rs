@@ -18,6 +18,7 @@ mod limits;
 mod process;
 mod query_api;
 mod remote_config;
+mod replay_extras;
 mod signals;
 mod storage;
 mod streaming;

@@ -1,0 +1,147 @@
+//! What the player shows beside the recording: holes in it, viewers' feedback, the project's
+//! timezone.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = app
+        .client
+        .request(method, app.url(&format!("/api/v1{path}")))
+        .bearer_auth(ADMIN_TOKEN);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    json_of(request.send().await.expect("sent")).await
+}
+
+#[tokio::test]
+async fn the_manifest_shows_where_no_data_arrived() {
+    let app = TestApp::spawn_with(|c| {
+        c.processing_delay_ms = 0;
+        c.compaction_idle_seconds = 0;
+    })
+    .await;
+    let t = now_ms() - 3_600_000;
+    let mut events = page(t, "https://x.test/");
+    events.push(mouse_move(t + 1_000, 1));
+    // Ten minutes without any data, then the session goes on.
+    events.push(mouse_move(t + 601_000, 2));
+    events.push(mouse_move(t + 602_000, 3));
+    app.track_ok("d-gap", t, &events).await;
+    let id = replay_id("d-gap", t);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, manifest) = call(
+            &app,
+            reqwest::Method::GET,
+            &format!("/replays/{id}/manifest"),
+            None,
+        )
+        .await;
+        if manifest["replay"]["processing_pending"] == false {
+            assert_eq!(
+                manifest["gaps"],
+                json!([{"start_ms": t + 1_000, "end_ms": t + 601_000}]),
+                "{manifest}"
+            );
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{manifest}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn viewers_leave_feedback_and_admins_see_it() {
+    let app = TestApp::spawn().await;
+    let t = now_ms() - 60_000;
+    app.track_ok("d-feedback", t, &page(t, "https://x.test/"))
+        .await;
+    let id = replay_id("d-feedback", t);
+    let path = format!("/replays/{id}/feedback");
+    let cases: Vec<(Value, StatusCode)> = vec![
+        (
+            json!({"rating": "down", "comment": "  the checkout page is blank  "}),
+            StatusCode::CREATED,
+        ),
+        (json!({"rating": "down"}), StatusCode::CREATED),
+        (json!({"rating": "meh"}), StatusCode::BAD_REQUEST),
+        (
+            json!({"rating": "down", "comment": "x".repeat(2_001)}),
+            StatusCode::BAD_REQUEST,
+        ),
+    ];
+    for (body, want) in cases {
+        let (status, answer) = call(&app, reqwest::Method::POST, &path, Some(body.clone())).await;
+        assert_eq!(status, want, "{body}: {answer}");
+    }
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        "/replays/bm90LWEtcmVwbGF5/feedback",
+        Some(json!({"rating": "down"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, list) = call(&app, reqwest::Method::GET, "/feedback", None).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let items = list["feedback"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{list}");
+    assert_eq!(
+        items[1]["comment"], "the checkout page is blank",
+        "oldest last: {list}"
+    );
+    assert_eq!(items[0]["comment"], Value::Null);
+    assert!(items.iter().all(|f| f["replay_id"] == id
+        && f["user"]["email"] == ADMIN_EMAIL
+        && f["rating"] == "down"));
+}
+
+#[tokio::test]
+async fn the_project_timezone_is_a_setting() {
+    let app = TestApp::spawn().await;
+    let (_, me) = call(&app, reqwest::Method::GET, "/me", None).await;
+    assert_eq!(me["projects"][0]["timezone"], "UTC", "{me}");
+    assert_eq!(me["role"], "admin");
+    let id = me["projects"][0]["id"].as_i64().unwrap();
+    let (status, project) = call(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("/projects/{id}"),
+        Some(json!({"timezone": "Europe/Berlin"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{project}");
+    assert_eq!(project["timezone"], "Europe/Berlin");
+    let (_, me) = call(&app, reqwest::Method::GET, "/me", None).await;
+    assert_eq!(me["projects"][0]["timezone"], "Europe/Berlin");
+    for bad in ["Mars/Olympus", "", "UTC+25"] {
+        let (status, body) = call(
+            &app,
+            reqwest::Method::PATCH,
+            &format!("/projects/{id}"),
+            Some(json!({"timezone": bad})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+    let (status, _) = call(
+        &app,
+        reqwest::Method::PATCH,
+        "/projects/999",
+        Some(json!({"timezone": "UTC"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
