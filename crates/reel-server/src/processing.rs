@@ -198,7 +198,7 @@ pub async fn process(state: &AppState, item: &WorkItem, compact: bool) -> Result
     }
     state
         .meta
-        .reschedule_work(item.session_row, retry_due, settled_due)
+        .reschedule_work(item.session_row, item.generation, settled_due)
         .await
         .map_err(|e| e.to_string())?;
     Ok(())
@@ -387,7 +387,7 @@ impl<'a> Collector<'a> {
             expected_until_ms: self.item.signals_until_ms,
             finished,
             next_due_ms: NOT_DUE,
-            taken_due_ms: self.item.due_ms,
+            taken_generation: self.item.generation,
         }
     }
 }

@@ -37,7 +37,10 @@ CREATE TABLE session_work (
     -- The analyzer was finished (the session went idle): everything up to the end is settled.
     signals_finished  INTEGER NOT NULL DEFAULT 0,
     attempts          INTEGER NOT NULL DEFAULT 0,
-    last_error        TEXT
+    last_error        TEXT,
+    -- Counts uploads: a run that took generation g and finds another one on finishing knows new
+    -- data arrived meanwhile and leaves the session due.
+    generation        INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX session_work_by_due ON session_work (due_ms);
 

@@ -349,6 +349,8 @@ pub struct WorkItem {
     pub signals_finished: bool,
     pub last_upload_ms: Option<i64>,
     pub attempts: i64,
+    /// Bumped by every upload.
+    pub generation: i64,
 }
 
 /// Text a session showed or logged.
@@ -378,9 +380,9 @@ pub struct SignalsUpdate {
     pub expected_until_ms: Option<i64>,
     pub finished: bool,
     pub next_due_ms: i64,
-    /// The due time the run was taken at: if an upload moved it since, the earlier of the two
-    /// stays (the new data is looked at).
-    pub taken_due_ms: i64,
+    /// The work generation the run was taken at: if an upload came since, the session stays
+    /// due (the new data is looked at).
+    pub taken_generation: i64,
 }
 
 /// The session facts the signals analyzer counts, as column names.
@@ -489,14 +491,10 @@ pub trait MetaStore: Send + Sync + 'static {
     /// false (and changes nothing) when the session's progress is no longer the one the run
     /// started from.
     async fn apply_signals(&self, update: SignalsUpdate) -> Result<bool>;
-    /// Moves a session's next processing from `expected_due_ms` to `due_ms`; does nothing (and
-    /// returns false) when something else moved it meanwhile (an upload made it earlier).
-    async fn reschedule_work(
-        &self,
-        session_row: i64,
-        expected_due_ms: i64,
-        due_ms: i64,
-    ) -> Result<bool>;
+    /// Moves a session's next processing to `due_ms`, unless an upload came since the run took
+    /// `generation` (then the session stays due); returns whether it moved.
+    async fn reschedule_work(&self, session_row: i64, generation: i64, due_ms: i64)
+    -> Result<bool>;
     /// Reschedules a session's processing after a failed run.
     async fn work_failed(&self, session_row: i64, due_ms: i64, error: &str) -> Result<()>;
     /// The event types an SDK sent for the session (not derived ones).

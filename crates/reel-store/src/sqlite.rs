@@ -629,7 +629,8 @@ impl MetaStore for SqliteStore {
             // The processing stage will look at this session (no later than asked).
             tx.execute(
                 "INSERT INTO session_work (session_row, due_ms) VALUES (?1, ?2)
-                 ON CONFLICT (session_row) DO UPDATE SET due_ms = MIN(due_ms, excluded.due_ms)",
+                 ON CONFLICT (session_row) DO UPDATE SET due_ms = MIN(due_ms, excluded.due_ms),
+                    generation = generation + 1",
                 params![row, chunk.process_at_ms],
             )?;
             tx.commit()?;
@@ -1206,7 +1207,8 @@ impl MetaStore for SqliteStore {
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT w.session_row, s.project_id, s.device_id, s.session_id, s.replay_key, s.user_id,
-                        w.due_ms, w.signals_until_ms, w.signals_finished, s.last_upload_ms, w.attempts
+                        w.due_ms, w.signals_until_ms, w.signals_finished, s.last_upload_ms, w.attempts,
+                        w.generation
                  FROM session_work w JOIN sessions s ON s.id = w.session_row
                  WHERE w.due_ms <= ?1 ORDER BY w.due_ms LIMIT ?2",
             )?;
@@ -1226,6 +1228,7 @@ impl MetaStore for SqliteStore {
                         signals_finished: r.get(8)?,
                         last_upload_ms: r.get(9)?,
                         attempts: r.get(10)?,
+                        generation: r.get(11)?,
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -1245,7 +1248,7 @@ impl MetaStore for SqliteStore {
             // First the progress: if another run moved it, this one changes nothing.
             let moved = tx.execute(
                 "UPDATE session_work SET signals_until_ms = ?2, signals_finished = ?3,
-                    due_ms = CASE WHEN due_ms = ?6 THEN ?4 ELSE MIN(due_ms, ?4) END,
+                    due_ms = CASE WHEN generation = ?6 THEN ?4 ELSE MIN(due_ms, ?4) END,
                     attempts = 0, last_error = NULL
                  WHERE session_row = ?1 AND signals_until_ms IS ?5",
                 params![
@@ -1254,7 +1257,7 @@ impl MetaStore for SqliteStore {
                     u.finished,
                     u.next_due_ms,
                     u.expected_until_ms,
-                    u.taken_due_ms
+                    u.taken_generation
                 ],
             )?;
             if moved == 0 {
@@ -1347,13 +1350,13 @@ impl MetaStore for SqliteStore {
     async fn reschedule_work(
         &self,
         session_row: i64,
-        expected_due_ms: i64,
+        generation: i64,
         due_ms: i64,
     ) -> Result<bool> {
         self.write(move |c| {
             Ok(c.execute(
-                "UPDATE session_work SET due_ms = ?3 WHERE session_row = ?1 AND due_ms = ?2",
-                params![session_row, expected_due_ms, due_ms],
+                "UPDATE session_work SET due_ms = ?3 WHERE session_row = ?1 AND generation = ?2",
+                params![session_row, generation, due_ms],
             )? == 1)
         })
         .await
