@@ -186,6 +186,15 @@
       submitPayment();
     });
 
+    // A dead link: it looks like a link and does nothing (the page is "not written yet"), so
+    // replays show a dead click.
+    var shipping = document.getElementById('shipping-info');
+    if (shipping) {
+      shipping.addEventListener('click', function (event) {
+        event.preventDefault();
+      });
+    }
+
     // The "broken button": logs an error and then throws one nobody catches, so the replay
     // shows both a console error and an uncaught exception.
     document.getElementById('broken').addEventListener('click', function () {
