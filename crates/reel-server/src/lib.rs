@@ -17,6 +17,7 @@ pub mod budget;
 pub mod client;
 pub mod compaction;
 pub mod config;
+pub mod definitions;
 pub mod dictionaries;
 pub mod error;
 pub mod maintenance;

@@ -24,6 +24,7 @@ use reel_rrweb::signals::{Analyzer, DerivedEvent, DerivedKind, Item, Settings};
 use reel_store::{AnalyticsEvent, SessionText, SignalsUpdate, StoredChunk, WorkItem};
 use serde_json::{Value, json};
 
+use crate::definitions::SignalDefinitions;
 use crate::recording::{EventReader, keyframe_at_or_before};
 use crate::{AppState, compaction};
 
@@ -159,7 +160,14 @@ pub async fn process(state: &AppState, item: &WorkItem, compact: bool) -> Result
     } else {
         Vec::new()
     };
-    let mut update = run_signals(state, item, chunks, idle, &sdk_types).await?;
+    let settings = state
+        .meta
+        .project(item.session.project_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .map(|p| SignalDefinitions::from_stored(&p.signal_settings).settings())
+        .unwrap_or_default();
+    let mut update = run_signals(state, item, chunks, idle, &sdk_types, settings).await?;
     // When the session needs nothing more: never (idle) or once it would count as idle (an
     // upload before then moves it earlier).
     let settled_due = if idle {
@@ -212,6 +220,7 @@ async fn run_signals(
     chunks: Vec<StoredChunk>,
     finish: bool,
     sdk_types: &[String],
+    settings: Settings,
 ) -> Result<SignalsUpdate, String> {
     let applied_until = item.signals_until_ms.unwrap_or(i64::MIN);
     let from = match item.signals_until_ms {
@@ -225,7 +234,7 @@ async fn run_signals(
         .max()
         .unwrap_or(applied_until);
     let mut collector = Collector::new(item, applied_until, sdk_types);
-    let mut analyzer = Analyzer::new(Settings::default());
+    let mut analyzer = Analyzer::new(settings);
     let mut reader = EventReader::new(state.clone(), chunks, from, i64::MAX);
     let mut fed = 0usize;
     let gap_ms = state.config.gap_threshold_seconds.saturating_mul(1000) as i64;

@@ -21,3 +21,7 @@ CREATE TABLE session_gaps (
 
 -- The project's timezone (an IANA name): dates are shown and filtered in it.
 ALTER TABLE projects ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';
+
+-- The project's definitions of frustration signals and activity (JSON of the values that differ
+-- from reel's defaults): rage, dead and error clicks, the idle threshold.
+ALTER TABLE projects ADD COLUMN signal_settings TEXT NOT NULL DEFAULT '{}';

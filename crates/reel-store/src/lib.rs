@@ -53,6 +53,8 @@ pub struct Project {
     pub api_key: String,
     /// IANA timezone name; dates are shown and filtered in it.
     pub timezone: String,
+    /// JSON object: the project's signal definitions that differ from the defaults.
+    pub signal_settings: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -524,6 +526,8 @@ pub trait MetaStore: Send + Sync + 'static {
     /// A recording's holes, in time order.
     async fn session_gaps(&self, project_id: i64, replay_key: &str) -> Result<Vec<(i64, i64)>>;
     async fn set_project_timezone(&self, project_id: i64, timezone: &str) -> Result<()>;
+    async fn set_project_signal_settings(&self, project_id: i64, settings: &str) -> Result<()>;
+    async fn project(&self, project_id: i64) -> Result<Option<Project>>;
     /// A session's chunks by start time.
     async fn session_chunks(&self, session_row: i64) -> Result<Vec<StoredChunk>>;
 

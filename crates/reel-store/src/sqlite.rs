@@ -112,6 +112,7 @@ fn project_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Project> {
         name: r.get(2)?,
         api_key: r.get(3)?,
         timezone: r.get(4)?,
+        signal_settings: r.get(5)?,
     })
 }
 
@@ -256,6 +257,7 @@ impl MetaStore for SqliteStore {
                 name: new.project_name,
                 api_key: new.api_key,
                 timezone: "UTC".into(),
+                signal_settings: "{}".into(),
             };
             tx.execute(
                 "INSERT INTO users (email, password_hash, created_ms) VALUES (?1, ?2, ?3)",
@@ -275,7 +277,7 @@ impl MetaStore for SqliteStore {
     async fn first_project(&self) -> Result<Option<Project>> {
         self.read(|c| {
             Ok(c.query_row(
-                "SELECT id, organization_id, name, api_key, timezone FROM projects ORDER BY id LIMIT 1",
+                "SELECT id, organization_id, name, api_key, timezone, signal_settings FROM projects ORDER BY id LIMIT 1",
                 [],
                 project_from_row,
             )
@@ -300,7 +302,7 @@ impl MetaStore for SqliteStore {
         let api_key = api_key.to_owned();
         self.read(move |c| {
             Ok(c.query_row(
-                "SELECT id, organization_id, name, api_key, timezone FROM projects WHERE api_key = ?1",
+                "SELECT id, organization_id, name, api_key, timezone, signal_settings FROM projects WHERE api_key = ?1",
                 params![api_key],
                 project_from_row,
             )
@@ -390,7 +392,7 @@ impl MetaStore for SqliteStore {
                 return Ok(None);
             };
             let mut stmt = c.prepare(
-                "SELECT id, organization_id, name, api_key, timezone FROM projects WHERE organization_id = ?1 ORDER BY id",
+                "SELECT id, organization_id, name, api_key, timezone, signal_settings FROM projects WHERE organization_id = ?1 ORDER BY id",
             )?;
             let projects =
                 stmt.query_map(params![organization.id], project_from_row)?.collect::<Result<Vec<_>, _>>()?;
@@ -1195,6 +1197,30 @@ impl MetaStore for SqliteStore {
                 params![project_id, tz],
             )?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn set_project_signal_settings(&self, project_id: i64, settings: &str) -> Result<()> {
+        let settings = settings.to_owned();
+        self.write(move |c| {
+            c.execute(
+                "UPDATE projects SET signal_settings = ?2 WHERE id = ?1",
+                params![project_id, settings],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn project(&self, project_id: i64) -> Result<Option<Project>> {
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT id, organization_id, name, api_key, timezone, signal_settings FROM projects WHERE id = ?1",
+                params![project_id],
+                project_from_row,
+            )
+            .optional()?)
         })
         .await
     }

@@ -21,6 +21,7 @@ use crate::AppState;
 use crate::auth::{self, CurrentUser, SESSION_COOKIE};
 use crate::body::BodyError;
 use crate::client;
+use crate::definitions::SignalDefinitions;
 use crate::error::ApiError;
 
 pub fn routes() -> Router<AppState> {
@@ -315,12 +316,22 @@ async fn me(CurrentUser(ctx, _): CurrentUser) -> Json<Value> {
 }
 
 fn project_json(p: &Project) -> Value {
-    json!({"id": p.id, "name": p.name, "api_key": p.api_key, "timezone": p.timezone})
+    json!({
+        "id": p.id,
+        "name": p.name,
+        "api_key": p.api_key,
+        "timezone": p.timezone,
+        "signals": SignalDefinitions::from_stored(&p.signal_settings).effective(),
+    })
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ProjectUpdate {
     timezone: Option<String>,
+    /// Signal definitions to change (see docs/signals.md); run `reel reprocess` to apply them
+    /// to sessions already stored.
+    signals: Option<SignalDefinitions>,
 }
 
 /// Changes a project's settings: `{"timezone": "Europe/Berlin"}` (an IANA name).
@@ -344,6 +355,16 @@ async fn update_project(
         }
         state.meta.set_project_timezone(project.id, tz).await?;
         project.timezone = tz.to_owned();
+    }
+    if let Some(signals) = update.signals {
+        signals.validate().map_err(ApiError::InvalidParameter)?;
+        let merged = SignalDefinitions::from_stored(&project.signal_settings).merged(&signals);
+        let stored = serde_json::to_string(&merged).expect("serializable");
+        state
+            .meta
+            .set_project_signal_settings(project.id, &stored)
+            .await?;
+        project.signal_settings = stored;
     }
     Ok(Json(project_json(&project)))
 }

@@ -377,3 +377,64 @@ async fn reprocess_recomputes_the_same_results_idempotently() {
     let (code, _, stderr) = run_reel(&["reprocess", "--data-dir", &data, "--since", "2999-01-01"]);
     assert_eq!(code, 0, "{stderr}");
 }
+
+/// Definitions are project settings; after a change, `reel reprocess` applies them to stored
+/// sessions.
+#[tokio::test]
+async fn changed_definitions_apply_after_reprocessing() {
+    let app = TestApp::spawn_with(quick_processing).await;
+    let t = now_ms() - 600_000;
+    app.track_ok("d-defs", t, &visit(t)).await;
+    let id = replay_id("d-defs", t);
+    assert_eq!(settled(&app, &id).await["rage_click_count"], 1);
+
+    let (_, me) = json_of(app.api("/me").send().await.unwrap()).await;
+    let project = me["projects"][0]["id"].as_i64().unwrap();
+    assert_eq!(me["projects"][0]["signals"]["rage_min_clicks"], 3, "{me}");
+    let patch = |body: Value| {
+        app.client
+            .patch(app.url(&format!("/api/v1/projects/{project}")))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&body)
+            .send()
+    };
+    let (status, body) = json_of(
+        patch(json!({"signals": {"rage_min_clicks": 1}}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) =
+        json_of(patch(json!({"signals": {"rage_clicks": 4}})).await.unwrap()).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "unknown definition: {body}"
+    );
+    let (status, body) = json_of(
+        patch(json!({"signals": {"rage_min_clicks": 4}}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["signals"]["rage_min_clicks"], 4);
+    assert_eq!(
+        body["signals"]["dead_mutation_window_ms"], 2500,
+        "others keep their defaults"
+    );
+
+    let data = app.data_dir().display().to_string();
+    let (code, stdout, stderr) = run_reel_with(
+        &["reprocess", "--data-dir", &data],
+        &[("REEL_COMPACTION_IDLE_SECONDS", "0")],
+    );
+    assert_eq!(code, 0, "{stdout} {stderr}");
+    let replay = settled(&app, &id).await;
+    assert_eq!(
+        replay["rage_click_count"], 0,
+        "three clicks are no rage with 4 required"
+    );
+    assert_eq!(replay["click_count"], 4);
+}
