@@ -458,3 +458,58 @@ async fn a_shared_piece_is_stored_once_and_freed_when_no_session_uses_it() {
     until_nothing_left_behind(app.data_dir()).await;
     assert!(objects_on_disk(app.data_dir()).is_empty());
 }
+
+/// A session still recording is compacted once its open part is large, up to its latest
+/// keyframe: the next segment will start there.
+#[tokio::test]
+async fn a_large_open_recording_is_compacted_up_to_its_latest_keyframe() {
+    let app = TestApp::spawn_with(|c| {
+        c.processing_delay_ms = 0;
+        c.compaction_idle_seconds = 3_600;
+        c.compaction_open_bytes = 2_000;
+        c.processing_cpu_share = 1.0;
+    })
+    .await;
+    let t = now_ms() - 600_000;
+    let mut all = Vec::new();
+    for page_load in 0..3 {
+        let at = t + page_load * 60_000;
+        let mut events = page(at, &format!("https://x.test/{page_load}"));
+        events.extend((1..20).map(|i| mouse_move(at + i * 100, i)));
+        app.track_ok("d-open", t, &events).await;
+        all.extend(events);
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let f = formats(app.data_dir());
+        if f.first().is_some_and(|f| f == "segment") && f.last().is_some_and(|f| f == "chunk") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not compacted up to the keyframe: {f:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let id = replay_id("d-open", t);
+    assert!(events_text(&app.client, &app.base_url, &id).await == expected_text(&all));
+    let (_, manifest) = json_of(
+        app.api(&format!("/replays/{id}/manifest"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let last = manifest["pieces"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["kind"], "chunk", "{manifest}");
+    assert_eq!(
+        last["keyframe_ms"],
+        t + 120_000,
+        "the open tail starts at the latest keyframe"
+    );
+}
