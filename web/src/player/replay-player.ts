@@ -465,7 +465,8 @@ export function mountPlayer(host: HTMLElement, options: PlayerOptions): PlayerHa
     const base = contextEvents(target.replayer)[0]?.timestamp ?? at;
     const offset = Math.max(0, at - base);
     safely(() => (play ? target.replayer.play(offset) : target.replayer.pause(offset)));
-    shell.dataset.shown = String(Math.round(at));
+    // Where the last seek landed, in ms from the start (tests and the benchmark read it).
+    shell.dataset.shown = String(Math.round(at - plan.startMs));
   }
 
   function clock(): number {
@@ -593,6 +594,11 @@ export function mountPlayer(host: HTMLElement, options: PlayerOptions): PlayerHa
     if (loadingOverlay.hidden === showLoading) loadingOverlay.hidden = !showLoading;
     const state = loading ? 'loading' : buffering ? 'buffering' : session ? 'ready' : 'loading';
     if (shell.dataset.state !== state) shell.dataset.state = state;
+    // What the player holds, in ms from the start: what windowed loading keeps in memory.
+    const heldStart = session ? String(Math.round(session.held.start - plan.startMs)) : '';
+    const heldEnd = session ? String(Math.round(session.held.end - plan.startMs)) : '';
+    if (shell.dataset.heldStart !== heldStart) shell.dataset.heldStart = heldStart;
+    if (shell.dataset.heldEnd !== heldEnd) shell.dataset.heldEnd = heldEnd;
     const t = performance.now();
     if (options.onTime && (now !== lastNotified.time) && t - lastNotified.at > 200) {
       lastNotified = { time: now, at: t };
