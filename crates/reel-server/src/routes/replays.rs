@@ -172,7 +172,8 @@ pub async fn manifest(
     CurrentUser(ctx, _): CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<ProjectQuery>,
-) -> Result<Json<Value>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
     let replay = state
         .meta
@@ -184,15 +185,18 @@ pub async fn manifest(
     keyframes.sort_unstable();
     keyframes.dedup();
     let gaps = state.meta.session_gaps(project.id, &id).await?;
-    Ok(Json(json!({
-        "replay": replay_json(&replay),
-        "start_ms": replay.start_ms,
-        "end_ms": replay.end_ms,
-        "keyframes": keyframes,
-        "pieces": chunks.iter().map(piece_json).collect::<Vec<_>>(),
-        // Stretches with no data while the session went on (found after processing).
-        "gaps": gaps.iter().map(|(s, e)| json!({"start_ms": s, "end_ms": e})).collect::<Vec<_>>(),
-    })))
+    Ok(compressed_json(
+        &headers,
+        &json!({
+            "replay": replay_json(&replay),
+            "start_ms": replay.start_ms,
+            "end_ms": replay.end_ms,
+            "keyframes": keyframes,
+            "pieces": chunks.iter().map(piece_json).collect::<Vec<_>>(),
+            // Stretches with no data while the session went on (found after processing).
+            "gaps": gaps.iter().map(|(s, e)| json!({"start_ms": s, "end_ms": e})).collect::<Vec<_>>(),
+        }),
+    ))
 }
 
 /// Deletes a replay's recording: its objects (after reads in progress finish), pieces no other
@@ -302,7 +306,8 @@ pub async fn activity(
     CurrentUser(ctx, _): CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<ProjectQuery>,
-) -> Result<Json<Value>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
     let replay = state
         .meta
@@ -319,19 +324,22 @@ pub async fn activity(
         .session_events(&session, MAX_ACTIVITY + 1)
         .await?;
     let truncated = events.len() > MAX_ACTIVITY;
-    Ok(Json(json!({
-        "events": events.iter().take(MAX_ACTIVITY).map(|e| json!({
-            "event_type": e.event_type,
-            "display_name": e.display_name.clone().unwrap_or_else(|| e.event_type.clone()),
-            "time": rfc3339(e.time_ms),
-            "time_ms": e.time_ms,
-            "offset_ms": e.time_ms.saturating_sub(replay.start_ms),
-            "derived": e.derived,
-            "user_id": e.user_id,
-            "event_properties": serde_json::from_str::<Value>(&e.event_properties).unwrap_or(Value::Null),
-        })).collect::<Vec<_>>(),
-        "truncated": truncated,
-    })))
+    Ok(compressed_json(
+        &headers,
+        &json!({
+            "events": events.iter().take(MAX_ACTIVITY).map(|e| json!({
+                "event_type": e.event_type,
+                "display_name": e.display_name.clone().unwrap_or_else(|| e.event_type.clone()),
+                "time": rfc3339(e.time_ms),
+                "time_ms": e.time_ms,
+                "offset_ms": e.time_ms.saturating_sub(replay.start_ms),
+                "derived": e.derived,
+                "user_id": e.user_id,
+                "event_properties": serde_json::from_str::<Value>(&e.event_properties).unwrap_or(Value::Null),
+            })).collect::<Vec<_>>(),
+            "truncated": truncated,
+        }),
+    ))
 }
 
 /// What the whole recording holds for the player's panels and timeline, read in one streamed
@@ -343,7 +351,8 @@ pub async fn timeline(
     CurrentUser(ctx, _): CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<ProjectQuery>,
-) -> Result<Json<Value>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
     let replay = state
         .meta
@@ -366,7 +375,7 @@ pub async fn timeline(
             tokio::task::yield_now().await;
         }
     }
-    Ok(Json(timeline.finish(replay.end_ms)))
+    Ok(compressed_json(&headers, &timeline.finish(replay.end_ms)))
 }
 
 /// Most items of each list the timeline returns.
@@ -626,6 +635,35 @@ fn piece_json(c: &StoredChunk) -> Value {
         "raw_bytes": c.raw_bytes,
         "stored_bytes": c.stored_bytes,
     })
+}
+
+/// Below this, a JSON answer is sent as it is.
+const COMPRESS_FROM_BYTES: usize = 1024;
+
+/// A JSON answer compressed as the client accepts (the lists of a long session run to
+/// hundreds of kilobytes; a player reads them with every replay it opens).
+fn compressed_json(headers: &HeaderMap, value: &Value) -> Response {
+    let plain = serde_json::to_vec(value).unwrap_or_default();
+    let encoding = if plain.len() < COMPRESS_FROM_BYTES {
+        Encoding::Identity
+    } else {
+        Encoding::negotiate(headers)
+    };
+    let mut compressor = Compressor::new(encoding);
+    let body = compressor
+        .piece(plain)
+        .and_then(|mut out| {
+            out.extend(compressor.finish()?);
+            Ok(out)
+        })
+        .unwrap_or_default();
+    let mut response = ([(CONTENT_TYPE, "application/json")], body).into_response();
+    let h = response.headers_mut();
+    h.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Some(name) = encoding.header() {
+        h.insert(CONTENT_ENCODING, HeaderValue::from_static(name));
+    }
+    response
 }
 
 /// A response compression the client accepts.
