@@ -3,6 +3,7 @@
 // timeline, feedback.
 
 import { ApiError, apiFetch, getMe, type Me, type RecordedEvent } from '../api';
+import { mark } from './marks';
 import type { Piece } from './windows';
 
 export interface ReplayDetails {
@@ -152,8 +153,10 @@ export async function getEventWindow(
   const params = new URLSearchParams({ from: String(Math.floor(read.from)), to: String(Math.floor(read.to)) });
   if (read.exact) params.set('exact', '1');
   const response = await apiFetch(`${base(id)}/events?${params}`, signal ? { signal } : {});
+  mark('reel:window-answered');
   const header = Number(response.headers.get('X-Reel-Window-Start'));
   const text = await response.text();
+  mark('reel:window-received');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -19,6 +19,7 @@ import type { RecordedEvent } from '../api';
 import { h } from '../dom';
 import { formatClock } from '../format';
 import { getEventWindow, type EventWindow } from './api';
+import { mark } from './marks';
 import { icon } from './icons';
 import { describeGroup, layoutMarkers, MARKER_KINDS, type Marker, type MarkerGroup } from './markers';
 import { playableEvents } from './playable';
@@ -294,6 +295,7 @@ export function mountPlayer(host: HTMLElement, options: PlayerOptions): PlayerHa
     getEventWindow(options.replayId, extending ? read : opening, controller.signal).then(
       (win) => {
         if (destroyed || loading?.controller !== controller) return;
+        mark('reel:window');
         loading = null;
         failures = 0;
         if (extending && session && session.held.end === read.from - 1) {
@@ -302,6 +304,7 @@ export function mountPlayer(host: HTMLElement, options: PlayerOptions): PlayerHa
           openSession(win, extending ? openingRead(plan, at, settings) : opening);
         }
         if (session) applyAt(session, clampTime(at), wantPlaying);
+        mark('reel:shown');
         renderState();
       },
       (error: unknown) => {
@@ -331,6 +334,7 @@ export function mountPlayer(host: HTMLElement, options: PlayerOptions): PlayerHa
     const events = playableEvents(win.events);
     const confiner = recordedUrlConfiner(reelLocation);
     confiner.confine(events);
+    mark('reel:confined');
     const held: Held = { start: Math.min(win.start, events[0]?.timestamp ?? win.start), end: Math.max(read.to, lastTime(events)) };
     const all = [...events, heldEndMarker(held.end)];
     if (all.length < 2) all.unshift(heldEndMarker(held.start));

@@ -20,6 +20,7 @@ import {
 } from './api';
 import { consoleMarkers, networkMarkers } from './devtools';
 import { icon } from './icons';
+import { mark } from './marks';
 import { createPanels } from './panels';
 import { mountPlayer, SPEEDS, type PlayerHandle, type Speed } from './replay-player';
 import { formatWallDateTime, isTimeZone, parseStartParam } from './time';
@@ -106,6 +107,7 @@ export function mountReplayView(host: HTMLElement, replayId: string, options: Re
       const zone = me?.projects?.[0]?.timezone;
       timeZone = zone && isTimeZone(zone) ? zone : 'UTC';
       manifest = await manifestPromise;
+      mark('reel:manifest');
     } catch (err) {
       if (signal.aborted || destroyed || (err instanceof ApiError && err.status === 401)) return;
       showFailure(err);
