@@ -73,6 +73,8 @@ export interface PlayerOptions {
   onSettingsChange?: (settings: { speed: Speed; skipInactive: boolean }) => void;
   /** A few times a second while the position or state changes (epoch ms). */
   onTime?: (time: number) => void;
+  /** Once, when the first frame is on screen. */
+  onFirstFrame?: () => void;
 }
 
 export interface PlayerHandle {
@@ -143,6 +145,7 @@ export function mountPlayer(host: HTMLElement, options: PlayerOptions): PlayerHa
   let pendingScrub: number | null = null;
   let recorded: { width: number; height: number } | null = null;
   let destroyed = false;
+  let firstFrameShown = false;
 
   // ---- DOM -------------------------------------------------------------------------------
   const urlText = h('span', { class: 'player-url-text', 'data-testid': 'current-url' }, '—');
@@ -306,6 +309,10 @@ export function mountPlayer(host: HTMLElement, options: PlayerOptions): PlayerHa
         if (session) applyAt(session, clampTime(at), wantPlaying);
         mark('reel:shown');
         renderState();
+        if (!firstFrameShown) {
+          firstFrameShown = true;
+          options.onFirstFrame?.();
+        }
       },
       (error: unknown) => {
         if (destroyed || loading?.controller !== controller) return;

@@ -153,6 +153,8 @@ export function mountReplayView(host: HTMLElement, replayId: string, options: Re
         live,
         onSettingsChange: options.onSettingsChange,
         onTime: (t) => panels.setTime(t),
+        // The timeline reads the whole recording on the server: not before the first frame.
+        onFirstFrame: () => loadTimeline(),
       });
       copyButton.disabled = false;
     } catch (err) {
@@ -169,8 +171,6 @@ export function mountReplayView(host: HTMLElement, replayId: string, options: Re
         if (!signal.aborted) panels.setFailed('activity', messageOf(err));
       },
     );
-    // The timeline reads the whole recording on the server: ask once the first frame is loading.
-    loadTimeline();
     if (live) schedulePoll();
   }
 
