@@ -187,3 +187,11 @@ function isRecordedEvent(value: unknown): value is RecordedEvent {
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
+
+/**
+ * Any API call with the UI's rules (the `X-Reel-Request` header, one error type, 401 → login),
+ * for modules that keep their own calls (the player's are in `player/api.ts`).
+ */
+export function apiFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  return request(path, init);
+}

@@ -11,7 +11,7 @@ export function selectedProject(me: Me, url: URL): Project | undefined {
 }
 
 /** Renders header + an empty main area into root and returns the main area. */
-export function renderShell(root: HTMLElement, url: URL): HTMLElement {
+export function renderShell(root: HTMLElement, url: URL, section: 'replays' | 'feedback' = 'replays'): HTMLElement {
   const projectName = h('span', { class: 'header-project', 'data-testid': 'project-name' });
   const userEmail = h('span', { class: 'header-user' });
   const logoutButton = h(
@@ -19,12 +19,17 @@ export function renderShell(root: HTMLElement, url: URL): HTMLElement {
     { type: 'button', class: 'button button-quiet', 'data-testid': 'logout', onclick: onLogout },
     'Log out',
   );
+  const nav = h(
+    'nav',
+    { class: 'header-nav' },
+    h('a', { href: '/replays', class: `header-link${section === 'replays' ? ' active' : ''}` }, 'Session Replay'),
+  );
   const header = h(
     'header',
     { class: 'header' },
     h('a', { class: 'brand', href: '/replays' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), 'reel'),
     projectName,
-    h('nav', { class: 'header-nav' }, h('a', { href: '/replays', class: 'header-link active' }, 'Session Replay')),
+    nav,
     h('div', { class: 'header-spacer' }),
     userEmail,
     logoutButton,
@@ -38,6 +43,10 @@ export function renderShell(root: HTMLElement, url: URL): HTMLElement {
       projectName.textContent = project ? project.name : me.organization.name;
       projectName.title = `${me.organization.name} / ${project?.name ?? 'no project'}`;
       userEmail.textContent = me.user.email;
+      // Admins read what viewers said about replays (views/feedback.ts).
+      if ((me as Me & { role?: string }).role === 'admin') {
+        nav.append(h('a', { href: '/feedback', class: `header-link${section === 'feedback' ? ' active' : ''}`, 'data-testid': 'nav-feedback' }, 'Feedback'));
+      }
     },
     () => {
       // The page itself reports the failure (and a 401 already went to the login page).

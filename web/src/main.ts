@@ -4,6 +4,7 @@ import { forgetMe, setUnauthenticatedHandler } from './api';
 import { h } from './dom';
 import { notice, renderShell } from './layout';
 import { navigate, route, startRouter, type ViewContext } from './router';
+import { feedbackView } from './views/feedback';
 import { loginView } from './views/login';
 import { playerView } from './views/player';
 import { replaysView } from './views/replays';
@@ -20,6 +21,7 @@ route('/', () => queueMicrotask(() => navigate('/replays', { replace: true })));
 route('/login', loginView);
 route('/replays', replaysView);
 route('/replays/:id', playerView);
+route('/feedback', feedbackView);
 
 function notFoundView({ root, url }: ViewContext): void {
   const main = renderShell(root, url);

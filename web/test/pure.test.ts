@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatClock, formatDuration, parseDayString, toDayString } from '../src/format';
-import { findMarkers } from '../src/player/markers';
 import { amplitudeSnippet, reelSnippet } from '../src/snippets';
 import { rangeFromUrl } from '../src/views/replays';
 
@@ -47,23 +46,6 @@ test('rangeFromUrl defaults to 30 days and orders a reversed range', () => {
   );
 });
 
-test('findMarkers picks console errors and failed requests', () => {
-  const markers = findMarkers([
-    { type: 4, timestamp: 1000, data: { href: 'https://shop.test/', width: 1280, height: 800 } },
-    { type: 6, timestamp: 1500, data: { plugin: 'rrweb/console@1', payload: { level: 'log', trace: [], payload: ['"hi"'] } } },
-    { type: 6, timestamp: 2000, data: { plugin: 'rrweb/console@1', payload: { level: 'error', trace: [], payload: ['"boom"', '42'] } } },
-    {
-      type: 6,
-      timestamp: 3000,
-      data: { plugin: 'rrweb/network@1', payload: { requests: [{ name: '/pay', method: 'post', status: 503 }, { name: '/x', status: 0 }] } },
-    },
-  ]);
-  assert.deepEqual(markers, [
-    { offset: 1000, kind: 'error', label: 'boom 42' },
-    { offset: 2000, kind: 'network', label: 'POST /pay → 503' },
-    { offset: 2000, kind: 'network', label: 'GET /x → failed' },
-  ]);
-});
 
 test('install snippets carry the key and origin', () => {
   assert.equal(

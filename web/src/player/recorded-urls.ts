@@ -66,6 +66,20 @@ export function confineRecordedUrls(events: readonly RecordedEvent[], reel: Reel
   for (const event of events) recording.visit(event);
 }
 
+/**
+ * The same rewrite for a recording that arrives in parts (the windowed player): each part is
+ * passed in time order, continuing the previous one, and the recorded page and known elements
+ * carry over between parts.
+ */
+export function recordedUrlConfiner(reel: ReelLocation): { confine(events: readonly RecordedEvent[]): void } {
+  const recording = new RecordingUrls(reel);
+  return {
+    confine(events) {
+      for (const event of events) recording.visit(event);
+    },
+  };
+}
+
 class RecordingUrls {
   private page: URL | null = null;
   /** Elements by node id (since the last full snapshot), for attribute mutations. */

@@ -5,6 +5,8 @@ import { ApiError, getMe, listReplays, type Project, type Replay } from '../api'
 import { h, replaceChildren } from '../dom';
 import { addDays, countryName, formatDateTime, formatDuration, parseDayString, toDayString } from '../format';
 import { notice, renderShell, selectedProject } from '../layout';
+import { startLiveList, type LiveList } from '../live-list';
+import { openPlayerModal } from '../player/modal';
 import { navigate, type ViewContext } from '../router';
 import { amplitudeSnippet, reelSnippet, snippetBlock } from '../snippets';
 
@@ -46,9 +48,11 @@ export function replaysView({ root, url, signal }: ViewContext): void {
     ),
   );
 
+  let live: LiveList | null = null;
   void load();
 
   async function load(): Promise<void> {
+    live?.stop();
     replaceChildren(body, notice('loading', 'Loading replays…', undefined, 'loading'));
     try {
       const me = await getMe();
@@ -69,7 +73,30 @@ export function replaysView({ root, url, signal }: ViewContext): void {
       );
       if (signal.aborted) return;
       summary.textContent = describeRange(range, replays.length);
-      replaceChildren(body, replays.length ? replayTable(replays) : emptyState(project, range));
+      const table = replays.length ? replayTable(replays) : null;
+      replaceChildren(body, table ?? emptyState(project, range));
+      // A range that ends today refreshes itself: new sessions appear at the top (live-list.ts).
+      if (toDayString(range.end) === toDayString(today)) {
+        let shown = replays.length;
+        live = startLiveList<Replay>({
+          container: table ?? body,
+          fetchFirstPage: (s) => listReplays({ start: range.start.toISOString(), end: addDays(range.end, 1).toISOString(), project: project.id, limit: LIST_LIMIT }, s),
+          keyOf: (replay) => replay.id,
+          render: replayItem,
+          shown: replays.map((replay) => replay.id),
+          firstRow: () => table?.querySelector('.replay-item') ?? null,
+          signal,
+          refresh: (replay, row) => (row.dataset.duration === String(replay.duration_ms) ? null : replayItem(replay)),
+          onInserted: (items) => {
+            if (!table) {
+              void load();
+              return;
+            }
+            shown += items.length;
+            summary.textContent = describeRange(range, shown);
+          },
+        });
+      }
     } catch (err) {
       if (signal.aborted) return;
       if (err instanceof ApiError && err.status === 401) return; // on its way to /login
@@ -136,8 +163,21 @@ function replayTable(replays: Replay[]): HTMLElement {
     'div',
     { class: 'replay-table', role: 'table', 'aria-label': 'Replays', 'data-testid': 'replay-list' },
     head,
-    ...sorted.map(replayRow),
+    ...sorted.map(replayItem),
   );
+}
+
+/** A row of the list with its "Play" button (the player opens in a modal, player/modal.ts). */
+function replayItem(replay: Replay): HTMLElement {
+  const play = h('button', {
+    type: 'button',
+    class: 'row-play',
+    title: 'Play here',
+    'aria-label': `Play the replay of ${replay.user_id ?? 'an anonymous user'} here`,
+    'data-testid': 'row-play',
+  });
+  play.addEventListener('click', () => openPlayerModal(replay.id));
+  return h('div', { class: 'replay-item', role: 'none', 'data-key': replay.id, 'data-duration': replay.duration_ms }, replayRow(replay), play);
 }
 
 function replayRow(replay: Replay): HTMLElement {
@@ -148,7 +188,7 @@ function replayRow(replay: Replay): HTMLElement {
     h(
       'span',
       { role: 'cell', class: 'cell-time' },
-      h('span', { class: 'play-icon', 'aria-hidden': 'true' }),
+      h('span', { class: 'play-spacer', 'aria-hidden': 'true' }),
       h('span', {}, h('span', { class: 'cell-main' }, formatDateTime(started)), h('span', { class: 'cell-sub' }, relativeTime(started))),
     ),
     h(

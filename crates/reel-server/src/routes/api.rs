@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/replays/{id}/events", get(super::replays::events))
         .route("/replays/{id}/manifest", get(super::replays::manifest))
         .route("/replays/{id}/activity", get(super::replays::activity))
+        .route("/replays/{id}/timeline", get(super::replays::timeline))
         .route("/replays/{id}/feedback", post(super::replays::add_feedback))
         .route("/feedback", get(super::replays::list_feedback))
         .route("/projects/{id}", axum::routing::patch(update_project))

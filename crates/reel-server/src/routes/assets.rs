@@ -30,6 +30,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/login", get(ui_page))
         .route("/replays", get(ui_page))
         .route("/replays/{*rest}", get(ui_page))
+        .route("/feedback", get(ui_page))
         .route("/assets/{*file}", get(asset))
         .route("/sdk.js", get(sdk))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") });

@@ -5,6 +5,7 @@
 //! (zstd or gzip). The server holds only the stored pieces whose time spans overlap, never the
 //! session.
 
+use std::collections::VecDeque;
 use std::io::Write as _;
 
 use axum::Json;
@@ -31,6 +32,9 @@ pub struct EventsQuery {
     from: Option<String>,
     /// Epoch ms: the answer ends with the last event at or before it.
     to: Option<String>,
+    /// `1`: take `from` as is — the answer starts with the first event at or after it, not at a
+    /// keyframe. For continuing a window the client already holds.
+    exact: Option<String>,
 }
 
 /// Bytes per streamed piece; small enough to start the player quickly.
@@ -55,14 +59,39 @@ pub async fn events(
     if chunks.is_empty() {
         return Err(ApiError::NotFound("replay"));
     }
+    let exact = match q.exact.as_deref() {
+        None | Some("" | "0" | "false") => false,
+        Some("1" | "true") => true,
+        Some(other) => {
+            return Err(ApiError::InvalidParameter(format!(
+                "exact must be 1 or 0, got {other:?}"
+            )));
+        }
+    };
     let start = match from {
+        Some(from) if exact => from,
         Some(from) => keyframe_at_or_before(&chunks, from),
         None => i64::MIN,
     };
     let encoding = Encoding::negotiate(&headers);
-    let reader = EventReader::new(state.clone(), chunks, start, to);
+    let mut reader = EventReader::new(state.clone(), chunks, start, to);
+    // A stored piece records only its first keyframe; a compacted segment holds several. Read
+    // up to `from` (one piece is in memory anyway) and start at the latest Meta + FullSnapshot
+    // at or before it, so the window is no longer than it has to be.
+    let (prefix, start) = match from {
+        Some(from) if !exact => {
+            let prefix = from_latest_keyframe(&mut reader, from)
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let start = prefix
+                .front()
+                .map_or(start, |e| e.timestamp.min(from).max(start));
+            (prefix, start)
+        }
+        _ => (VecDeque::new(), start),
+    };
     let stream = futures::stream::unfold(
-        Some(JsonArray::new(reader, encoding)),
+        Some(JsonArray::new(reader, prefix, encoding)),
         |writer| async move {
             let mut writer = writer?;
             match writer.next_piece().await {
@@ -97,6 +126,37 @@ pub async fn events(
     Ok(response)
 }
 
+/// Reads `reader` (which starts at a keyframe) until the first event after `from` and returns
+/// what a window showing `from` needs: everything from the latest Meta directly followed by a
+/// FullSnapshot at or before `from` (or from the start when there is none), plus that first
+/// event after `from`. Holds at most the events between two keyframes.
+async fn from_latest_keyframe(
+    reader: &mut EventReader,
+    from: i64,
+) -> Result<VecDeque<reel_rrweb::Event>, crate::recording::ReadError> {
+    use reel_rrweb::EventKind as K;
+    let mut held: VecDeque<reel_rrweb::Event> = VecDeque::new();
+    while let Some(event) = reader.next().await? {
+        let starts_keyframe = event.kind == K::FullSnapshot
+            && held
+                .back()
+                .is_some_and(|last| last.kind == K::Meta && last.timestamp <= from);
+        if starts_keyframe {
+            let meta = held.pop_back().expect("checked");
+            held.clear();
+            held.push_back(meta);
+            held.push_back(event);
+            continue;
+        }
+        let past = event.timestamp > from;
+        held.push_back(event);
+        if past {
+            break;
+        }
+    }
+    Ok(held)
+}
+
 fn parse_ms(value: Option<&str>, name: &str) -> Result<Option<i64>, ApiError> {
     match value.filter(|v| !v.is_empty()) {
         None => Ok(None),
@@ -112,7 +172,8 @@ pub async fn manifest(
     CurrentUser(ctx, _): CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<ProjectQuery>,
-) -> Result<Json<Value>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
     let replay = state
         .meta
@@ -124,15 +185,18 @@ pub async fn manifest(
     keyframes.sort_unstable();
     keyframes.dedup();
     let gaps = state.meta.session_gaps(project.id, &id).await?;
-    Ok(Json(json!({
-        "replay": replay_json(&replay),
-        "start_ms": replay.start_ms,
-        "end_ms": replay.end_ms,
-        "keyframes": keyframes,
-        "pieces": chunks.iter().map(piece_json).collect::<Vec<_>>(),
-        // Stretches with no data while the session went on (found after processing).
-        "gaps": gaps.iter().map(|(s, e)| json!({"start_ms": s, "end_ms": e})).collect::<Vec<_>>(),
-    })))
+    Ok(compressed_json(
+        &headers,
+        &json!({
+            "replay": replay_json(&replay),
+            "start_ms": replay.start_ms,
+            "end_ms": replay.end_ms,
+            "keyframes": keyframes,
+            "pieces": chunks.iter().map(piece_json).collect::<Vec<_>>(),
+            // Stretches with no data while the session went on (found after processing).
+            "gaps": gaps.iter().map(|(s, e)| json!({"start_ms": s, "end_ms": e})).collect::<Vec<_>>(),
+        }),
+    ))
 }
 
 /// Deletes a replay's recording: its objects (after reads in progress finish), pieces no other
@@ -242,7 +306,8 @@ pub async fn activity(
     CurrentUser(ctx, _): CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<ProjectQuery>,
-) -> Result<Json<Value>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
     let replay = state
         .meta
@@ -259,19 +324,301 @@ pub async fn activity(
         .session_events(&session, MAX_ACTIVITY + 1)
         .await?;
     let truncated = events.len() > MAX_ACTIVITY;
-    Ok(Json(json!({
-        "events": events.iter().take(MAX_ACTIVITY).map(|e| json!({
-            "event_type": e.event_type,
-            "display_name": e.display_name.clone().unwrap_or_else(|| e.event_type.clone()),
-            "time": rfc3339(e.time_ms),
-            "time_ms": e.time_ms,
-            "offset_ms": e.time_ms.saturating_sub(replay.start_ms),
-            "derived": e.derived,
-            "user_id": e.user_id,
-            "event_properties": serde_json::from_str::<Value>(&e.event_properties).unwrap_or(Value::Null),
-        })).collect::<Vec<_>>(),
-        "truncated": truncated,
-    })))
+    Ok(compressed_json(
+        &headers,
+        &json!({
+            "events": events.iter().take(MAX_ACTIVITY).map(|e| json!({
+                "event_type": e.event_type,
+                "display_name": e.display_name.clone().unwrap_or_else(|| e.event_type.clone()),
+                "time": rfc3339(e.time_ms),
+                "time_ms": e.time_ms,
+                "offset_ms": e.time_ms.saturating_sub(replay.start_ms),
+                "derived": e.derived,
+                "user_id": e.user_id,
+                "event_properties": serde_json::from_str::<Value>(&e.event_properties).unwrap_or(Value::Null),
+            })).collect::<Vec<_>>(),
+            "truncated": truncated,
+        }),
+    ))
+}
+
+/// What the whole recording holds for the player's panels and timeline, read in one streamed
+/// pass (memory holds the pieces being merged, never the session): console records, network
+/// requests, custom events, page loads, and the stretches without user activity. Each list is
+/// capped; `truncated` says which were cut.
+pub async fn timeline(
+    State(state): State<AppState>,
+    CurrentUser(ctx, _): CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<ProjectQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let replay = state
+        .meta
+        .replay(project.id, &id)
+        .await?
+        .ok_or(ApiError::NotFound("replay"))?;
+    let chunks = state.meta.replay_chunks(project.id, &id).await?;
+    let mut reader = EventReader::all(state.clone(), chunks);
+    let mut timeline = Timeline::new(replay.start_ms);
+    let mut since_yield = 0usize;
+    while let Some(event) = reader
+        .next()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+    {
+        timeline.push(&event);
+        since_yield += 1;
+        if since_yield >= 2_000 {
+            since_yield = 0;
+            tokio::task::yield_now().await;
+        }
+    }
+    Ok(compressed_json(&headers, &timeline.finish(replay.end_ms)))
+}
+
+/// Most items of each list the timeline returns.
+const MAX_TIMELINE_ITEMS: usize = 5_000;
+/// Longest console message, custom payload or request URL kept (characters).
+const MAX_TIMELINE_TEXT: usize = 2_000;
+/// Most stack frames kept per console record.
+const MAX_TRACE_FRAMES: usize = 30;
+/// No user activity for longer than this is an inactive stretch (rrweb's skip-inactive default).
+pub const INACTIVE_MS: i64 = 10_000;
+
+/// Builds the timeline answer from events in time order.
+pub struct Timeline {
+    start_ms: i64,
+    console: Vec<Value>,
+    network: Vec<Value>,
+    custom: Vec<Value>,
+    pages: Vec<Value>,
+    inactive: Vec<Value>,
+    truncated: [bool; 5],
+    last_href: Option<String>,
+    last_active: Option<i64>,
+    first_ts: Option<i64>,
+}
+
+/// Only `data.source` of an incremental snapshot (the rest is skipped, not built).
+#[derive(Deserialize)]
+struct SourceOnly {
+    data: Option<SourceField>,
+}
+#[derive(Deserialize)]
+struct SourceField {
+    source: Option<i64>,
+}
+
+impl Timeline {
+    pub fn new(start_ms: i64) -> Self {
+        Self {
+            start_ms,
+            console: Vec::new(),
+            network: Vec::new(),
+            custom: Vec::new(),
+            pages: Vec::new(),
+            inactive: Vec::new(),
+            truncated: [false; 5],
+            last_href: None,
+            last_active: None,
+            first_ts: None,
+        }
+    }
+
+    pub fn push(&mut self, event: &reel_rrweb::Event) {
+        use reel_rrweb::EventKind as K;
+        let ts = event.timestamp;
+        self.first_ts.get_or_insert(ts);
+        match event.kind {
+            K::Meta => {
+                let href = event.href.clone().unwrap_or_default();
+                // A periodic checkout of the same page is not a page load anyone did.
+                if self.last_href.as_deref() != Some(href.as_str()) {
+                    self.active(ts);
+                    let entry = json!({"time_ms": ts, "offset_ms": ts - self.start_ms, "href": truncate(&href)});
+                    push_capped(&mut self.pages, &mut self.truncated[3], entry);
+                    self.last_href = Some(href);
+                }
+            }
+            K::IncrementalSnapshot => {
+                let source = serde_json::from_str::<SourceOnly>(event.json())
+                    .ok()
+                    .and_then(|s| s.data?.source);
+                match source {
+                    // Mouse moves, interactions, scrolls, viewport resizes, inputs, touch moves,
+                    // media interactions, drags: what the session facts count as activity.
+                    Some(1..=7 | 12) => self.active(ts),
+                    // Console records of rrweb before 1.0.
+                    Some(11) => {
+                        if let Some(data) = data_of(event) {
+                            self.console_record(ts, &data);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            K::Plugin => {
+                let Some(data) = data_of(event) else { return };
+                let payload = data.get("payload").unwrap_or(&Value::Null);
+                match data.get("plugin").and_then(Value::as_str) {
+                    Some("rrweb/console@1") => self.console_record(ts, payload),
+                    Some("rrweb/network@1") => {
+                        let requests = payload.get("requests").and_then(Value::as_array);
+                        for request in requests.into_iter().flatten() {
+                            let entry = network_entry(ts, ts - self.start_ms, request);
+                            push_capped(&mut self.network, &mut self.truncated[1], entry);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            K::Custom => {
+                let Some(data) = data_of(event) else { return };
+                let tag = data.get("tag").map(text_of).unwrap_or_default();
+                let payload = data.get("payload").map(|p| truncate(&p.to_string()));
+                let entry = json!({"time_ms": ts, "offset_ms": ts - self.start_ms, "tag": truncate(&tag), "payload": payload});
+                push_capped(&mut self.custom, &mut self.truncated[2], entry);
+            }
+            _ => {}
+        }
+    }
+
+    fn active(&mut self, ts: i64) {
+        let since = self.last_active.or(self.first_ts).unwrap_or(ts);
+        if ts - since > INACTIVE_MS {
+            self.inactive_stretch(since, ts);
+        }
+        self.last_active = Some(self.last_active.map_or(ts, |t| t.max(ts)));
+    }
+
+    fn inactive_stretch(&mut self, from: i64, to: i64) {
+        let entry = json!({"start_ms": from, "end_ms": to});
+        push_capped(&mut self.inactive, &mut self.truncated[4], entry);
+    }
+
+    fn console_record(&mut self, ts: i64, record: &Value) {
+        let level = record
+            .get("level")
+            .and_then(Value::as_str)
+            .unwrap_or("log")
+            .to_owned();
+        let message = record
+            .get("payload")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .take(64)
+                    .map(console_arg)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default();
+        let trace: Vec<String> = record
+            .get("trace")
+            .and_then(Value::as_array)
+            .map(|frames| {
+                frames
+                    .iter()
+                    .take(MAX_TRACE_FRAMES)
+                    .map(|f| truncate(&text_of(f)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let entry = json!({
+            "time_ms": ts,
+            "offset_ms": ts - self.start_ms,
+            "level": truncate(&level),
+            "message": truncate(&message),
+            "trace": trace,
+        });
+        push_capped(&mut self.console, &mut self.truncated[0], entry);
+    }
+
+    pub fn finish(mut self, end_ms: i64) -> Value {
+        let since = self.last_active.or(self.first_ts);
+        if let Some(since) = since
+            && end_ms - since > INACTIVE_MS
+        {
+            self.inactive_stretch(since, end_ms);
+        }
+        json!({
+            "start_ms": self.start_ms,
+            "end_ms": end_ms,
+            "inactive_threshold_ms": INACTIVE_MS,
+            "console": self.console,
+            "network": self.network,
+            "custom": self.custom,
+            "pages": self.pages,
+            "inactive": self.inactive,
+            "truncated": {
+                "console": self.truncated[0],
+                "network": self.truncated[1],
+                "custom": self.truncated[2],
+                "pages": self.truncated[3],
+                "inactive": self.truncated[4],
+            },
+        })
+    }
+}
+
+fn data_of(event: &reel_rrweb::Event) -> Option<Value> {
+    let mut value: Value = serde_json::from_str(event.json()).ok()?;
+    Some(value.get_mut("data")?.take())
+}
+
+fn push_capped(list: &mut Vec<Value>, truncated: &mut bool, entry: Value) {
+    if list.len() < MAX_TIMELINE_ITEMS {
+        list.push(entry);
+    } else {
+        *truncated = true;
+    }
+}
+
+/// A console argument: rrweb's console plugin records each as a JSON-stringified value, so a
+/// logged string arrives with its quotes; shown without them.
+fn console_arg(item: &Value) -> String {
+    match item {
+        Value::String(s) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::String(inner)) => inner,
+            _ => s.clone(),
+        },
+        other => other.to_string(),
+    }
+}
+
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn truncate(text: &str) -> String {
+    match text.char_indices().nth(MAX_TIMELINE_TEXT) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+fn network_entry(ts: i64, offset_ms: i64, request: &Value) -> Value {
+    let number = |key: &str| request.get(key).and_then(Value::as_f64);
+    let status = number("status").or_else(|| number("responseStatus"));
+    let error = request.get("error").map(|e| truncate(&text_of(e)));
+    json!({
+        "time_ms": ts,
+        "offset_ms": offset_ms,
+        "method": request.get("method").map(text_of).filter(|m| !m.is_empty()).unwrap_or_else(|| "GET".into()).to_uppercase(),
+        "url": truncate(&request.get("name").or_else(|| request.get("url")).map(text_of).unwrap_or_default()),
+        "status": status,
+        "duration_ms": number("duration"),
+        "initiator_type": request.get("initiatorType").map(text_of),
+        "error": error,
+        "failed": error.is_some() || status.is_none_or(|s| s == 0.0 || s >= 400.0),
+    })
 }
 
 fn piece_json(c: &StoredChunk) -> Value {
@@ -288,6 +635,35 @@ fn piece_json(c: &StoredChunk) -> Value {
         "raw_bytes": c.raw_bytes,
         "stored_bytes": c.stored_bytes,
     })
+}
+
+/// Below this, a JSON answer is sent as it is.
+const COMPRESS_FROM_BYTES: usize = 1024;
+
+/// A JSON answer compressed as the client accepts (the lists of a long session run to
+/// hundreds of kilobytes; a player reads them with every replay it opens).
+fn compressed_json(headers: &HeaderMap, value: &Value) -> Response {
+    let plain = serde_json::to_vec(value).unwrap_or_default();
+    let encoding = if plain.len() < COMPRESS_FROM_BYTES {
+        Encoding::Identity
+    } else {
+        Encoding::negotiate(headers)
+    };
+    let mut compressor = Compressor::new(encoding);
+    let body = compressor
+        .piece(plain)
+        .and_then(|mut out| {
+            out.extend(compressor.finish()?);
+            Ok(out)
+        })
+        .unwrap_or_default();
+    let mut response = ([(CONTENT_TYPE, "application/json")], body).into_response();
+    let h = response.headers_mut();
+    h.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Some(name) = encoding.header() {
+        h.insert(CONTENT_ENCODING, HeaderValue::from_static(name));
+    }
+    response
 }
 
 /// A response compression the client accepts.
@@ -383,17 +759,19 @@ impl Compressor {
     }
 }
 
-/// Writes a reader's events as one JSON array, in pieces.
+/// Writes events already read (`prefix`), then a reader's, as one JSON array, in pieces.
 struct JsonArray {
     reader: EventReader,
+    prefix: VecDeque<reel_rrweb::Event>,
     compressor: Option<Compressor>,
     started: bool,
 }
 
 impl JsonArray {
-    fn new(reader: EventReader, encoding: Encoding) -> Self {
+    fn new(reader: EventReader, prefix: VecDeque<reel_rrweb::Event>, encoding: Encoding) -> Self {
         Self {
             reader,
+            prefix,
             compressor: Some(Compressor::new(encoding)),
             started: false,
         }
@@ -409,7 +787,11 @@ impl JsonArray {
         }
         let mut done = false;
         while out.len() < PIECE_BYTES {
-            match self.reader.next().await.map_err(|e| e.to_string())? {
+            let next = match self.prefix.pop_front() {
+                Some(event) => Some(event),
+                None => self.reader.next().await.map_err(|e| e.to_string())?,
+            };
+            match next {
                 Some(event) => {
                     if self.started {
                         out.push(b',');
@@ -439,6 +821,90 @@ impl JsonArray {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ev(text: &str) -> reel_rrweb::Event {
+        reel_rrweb::Event::parse(text).unwrap()
+    }
+
+    #[test]
+    fn timeline_lists_console_network_pages_and_inactive_stretches() {
+        let t = 1_000_000;
+        let events = [
+            format!(
+                r#"{{"type":4,"data":{{"href":"https://x.test/a","width":800,"height":600}},"timestamp":{t}}}"#
+            ),
+            format!(
+                r#"{{"type":2,"data":{{"node":{{}}}},"timestamp":{}}}"#,
+                t + 1
+            ),
+            format!(
+                r#"{{"type":3,"data":{{"source":1,"positions":[]}},"timestamp":{}}}"#,
+                t + 2_000
+            ),
+            format!(
+                r#"{{"type":6,"data":{{"plugin":"rrweb/console@1","payload":{{"level":"warn","trace":["a.js:1:2"],"payload":["\"careful\"","42"]}}}},"timestamp":{}}}"#,
+                t + 3_000
+            ),
+            // Mutations are not activity.
+            format!(
+                r#"{{"type":3,"data":{{"source":0,"adds":[]}},"timestamp":{}}}"#,
+                t + 20_000
+            ),
+            format!(
+                r#"{{"type":6,"data":{{"plugin":"rrweb/network@1","payload":{{"requests":[{{"name":"https://x.test/api?k=1","method":"post","status":503,"duration":12.5}},{{"name":"https://x.test/ok","status":200}}]}}}},"timestamp":{}}}"#,
+                t + 25_000
+            ),
+            // A checkout of the same page is not a page load; a new page is.
+            format!(
+                r#"{{"type":4,"data":{{"href":"https://x.test/a"}},"timestamp":{}}}"#,
+                t + 26_000
+            ),
+            format!(
+                r#"{{"type":4,"data":{{"href":"https://x.test/b"}},"timestamp":{}}}"#,
+                t + 40_000
+            ),
+            format!(
+                r#"{{"type":5,"data":{{"tag":"checkout","payload":{{"step":2}}}},"timestamp":{}}}"#,
+                t + 41_000
+            ),
+            format!(
+                r#"{{"type":3,"data":{{"source":2,"type":2,"id":5}},"timestamp":{}}}"#,
+                t + 45_000
+            ),
+        ];
+        let mut timeline = Timeline::new(t);
+        for e in &events {
+            timeline.push(&ev(e));
+        }
+        let out = timeline.finish(t + 70_000);
+        assert_eq!(
+            out["console"],
+            json!([{"time_ms": t + 3_000, "offset_ms": 3_000, "level": "warn", "message": "careful 42", "trace": ["a.js:1:2"]}])
+        );
+        let network = out["network"].as_array().unwrap();
+        assert_eq!(network.len(), 2);
+        assert_eq!(network[0]["method"], "POST");
+        assert_eq!(network[0]["status"], 503.0);
+        assert_eq!(network[0]["failed"], true);
+        assert_eq!(network[1]["failed"], false);
+        assert_eq!(network[1]["method"], "GET");
+        assert_eq!(
+            out["pages"],
+            json!([
+                {"time_ms": t, "offset_ms": 0, "href": "https://x.test/a"},
+                {"time_ms": t + 40_000, "offset_ms": 40_000, "href": "https://x.test/b"},
+            ])
+        );
+        assert_eq!(out["custom"][0]["tag"], "checkout");
+        assert_eq!(out["custom"][0]["payload"], r#"{"step":2}"#);
+        assert_eq!(
+            out["inactive"],
+            json!([
+                {"start_ms": t + 2_000, "end_ms": t + 40_000},
+                {"start_ms": t + 45_000, "end_ms": t + 70_000},
+            ])
+        );
+    }
 
     #[test]
     fn encoding_negotiation() {

@@ -145,3 +145,63 @@ async fn the_project_timezone_is_a_setting() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_timeline_lists_console_network_pages_and_idle_stretches_of_the_whole_recording() {
+    let app = TestApp::spawn().await;
+    let t = now_ms() - 3_600_000;
+    let console = |ts: i64, level: &str, text: &str| {
+        json!({"type": 6, "timestamp": ts, "data": {"plugin": "rrweb/console@1", "payload": {
+            "level": level, "trace": ["shop.js:1:2", "shop.js:3:4"], "payload": [format!("\"{text}\"")]}}})
+        .to_string()
+    };
+    let batches = vec![
+        [page(t, "https://x.test/a"), vec![mouse_move(t + 1_000, 1), console(t + 2_000, "info", "hello")]].concat(),
+        // 60 s without activity, then a second page with a failed request.
+        [page(t + 62_000, "https://x.test/b"), vec![
+            json!({"type": 6, "timestamp": t + 63_000, "data": {"plugin": "rrweb/network@1", "payload": {"requests": [
+                {"name": "https://x.test/api/pay", "method": "POST", "status": 503, "startTime": t + 62_800, "endTime": t + 63_000, "duration": 200}
+            ]}}}).to_string(),
+            console(t + 63_001, "error", "Payment failed"),
+            mouse_move(t + 64_000, 2),
+        ]].concat(),
+    ];
+    for batch in &batches {
+        app.track_ok("d-timeline", t, batch).await;
+    }
+    let id = replay_id("d-timeline", t);
+    let (status, timeline) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/replays/{id}/timeline"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{timeline}");
+    assert_eq!(timeline["start_ms"], t);
+    assert_eq!(timeline["end_ms"], t + 64_000);
+    let console = timeline["console"].as_array().unwrap();
+    assert_eq!(console.len(), 2, "{timeline}");
+    assert_eq!(console[0]["level"], "info");
+    assert_eq!(console[0]["message"], "hello");
+    assert_eq!(console[1]["level"], "error");
+    assert_eq!(console[1]["offset_ms"], 63_001);
+    assert_eq!(console[1]["trace"], json!(["shop.js:1:2", "shop.js:3:4"]));
+    assert_eq!(timeline["network"][0]["url"], "https://x.test/api/pay");
+    assert_eq!(timeline["network"][0]["failed"], true);
+    assert_eq!(timeline["network"][0]["offset_ms"], 63_000);
+    assert_eq!(
+        timeline["pages"],
+        json!([
+            {"time_ms": t, "offset_ms": 0, "href": "https://x.test/a"},
+            {"time_ms": t + 62_000, "offset_ms": 62_000, "href": "https://x.test/b"},
+        ])
+    );
+    assert_eq!(
+        timeline["inactive"],
+        json!([{"start_ms": t + 1_000, "end_ms": t + 62_000}])
+    );
+
+    let (status, _) = call(&app, reqwest::Method::GET, "/replays/bm9wZQ/timeline", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -152,9 +152,90 @@ async fn a_window_starts_at_the_keyframe_before_it_and_holds_exactly_its_events(
     let (_, _, everything) = window(&app, &id, "", Some("gzip")).await;
     assert_eq!(everything, all);
 
-    for bad in ["from=soon", "from=10&to=5", "to=x"] {
+    // Exact windows continue one the client holds: no keyframe, nothing before `from`, and
+    // consecutive exact windows put together give every event once.
+    let cuts = [t + 10_000, t + 60_000, t + 95_000, t + 130_000];
+    let mut pieced: Vec<Value> = Vec::new();
+    let (_, first_start, first) = window(&app, &id, &format!("to={}", cuts[0] - 1), None).await;
+    assert_eq!(first_start, None);
+    pieced.extend(first);
+    for pair in cuts.windows(2) {
+        let query = format!("from={}&to={}&exact=1", pair[0], pair[1] - 1);
+        let (status, got_start, events) = window(&app, &id, &query, Some("zstd")).await;
+        assert_eq!(status, StatusCode::OK, "{query}");
+        assert_eq!(got_start, Some(pair[0]), "{query}");
+        assert!(
+            timestamps(&events)
+                .iter()
+                .all(|ts| (pair[0]..pair[1]).contains(ts)),
+            "{query}: {:?}",
+            timestamps(&events)
+        );
+        pieced.extend(events);
+    }
+    let (_, _, rest) = window(&app, &id, &format!("from={}&exact=1", cuts[3]), None).await;
+    pieced.extend(rest);
+    assert_eq!(pieced, all, "exact windows put together");
+
+    for bad in ["from=soon", "from=10&to=5", "to=x", "from=10&exact=yes"] {
         let (status, _, body) = window(&app, &id, bad, None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body:?}");
         assert_eq!(body[0]["error"]["code"], "invalid_parameter");
+    }
+}
+
+#[tokio::test]
+async fn a_window_of_a_compacted_recording_starts_at_the_keyframe_inside_its_segment() {
+    let app = TestApp::spawn_with(|c| {
+        c.processing_delay_ms = 0;
+        c.compaction_idle_seconds = 0;
+    })
+    .await;
+    let t = now_ms() - 3_600_000;
+    let batches = uploads(t);
+    // One upload, so compaction sees the three page loads together.
+    app.track_ok("d-segment-window", t, &batches.concat()).await;
+    let id = replay_id("d-segment-window", t);
+    let all = in_time_order(parsed(&batches.concat()));
+    // Compaction puts the three page loads into one segment, which records one keyframe.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (_, manifest) = json_of(
+            app.api(&format!("/replays/{id}/manifest"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        let pieces = manifest["pieces"].as_array().cloned().unwrap_or_default();
+        if !pieces.is_empty() && pieces.iter().all(|p| p["kind"] == "segment") {
+            assert_eq!(manifest["keyframes"], serde_json::json!([t]), "{manifest}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not compacted: {manifest}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for (from, start) in [
+        (t + 130_000, t + 120_000),
+        (t + 95_000, t + 60_000),
+        (t + 5_000, t),
+    ] {
+        let (status, got_start, events) =
+            window(&app, &id, &format!("from={from}"), Some("zstd")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(got_start, Some(start), "from={from}");
+        let want: Vec<Value> = all
+            .iter()
+            .filter(|e| e["timestamp"].as_i64().unwrap() >= start)
+            .cloned()
+            .collect();
+        assert_eq!(events, want, "from={from}");
+        assert_eq!(
+            (events[0]["type"].as_i64(), events[1]["type"].as_i64()),
+            (Some(4), Some(2))
+        );
     }
 }
