@@ -14,6 +14,7 @@ commands:
               recordings (after a definition or setting changed); running it twice changes
               nothing. Options: --project ID, --since YYYY-MM-DD (sessions started that day or
               later), and --config / --data-dir as for serve
+  openapi     print the query API's OpenAPI document (what /api/v1/openapi.json serves)
   help        show this help (also: reel <command> --help)
   version     show the version
 
@@ -26,7 +27,8 @@ options (serve, demo):
 Every setting can also be given in the file (lower case, without REEL_) or as an environment
 variable; see README.md for what each one does:
   REEL_PUBLIC_URL, REEL_TRUSTED_PROXIES (comma-separated addresses), REEL_API_KEY,
-  REEL_ADMIN_EMAIL + REEL_ADMIN_PASSWORD, REEL_ADMIN_TOKEN, REEL_COUNTRY_HEADER,
+  REEL_ADMIN_EMAIL + REEL_ADMIN_PASSWORD, REEL_ADMIN_TOKEN, REEL_COUNTRY_DATABASE,
+  REEL_COUNTRY_HEADER,
   REEL_SESSION_TTL_HOURS, REEL_MAX_BODY_BYTES, REEL_MAX_DECOMPRESSED_BYTES,
   REEL_MAX_EVENTS_PER_UPLOAD, REEL_MAX_EVENT_DEPTH, REEL_MEMORY_BUDGET_BYTES, REEL_MEMORY_WAIT_MS,
   REEL_MAX_CONCURRENT_PASSWORD_CHECKS, REEL_LOGIN_ATTEMPTS_PER_ADDRESS,
@@ -46,6 +48,7 @@ pub enum Command {
         /// Epoch ms of the day given with `--since` (UTC).
         since_ms: Option<i64>,
     },
+    OpenApi,
     Help,
     Version,
 }
@@ -63,6 +66,7 @@ pub fn parse(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<
         Some("serve") => (false, false),
         Some("demo") => (true, false),
         Some("reprocess") => (false, true),
+        Some("openapi") => return Ok(Command::OpenApi),
         Some("help" | "--help" | "-h") => return Ok(Command::Help),
         Some("version" | "--version" | "-V") => return Ok(Command::Version),
         None => return Err(NO_COMMAND.into()),
@@ -303,6 +307,10 @@ const ENV: &[(&str, Setter)] = &[
     }),
     ("REEL_SESSION_TTL_HOURS", |c, n, v| {
         c.session_ttl_hours = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_COUNTRY_DATABASE", |c, _, v| {
+        c.country_database = Some(v.into());
         Ok(())
     }),
     ("REEL_COUNTRY_HEADER", |c, _, v| {
@@ -566,6 +574,7 @@ mod tests {
             ("REEL_HEADER_TIMEOUT_SECONDS", "15"),
             ("REEL_BODY_TIMEOUT_SECONDS", "16"),
             ("REEL_ORPHAN_GRACE_SECONDS", "17"),
+            ("REEL_COUNTRY_DATABASE", "/var/lib/GeoLite2-Country.mmdb"),
         ]
         .into_iter()
         .collect();
@@ -577,6 +586,10 @@ mod tests {
         assert_eq!(c.public_url.as_deref(), Some("https://r.test"));
         assert_eq!(c.trusted_proxies.len(), 2);
         assert_eq!(c.max_event_depth, 70);
+        assert_eq!(
+            c.country_database.as_deref(),
+            Some(std::path::Path::new("/var/lib/GeoLite2-Country.mmdb"))
+        );
         assert_eq!(
             (
                 c.max_events_per_upload,
@@ -596,7 +609,7 @@ mod tests {
         // Every field of Config but `demo` (the command decides that one).
         assert_eq!(
             ENV.len(),
-            30,
+            31,
             "a new setting needs its variable here and in USAGE"
         );
     }

@@ -63,6 +63,10 @@ fn main() -> std::process::ExitCode {
             let _ = writeln!(std::io::stdout(), "{}", cli::USAGE);
             return std::process::ExitCode::SUCCESS;
         }
+        cli::Command::OpenApi => {
+            let _ = write!(std::io::stdout(), "{}", reel_server::openapi_json());
+            return std::process::ExitCode::SUCCESS;
+        }
         cli::Command::Version => {
             let _ = writeln!(std::io::stdout(), "reel {}", env!("CARGO_PKG_VERSION"));
             return std::process::ExitCode::SUCCESS;

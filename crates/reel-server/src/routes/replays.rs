@@ -16,10 +16,13 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use reel_store::StoredChunk;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::api::{ProjectQuery, pick_project, replay_json, rfc3339};
 use crate::AppState;
+use crate::api_types::{
+    self, Activity, ActivityEvent, ErrorBody, FeedbackList, FeedbackRequest, Gap, Manifest,
+    ManifestPiece, PieceKind, RecordedEvent,
+};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::recording::{EventReader, keyframe_at_or_before};
@@ -36,6 +39,22 @@ pub struct EventsQuery {
 /// Bytes per streamed piece; small enough to start the player quickly.
 const PIECE_BYTES: usize = 64 * 1024;
 
+/// The replay's rrweb events in timestamp order (streamed), compressed with zstd or gzip when
+/// accepted. With `from`, the answer starts at the nearest keyframe at or before it (header
+/// `X-Reel-Window-Start`).
+#[utoipa::path(
+    get, path = "/replays/{id}/events", tag = "replays",
+    params(
+        ("id" = String, Path, description = "The replay id from the list (URL-safe)."),
+        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
+        ("from" = Option<i64>, Query, description = "Epoch ms: start at the nearest keyframe at or before it."),
+        ("to" = Option<i64>, Query, description = "Epoch ms: end with the last event at or before it."),
+    ),
+    responses(
+        (status = 200, description = "A JSON array of rrweb events as recorded", body = Vec<RecordedEvent>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
+)]
 pub async fn events(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
@@ -107,12 +126,22 @@ fn parse_ms(value: Option<&str>, name: &str) -> Result<Option<i64>, ApiError> {
 }
 
 /// What is stored of a replay and where playing can start.
+#[utoipa::path(
+    get, path = "/replays/{id}/manifest", tag = "replays",
+    params(
+        ("id" = String, Path, description = "The replay id from the list (URL-safe)."),
+        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
+    ),
+    responses(
+        (status = 200, body = Manifest), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
+)]
 pub async fn manifest(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<ProjectQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Manifest>, ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
     let replay = state
         .meta
@@ -124,19 +153,31 @@ pub async fn manifest(
     keyframes.sort_unstable();
     keyframes.dedup();
     let gaps = state.meta.session_gaps(project.id, &id).await?;
-    Ok(Json(json!({
-        "replay": replay_json(&replay),
-        "start_ms": replay.start_ms,
-        "end_ms": replay.end_ms,
-        "keyframes": keyframes,
-        "pieces": chunks.iter().map(piece_json).collect::<Vec<_>>(),
-        // Stretches with no data while the session went on (found after processing).
-        "gaps": gaps.iter().map(|(s, e)| json!({"start_ms": s, "end_ms": e})).collect::<Vec<_>>(),
-    })))
+    Ok(Json(Manifest {
+        replay: replay_json(&replay),
+        start_ms: replay.start_ms,
+        end_ms: replay.end_ms,
+        keyframes,
+        pieces: chunks.iter().map(piece_json).collect(),
+        gaps: gaps
+            .iter()
+            .map(|&(start_ms, end_ms)| Gap { start_ms, end_ms })
+            .collect(),
+    }))
 }
 
-/// Deletes a replay's recording: its objects (after reads in progress finish), pieces no other
+/// Delete a replay's recording: its objects (after reads in progress finish), pieces no other
 /// recording uses, what reel derived from it. The session's analytics events stay.
+#[utoipa::path(
+    delete, path = "/replays/{id}", tag = "replays",
+    params(
+        ("id" = String, Path, description = "The replay id from the list (URL-safe)."),
+        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
+    ),
+    responses(
+        (status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
@@ -152,22 +193,28 @@ pub async fn delete(
     }
 }
 
-#[derive(Deserialize)]
-pub struct FeedbackBody {
-    rating: String,
-    comment: Option<String>,
-}
-
 const MAX_COMMENT_CHARS: usize = 2_000;
 
 /// A viewer's verdict on a replay: `{"rating": "down", "comment": "…"}`.
+#[utoipa::path(
+    post, path = "/replays/{id}/feedback", tag = "replays",
+    params(
+        ("id" = String, Path, description = "The replay id from the list (URL-safe)."),
+        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
+    ),
+    request_body = FeedbackRequest,
+    responses(
+        (status = 201, body = api_types::Feedback), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody),
+    )
+)]
 pub async fn add_feedback(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<ProjectQuery>,
-    Json(body): Json<FeedbackBody>,
-) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+    Json(body): Json<FeedbackRequest>,
+) -> Result<(axum::http::StatusCode, Json<api_types::Feedback>), ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
     if !matches!(body.rating.as_str(), "down" | "up") {
         return Err(ApiError::InvalidParameter(format!(
@@ -206,30 +253,39 @@ pub async fn add_feedback(
 }
 
 /// Verdicts on the project's replays, newest first (admins only).
+#[utoipa::path(
+    get, path = "/feedback", tag = "replays",
+    params(("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization.")),
+    responses(
+        (status = 200, body = FeedbackList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    )
+)]
 pub async fn list_feedback(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
     Query(q): Query<ProjectQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FeedbackList>, ApiError> {
     if ctx.role != "admin" {
         return Err(ApiError::Forbidden("only admins see feedback"));
     }
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
     let all = state.meta.feedback(project.id, 500).await?;
-    Ok(Json(
-        json!({"feedback": all.iter().map(feedback_json).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(FeedbackList {
+        feedback: all.iter().map(feedback_json).collect(),
+    }))
 }
 
-fn feedback_json(f: &reel_store::Feedback) -> Value {
-    json!({
-        "id": f.id,
-        "replay_id": f.replay_key,
-        "user": {"email": f.user_email},
-        "rating": f.rating,
-        "comment": f.comment,
-        "created_at": rfc3339(f.created_ms),
-    })
+fn feedback_json(f: &reel_store::Feedback) -> api_types::Feedback {
+    api_types::Feedback {
+        id: f.id,
+        replay_id: f.replay_key.clone(),
+        user: api_types::UserInfo {
+            email: f.user_email.clone(),
+        },
+        rating: f.rating.clone(),
+        comment: f.comment.clone(),
+        created_at: rfc3339(f.created_ms),
+    }
 }
 
 /// Most events the activity list returns.
@@ -237,12 +293,22 @@ const MAX_ACTIVITY: usize = 10_000;
 
 /// What happened in the session, from the event store: events the SDK sent and events reel
 /// derived from the recording (with a readable name), in time order.
+#[utoipa::path(
+    get, path = "/replays/{id}/activity", tag = "replays",
+    params(
+        ("id" = String, Path, description = "The replay id from the list (URL-safe)."),
+        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
+    ),
+    responses(
+        (status = 200, body = Activity), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
+)]
 pub async fn activity(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<ProjectQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Activity>, ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
     let replay = state
         .meta
@@ -259,35 +325,43 @@ pub async fn activity(
         .session_events(&session, MAX_ACTIVITY + 1)
         .await?;
     let truncated = events.len() > MAX_ACTIVITY;
-    Ok(Json(json!({
-        "events": events.iter().take(MAX_ACTIVITY).map(|e| json!({
-            "event_type": e.event_type,
-            "display_name": e.display_name.clone().unwrap_or_else(|| e.event_type.clone()),
-            "time": rfc3339(e.time_ms),
-            "time_ms": e.time_ms,
-            "offset_ms": e.time_ms.saturating_sub(replay.start_ms),
-            "derived": e.derived,
-            "user_id": e.user_id,
-            "event_properties": serde_json::from_str::<Value>(&e.event_properties).unwrap_or(Value::Null),
-        })).collect::<Vec<_>>(),
-        "truncated": truncated,
-    })))
+    Ok(Json(Activity {
+        events: events
+            .iter()
+            .take(MAX_ACTIVITY)
+            .map(|e| ActivityEvent {
+                event_type: e.event_type.clone(),
+                display_name: e
+                    .display_name
+                    .clone()
+                    .unwrap_or_else(|| e.event_type.clone()),
+                time: rfc3339(e.time_ms),
+                time_ms: e.time_ms,
+                offset_ms: e.time_ms.saturating_sub(replay.start_ms),
+                derived: e.derived,
+                user_id: e.user_id.clone(),
+                event_properties: serde_json::from_str(&e.event_properties)
+                    .unwrap_or(serde_json::Value::Null),
+            })
+            .collect(),
+        truncated,
+    }))
 }
 
-fn piece_json(c: &StoredChunk) -> Value {
-    json!({
-        "kind": match c.format {
-            reel_store::ChunkFormat::Chunk => "chunk",
-            reel_store::ChunkFormat::Segment => "segment",
+fn piece_json(c: &StoredChunk) -> ManifestPiece {
+    ManifestPiece {
+        kind: match c.format {
+            reel_store::ChunkFormat::Chunk => PieceKind::Chunk,
+            reel_store::ChunkFormat::Segment => PieceKind::Segment,
         },
-        "start_ms": c.start_ms,
-        "end_ms": c.end_ms,
-        "start_time": rfc3339(c.start_ms),
-        "keyframe_ms": c.keyframe_ms,
-        "event_count": c.event_count,
-        "raw_bytes": c.raw_bytes,
-        "stored_bytes": c.stored_bytes,
-    })
+        start_ms: c.start_ms,
+        end_ms: c.end_ms,
+        start_time: rfc3339(c.start_ms),
+        keyframe_ms: c.keyframe_ms,
+        event_count: c.event_count,
+        raw_bytes: c.raw_bytes,
+        stored_bytes: c.stored_bytes,
+    }
 }
 
 /// A response compression the client accepts.
