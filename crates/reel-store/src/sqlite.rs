@@ -9,6 +9,8 @@ mod events;
 mod functions;
 mod pool;
 mod search;
+#[cfg(test)]
+mod search_tests;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -84,15 +86,6 @@ impl SqliteStore {
             readers: Pool::new("reader", readers),
             searchers: Pool::new("search", searchers),
         })
-    }
-
-    /// Runs `f` on a search connection (tests hold them busy to show reads go on meanwhile).
-    #[doc(hidden)]
-    pub async fn on_search_connection<T: Send + 'static>(
-        &self,
-        f: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T> {
-        self.searchers.run(move |_| Ok(f())).await
     }
 
     async fn write<T: Send + 'static>(

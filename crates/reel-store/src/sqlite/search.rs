@@ -44,6 +44,16 @@ const USER_KEY: &str =
     "(CASE WHEN s.user_id IS NOT NULL THEN 'u:' || s.user_id ELSE 'd:' || s.device_id END)";
 
 pub(super) fn search(conn: &Connection, project_id: i64, search: &Search) -> Result<SearchPage> {
+    search_with(conn, project_id, search, DRIVE_BELOW)
+}
+
+/// [`search`] with another threshold for driving (tests use 0 to force probing).
+pub(super) fn search_with(
+    conn: &Connection,
+    project_id: i64,
+    search: &Search,
+    drive_below: i64,
+) -> Result<SearchPage> {
     let types = event_type_ids(conn, project_id, search)?;
     let mut q = Query::new(&types);
     let project = q.bind(project_id);
@@ -59,7 +69,7 @@ pub(super) fn search(conn: &Connection, project_id: i64, search: &Search) -> Res
     if let Some(phrase) = &search.text {
         conditions.push(q.full_text(phrase, None));
     }
-    let driver = choose_driver(conn, &mut q, project_id, search)?;
+    let driver = choose_driver(conn, &mut q, project_id, search, drive_below)?;
     let from = match &driver {
         Some(candidates) => format!(
             "WITH c(id) AS MATERIALIZED ({candidates}) SELECT {{columns}} FROM c CROSS JOIN sessions s ON s.id = c.id"
@@ -679,12 +689,13 @@ fn source_sql(q: &mut Query<'_>, project_id: i64, source: &Source<'_>) -> String
 }
 
 /// The positive filter with the fewest candidate sessions, as SQL listing their rows (bound
-/// into `q`), when it has fewer than [`DRIVE_BELOW`] index entries.
+/// into `q`), when it has fewer than `drive_below` index entries.
 fn choose_driver(
     conn: &Connection,
     q: &mut Query<'_>,
     project_id: i64,
     search: &Search,
+    drive_below: i64,
 ) -> Result<Option<String>> {
     let types = q.types;
     let type_of = |name: &str| types.get(name).copied();
@@ -736,11 +747,11 @@ fn choose_driver(
         let mut sub = Query::new(types);
         let sql = source_sql(&mut sub, project_id, source);
         let n: i64 = conn.query_row(
-            &format!("SELECT COUNT(*) FROM ({sql} LIMIT {DRIVE_BELOW})"),
+            &format!("SELECT COUNT(*) FROM ({sql} LIMIT {drive_below})"),
             params_from_iter(sub.params.iter()),
             |r| r.get(0),
         )?;
-        if n < DRIVE_BELOW && best.is_none_or(|(m, _)| n < m) {
+        if n < drive_below && best.is_none_or(|(m, _)| n < m) {
             best = Some((n, i));
         }
     }
