@@ -7,11 +7,11 @@ import { navigate } from './router';
 /** The project a page works on: `?project=<id>` when given and known, else the first one. */
 export function selectedProject(me: Me, url: URL): Project | undefined {
   const wanted = url.searchParams.get('project');
-  return me.projects.find((p) => p.id === wanted) ?? me.projects[0];
+  return me.projects.find((p) => String(p.id) === wanted) ?? me.projects[0];
 }
 
 /** Renders header + an empty main area into root and returns the main area. */
-export function renderShell(root: HTMLElement, url: URL): HTMLElement {
+export function renderShell(root: HTMLElement, url: URL, section: 'home' | 'replays' | 'cohorts' = 'replays'): HTMLElement {
   const projectName = h('span', { class: 'header-project', 'data-testid': 'project-name' });
   const userEmail = h('span', { class: 'header-user' });
   const logoutButton = h(
@@ -22,9 +22,21 @@ export function renderShell(root: HTMLElement, url: URL): HTMLElement {
   const header = h(
     'header',
     { class: 'header' },
-    h('a', { class: 'brand', href: '/replays' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), 'reel'),
+    h('a', { class: 'brand', href: withProject('/', url) }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), 'reel'),
     projectName,
-    h('nav', { class: 'header-nav' }, h('a', { href: '/replays', class: 'header-link active' }, 'Session Replay')),
+    h(
+      'nav',
+      { class: 'header-nav' },
+      ...(
+        [
+          ['home', '/', 'Home'],
+          ['replays', '/replays', 'Session Replay'],
+          ['cohorts', '/cohorts', 'Cohorts'],
+        ] as const
+      ).map(([key, href, label]) =>
+        h('a', { href: withProject(href, url), class: `header-link${key === section ? ' active' : ''}`, 'data-testid': `nav-${key}` }, label),
+      ),
+    ),
     h('div', { class: 'header-spacer' }),
     userEmail,
     logoutButton,
@@ -56,6 +68,12 @@ export function renderShell(root: HTMLElement, url: URL): HTMLElement {
   }
 
   return main;
+}
+
+/** An in-app link that stays on the page's project. */
+function withProject(path: string, url: URL): string {
+  const project = url.searchParams.get('project');
+  return project ? `${path}?project=${encodeURIComponent(project)}` : path;
 }
 
 /** A centred message block used for loading, error and not-found states. */

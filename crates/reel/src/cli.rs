@@ -14,6 +14,11 @@ commands:
               recordings (after a definition or setting changed); running it twice changes
               nothing. Options: --project ID, --since YYYY-MM-DD (sessions started that day or
               later), and --config / --data-dir as for serve
+  generate    fill a project with realistic synthetic sessions (facts, events, user properties,
+              on-screen and console text; no recordings) for benchmarks and trying search.
+              Options: --sessions N (default 1000), --events M (default 20 per session),
+              --project ID (default the first), --days D (sessions over the last D days,
+              default 90), --seed S, and --config / --data-dir as for serve
   openapi     print the query API's OpenAPI document (what /api/v1/openapi.json serves)
   help        show this help (also: reel <command> --help)
   version     show the version
@@ -48,6 +53,14 @@ pub enum Command {
         /// Epoch ms of the day given with `--since` (UTC).
         since_ms: Option<i64>,
     },
+    Generate {
+        config: Config,
+        project: Option<i64>,
+        sessions: u64,
+        events: Option<u64>,
+        days: u32,
+        seed: u64,
+    },
     OpenApi,
     Help,
     Version,
@@ -62,10 +75,11 @@ pub const DEMO_PASSWORD: &str = "reel-demo";
 pub fn parse(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<Command, String> {
     let mut args = args.into_iter();
     let command = args.next();
-    let (demo, reprocess) = match command.as_deref() {
-        Some("serve") => (false, false),
-        Some("demo") => (true, false),
-        Some("reprocess") => (false, true),
+    let (demo, reprocess, generate) = match command.as_deref() {
+        Some("serve") => (false, false, false),
+        Some("demo") => (true, false, false),
+        Some("reprocess") => (false, true, false),
+        Some("generate") => (false, false, true),
         Some("openapi") => return Ok(Command::OpenApi),
         Some("help" | "--help" | "-h") => return Ok(Command::Help),
         Some("version" | "--version" | "-V") => return Ok(Command::Version),
@@ -83,6 +97,16 @@ pub fn parse(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<
         };
         let known: &[&str] = if reprocess {
             &["--config", "--data-dir", "--project", "--since"]
+        } else if generate {
+            &[
+                "--config",
+                "--data-dir",
+                "--project",
+                "--sessions",
+                "--events",
+                "--days",
+                "--seed",
+            ]
         } else {
             &["--config", "--listen", "--data-dir"]
         };
@@ -120,6 +144,30 @@ pub fn parse(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<
     }
     if let Some(v) = flag("--data-dir") {
         config.data_dir = PathBuf::from(v);
+    }
+    if generate {
+        let count = |name: &str| -> Result<Option<u64>, String> {
+            flag(name)
+                .map(|v| {
+                    v.trim()
+                        .parse::<u64>()
+                        .map_err(|_| format!("{name} must be a whole number, got {v:?}"))
+                })
+                .transpose()
+        };
+        let project = count("--project")?.map(|p| p as i64);
+        let days = count("--days")?.unwrap_or(90);
+        if !(1..=3650).contains(&days) {
+            return Err(format!("--days must be 1 to 3650, got {days}"));
+        }
+        return Ok(Command::Generate {
+            config,
+            project,
+            sessions: count("--sessions")?.unwrap_or(1_000),
+            events: count("--events")?,
+            days: days as u32,
+            seed: count("--seed")?.unwrap_or(1),
+        });
     }
     if reprocess {
         let project = flag("--project")
@@ -536,6 +584,60 @@ mod tests {
                 ) => {
                     assert_eq!((project, since_ms), w, "{args:?}")
                 }
+                (Err(e), Err(msg)) => assert!(e.contains(msg), "{args:?}: {e}"),
+                (got, want) => panic!("{args:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn generate_options() {
+        let parse_args =
+            |args: &[&str]| parse(args.iter().map(|s| s.to_string()).collect(), &|_| None);
+        type Want<'a> = Result<(Option<i64>, u64, Option<u64>, u32, u64), &'a str>;
+        let cases: Vec<(&[&str], Want)> = vec![
+            (&["generate"], Ok((None, 1_000, None, 90, 1))),
+            (
+                &[
+                    "generate",
+                    "--sessions",
+                    "1000000",
+                    "--events=20000000",
+                    "--project",
+                    "2",
+                ],
+                Ok((Some(2), 1_000_000, Some(20_000_000), 90, 1)),
+            ),
+            (
+                &["generate", "--days", "7", "--seed", "9"],
+                Ok((None, 1_000, None, 7, 9)),
+            ),
+            (
+                &["generate", "--sessions", "lots"],
+                Err("--sessions must be a whole number"),
+            ),
+            (
+                &["generate", "--days", "0"],
+                Err("--days must be 1 to 3650"),
+            ),
+            (
+                &["generate", "--listen", "1.2.3.4:5"],
+                Err("unknown option"),
+            ),
+        ];
+        for (args, want) in cases {
+            match (parse_args(args), want) {
+                (
+                    Ok(Command::Generate {
+                        project,
+                        sessions,
+                        events,
+                        days,
+                        seed,
+                        ..
+                    }),
+                    Ok(w),
+                ) => assert_eq!((project, sessions, events, days, seed), w, "{args:?}"),
                 (Err(e), Err(msg)) => assert!(e.contains(msg), "{args:?}: {e}"),
                 (got, want) => panic!("{args:?}: got {got:?}, want {want:?}"),
             }

@@ -10,11 +10,17 @@
 //! - **probe**: walk the project's sessions in sort order (by start time: the start-time index)
 //!   and test each, stopping once a page is full. Fast when matches are common.
 //! - **drive**: when a positive filter has few candidate sessions (an event name, a user
-//!   property value, a selector's rarest word, a full-text phrase — fewer than
-//!   [`DRIVE_BELOW`] index entries), take those candidates first, then test and sort only
-//!   them. Fast when matches are rare.
+//!   property value, a selector's rarest word, a full-text phrase), take those candidates
+//!   first, then test and sort only them. Fast when matches are rare.
 //!
-//! The estimate of each candidate set is itself capped at [`DRIVE_BELOW`] index steps.
+//! Driving tests every candidate; probing tests about `limit × sessions / candidates` sessions
+//! before the page is full. So a search drives when its smallest candidate set is below
+//! √(limit × sessions) index entries ([`drive_threshold`]), and the estimate of each set is
+//! capped there.
+//!
+//! Full-text conditions are a set: the phrase's matches are listed once per statement (the
+//! index answers a phrase in one pass) and each session is looked up in that set, rather than
+//! asking the index again for every session.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -32,8 +38,9 @@ use super::events::{TEXT_SESSION_SHIFT, text_token};
 use super::{REPLAY_COLUMNS, replay_from_row};
 use crate::{Replay, Result, SearchPage, StoreError};
 
-/// A positive filter with fewer candidate index entries than this drives the search.
-pub(super) const DRIVE_BELOW: i64 = 20_000;
+/// Driving never pays below this many candidates, nor above this many.
+const DRIVE_MIN: i64 = 500;
+const DRIVE_MAX: i64 = 50_000;
 /// How long counting every match may take before `total` is left out.
 const COUNT_BUDGET: Duration = Duration::from_millis(500);
 /// How long one search may run at most.
@@ -44,7 +51,22 @@ const USER_KEY: &str =
     "(CASE WHEN s.user_id IS NOT NULL THEN 'u:' || s.user_id ELSE 'd:' || s.device_id END)";
 
 pub(super) fn search(conn: &Connection, project_id: i64, search: &Search) -> Result<SearchPage> {
-    search_with(conn, project_id, search, DRIVE_BELOW)
+    search_with(
+        conn,
+        project_id,
+        search,
+        drive_threshold(conn, search.limit)?,
+    )
+}
+
+/// Below how many candidate index entries a search drives from them: √(limit × sessions), the
+/// point where testing every candidate costs what probing in order would (see the module).
+fn drive_threshold(conn: &Connection, limit: usize) -> Result<i64> {
+    let sessions: i64 = conn.query_row("SELECT COALESCE(MAX(id), 0) FROM sessions", [], |r| {
+        r.get(0)
+    })?;
+    let threshold = ((limit.max(1) as f64) * sessions as f64).sqrt() as i64;
+    Ok(threshold.clamp(DRIVE_MIN, DRIVE_MAX))
 }
 
 /// [`search`] with another threshold for driving (tests use 0 to force probing).
@@ -548,9 +570,32 @@ impl<'t> Query<'t> {
                         )
                     })
                     .collect();
+                // Each word the element must have is in its properties' text (its path, tag or
+                // classes): a cheap test before reading the properties as JSON. Only plain words:
+                // others may be written escaped there.
+                let words: Vec<String> = selector
+                    .required_tokens()
+                    .iter()
+                    .filter(|token| {
+                        token
+                            .trim_start_matches(['#', '.'])
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                    })
+                    .map(|token| {
+                        format!(
+                            "instr(e.event_properties, {}) > 0",
+                            self.bind(token.trim_start_matches(['#', '.']).to_owned())
+                        )
+                    })
+                    .collect();
                 parts.push(format!(
                     "EXISTS (SELECT 1 FROM events e WHERE e.session_row = s.id AND e.type_id = {t} \
-                     AND reel_element_matches({}, e.event_properties))",
+                     AND {}reel_element_matches({}, e.event_properties))",
+                    words
+                        .iter()
+                        .map(|w| format!("{w} AND "))
+                        .collect::<String>(),
                     self.bind(selector.as_str().to_owned())
                 ));
                 parts.join(" AND ")
@@ -575,13 +620,18 @@ impl<'t> Query<'t> {
         }
     }
 
-    /// The session showed (`console`: `None`), or logged (`Some(true)`), the phrase.
+    /// The session showed (`console`: `None`), or logged (`Some(true)`), the phrase: one of
+    /// the sessions the phrase's matches name (computed once per statement).
     fn full_text(&mut self, phrase: &Phrase, console: Option<bool>) -> String {
         let query = self.bind(fts_phrase(phrase));
-        let (lo, hi) = id_range_of_session(console);
+        let console = if console.is_some() {
+            " AND (rowid & 8388608) <> 0"
+        } else {
+            ""
+        };
         format!(
-            "EXISTS (SELECT 1 FROM session_text_fts WHERE session_text_fts MATCH {query} \
-             AND rowid BETWEEN {lo} AND {hi})"
+            "s.id IN (SELECT rowid >> {TEXT_SESSION_SHIFT} FROM session_text_fts \
+             WHERE session_text_fts MATCH {query}{console})"
         )
     }
 }

@@ -49,14 +49,14 @@ fn event(
 fn session(n: usize, now: i64) -> ImportedSession {
     let device = format!("dev{n}");
     let start = now - 3_600_000 + n as i64 * 60_000;
-    let selector = if n % 3 == 0 {
+    let selector = if n.is_multiple_of(3) {
         "body > div#shop > button.buy.primary"
     } else {
         "body > a.link"
     };
     let tier = if n % 3 == 1 { "gold" } else { "grey" };
     let mut facts = [0; 13];
-    facts[10] = (n % 4 == 0) as i64;
+    facts[10] = n.is_multiple_of(4) as i64;
     ImportedSession {
         session: SessionRef {
             project_id: 1,
@@ -66,7 +66,7 @@ fn session(n: usize, now: i64) -> ImportedSession {
         start_ms: start,
         end_ms: start + n as i64 * 1000,
         first_url: None,
-        country: Some(if n % 2 == 0 { "DE" } else { "US" }.into()),
+        country: Some(if n.is_multiple_of(2) { "DE" } else { "US" }.into()),
         user_agent: None,
         facts,
         urls: vec![format!("https://shop.test/p/{}", n % 5)],
@@ -83,7 +83,7 @@ fn session(n: usize, now: i64) -> ImportedSession {
             ),
         ],
         texts: vec![SessionText {
-            console_level: (n % 5 == 0).then(|| "error".to_owned()),
+            console_level: n.is_multiple_of(5).then(|| "error".to_owned()),
             ts_ms: start,
             text: format!("message number {} of the shop", n % 7),
         }],
