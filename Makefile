@@ -6,7 +6,7 @@ CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 CARGO ?= cargo
 
-.PHONY: demo test build assets rust-test js-test e2e clean
+.PHONY: demo test build assets api-types rust-test js-test e2e clean
 
 ## demo: build everything and start reel with the demo shop on http://127.0.0.1:8080
 demo: build
@@ -31,6 +31,13 @@ web/dist/index.html: node_modules/.package-lock.json web/build.mjs $(shell find 
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
+
+## api-types: the query API's OpenAPI document from the Rust types (reel openapi), and the
+## TypeScript types of the UI and the tests from that document; both are committed, and the
+## tests fail when they are not what the Rust types make
+api-types: node_modules/.package-lock.json
+	$(CARGO) run --quiet -p reel -- openapi > web/src/generated/openapi.json
+	node scripts/api-types.mjs
 
 ## test: every suite — TypeScript type check, Rust (unit + HTTP integration), SDK/UI unit,
 ## browser end-to-end — each one even when an earlier one failed, then a summary of each suite's

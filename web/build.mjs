@@ -1,6 +1,6 @@
 // Builds the reel UI into web/dist: index.html, app.js, app.css (+ static files).
 // Run from anywhere: `node web/build.mjs`. The server embeds web/dist and serves each file at
-// /assets/<file>; index.html is served for every UI route (/, /login, /replays, /replays/{id}).
+// /assets/<file>; index.html is served for every UI route (/, /login, /replays, /replays/{id}, /cohorts).
 import * as esbuild from 'esbuild';
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,22 +1,15 @@
-// A small client for reel's query API, authenticated with the admin token.
+// A small client for reel's query API, authenticated with the admin token. The API's shapes are
+// the generated ones the UI uses too (web/src/generated/api-types.ts, from the OpenAPI document
+// the Rust types make).
 
+import type { components } from '../../web/src/generated/api-types.ts';
 import { toJson } from './json.ts';
 import { pollUntil } from './poll.ts';
 import type { Reel } from './reel.ts';
 
-export interface Replay {
-  id: string;
-  session_id: number;
-  device_id: string;
-  user_id: string | null;
-  start_time: string;
-  end_time: string;
-  duration_ms: number;
-  event_count: number;
-  size_bytes: number;
-  first_url: string | null;
-  country: string | null;
-}
+export type Replay = components['schemas']['Replay'];
+export type ReplayPage = components['schemas']['ReplayPage'];
+export type SearchRequest = components['schemas']['SearchRequest'];
 
 /** An rrweb event as stored; only the fields the tests look at are typed. */
 export interface RrwebEvent {
@@ -38,8 +31,19 @@ export async function getJson<T>(reel: Reel, path: string): Promise<T> {
 
 /** The replay recorded for one browser session, or undefined while reel does not list it yet. */
 export async function findReplay(reel: Reel, deviceId: string, sessionId: string | number): Promise<Replay | undefined> {
-  const { replays } = await getJson<{ replays: Replay[] }>(reel, '/api/v1/replays?limit=100');
+  const { replays } = await getJson<ReplayPage>(reel, '/api/v1/replays?limit=100&count=false');
   return replays.find((replay) => replay.device_id === deviceId && String(replay.session_id) === String(sessionId));
+}
+
+/** One page of a search (`POST /api/v1/replays/search`). */
+export async function searchReplays(reel: Reel, search: SearchRequest): Promise<ReplayPage> {
+  const response = await fetch(`${reel.baseUrl}/api/v1/replays/search`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${reel.adminToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(search),
+  });
+  if (!response.ok) throw new Error(`search answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
+  return (await response.json()) as ReplayPage;
 }
 
 export function getReplayEvents(reel: Reel, replayId: string): Promise<RrwebEvent[]> {
@@ -93,7 +97,7 @@ export async function uploadRecording(reel: Reel, recording: Recording): Promise
   });
   return pollUntil(
     async () => {
-      const { replays } = await getJson<{ replays: Replay[] }>(reel, `/api/v1/replays?${range}`);
+      const { replays } = await getJson<ReplayPage>(reel, `/api/v1/replays?${range}`);
       return replays.find((r) => r.device_id === recording.deviceId && String(r.session_id) === String(recording.sessionId));
     },
     { what: `reel to list the replay of ${recording.deviceId}`, timeoutMs: 10_000 },

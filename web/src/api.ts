@@ -1,30 +1,30 @@
 // The query API client: typed responses, one error type, and the "401 means log in again" rule.
+// The API's shapes are generated (web/src/generated/api-types.ts, from the OpenAPI document the
+// Rust types make): nothing here restates them.
 
-export interface Project {
-  id: string;
-  name: string;
-  api_key: string;
-}
+import type { components } from './generated/api-types';
 
-export interface Me {
-  user: { email: string };
-  organization: { id: string; name: string };
-  projects: Project[];
-}
-
-export interface Replay {
-  id: string;
-  session_id: number;
-  device_id: string;
-  user_id: string | null;
-  start_time: string;
-  end_time: string;
-  duration_ms: number;
-  event_count: number;
-  size_bytes: number;
-  first_url: string | null;
-  country: string | null;
-}
+type Schemas = components['schemas'];
+export type Project = Schemas['ProjectInfo'];
+export type Me = Schemas['Me'];
+export type Replay = Schemas['Replay'];
+export type ReplayPage = Schemas['ReplayPage'];
+export type SearchRequest = Schemas['SearchRequest'];
+export type FilterSpec = Schemas['FilterSpec'];
+export type FilterField = Schemas['FilterField'];
+export type Operator = Schemas['Operator'];
+export type PropertySpec = Schemas['PropertySpec'];
+export type ScalarValue = Schemas['ScalarValue'];
+export type SortField = Schemas['SortField'];
+export type SortOrder = Schemas['SortOrder'];
+export type ClickSignal = Schemas['ClickSignalSpec'];
+export type SavedSearch = Schemas['SavedSearch'];
+export type SavedSearchSpec = Schemas['SavedSearchSpec'];
+export type RangePreset = Schemas['RangePreset'];
+export type Cohort = Schemas['Cohort'];
+export type CohortDefinition = Schemas['CohortDefinition'];
+export type CohortCondition = Schemas['CohortConditionSpec'];
+export type Catalog = Schemas['Catalog'];
 
 /** An rrweb event as the player needs it; the rest of its shape is rrweb's business. */
 export interface RecordedEvent {
@@ -93,12 +93,22 @@ async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
   return (await response.json()) as T;
 }
 
-async function postJson(path: string, body: unknown): Promise<Response> {
+async function postJson(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+  return sendJson('POST', path, body, signal);
+}
+
+async function sendJson(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
   return request(path, {
-    method: 'POST',
+    method,
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
+    ...(signal ? { signal } : {}),
   });
+}
+
+/** `?project=<id>` for calls about one project (none: the first). */
+function projectQuery(project: number | undefined): string {
+  return project === undefined ? '' : `?project=${encodeURIComponent(String(project))}`;
 }
 
 export async function login(email: string, password: string): Promise<void> {
@@ -127,16 +137,61 @@ export function forgetMe(): void {
 export interface ReplayQuery {
   start: string;
   end: string;
-  project?: string | undefined;
+  project?: number | undefined;
   limit?: number;
 }
 
+/** The newest replays of a date range (no filters). */
 export async function listReplays(query: ReplayQuery, signal?: AbortSignal): Promise<Replay[]> {
-  const params = new URLSearchParams({ start: query.start, end: query.end });
-  if (query.project) params.set('project', query.project);
+  const params = new URLSearchParams({ start: query.start, end: query.end, count: 'false' });
+  if (query.project !== undefined) params.set('project', String(query.project));
   if (query.limit) params.set('limit', String(query.limit));
-  const body = await getJson<{ replays: Replay[] }>(`/api/v1/replays?${params}`, signal);
+  const body = await getJson<ReplayPage>(`/api/v1/replays?${params}`, signal);
   return body.replays;
+}
+
+/** One page of a search (`POST /replays/search`). */
+export async function searchReplays(search: SearchRequest, project: number | undefined, signal?: AbortSignal): Promise<ReplayPage> {
+  const response = await postJson(`/api/v1/replays/search${projectQuery(project)}`, search, signal);
+  return (await response.json()) as ReplayPage;
+}
+
+/** Event and user property names the project has seen. */
+export function getCatalog(project: number | undefined, signal?: AbortSignal): Promise<Catalog> {
+  return getJson<Catalog>(`/api/v1/catalog${projectQuery(project)}`, signal);
+}
+
+export async function listSavedSearches(project: number | undefined, signal?: AbortSignal): Promise<SavedSearch[]> {
+  return (await getJson<Schemas['SavedSearchList']>(`/api/v1/saved-searches${projectQuery(project)}`, signal)).saved_searches;
+}
+
+export async function saveSearch(project: number | undefined, name: string, search: SavedSearchSpec): Promise<SavedSearch> {
+  const body: Schemas['SavedSearchRequest'] = { name, search };
+  return (await (await postJson(`/api/v1/saved-searches${projectQuery(project)}`, body)).json()) as SavedSearch;
+}
+
+export async function deleteSavedSearch(project: number | undefined, id: number): Promise<void> {
+  await request(`/api/v1/saved-searches/${id}${projectQuery(project)}`, { method: 'DELETE' });
+}
+
+export async function listCohorts(project: number | undefined, signal?: AbortSignal): Promise<Cohort[]> {
+  return (await getJson<Schemas['CohortList']>(`/api/v1/cohorts${projectQuery(project)}`, signal)).cohorts;
+}
+
+/** Creates a cohort, or replaces cohort `id`. */
+export async function saveCohort(
+  project: number | undefined,
+  id: number | undefined,
+  name: string,
+  definition: CohortDefinition,
+): Promise<Cohort> {
+  const body: Schemas['CohortRequest'] = { name, definition };
+  const path = id === undefined ? '/api/v1/cohorts' : `/api/v1/cohorts/${id}`;
+  return (await (await sendJson(id === undefined ? 'POST' : 'PUT', `${path}${projectQuery(project)}`, body)).json()) as Cohort;
+}
+
+export async function deleteCohort(project: number | undefined, id: number): Promise<void> {
+  await request(`/api/v1/cohorts/${id}${projectQuery(project)}`, { method: 'DELETE' });
 }
 
 export function getReplay(id: string, signal?: AbortSignal): Promise<Replay> {

@@ -20,16 +20,24 @@ export function formatClock(ms: number): string {
   return hours > 0 ? `${hours}:${pad2(minutes)}:${pad2(seconds)}` : `${minutes}:${pad2(seconds)}`;
 }
 
-/** Local wall-clock time, e.g. "Mar 4, 2025, 14:03:22". */
-export function formatDateTime(date: Date, withSeconds = false): string {
-  return date.toLocaleString(undefined, {
+/**
+ * Wall-clock time, e.g. "Mar 4, 2025, 14:03:22": in `timeZone` (the project's, so a session at
+ * 23:30 shows on the day it is listed under) or the viewer's own.
+ */
+export function formatDateTime(date: Date, withSeconds = false, timeZone?: string): string {
+  const options: Intl.DateTimeFormatOptions = {
     year: 'numeric',
     month: 'short',
     day: 'numeric',
     hour: '2-digit',
     minute: '2-digit',
     ...(withSeconds ? { second: '2-digit' } : {}),
-  });
+  };
+  try {
+    return date.toLocaleString(undefined, timeZone ? { ...options, timeZone } : options);
+  } catch {
+    return date.toLocaleString(undefined, options);
+  }
 }
 
 export function formatBytes(bytes: number): string {
@@ -65,7 +73,7 @@ export function addDays(date: Date, days: number): Date {
 let regionNames: Intl.DisplayNames | null | undefined;
 
 /** "DE" → "Germany" in the viewer's language; anything else as given; "—" when unknown. */
-export function countryName(code: string | null): string {
+export function countryName(code: string | null | undefined): string {
   if (!code) return '—';
   if (regionNames === undefined) {
     try {

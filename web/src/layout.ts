@@ -7,11 +7,15 @@ import { navigate } from './router';
 /** The project a page works on: `?project=<id>` when given and known, else the first one. */
 export function selectedProject(me: Me, url: URL): Project | undefined {
   const wanted = url.searchParams.get('project');
-  return me.projects.find((p) => p.id === wanted) ?? me.projects[0];
+  return me.projects.find((p) => String(p.id) === wanted) ?? me.projects[0];
 }
 
 /** Renders header + an empty main area into root and returns the main area. */
-export function renderShell(root: HTMLElement, url: URL, section: 'replays' | 'feedback' = 'replays'): HTMLElement {
+export function renderShell(
+  root: HTMLElement,
+  url: URL,
+  section: 'home' | 'replays' | 'cohorts' | 'feedback' = 'replays',
+): HTMLElement {
   const projectName = h('span', { class: 'header-project', 'data-testid': 'project-name' });
   const userEmail = h('span', { class: 'header-user' });
   const logoutButton = h(
@@ -22,12 +26,20 @@ export function renderShell(root: HTMLElement, url: URL, section: 'replays' | 'f
   const nav = h(
     'nav',
     { class: 'header-nav' },
-    h('a', { href: '/replays', class: `header-link${section === 'replays' ? ' active' : ''}` }, 'Session Replay'),
+    ...(
+      [
+        ['home', '/', 'Home'],
+        ['replays', '/replays', 'Session Replay'],
+        ['cohorts', '/cohorts', 'Cohorts'],
+      ] as const
+    ).map(([key, href, label]) =>
+      h('a', { href: withProject(href, url), class: `header-link${key === section ? ' active' : ''}`, 'data-testid': `nav-${key}` }, label),
+    ),
   );
   const header = h(
     'header',
     { class: 'header' },
-    h('a', { class: 'brand', href: '/replays' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), 'reel'),
+    h('a', { class: 'brand', href: withProject('/', url) }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), 'reel'),
     projectName,
     nav,
     h('div', { class: 'header-spacer' }),
@@ -44,8 +56,8 @@ export function renderShell(root: HTMLElement, url: URL, section: 'replays' | 'f
       projectName.title = `${me.organization.name} / ${project?.name ?? 'no project'}`;
       userEmail.textContent = me.user.email;
       // Admins read what viewers said about replays (views/feedback.ts).
-      if ((me as Me & { role?: string }).role === 'admin') {
-        nav.append(h('a', { href: '/feedback', class: `header-link${section === 'feedback' ? ' active' : ''}`, 'data-testid': 'nav-feedback' }, 'Feedback'));
+      if (me.role === 'admin') {
+        nav.append(h('a', { href: withProject('/feedback', url), class: `header-link${section === 'feedback' ? ' active' : ''}`, 'data-testid': 'nav-feedback' }, 'Feedback'));
       }
     },
     () => {
@@ -65,6 +77,12 @@ export function renderShell(root: HTMLElement, url: URL, section: 'replays' | 'f
   }
 
   return main;
+}
+
+/** An in-app link that stays on the page's project. */
+function withProject(path: string, url: URL): string {
+  const project = url.searchParams.get('project');
+  return project ? `${path}?project=${encodeURIComponent(project)}` : path;
 }
 
 /** A centred message block used for loading, error and not-found states. */

@@ -4,7 +4,9 @@ import { forgetMe, setUnauthenticatedHandler } from './api';
 import { h } from './dom';
 import { notice, renderShell } from './layout';
 import { navigate, route, startRouter, type ViewContext } from './router';
+import { cohortsView } from './views/cohorts';
 import { feedbackView } from './views/feedback';
+import { homeView } from './views/home';
 import { loginView } from './views/login';
 import { playerView } from './views/player';
 import { replaysView } from './views/replays';
@@ -16,10 +18,10 @@ setUnauthenticatedHandler(() => {
   navigate(`/login?next=${encodeURIComponent(next)}`, { replace: true });
 });
 
-// Deferred: a view must not re-enter the router while it is being rendered.
-route('/', () => queueMicrotask(() => navigate('/replays', { replace: true })));
+route('/', homeView);
 route('/login', loginView);
 route('/replays', replaysView);
+route('/cohorts', cohortsView);
 route('/replays/:id', playerView);
 route('/feedback', feedbackView);
 

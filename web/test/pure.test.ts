@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatClock, formatDuration, parseDayString, toDayString } from '../src/format';
 import { amplitudeSnippet, reelSnippet } from '../src/snippets';
-import { rangeFromUrl } from '../src/views/replays';
 
 function check<I, O>(cases: [I, O][], fn: (input: I) => O): void {
   for (const [input, expected] of cases) assert.deepEqual(fn(input), expected, `input: ${JSON.stringify(input)}`);
@@ -26,22 +25,6 @@ test('parseDayString accepts only real calendar days', () => {
     (text: string) => {
       const day = parseDayString(text);
       return day ? toDayString(day) : null;
-    },
-  );
-});
-
-test('rangeFromUrl defaults to 30 days and orders a reversed range', () => {
-  const today = new Date(2025, 2, 31);
-  check(
-    [
-      ['/replays', ['2025-03-01', '2025-03-31']],
-      ['/replays?start=2025-03-10&end=2025-03-12', ['2025-03-10', '2025-03-12']],
-      ['/replays?start=2025-03-12&end=2025-03-10', ['2025-03-10', '2025-03-12']],
-      ['/replays?start=nonsense', ['2025-03-01', '2025-03-31']],
-    ],
-    (path: string) => {
-      const range = rangeFromUrl(new URL(path, 'http://reel.test'), today);
-      return [toDayString(range.start), toDayString(range.end)];
     },
   );
 });

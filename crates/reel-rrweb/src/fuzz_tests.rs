@@ -414,7 +414,10 @@ fn hundred_thousand_deep_nesting_in_a_stream() {
 
 #[test]
 fn damaged_corpus_recordings() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/rrweb-corpus");
+    let dir = std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../../testdata/rrweb-corpus");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("corpus")
         .map(|e| e.unwrap().path())

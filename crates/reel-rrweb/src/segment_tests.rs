@@ -80,7 +80,10 @@ fn round_trip(events: &[&str], options: &SegmentOptions) -> EncodedSegment {
 }
 
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../..")
 }
 
 fn json_files(dir: &Path, suffix: &str) -> Vec<PathBuf> {

@@ -20,7 +20,10 @@ struct Recording {
 }
 
 fn corpus() -> Vec<Recording> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/rrweb-corpus");
+    let dir = std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../../testdata/rrweb-corpus");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("the corpus must exist at {}: {e}", dir.display()))
         .map(|entry| entry.expect("directory entry").path())

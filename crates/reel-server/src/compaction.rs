@@ -20,7 +20,9 @@ use std::sync::Arc;
 
 use reel_rrweb::segment::{self, SegmentOptions};
 use reel_rrweb::{Event, EventKind};
-use reel_store::{Blobs, ChunkFormat, Compaction, NewPiece, NewSegment, StoredChunk, WorkItem};
+use reel_store::{
+    Blobs, ChunkFormat, Compaction, NewPiece, NewSegment, SessionRef, StoredChunk, WorkItem,
+};
 
 use crate::AppState;
 use crate::recording::EventReader;
@@ -130,8 +132,7 @@ pub async fn compact(
     if chunks.is_empty() {
         return Ok(Outcome::Nothing);
     }
-    let project_id = item.session.project_id;
-    let replay_key = item.replay_key.clone();
+    let session = &item.session;
     let replaced: Vec<i64> = chunks.iter().map(|c| c.id).collect();
     // A first chunk that starts with a bare snapshot knows its Meta's time.
     let mut last_meta = chunks
@@ -167,7 +168,7 @@ pub async fn compact(
             if !finished.events.is_empty() {
                 if segment_bytes + finished.bytes > SEGMENT_TARGET_BYTES && segment_bytes > 0 {
                     let runs = std::mem::take(&mut segment);
-                    encoded.push(encode_paced(project_id, &replay_key, runs, share).await?);
+                    encoded.push(encode_paced(session, runs, share).await?);
                     segment_bytes = 0;
                 }
                 segment_bytes += finished.bytes;
@@ -182,22 +183,22 @@ pub async fn compact(
             // No keyframe for a long stretch: cut here; the next segment starts without one.
             if !segment.is_empty() {
                 let runs = std::mem::take(&mut segment);
-                encoded.push(encode_paced(project_id, &replay_key, runs, share).await?);
+                encoded.push(encode_paced(session, runs, share).await?);
                 segment_bytes = 0;
             }
             let long = vec![std::mem::take(&mut run)];
-            encoded.push(encode_paced(project_id, &replay_key, long, share).await?);
+            encoded.push(encode_paced(session, long, share).await?);
         }
     }
     if !run.events.is_empty() {
         if segment_bytes + run.bytes > SEGMENT_TARGET_BYTES && segment_bytes > 0 {
             let runs = std::mem::take(&mut segment);
-            encoded.push(encode_paced(project_id, &replay_key, runs, share).await?);
+            encoded.push(encode_paced(session, runs, share).await?);
         }
         segment.push(run);
     }
     if !segment.is_empty() {
-        encoded.push(encode_paced(project_id, &replay_key, segment, share).await?);
+        encoded.push(encode_paced(session, segment, share).await?);
     }
 
     let keys: Vec<String> = encoded
@@ -228,7 +229,7 @@ pub async fn compact(
     hashes.dedup();
     let known = state
         .meta
-        .known_pieces(project_id, hashes)
+        .known_pieces(session.project_id, hashes)
         .await
         .map_err(|e| e.to_string())?;
     let mut fresh: Vec<segment::Piece> = Vec::new();
@@ -280,15 +281,10 @@ pub async fn compact(
 
 /// Encodes runs into one segment on the blocking pool, then rests in proportion to the work so
 /// the stage keeps to its CPU share while compacting a large session.
-async fn encode_paced(
-    project_id: i64,
-    replay_key: &str,
-    runs: Vec<Run>,
-    share: f64,
-) -> Result<Encoded, String> {
-    let replay_key = replay_key.to_owned();
+async fn encode_paced(session: &SessionRef, runs: Vec<Run>, share: f64) -> Result<Encoded, String> {
+    let session = session.clone();
     let started = std::time::Instant::now();
-    let encoded = tokio::task::spawn_blocking(move || encode(project_id, &replay_key, runs))
+    let encoded = tokio::task::spawn_blocking(move || encode(&session, runs))
         .await
         .map_err(|e| e.to_string())?;
     crate::processing::pause_for_share(started.elapsed(), share).await;
@@ -296,7 +292,7 @@ async fn encode_paced(
 }
 
 /// Encodes runs into one segment.
-fn encode(project_id: i64, replay_key: &str, runs: Vec<Run>) -> Encoded {
+fn encode(session: &SessionRef, runs: Vec<Run>) -> Encoded {
     let keyframe_ms = runs.first().and_then(|r| r.keyframe_ms);
     let events: Vec<Event> = runs.into_iter().flat_map(|r| r.events).collect();
     let texts: Vec<&str> = events.iter().map(Event::json).collect();
@@ -309,7 +305,7 @@ fn encode(project_id: i64, replay_key: &str, runs: Vec<Run>) -> Encoded {
     let content_hash = format!("{:032x}", hasher.digest128());
     let start_ms = events.iter().map(|e| e.timestamp).min().unwrap_or(0);
     let end_ms = events.iter().map(|e| e.timestamp).max().unwrap_or(0);
-    let object_key = Blobs::segment_key(project_id, replay_key, start_ms, &content_hash);
+    let object_key = Blobs::segment_key(session, start_ms, &content_hash);
     Encoded {
         segment: NewSegment {
             start_ms,

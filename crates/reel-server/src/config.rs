@@ -67,8 +67,13 @@ pub struct Config {
     pub processing_cpu_share: f64,
     /// An object no database row names, older than this, is deleted by the orphan sweep.
     pub orphan_grace_seconds: u64,
+    /// A MaxMind-format country database (GeoLite2-Country, GeoIP2-Country or -City `.mmdb`):
+    /// the visitor's country is looked up from the client address. Takes precedence over
+    /// `country_header`.
+    pub country_database: Option<PathBuf>,
     /// A request header set by a trusted proxy that carries the client's ISO country code
-    /// (e.g. `CF-IPCountry`). Unset: country stays unknown.
+    /// (e.g. `CF-IPCountry`), believed only on requests from `trusted_proxies`. Used when no
+    /// `country_database` is set; with neither, country stays unknown.
     pub country_header: Option<String>,
     /// How long a browser login lasts (hours).
     pub session_ttl_hours: u64,
@@ -110,6 +115,7 @@ impl Default for Config {
             gap_threshold_seconds: 300,
             replaced_object_grace_seconds: 300,
             orphan_grace_seconds: 3_600,
+            country_database: None,
             country_header: None,
             session_ttl_hours: 24 * 14,
             api_key: None,
@@ -171,6 +177,7 @@ impl std::fmt::Debug for Config {
                 &self.replaced_object_grace_seconds,
             )
             .field("orphan_grace_seconds", &self.orphan_grace_seconds)
+            .field("country_database", &self.country_database)
             .field("country_header", &self.country_header)
             .field("session_ttl_hours", &self.session_ttl_hours)
             .field("api_key", &secret(&self.api_key))

@@ -5,8 +5,9 @@
 use reel_rrweb::signals::Settings;
 use serde::{Deserialize, Serialize};
 
-/// Each field overrides the default of the same name; `None` keeps it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Frustration-signal and activity definitions (docs/signals.md). Sent: each field given
+/// overrides the one in effect; answered: every definition with the value in effect.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignalDefinitions {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -88,17 +89,17 @@ impl SignalDefinitions {
     }
 
     /// Every definition with the value in effect.
-    pub fn effective(&self) -> serde_json::Value {
+    pub fn effective(&self) -> SignalDefinitions {
         let s = self.settings();
-        serde_json::json!({
-            "idle_threshold_ms": s.idle_threshold_ms,
-            "rage_min_clicks": s.rage_min_clicks,
-            "rage_max_interval_ms": s.rage_max_interval_ms,
-            "rage_max_distance_px": s.rage_max_distance_px,
-            "dead_mutation_window_ms": s.dead_mutation_window_ms,
-            "dead_scroll_window_ms": s.dead_scroll_window_ms,
-            "error_click_window_ms": s.error_click_window_ms,
-        })
+        SignalDefinitions {
+            idle_threshold_ms: Some(s.idle_threshold_ms),
+            rage_min_clicks: Some(s.rage_min_clicks),
+            rage_max_interval_ms: Some(s.rage_max_interval_ms),
+            rage_max_distance_px: Some(s.rage_max_distance_px),
+            dead_mutation_window_ms: Some(s.dead_mutation_window_ms),
+            dead_scroll_window_ms: Some(s.dead_scroll_window_ms),
+            error_click_window_ms: Some(s.error_click_window_ms),
+        }
     }
 
     /// These definitions with `other`'s given values on top.

@@ -35,6 +35,9 @@ pub enum ApiError {
     BodyTooLarge(usize),
     #[error("{0}")]
     InvalidParameter(String),
+    /// A search ran out of time; the message says how to narrow it.
+    #[error("{0}")]
+    SearchTimeout(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -54,6 +57,7 @@ impl ApiError {
             Self::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
             Self::BodyTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             Self::InvalidParameter(_) => (StatusCode::BAD_REQUEST, "invalid_parameter"),
+            Self::SearchTimeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "search_timeout"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -61,7 +65,10 @@ impl ApiError {
 
 impl From<reel_store::StoreError> for ApiError {
     fn from(e: reel_store::StoreError) -> Self {
-        Self::Internal(e.to_string())
+        match e {
+            reel_store::StoreError::TimedOut(message) => Self::SearchTimeout(message),
+            e => Self::Internal(e.to_string()),
+        }
     }
 }
 

@@ -2,14 +2,16 @@
 //!
 //! - `routes::ingest`: the Amplitude-compatible ingestion endpoints (replay uploads, remote
 //!   config, HTTP API events), with CORS for browsers on other origins.
-//! - `routes::api`: the query API under `/api/v1` (login, replays, events), described by
-//!   `/api/v1/openapi.json`.
+//! - `routes::api`, `routes::search`, `routes::replays`: the query API under `/api/v1` (login,
+//!   tokens, searching replays, saved searches, cohorts, one replay and its events), described
+//!   by `/api/v1/openapi.json`, generated from [`api_types`] (`routes::openapi`).
 //! - `routes::assets`: the embedded UI, SDK and demo shop.
 //! - [`pipeline`]: parsing and storing uploads, shared with the demo seeder.
 //!
 //! [`Application::build`] opens storage, bootstraps the first organization and binds the
 //! listener; production and tests start the server the same way.
 
+pub mod api_types;
 pub mod auth;
 pub mod body;
 pub mod bootstrap;
@@ -17,6 +19,7 @@ pub mod budget;
 pub mod client;
 pub mod compaction;
 pub mod config;
+pub mod country;
 pub mod definitions;
 pub mod dictionaries;
 pub mod error;
@@ -51,6 +54,8 @@ pub struct AppState {
     pub work: Arc<tokio::sync::Notify>,
     /// Decoded pieces of segments.
     pub pieces: compaction::PieceCache,
+    /// The country database, when one is configured.
+    pub countries: Option<Arc<country::Countries>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -156,6 +161,12 @@ pub fn open_state(config: Config) -> Result<AppState, StartError> {
         std::time::Duration::from_millis(config.memory_wait_ms),
     );
     let login = Arc::new(auth::LoginGuard::new(&config));
+    let countries = match &config.country_database {
+        Some(path) => Some(Arc::new(
+            country::Countries::open(path).map_err(StartError::Config)?,
+        )),
+        None => None,
+    };
     Ok(AppState {
         meta: Arc::new(meta),
         blobs,
@@ -165,7 +176,13 @@ pub fn open_state(config: Config) -> Result<AppState, StartError> {
         login,
         work: Default::default(),
         pieces: Default::default(),
+        countries,
     })
+}
+
+/// The query API's OpenAPI document (what `/api/v1/openapi.json` serves).
+pub fn openapi_json() -> &'static str {
+    routes::openapi::document_json()
 }
 
 pub(crate) fn now_ms() -> i64 {

@@ -194,11 +194,9 @@ pub async fn decode_interactions(
         );
         let payload_zst = zstd::bulk::compress(decoded.json.as_bytes(), INTERACTIONS_ZSTD_LEVEL)
             .map_err(|e| IngestError::Internal(e.to_string()))?;
-        let replay_key = reel_store::sqlite::replay_key(&session.device_id, session.session_id);
         Ok((
             Interactions {
                 session,
-                replay_key,
                 payload_zst,
                 content_hash,
             },
@@ -279,7 +277,6 @@ pub async fn store_recording(
         events_accepted: chunks.iter().map(|c| c.facts.event_count).sum(),
         ..Default::default()
     };
-    let replay_key = reel_store::sqlite::replay_key(&session.device_id, session.session_id);
     let now = crate::now_ms();
     for PreparedChunk { facts, bytes } in chunks {
         // A retried upload: what is stored already is acknowledged again, not written again.
@@ -287,13 +284,7 @@ pub async fn store_recording(
             outcome.chunks_duplicate += 1;
             continue;
         }
-        let object_key = Blobs::chunk_key(
-            session.project_id,
-            &replay_key,
-            facts.start_ms,
-            &facts.content_hash,
-            None,
-        );
+        let object_key = Blobs::chunk_key(&session, facts.start_ms, &facts.content_hash, None);
         let stored_bytes = bytes.len() as i64;
         state.blobs.put(&object_key, bytes).await?;
         let inserted = state
@@ -301,7 +292,6 @@ pub async fn store_recording(
             .add_chunk(
                 NewChunk {
                     session: session.clone(),
-                    replay_key: replay_key.clone(),
                     start_ms: facts.start_ms,
                     end_ms: facts.end_ms,
                     event_count: facts.event_count as i64,

@@ -14,7 +14,7 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, PutPayload};
 
-use crate::{Result, StoreError};
+use crate::{Result, SessionRef, StoreError};
 
 #[derive(Clone)]
 pub struct Blobs {
@@ -44,26 +44,30 @@ impl Blobs {
     /// two concurrent uploads of the same chunk may use different dictionary generations, and
     /// each must land on its own key so the row that wins points at bytes it can decode.
     pub fn chunk_key(
-        project_id: i64,
-        replay_key: &str,
+        session: &SessionRef,
         start_ms: i64,
         content_hash: &str,
         dictionary_id: Option<i64>,
     ) -> String {
-        let folder = xxhash_rust::xxh3::xxh3_128(replay_key.as_bytes());
         let dict = dictionary_id.map_or_else(|| "plain".to_owned(), |id| format!("d{id}"));
-        format!("recordings/{project_id}/{folder:032x}/{start_ms}-{content_hash}-{dict}.zst")
+        format!(
+            "{}/{start_ms}-{content_hash}-{dict}.zst",
+            Self::recording_folder(session)
+        )
     }
 
     /// The key of a segment's object: like a chunk's, named by its content.
-    pub fn segment_key(
-        project_id: i64,
-        replay_key: &str,
-        start_ms: i64,
-        content_hash: &str,
-    ) -> String {
-        let folder = xxhash_rust::xxh3::xxh3_128(replay_key.as_bytes());
-        format!("recordings/{project_id}/{folder:032x}/{start_ms}-{content_hash}.seg")
+    pub fn segment_key(session: &SessionRef, start_ms: i64, content_hash: &str) -> String {
+        format!(
+            "{}/{start_ms}-{content_hash}.seg",
+            Self::recording_folder(session)
+        )
+    }
+
+    /// A recording's objects live together, under a hash of its replay key.
+    fn recording_folder(session: &SessionRef) -> String {
+        let folder = xxhash_rust::xxh3::xxh3_128(session.replay_key().as_bytes());
+        format!("recordings/{}/{folder:032x}", session.project_id)
     }
 
     /// Where a dictionary generation is kept; `nonce` (a content hash) keeps generations apart.
@@ -167,7 +171,16 @@ mod tests {
     async fn put_then_get() {
         let dir = tempfile::tempdir().unwrap();
         let blobs = Blobs::local(dir.path()).unwrap();
-        let key = Blobs::chunk_key(1, "abc", 10, "ff", Some(2));
+        let session = SessionRef {
+            project_id: 1,
+            device_id: "abc".into(),
+            session_id: 5,
+        };
+        let key = Blobs::chunk_key(&session, 10, "ff", Some(2));
+        assert!(
+            key.starts_with("recordings/1/") && key.ends_with("/10-ff-d2.zst"),
+            "{key}"
+        );
         blobs.put(&key, b"hello".to_vec()).await.unwrap();
         assert_eq!(&blobs.get(&key).await.unwrap()[..], b"hello");
         assert!(dir.path().join(&key).is_file());

@@ -23,10 +23,12 @@ use async_trait::async_trait;
 pub use blobs::Blobs;
 pub use sqlite::SqliteStore;
 
+/// What went wrong in storage. Names no backend's types: callers of [`MetaStore`] see the same
+/// errors whichever database is behind it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("object store error: {0}")]
     Object(#[from] object_store::Error),
     #[error("io error: {0}")]
@@ -35,6 +37,9 @@ pub enum StoreError {
     Task(String),
     #[error("{0}")]
     Invalid(String),
+    /// A search ran out of time; the message says what to change.
+    #[error("{0}")]
+    TimedOut(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -143,6 +148,19 @@ pub struct SessionRef {
     pub session_id: i64,
 }
 
+impl SessionRef {
+    /// The URL-safe id of the session's replay: base64url (no padding) of Amplitude's replay id
+    /// `"<device_id>/<session_id>"`, so it is stable, reversible and needs no lookup table.
+    pub(crate) fn replay_key(&self) -> String {
+        replay_key(&self.device_id, self.session_id)
+    }
+}
+
+pub(crate) fn replay_key(device_id: &str, session_id: i64) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{device_id}/{session_id}"))
+}
+
 /// A replay as listed: one recorded session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replay {
@@ -174,8 +192,6 @@ pub struct Replay {
 #[derive(Debug, Clone)]
 pub struct NewChunk {
     pub session: SessionRef,
-    /// URL-safe id of the session's replay, derived by the caller from the session.
-    pub replay_key: String,
     pub start_ms: i64,
     pub end_ms: i64,
     pub event_count: i64,
@@ -408,7 +424,6 @@ pub const FACT_COLUMNS: [&str; 13] = [
 #[derive(Debug, Clone)]
 pub struct Interactions {
     pub session: SessionRef,
-    pub replay_key: String,
     /// The JSON array text, zstd-compressed.
     pub payload_zst: Vec<u8>,
     /// Hash of the uncompressed text: a retried upload is stored once.
@@ -420,6 +435,56 @@ pub struct Interactions {
 pub struct TimeRange {
     pub start_ms: i64,
     pub end_ms: i64,
+}
+
+/// A page of search results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPage {
+    pub replays: Vec<Replay>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<reel_query::Cursor>,
+    /// Every match, when it was counted within the time a count may take (or carried on from
+    /// the first page).
+    pub total: Option<u64>,
+}
+
+/// A search saved under a name for a project. `search` is JSON the store keeps as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedSearch {
+    pub id: i64,
+    pub name: String,
+    pub search: String,
+    pub created_by: String,
+    pub created_ms: i64,
+}
+
+/// A cohort as stored. `definition` is JSON the store keeps as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCohort {
+    pub id: i64,
+    pub name: String,
+    pub definition: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// A session brought in with its facts, events and text but no recording (generated data,
+/// imports): it is listed and searched like any other, and has nothing to play.
+#[derive(Debug, Clone)]
+pub struct ImportedSession {
+    pub session: SessionRef,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub first_url: Option<String>,
+    pub country: Option<String>,
+    pub user_agent: Option<UserAgent>,
+    /// [`FACT_COLUMNS`], in that order.
+    pub facts: [i64; 13],
+    pub urls: Vec<String>,
+    pub viewport: Option<(u32, u32)>,
+    /// Stored as [`MetaStore::add_events`] stores them (user properties, element words).
+    pub events: Vec<AnalyticsEvent>,
+    pub texts: Vec<SessionText>,
 }
 
 /// Metadata and events. Every method is durable when it returns `Ok`.
@@ -557,6 +622,43 @@ pub trait MetaStore: Send + Sync + 'static {
 
     /// Of `object_keys`, those that no row names (chunks, dictionaries).
     async fn unreferenced_objects(&self, object_keys: Vec<String>) -> Result<Vec<String>>;
+
+    /// Replays matching a search, a page at a time (see [`reel_query::Search`]). Runs on
+    /// connections of its own: a slow search never holds up a login or an upload.
+    async fn search(&self, project_id: i64, search: reel_query::Search) -> Result<SearchPage>;
+    /// Event names the project has seen, most used first (at most `limit`).
+    async fn event_names(&self, project_id: i64, limit: usize) -> Result<Vec<String>>;
+    /// User property names the project has seen, alphabetically (at most `limit`).
+    async fn user_property_keys(&self, project_id: i64, limit: usize) -> Result<Vec<String>>;
+
+    async fn saved_searches(&self, project_id: i64) -> Result<Vec<SavedSearch>>;
+    async fn add_saved_search(
+        &self,
+        project_id: i64,
+        user_id: i64,
+        name: &str,
+        search: &str,
+        now_ms: i64,
+    ) -> Result<SavedSearch>;
+    /// False when the project has no such saved search.
+    async fn delete_saved_search(&self, project_id: i64, id: i64) -> Result<bool>;
+
+    async fn cohorts(&self, project_id: i64) -> Result<Vec<StoredCohort>>;
+    /// Creates a cohort (`id` none) or replaces one; `None` when the project has no cohort `id`.
+    async fn put_cohort(
+        &self,
+        project_id: i64,
+        id: Option<i64>,
+        name: &str,
+        definition: &str,
+        now_ms: i64,
+    ) -> Result<Option<StoredCohort>>;
+    /// False when the project has no such cohort.
+    async fn delete_cohort(&self, project_id: i64, id: i64) -> Result<bool>;
+
+    /// Stores sessions without recordings (see [`ImportedSession`]) in one transaction; a
+    /// session that exists already is left as it is. Returns how many were new.
+    async fn import_sessions(&self, sessions: Vec<ImportedSession>) -> Result<usize>;
 
     /// Replays whose recording started in `range`, newest first.
     async fn list_replays(

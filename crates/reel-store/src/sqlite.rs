@@ -1,7 +1,16 @@
 //! The embedded default: SQLite in WAL mode.
 //!
-//! One connection writes, one reads (WAL lets them run side by side). Both are used from
-//! `spawn_blocking`, so async tasks never wait on SQLite.
+//! One connection writes; reads use a pool of connections, and searches a pool of their own
+//! (WAL lets them all run side by side): a slow search never holds up a login, a token check or
+//! an upload's duplicate check. Every connection is used from `spawn_blocking`, so async tasks
+//! never wait on SQLite.
+
+mod events;
+mod functions;
+mod pool;
+mod search;
+#[cfg(test)]
+mod search_tests;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -10,11 +19,20 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{
-    AnalyticsEvent, ChunkFormat, Compaction, Dictionary, FACT_COLUMNS, Feedback, Interactions,
-    MetaStore, NewChunk, NewInstallation, NewToken, ObjectIntent, Organization, Project, Replay,
-    Result, SessionRef, SignalsUpdate, StoreError, StoredChunk, StoredEvent, TimeRange, TokenInfo,
-    TokenOrigin, User, UserContext, WorkItem,
+    AnalyticsEvent, ChunkFormat, Compaction, Dictionary, FACT_COLUMNS, Feedback, ImportedSession,
+    Interactions, MetaStore, NewChunk, NewInstallation, NewToken, ObjectIntent, Organization,
+    Project, Replay, Result, SavedSearch, SearchPage, SessionRef, SignalsUpdate, StoreError,
+    StoredChunk, StoredCohort, StoredEvent, TimeRange, TokenInfo, TokenOrigin, User, UserContext,
+    WorkItem,
 };
+use events::{ensure_session, insert_events, insert_texts, session_row};
+use pool::Pool;
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Database(Box::new(e))
+    }
+}
 
 /// Migrations in order; `PRAGMA user_version` records how many have been applied.
 const MIGRATIONS: &[&str] = &[
@@ -24,12 +42,23 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_signals.sql"),
     include_str!("../migrations/0005_segments.sql"),
     include_str!("../migrations/0006_feedback_gaps_timezone.sql"),
+    include_str!("../migrations/0007_search.sql"),
 ];
+
+/// The position of 0007_search in [`MIGRATIONS`] (1-based): after it, Rust fills what SQL
+/// cannot (user properties and element words of older events).
+const SEARCH_MIGRATION: usize = 7;
+
+/// Connections for everyday reads (logins, token checks, replays, uploads' duplicate checks).
+const READERS: usize = 4;
+/// Connections for searches: at most this many run at once, on connections of their own.
+const SEARCHERS: usize = 2;
 
 #[derive(Clone)]
 pub struct SqliteStore {
     writer: Arc<Mutex<Connection>>,
-    reader: Arc<Mutex<Connection>>,
+    readers: Arc<Pool>,
+    searchers: Arc<Pool>,
 }
 
 impl SqliteStore {
@@ -38,11 +67,22 @@ impl SqliteStore {
         let mut writer = Connection::open(path)?;
         configure(&writer)?;
         migrate(&mut writer)?;
-        let reader = Connection::open(path)?;
-        configure(&reader)?;
+        let open_reader = |cache_kib: i64| -> Result<Connection> {
+            let conn = Connection::open(path)?;
+            configure(&conn)?;
+            conn.execute_batch(&format!("PRAGMA cache_size = -{cache_kib};"))?;
+            Ok(conn)
+        };
+        let readers = (0..READERS)
+            .map(|_| open_reader(8 * 1024))
+            .collect::<Result<Vec<_>>>()?;
+        let searchers = (0..SEARCHERS)
+            .map(|_| open_reader(64 * 1024))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             writer: Arc::new(Mutex::new(writer)),
-            reader: Arc::new(Mutex::new(reader)),
+            readers: Pool::new("reader", readers),
+            searchers: Pool::new("search", searchers),
         })
     }
 
@@ -65,19 +105,12 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let conn = self.reader.clone();
-        tokio::task::spawn_blocking(move || {
-            let guard = conn
-                .lock()
-                .map_err(|_| StoreError::Task("reader poisoned".into()))?;
-            f(&guard)
-        })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
+        self.readers.run(move |c| f(c)).await
     }
 }
 
 fn configure(conn: &Connection) -> Result<()> {
+    functions::register(conn)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // FULL: a commit is on disk before it returns, so "200 OK" means durable.
     conn.execute_batch(
@@ -98,6 +131,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        if i + 1 == SEARCH_MIGRATION {
+            events::backfill_search_index(&tx)?;
+        }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
         tracing::info!(version = i + 1, "applied database migration");
@@ -116,13 +152,14 @@ fn project_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Project> {
     })
 }
 
-const REPLAY_COLUMNS: &str = "replay_key, device_id, session_id, user_id, start_ms, end_ms, \
-     event_count, stored_bytes, first_url, country, active_ms, click_count, keypress_count, \
-     mouse_activity_count, page_view_count, console_log_count, console_warn_count, \
-     console_error_count, network_error_count, runtime_error_count, rage_click_count, \
-     dead_click_count, error_click_count, urls, viewport_width, viewport_height, browser, os, \
-     device, last_upload_ms, \
-     (SELECT due_ms FROM session_work w WHERE w.session_row = sessions.id)";
+/// A replay's columns, of `sessions s`.
+const REPLAY_COLUMNS: &str = "s.replay_key, s.device_id, s.session_id, s.user_id, s.start_ms, \
+     s.end_ms, s.event_count, s.stored_bytes, s.first_url, s.country, s.active_ms, s.click_count, \
+     s.keypress_count, s.mouse_activity_count, s.page_view_count, s.console_log_count, \
+     s.console_warn_count, s.console_error_count, s.network_error_count, s.runtime_error_count, \
+     s.rage_click_count, s.dead_click_count, s.error_click_count, s.urls, s.viewport_width, \
+     s.viewport_height, s.browser, s.os, s.device, s.last_upload_ms, \
+     (SELECT due_ms FROM session_work w WHERE w.session_row = s.id)";
 
 fn replay_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Replay> {
     Ok(Replay {
@@ -207,24 +244,6 @@ fn insert_token(c: &Connection, t: &NewToken, now_ms: i64) -> Result<TokenInfo> 
         last_used_ms: None,
         expires_ms: t.expires_ms,
     })
-}
-
-fn session_row(tx: &Connection, s: &SessionRef) -> rusqlite::Result<Option<i64>> {
-    tx.query_row(
-        "SELECT id FROM sessions WHERE project_id = ?1 AND device_id = ?2 AND session_id = ?3",
-        params![s.project_id, s.device_id, s.session_id],
-        |r| r.get(0),
-    )
-    .optional()
-}
-
-fn ensure_session(tx: &Connection, s: &SessionRef, replay_key: &str) -> rusqlite::Result<i64> {
-    tx.execute(
-        "INSERT INTO sessions (project_id, device_id, session_id, replay_key) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (project_id, device_id, session_id) DO NOTHING",
-        params![s.project_id, s.device_id, s.session_id, replay_key],
-    )?;
-    Ok(session_row(tx, s)?.expect("row exists after insert"))
 }
 
 #[async_trait]
@@ -546,7 +565,7 @@ impl MetaStore for SqliteStore {
     async fn add_chunk(&self, chunk: NewChunk, now_ms: i64) -> Result<bool> {
         self.write(move |c| {
             let tx = c.transaction()?;
-            let row = ensure_session(&tx, &chunk.session, &chunk.replay_key)?;
+            let row = ensure_session(&tx, &chunk.session)?;
             // A chunk that starts with a snapshot is a keyframe; its Meta is in the chunk, or the
             // session's latest Meta when an SDK ended the previous upload with it.
             let keyframe_ms = match (chunk.starts_with_snapshot, chunk.meta_ms) {
@@ -659,7 +678,7 @@ impl MetaStore for SqliteStore {
     async fn add_interactions(&self, i: Interactions, now_ms: i64) -> Result<bool> {
         self.write(move |c| {
             let tx = c.transaction()?;
-            ensure_session(&tx, &i.session, &i.replay_key)?;
+            ensure_session(&tx, &i.session)?;
             let n = tx.execute(
                 "INSERT INTO interactions (project_id, device_id, session_id, payload, payload_zst, content_hash, received_ms)
                  VALUES (?1, ?2, ?3, '', ?4, ?5, ?6) ON CONFLICT DO NOTHING",
@@ -990,8 +1009,8 @@ impl MetaStore for SqliteStore {
             tx.execute("DELETE FROM session_gaps WHERE session_row = ?1", params![row])?;
             tx.execute("DELETE FROM session_work WHERE session_row = ?1", params![row])?;
             tx.execute(
-                "DELETE FROM events WHERE derived = 1 AND project_id = ?1 AND device_id = ?2 AND session_id = ?3",
-                params![project_id, device_id, session_id],
+                "DELETE FROM events WHERE session_row = ?1 AND derived = 1",
+                params![row],
             )?;
             tx.execute(
                 "DELETE FROM interactions WHERE project_id = ?1 AND device_id = ?2 AND session_id = ?3",
@@ -1024,9 +1043,10 @@ impl MetaStore for SqliteStore {
     ) -> Result<Vec<Replay>> {
         self.read(move |c| {
             let mut stmt = c.prepare(&format!(
-                "SELECT {REPLAY_COLUMNS} FROM sessions
-                 WHERE project_id = ?1 AND start_ms IS NOT NULL AND start_ms >= ?2 AND start_ms < ?3
-                 ORDER BY start_ms DESC, id DESC LIMIT ?4"
+                "SELECT {REPLAY_COLUMNS} FROM sessions s
+                 WHERE s.project_id = ?1 AND s.start_ms IS NOT NULL AND s.start_ms >= ?2
+                   AND s.start_ms < ?3
+                 ORDER BY s.start_ms DESC, s.id ASC LIMIT ?4"
             ))?;
             let rows = stmt
                 .query_map(
@@ -1044,8 +1064,8 @@ impl MetaStore for SqliteStore {
         self.read(move |c| {
             Ok(c.query_row(
                 &format!(
-                    "SELECT {REPLAY_COLUMNS} FROM sessions
-                     WHERE project_id = ?1 AND replay_key = ?2 AND start_ms IS NOT NULL"
+                    "SELECT {REPLAY_COLUMNS} FROM sessions s
+                     WHERE s.project_id = ?1 AND s.replay_key = ?2 AND s.start_ms IS NOT NULL"
                 ),
                 params![project_id, key],
                 replay_from_row,
@@ -1076,30 +1096,24 @@ impl MetaStore for SqliteStore {
     async fn session_events(&self, session: &SessionRef, limit: usize) -> Result<Vec<StoredEvent>> {
         let session = session.clone();
         self.read(move |c| {
+            let Some(row) = session_row(c, &session)? else {
+                return Ok(Vec::new());
+            };
             let mut stmt = c.prepare_cached(
                 "SELECT event_type, time_ms, user_id, event_properties, display_name, derived
-                 FROM events WHERE project_id = ?1 AND device_id = ?2 AND session_id = ?3
-                 ORDER BY time_ms, id LIMIT ?4",
+                 FROM events WHERE session_row = ?1 ORDER BY time_ms, id LIMIT ?2",
             )?;
             let rows = stmt
-                .query_map(
-                    params![
-                        session.project_id,
-                        session.device_id,
-                        session.session_id,
-                        limit as i64
-                    ],
-                    |r| {
-                        Ok(StoredEvent {
-                            event_type: r.get(0)?,
-                            time_ms: r.get(1)?,
-                            user_id: r.get(2)?,
-                            event_properties: r.get(3)?,
-                            display_name: r.get(4)?,
-                            derived: r.get(5)?,
-                        })
-                    },
-                )?
+                .query_map(params![row, limit as i64], |r| {
+                    Ok(StoredEvent {
+                        event_type: r.get(0)?,
+                        time_ms: r.get(1)?,
+                        user_id: r.get(2)?,
+                        event_properties: r.get(3)?,
+                        display_name: r.get(4)?,
+                        derived: r.get(5)?,
+                    })
+                })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })
@@ -1333,31 +1347,7 @@ impl MetaStore for SqliteStore {
                 |r| r.get(0),
             )?;
             insert_events(&tx, project_id, &u.events, now_ms())?;
-            {
-                let mut text = tx.prepare_cached(
-                    "INSERT INTO session_text (session_row, kind, level, first_ms, hash, text)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (session_row, hash) DO NOTHING",
-                )?;
-                for t in &u.texts {
-                    let kind = if t.console_level.is_some() {
-                        "console"
-                    } else {
-                        "screen"
-                    };
-                    let hash = format!(
-                        "{:032x}",
-                        xxhash_rust::xxh3::xxh3_128(format!("{kind}\n{}", t.text).as_bytes())
-                    );
-                    text.execute(params![
-                        u.session_row,
-                        kind,
-                        t.console_level,
-                        t.ts_ms,
-                        hash,
-                        t.text
-                    ])?;
-                }
-            }
+            insert_texts(&tx, u.session_row, &u.texts)?;
             {
                 let mut gap = tx.prepare_cached(
                     "INSERT INTO session_gaps (session_row, start_ms, end_ms) VALUES (?1, ?2, ?3)
@@ -1404,15 +1394,14 @@ impl MetaStore for SqliteStore {
     async fn sdk_event_types(&self, session: &SessionRef) -> Result<Vec<String>> {
         let session = session.clone();
         self.read(move |c| {
+            let Some(row) = session_row(c, &session)? else {
+                return Ok(Vec::new());
+            };
             let mut stmt = c.prepare_cached(
-                "SELECT DISTINCT event_type FROM events
-                 WHERE project_id = ?1 AND device_id = ?2 AND session_id = ?3 AND derived = 0",
+                "SELECT DISTINCT event_type FROM events WHERE session_row = ?1 AND derived = 0",
             )?;
             let rows = stmt
-                .query_map(
-                    params![session.project_id, session.device_id, session.session_id],
-                    |r| r.get(0),
-                )?
+                .query_map(params![row], |r| r.get(0))?
                 .collect::<Result<Vec<String>, _>>()?;
             Ok(rows)
         })
@@ -1448,9 +1437,7 @@ impl MetaStore for SqliteStore {
                 [],
             )?;
             tx.execute(
-                "DELETE FROM events WHERE derived = 1 AND (project_id, device_id, session_id) IN (
-                     SELECT project_id, device_id, session_id FROM sessions
-                     WHERE id IN (SELECT id FROM reset_rows))",
+                "DELETE FROM events WHERE derived = 1 AND session_row IN (SELECT id FROM reset_rows)",
                 [],
             )?;
             tx.execute(
@@ -1470,6 +1457,204 @@ impl MetaStore for SqliteStore {
             tx.execute("DELETE FROM reset_rows", [])?;
             tx.commit()?;
             Ok(n)
+        })
+        .await
+    }
+
+    async fn search(&self, project_id: i64, query: reel_query::Search) -> Result<SearchPage> {
+        self.searchers
+            .run(move |c| search::search(c, project_id, &query))
+            .await
+    }
+
+    async fn event_names(&self, project_id: i64, limit: usize) -> Result<Vec<String>> {
+        self.read(move |c| {
+            // Most used first, counted from the names index (a sample of each is enough).
+            let mut stmt = c.prepare_cached(
+                "SELECT t.name FROM event_types t WHERE t.project_id = ?1
+                 ORDER BY (SELECT COUNT(*) FROM (SELECT 1 FROM events e WHERE e.type_id = t.id LIMIT 10000)) DESC,
+                          t.name LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![project_id, limit as i64], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn user_property_keys(&self, project_id: i64, limit: usize) -> Result<Vec<String>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT DISTINCT key FROM user_properties WHERE project_id = ?1 ORDER BY key LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![project_id, limit as i64], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn saved_searches(&self, project_id: i64) -> Result<Vec<SavedSearch>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT q.id, q.name, q.search, u.email, q.created_ms FROM saved_searches q
+                 JOIN users u ON u.id = q.created_by WHERE q.project_id = ?1 ORDER BY q.name, q.id",
+            )?;
+            let rows = stmt
+                .query_map(params![project_id], saved_search_from_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn add_saved_search(
+        &self,
+        project_id: i64,
+        user_id: i64,
+        name: &str,
+        search: &str,
+        now_ms: i64,
+    ) -> Result<SavedSearch> {
+        let (name, search) = (name.to_owned(), search.to_owned());
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO saved_searches (project_id, name, search, created_by, created_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![project_id, name, search, user_id, now_ms],
+            )?;
+            let id = c.last_insert_rowid();
+            Ok(c.query_row(
+                "SELECT q.id, q.name, q.search, u.email, q.created_ms FROM saved_searches q
+                 JOIN users u ON u.id = q.created_by WHERE q.id = ?1",
+                params![id],
+                saved_search_from_row,
+            )?)
+        })
+        .await
+    }
+
+    async fn delete_saved_search(&self, project_id: i64, id: i64) -> Result<bool> {
+        self.write(move |c| {
+            Ok(c.execute(
+                "DELETE FROM saved_searches WHERE id = ?1 AND project_id = ?2",
+                params![id, project_id],
+            )? == 1)
+        })
+        .await
+    }
+
+    async fn cohorts(&self, project_id: i64) -> Result<Vec<StoredCohort>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, name, definition, created_ms, updated_ms FROM cohorts
+                 WHERE project_id = ?1 ORDER BY name, id",
+            )?;
+            let rows = stmt
+                .query_map(params![project_id], cohort_from_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn put_cohort(
+        &self,
+        project_id: i64,
+        id: Option<i64>,
+        name: &str,
+        definition: &str,
+        now_ms: i64,
+    ) -> Result<Option<StoredCohort>> {
+        let (name, definition) = (name.to_owned(), definition.to_owned());
+        self.write(move |c| {
+            let id = match id {
+                None => {
+                    c.execute(
+                        "INSERT INTO cohorts (project_id, name, definition, created_ms, updated_ms)
+                         VALUES (?1, ?2, ?3, ?4, ?4)",
+                        params![project_id, name, definition, now_ms],
+                    )?;
+                    c.last_insert_rowid()
+                }
+                Some(id) => {
+                    let n = c.execute(
+                        "UPDATE cohorts SET name = ?3, definition = ?4, updated_ms = ?5
+                         WHERE id = ?1 AND project_id = ?2",
+                        params![id, project_id, name, definition, now_ms],
+                    )?;
+                    if n == 0 {
+                        return Ok(None);
+                    }
+                    id
+                }
+            };
+            Ok(Some(c.query_row(
+                "SELECT id, name, definition, created_ms, updated_ms FROM cohorts WHERE id = ?1",
+                params![id],
+                cohort_from_row,
+            )?))
+        })
+        .await
+    }
+
+    async fn delete_cohort(&self, project_id: i64, id: i64) -> Result<bool> {
+        self.write(move |c| {
+            Ok(c.execute(
+                "DELETE FROM cohorts WHERE id = ?1 AND project_id = ?2",
+                params![id, project_id],
+            )? == 1)
+        })
+        .await
+    }
+
+    async fn import_sessions(&self, sessions: Vec<ImportedSession>) -> Result<usize> {
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            let mut new = 0;
+            let now = now_ms();
+            for imported in &sessions {
+                if session_row(&tx, &imported.session)?.is_some() {
+                    continue;
+                }
+                let row = ensure_session(&tx, &imported.session)?;
+                let ua = imported.user_agent.as_ref();
+                let facts: Vec<String> = FACT_COLUMNS
+                    .iter()
+                    .zip(imported.facts)
+                    .map(|(column, n)| format!("{column} = {n}"))
+                    .collect();
+                tx.execute(
+                    &format!(
+                        "UPDATE sessions SET start_ms = ?2, end_ms = ?3, first_url = ?4,
+                            first_url_ms = ?2, country = ?5, user_agent = ?6, browser = ?7, os = ?8,
+                            device = ?9, urls = ?10, viewport_width = ?11, viewport_height = ?12,
+                            last_upload_ms = ?3, {} WHERE id = ?1",
+                        facts.join(", ")
+                    ),
+                    params![
+                        row,
+                        imported.start_ms,
+                        imported.end_ms,
+                        imported.first_url,
+                        imported.country,
+                        ua.map(|u| &u.header),
+                        ua.map(|u| &u.browser),
+                        ua.map(|u| &u.os),
+                        ua.map(|u| &u.device),
+                        serde_json::to_string(&imported.urls).expect("strings"),
+                        imported.viewport.map(|v| v.0),
+                        imported.viewport.map(|v| v.1)
+                    ],
+                )?;
+                insert_events(&tx, imported.session.project_id, &imported.events, now)?;
+                insert_texts(&tx, row, &imported.texts)?;
+                new += 1;
+            }
+            tx.commit()?;
+            Ok(new)
         })
         .await
     }
@@ -1503,6 +1688,26 @@ fn free_detached_pieces(tx: &Connection) -> Result<()> {
     )?;
     tx.execute("DELETE FROM released", [])?;
     Ok(())
+}
+
+fn saved_search_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SavedSearch> {
+    Ok(SavedSearch {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        search: r.get(2)?,
+        created_by: r.get(3)?,
+        created_ms: r.get(4)?,
+    })
+}
+
+fn cohort_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredCohort> {
+    Ok(StoredCohort {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        definition: r.get(2)?,
+        created_ms: r.get(3)?,
+        updated_ms: r.get(4)?,
+    })
 }
 
 /// A bare snapshot belongs to the session's latest Meta when it follows it this closely.
@@ -1540,71 +1745,6 @@ fn chunks_of(c: &Connection, session_row: i64) -> Result<Vec<StoredChunk>> {
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
-}
-
-fn insert_events(
-    tx: &Connection,
-    project_id: i64,
-    events: &[AnalyticsEvent],
-    now_ms: i64,
-) -> Result<usize> {
-    let mut new = 0;
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO events (project_id, insert_id, event_type, time_ms, device_id, user_id,
-                             session_id, event_properties, user_properties, raw, received_ms,
-                             display_name, derived)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-         ON CONFLICT (project_id, insert_id) WHERE insert_id IS NOT NULL DO NOTHING",
-    )?;
-    for e in events {
-        let n = insert.execute(params![
-            project_id,
-            e.insert_id,
-            e.event_type,
-            e.time_ms,
-            e.device_id,
-            e.user_id,
-            e.session_id,
-            e.event_properties,
-            e.user_properties,
-            e.raw,
-            now_ms,
-            e.display_name,
-            e.derived
-        ])?;
-        new += n;
-        let (Some(device_id), Some(session_id), Some(user_id), false) = (
-            &e.device_id,
-            e.session_id.filter(|s| *s > 0),
-            &e.user_id,
-            e.derived,
-        ) else {
-            continue;
-        };
-        if n == 0 {
-            continue;
-        }
-        // The session's user is the one set last (by event time).
-        let session = SessionRef {
-            project_id,
-            device_id: device_id.clone(),
-            session_id,
-        };
-        let row = ensure_session(tx, &session, &replay_key(device_id, session_id))?;
-        tx.execute(
-            "UPDATE sessions SET user_id = ?2, user_id_ms = ?3
-             WHERE id = ?1 AND (user_id_ms IS NULL OR user_id_ms <= ?3)",
-            params![row, user_id, e.time_ms],
-        )?;
-    }
-    Ok(new)
-}
-
-/// The URL-safe id of a replay: base64url (no padding) of Amplitude's replay id
-/// `"<device_id>/<session_id>"`, so it is stable, reversible and needs no lookup table.
-pub fn replay_key(device_id: &str, session_id: i64) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{device_id}/{session_id}"))
 }
 
 fn now_ms() -> i64 {
@@ -1669,7 +1809,11 @@ mod tests {
             ("ÿÿ", 1, "w7_Dvy8x"),
         ];
         for (device, session, want) in cases {
-            assert_eq!(replay_key(device, session), want, "{device}/{session}");
+            assert_eq!(
+                crate::replay_key(device, session),
+                want,
+                "{device}/{session}"
+            );
         }
     }
 }

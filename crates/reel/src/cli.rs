@@ -14,6 +14,12 @@ commands:
               recordings (after a definition or setting changed); running it twice changes
               nothing. Options: --project ID, --since YYYY-MM-DD (sessions started that day or
               later), and --config / --data-dir as for serve
+  generate    fill a project with realistic synthetic sessions (facts, events, user properties,
+              on-screen and console text; no recordings) for benchmarks and trying search.
+              Options: --sessions N (default 1000), --events M (default 20 per session),
+              --project ID (default the first), --days D (sessions over the last D days,
+              default 90), --seed S, and --config / --data-dir as for serve
+  openapi     print the query API's OpenAPI document (what /api/v1/openapi.json serves)
   help        show this help (also: reel <command> --help)
   version     show the version
 
@@ -26,7 +32,8 @@ options (serve, demo):
 Every setting can also be given in the file (lower case, without REEL_) or as an environment
 variable; see README.md for what each one does:
   REEL_PUBLIC_URL, REEL_TRUSTED_PROXIES (comma-separated addresses), REEL_API_KEY,
-  REEL_ADMIN_EMAIL + REEL_ADMIN_PASSWORD, REEL_ADMIN_TOKEN, REEL_COUNTRY_HEADER,
+  REEL_ADMIN_EMAIL + REEL_ADMIN_PASSWORD, REEL_ADMIN_TOKEN, REEL_COUNTRY_DATABASE,
+  REEL_COUNTRY_HEADER,
   REEL_SESSION_TTL_HOURS, REEL_MAX_BODY_BYTES, REEL_MAX_DECOMPRESSED_BYTES,
   REEL_MAX_EVENTS_PER_UPLOAD, REEL_MAX_EVENT_DEPTH, REEL_MEMORY_BUDGET_BYTES, REEL_MEMORY_WAIT_MS,
   REEL_MAX_CONCURRENT_PASSWORD_CHECKS, REEL_LOGIN_ATTEMPTS_PER_ADDRESS,
@@ -46,6 +53,15 @@ pub enum Command {
         /// Epoch ms of the day given with `--since` (UTC).
         since_ms: Option<i64>,
     },
+    Generate {
+        config: Config,
+        project: Option<i64>,
+        sessions: u64,
+        events: Option<u64>,
+        days: u32,
+        seed: u64,
+    },
+    OpenApi,
     Help,
     Version,
 }
@@ -59,10 +75,12 @@ pub const DEMO_PASSWORD: &str = "reel-demo";
 pub fn parse(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<Command, String> {
     let mut args = args.into_iter();
     let command = args.next();
-    let (demo, reprocess) = match command.as_deref() {
-        Some("serve") => (false, false),
-        Some("demo") => (true, false),
-        Some("reprocess") => (false, true),
+    let (demo, reprocess, generate) = match command.as_deref() {
+        Some("serve") => (false, false, false),
+        Some("demo") => (true, false, false),
+        Some("reprocess") => (false, true, false),
+        Some("generate") => (false, false, true),
+        Some("openapi") => return Ok(Command::OpenApi),
         Some("help" | "--help" | "-h") => return Ok(Command::Help),
         Some("version" | "--version" | "-V") => return Ok(Command::Version),
         None => return Err(NO_COMMAND.into()),
@@ -79,6 +97,16 @@ pub fn parse(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<
         };
         let known: &[&str] = if reprocess {
             &["--config", "--data-dir", "--project", "--since"]
+        } else if generate {
+            &[
+                "--config",
+                "--data-dir",
+                "--project",
+                "--sessions",
+                "--events",
+                "--days",
+                "--seed",
+            ]
         } else {
             &["--config", "--listen", "--data-dir"]
         };
@@ -116,6 +144,30 @@ pub fn parse(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<
     }
     if let Some(v) = flag("--data-dir") {
         config.data_dir = PathBuf::from(v);
+    }
+    if generate {
+        let count = |name: &str| -> Result<Option<u64>, String> {
+            flag(name)
+                .map(|v| {
+                    v.trim()
+                        .parse::<u64>()
+                        .map_err(|_| format!("{name} must be a whole number, got {v:?}"))
+                })
+                .transpose()
+        };
+        let project = count("--project")?.map(|p| p as i64);
+        let days = count("--days")?.unwrap_or(90);
+        if !(1..=3650).contains(&days) {
+            return Err(format!("--days must be 1 to 3650, got {days}"));
+        }
+        return Ok(Command::Generate {
+            config,
+            project,
+            sessions: count("--sessions")?.unwrap_or(1_000),
+            events: count("--events")?,
+            days: days as u32,
+            seed: count("--seed")?.unwrap_or(1),
+        });
     }
     if reprocess {
         let project = flag("--project")
@@ -303,6 +355,10 @@ const ENV: &[(&str, Setter)] = &[
     }),
     ("REEL_SESSION_TTL_HOURS", |c, n, v| {
         c.session_ttl_hours = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_COUNTRY_DATABASE", |c, _, v| {
+        c.country_database = Some(v.into());
         Ok(())
     }),
     ("REEL_COUNTRY_HEADER", |c, _, v| {
@@ -535,6 +591,60 @@ mod tests {
     }
 
     #[test]
+    fn generate_options() {
+        let parse_args =
+            |args: &[&str]| parse(args.iter().map(|s| s.to_string()).collect(), &|_| None);
+        type Want<'a> = Result<(Option<i64>, u64, Option<u64>, u32, u64), &'a str>;
+        let cases: Vec<(&[&str], Want)> = vec![
+            (&["generate"], Ok((None, 1_000, None, 90, 1))),
+            (
+                &[
+                    "generate",
+                    "--sessions",
+                    "1000000",
+                    "--events=20000000",
+                    "--project",
+                    "2",
+                ],
+                Ok((Some(2), 1_000_000, Some(20_000_000), 90, 1)),
+            ),
+            (
+                &["generate", "--days", "7", "--seed", "9"],
+                Ok((None, 1_000, None, 7, 9)),
+            ),
+            (
+                &["generate", "--sessions", "lots"],
+                Err("--sessions must be a whole number"),
+            ),
+            (
+                &["generate", "--days", "0"],
+                Err("--days must be 1 to 3650"),
+            ),
+            (
+                &["generate", "--listen", "1.2.3.4:5"],
+                Err("unknown option"),
+            ),
+        ];
+        for (args, want) in cases {
+            match (parse_args(args), want) {
+                (
+                    Ok(Command::Generate {
+                        project,
+                        sessions,
+                        events,
+                        days,
+                        seed,
+                        ..
+                    }),
+                    Ok(w),
+                ) => assert_eq!((project, sessions, events, days, seed), w, "{args:?}"),
+                (Err(e), Err(msg)) => assert!(e.contains(msg), "{args:?}: {e}"),
+                (got, want) => panic!("{args:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn help_is_help_wherever_it_is_asked_for() {
         for args in [
             vec!["help"],
@@ -566,6 +676,7 @@ mod tests {
             ("REEL_HEADER_TIMEOUT_SECONDS", "15"),
             ("REEL_BODY_TIMEOUT_SECONDS", "16"),
             ("REEL_ORPHAN_GRACE_SECONDS", "17"),
+            ("REEL_COUNTRY_DATABASE", "/var/lib/GeoLite2-Country.mmdb"),
         ]
         .into_iter()
         .collect();
@@ -577,6 +688,10 @@ mod tests {
         assert_eq!(c.public_url.as_deref(), Some("https://r.test"));
         assert_eq!(c.trusted_proxies.len(), 2);
         assert_eq!(c.max_event_depth, 70);
+        assert_eq!(
+            c.country_database.as_deref(),
+            Some(std::path::Path::new("/var/lib/GeoLite2-Country.mmdb"))
+        );
         assert_eq!(
             (
                 c.max_events_per_upload,
@@ -596,7 +711,7 @@ mod tests {
         // Every field of Config but `demo` (the command decides that one).
         assert_eq!(
             ENV.len(),
-            30,
+            31,
             "a new setting needs its variable here and in USAGE"
         );
     }

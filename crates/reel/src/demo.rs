@@ -18,8 +18,14 @@ use serde_json::{Value, json};
 
 /// The recorded visits: (journey name, gzip'd JSON).
 const RECORDINGS: &[(&str, &[u8])] = &[
-    ("checkout", include_bytes!("../demo-recordings/checkout.json.gz")),
-    ("browse", include_bytes!("../demo-recordings/browse.json.gz")),
+    (
+        "checkout",
+        include_bytes!("../demo-recordings/checkout.json.gz"),
+    ),
+    (
+        "browse",
+        include_bytes!("../demo-recordings/browse.json.gz"),
+    ),
     ("promo", include_bytes!("../demo-recordings/promo.json.gz")),
     ("rage", include_bytes!("../demo-recordings/rage.json.gz")),
 ];
@@ -168,7 +174,8 @@ impl Moved {
         };
         let hostname = |url: &str| {
             let h = host(url);
-            h.rsplit_once(':').map_or(h.clone(), |(name, _)| name.to_owned())
+            h.rsplit_once(':')
+                .map_or(h.clone(), |(name, _)| name.to_owned())
         };
         Self {
             shift: start - recorded_start,

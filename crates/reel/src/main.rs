@@ -3,6 +3,7 @@
 
 mod cli;
 mod demo;
+mod generate;
 
 use std::io::Write as _;
 
@@ -61,6 +62,29 @@ fn main() -> std::process::ExitCode {
     let (config, demo) = match command {
         cli::Command::Help => {
             let _ = writeln!(std::io::stdout(), "{}", cli::USAGE);
+            return std::process::ExitCode::SUCCESS;
+        }
+        cli::Command::Generate {
+            config,
+            project,
+            sessions,
+            events,
+            days,
+            seed,
+        } => {
+            init_logging("warn");
+            let runtime = tokio::runtime::Runtime::new().expect("tokio runtime starts");
+            let events = events.unwrap_or(sessions * 20);
+            return match runtime.block_on(generate(config, project, sessions, events, days, seed)) {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(e) => {
+                    let _ = writeln!(std::io::stderr(), "reel: {}", error_chain(&e));
+                    std::process::ExitCode::FAILURE
+                }
+            };
+        }
+        cli::Command::OpenApi => {
+            let _ = write!(std::io::stdout(), "{}", reel_server::openapi_json());
             return std::process::ExitCode::SUCCESS;
         }
         cli::Command::Version => {
@@ -148,6 +172,69 @@ async fn reprocess(
         } else {
             String::new()
         }
+    );
+    Ok(())
+}
+
+/// `reel generate`: synthetic sessions into a project, with a progress bar on a terminal.
+async fn generate(
+    config: reel_server::Config,
+    project: Option<i64>,
+    sessions: u64,
+    events: u64,
+    days: u32,
+    seed: u64,
+) -> anyhow::Result<()> {
+    use std::io::IsTerminal as _;
+    let state = reel_server::open_state(config).context("cannot open the data directory")?;
+    // An empty data dir gets its installation as `reel serve` would make it.
+    let report = reel_server::bootstrap::run(&state).await?;
+    if let Some(password) = &report.generated_password {
+        let _ = writeln!(
+            std::io::stdout(),
+            "created project {:?}; login: {} / {password} (generated now: keep it)",
+            report.project_name,
+            report.admin_email
+        );
+    }
+    let project_id = match project {
+        Some(id) => id,
+        None => {
+            state
+                .meta
+                .first_project()
+                .await?
+                .context("the installation has no project")?
+                .id
+        }
+    };
+    let plan = generate::Plan {
+        project_id,
+        sessions,
+        events,
+        days,
+        seed,
+        now_ms: epoch_ms(),
+    };
+    let terminal = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let written = generate::run(state.meta.as_ref(), &plan, |done, total| {
+        if terminal {
+            let _ = write!(
+                std::io::stderr(),
+                "\r{}",
+                progress_bar(done as usize, total as usize, 30)
+            );
+        }
+    })
+    .await?;
+    if terminal {
+        let _ = writeln!(std::io::stderr());
+    }
+    let _ = writeln!(
+        std::io::stdout(),
+        "generated {sessions} session(s) with {written} event(s) in project {project_id} ({:.1} s)",
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

@@ -4,109 +4,19 @@
 
 import { ApiError, apiFetch, getMe, type Me, type RecordedEvent } from '../api';
 import { mark } from './marks';
-import type { Piece } from './windows';
+import type { components } from '../generated/api-types';
 
-export interface ReplayDetails {
-  id: string;
-  session_id: number;
-  device_id: string;
-  user_id: string | null;
-  start_time: string;
-  end_time: string;
-  duration_ms: number;
-  event_count: number;
-  size_bytes: number;
-  first_url: string | null;
-  urls?: string[] | null;
-  country: string | null;
-  viewport?: { width: number; height: number } | null;
-  browser?: string | null;
-  os?: string | null;
-  device?: string | null;
-  last_upload_time?: string | null;
-  processing_pending?: boolean;
-  active_ms?: number | null;
-  click_count?: number | null;
-  console_error_count?: number | null;
-  network_error_count?: number | null;
-  runtime_error_count?: number | null;
-  rage_click_count?: number | null;
-  dead_click_count?: number | null;
-  error_click_count?: number | null;
-}
-
-export interface Manifest {
-  start_ms: number;
-  end_ms: number;
-  keyframes: number[];
-  pieces: Array<Piece & { kind: string; keyframe_ms: number | null; event_count: number; stored_bytes: number }>;
-  gaps: Array<{ start_ms: number; end_ms: number }>;
-  replay: ReplayDetails;
-}
-
-export interface ActivityEvent {
-  event_type: string;
-  display_name: string;
-  time_ms: number;
-  offset_ms: number;
-  derived: boolean;
-  user_id?: string | null;
-  event_properties: Record<string, unknown> | null;
-}
-
-export interface ConsoleEntry {
-  time_ms: number;
-  offset_ms: number;
-  level: string;
-  message: string;
-  trace: string[];
-}
-
-export interface NetworkEntry {
-  time_ms: number;
-  offset_ms: number;
-  method: string;
-  url: string;
-  status: number | null;
-  duration_ms: number | null;
-  initiator_type: string | null;
-  error: string | null;
-  failed: boolean;
-}
-
-export interface CustomEntry {
-  time_ms: number;
-  offset_ms: number;
-  tag: string;
-  payload: string | null;
-}
-
-export interface Timeline {
-  start_ms: number;
-  end_ms: number;
-  inactive_threshold_ms: number;
-  console: ConsoleEntry[];
-  network: NetworkEntry[];
-  custom: CustomEntry[];
-  pages: Array<{ time_ms: number; offset_ms: number; href: string }>;
-  inactive: Array<{ start_ms: number; end_ms: number }>;
-  truncated: Record<string, boolean>;
-}
-
-export interface Feedback {
-  id: number;
-  replay_id: string;
-  user: { email: string };
-  rating: 'up' | 'down';
-  comment: string | null;
-  created_at: string;
-}
-
-/** `/api/v1/me` with what the player reads beside the list's fields. */
-export interface MeWithSettings extends Me {
-  role?: string;
-  projects: Array<Me['projects'][number] & { timezone?: string }>;
-}
+// The shapes are generated from the Rust types (web/src/generated/api-types.ts).
+type Schemas = components['schemas'];
+export type ReplayDetails = Schemas['Replay'];
+export type Manifest = Schemas['Manifest'];
+export type ActivityEvent = Schemas['ActivityEvent'];
+export type ConsoleEntry = Schemas['ConsoleRecord'];
+export type NetworkEntry = Schemas['NetworkRequest'];
+export type CustomEntry = Schemas['CustomEvent'];
+export type Timeline = Schemas['Timeline'];
+export type Feedback = Schemas['Feedback'];
+export type MeWithSettings = Me;
 
 const base = (id: string): string => `/api/v1/replays/${encodeURIComponent(id)}`;
 
@@ -116,7 +26,7 @@ async function json<T>(path: string, signal?: AbortSignal): Promise<T> {
 }
 
 export function getMeWithSettings(): Promise<MeWithSettings> {
-  return getMe() as Promise<MeWithSettings>;
+  return getMe();
 }
 
 export function getReplayDetails(id: string, signal?: AbortSignal): Promise<ReplayDetails> {
@@ -128,7 +38,7 @@ export function getManifest(id: string, signal?: AbortSignal): Promise<Manifest>
 }
 
 export async function getActivity(id: string, signal?: AbortSignal): Promise<ActivityEvent[]> {
-  const body = await json<{ events: ActivityEvent[] }>(`${base(id)}/activity`, signal);
+  const body = await json<Schemas['Activity']>(`${base(id)}/activity`, signal);
   return body.events;
 }
 
@@ -180,7 +90,7 @@ export async function sendFeedback(id: string, rating: 'up' | 'down', comment: s
 }
 
 export async function listFeedback(signal?: AbortSignal): Promise<Feedback[]> {
-  const body = await json<{ feedback: Feedback[] }>('/api/v1/feedback', signal);
+  const body = await json<Schemas['FeedbackList']>('/api/v1/feedback', signal);
   return body.feedback;
 }
 

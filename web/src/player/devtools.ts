@@ -101,7 +101,7 @@ export function filterNetwork(entries: readonly NetworkEntry[], show: NetworkFil
 
 /** "503", "failed", "ERR_CONNECTION_REFUSED": what became of a request. */
 export function statusText(entry: Pick<NetworkEntry, 'status' | 'error'>): string {
-  if (entry.status !== null && entry.status > 0) return String(entry.status);
+  if (entry.status != null && entry.status > 0) return String(entry.status);
   return entry.error ? entry.error : 'failed';
 }
 

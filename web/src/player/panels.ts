@@ -254,7 +254,7 @@ export function createPanels(options: PanelsOptions): PanelsHandle {
           h('span', { class: 'net-method' }, entry.method),
           h('span', { class: 'net-url mono', title: redactUrl(entry.url), 'data-testid': 'network-url' }, redactUrl(entry.url)),
           h('span', { class: `net-status${entry.failed ? ' failed' : ''}`, 'data-testid': 'network-status' }, statusText(entry)),
-          h('span', { class: 'net-duration tabular' }, formatDuration(entry.duration_ms)),
+          h('span', { class: 'net-duration tabular' }, formatDuration(entry.duration_ms ?? null)),
         ),
       ),
     ),

@@ -1,5 +1,7 @@
-//! The query API under `/api/v1`: login, the replay list, one replay, its events.
-//! Described by `openapi.json` in this folder, served at `/api/v1/openapi.json`.
+//! The query API under `/api/v1`: login, tokens, projects, one replay. Searching replays is
+//! `search.rs`; reading a replay's recording is `replays.rs`. The OpenAPI document served at
+//! `/api/v1/openapi.json` is generated from the handlers' annotations and `api_types`
+//! (`openapi.rs`).
 
 use std::net::SocketAddr;
 
@@ -12,12 +14,15 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use reel_store::{NewToken, Project, Replay, TimeRange, TokenInfo, TokenOrigin};
+use chrono::{DateTime, SecondsFormat, Utc};
+use reel_store::{NewToken, Project, TokenInfo, TokenOrigin};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::api_types::{
+    self, CreatedToken, ErrorBody, LoginAnswer, LoginRequest, Me, NewTokenRequest,
+    OrganizationInfo, ProjectInfo, ProjectUpdate, TokenKind, TokenList, UserInfo,
+};
 use crate::auth::{self, CurrentUser, SESSION_COOKIE};
 use crate::body::BodyError;
 use crate::client;
@@ -31,7 +36,25 @@ pub fn routes() -> Router<AppState> {
         .route("/me", get(me))
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", axum::routing::delete(revoke_token))
-        .route("/replays", get(list_replays))
+        .route("/replays", get(super::search::list))
+        .route("/replays/search", post(super::search::search))
+        .route(
+            "/saved-searches",
+            get(super::search::saved_searches).post(super::search::save_search),
+        )
+        .route(
+            "/saved-searches/{id}",
+            axum::routing::delete(super::search::delete_saved_search),
+        )
+        .route(
+            "/cohorts",
+            get(super::search::cohorts).post(super::search::create_cohort),
+        )
+        .route(
+            "/cohorts/{id}",
+            axum::routing::put(super::search::update_cohort).delete(super::search::delete_cohort),
+        )
+        .route("/catalog", get(super::search::catalog))
         .route(
             "/replays/{id}",
             get(get_replay).delete(super::replays::delete),
@@ -103,27 +126,29 @@ fn same_origin(headers: &HeaderMap) -> bool {
     matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
 }
 
-/// The list never returns more than this, whatever `limit` asks.
-const MAX_REPLAYS: usize = 100;
-const DEFAULT_RANGE_DAYS: i64 = 30;
-
-#[derive(Deserialize)]
-struct LoginBody {
-    email: String,
-    password: String,
-}
-
 /// Login bodies are tiny; anything bigger is not a login.
 const MAX_LOGIN_BODY: usize = 16 * 1024;
 
-async fn login(
+/// Sign in; sets the `reel_session` cookie.
+#[utoipa::path(
+    post, path = "/login", tag = "session", security(()),
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = LoginAnswer),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+        (status = 429, description = "Too many failed logins from this address or for this account; see Retry-After", body = ErrorBody),
+        (status = 503, description = "Too many password checks at once; retry", body = ErrorBody),
+    )
+)]
+pub(super) async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let body = read_json_body(&state, &headers, body, MAX_LOGIN_BODY).await?;
-    let body: LoginBody = serde_json::from_slice(&body).map_err(|e| {
+    let body: LoginRequest = serde_json::from_slice(&body).map_err(|e| {
         ApiError::InvalidParameter(format!(
             "send JSON {{\"email\": ..., \"password\": ...}}: {e}"
         ))
@@ -177,7 +202,10 @@ async fn login(
         "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{secure}",
         ttl_ms / 1000
     );
-    let mut response = Json(json!({"user": {"email": user.email}})).into_response();
+    let mut response = Json(LoginAnswer {
+        user: UserInfo { email: user.email },
+    })
+    .into_response();
     response.headers_mut().insert(
         SET_COOKIE,
         HeaderValue::from_str(&cookie).expect("token is ascii"),
@@ -205,7 +233,16 @@ async fn read_json_body(
     }
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+/// Sign out; clears the cookie.
+#[utoipa::path(
+    post, path = "/logout", tag = "session", security(()),
+    request_body(content = Object, description = "`{}`"),
+    responses((status = 204, description = "Signed out"), (status = 415, body = ErrorBody))
+)]
+pub(super) async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     if let Some(token) = auth::session_cookie(&headers) {
         state.meta.delete_token(&auth::token_hash(&token)).await?;
     }
@@ -217,33 +254,43 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
     Ok(response)
 }
 
-/// The caller's API tokens and browser sessions (never the secrets themselves).
-async fn list_tokens(
+/// Your API tokens and browser sessions (never the secrets).
+#[utoipa::path(
+    get, path = "/tokens", tag = "session",
+    responses((status = 200, body = TokenList), (status = 401, body = ErrorBody))
+)]
+pub(super) async fn list_tokens(
     State(state): State<AppState>,
     CurrentUser(ctx, current): CurrentUser,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TokenList>, ApiError> {
     let tokens = state.meta.tokens_of(ctx.user.id, crate::now_ms()).await?;
-    Ok(Json(json!({
-        "tokens": tokens.iter().map(|t| token_json(t, t.id == current.id)).collect::<Vec<_>>()
-    })))
-}
-
-#[derive(Deserialize)]
-struct NewTokenBody {
-    name: Option<String>,
+    Ok(Json(TokenList {
+        tokens: tokens
+            .iter()
+            .map(|t| token_json(t, t.id == current.id))
+            .collect(),
+    }))
 }
 
 const MAX_TOKEN_NAME: usize = 200;
 
-/// Creates an API token for the caller; the token is in this answer only.
-async fn create_token(
+/// Make an API token; the token is in this answer only.
+#[utoipa::path(
+    post, path = "/tokens", tag = "session",
+    request_body = NewTokenRequest,
+    responses(
+        (status = 201, description = "The new token", body = CreatedToken),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 415, body = ErrorBody),
+    )
+)]
+pub(super) async fn create_token(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let body = read_json_body(&state, &headers, body, MAX_LOGIN_BODY).await?;
-    let body: NewTokenBody = serde_json::from_slice(&body)
+    let body: NewTokenRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::InvalidParameter(format!("send JSON {{\"name\": \"...\"}}: {e}")))?;
     let name = body
         .name
@@ -271,12 +318,23 @@ async fn create_token(
             crate::now_ms(),
         )
         .await?;
-    let mut body = token_json(&info, false);
-    body["token"] = json!(token);
+    let body = CreatedToken {
+        info: token_json(&info, false),
+        token,
+    };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-async fn revoke_token(
+/// Revoke one of your tokens or browser sessions.
+#[utoipa::path(
+    delete, path = "/tokens/{id}", tag = "session",
+    params(("id" = i64, Path, description = "The token's id")),
+    responses(
+        (status = 204, description = "Revoked"), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 415, body = ErrorBody),
+    )
+)]
+pub(super) async fn revoke_token(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
     Path(id): Path<String>,
@@ -291,57 +349,68 @@ async fn revoke_token(
     }
 }
 
-fn token_json(t: &TokenInfo, current: bool) -> Value {
-    json!({
-        "id": t.id,
-        "kind": match t.origin {
-            TokenOrigin::Login => "browser_session",
-            TokenOrigin::Config => "configured",
-            TokenOrigin::Created => "api",
+fn token_json(t: &TokenInfo, current: bool) -> api_types::Token {
+    api_types::Token {
+        id: t.id,
+        kind: match t.origin {
+            TokenOrigin::Login => TokenKind::BrowserSession,
+            TokenOrigin::Config => TokenKind::Configured,
+            TokenOrigin::Created => TokenKind::Api,
         },
-        "name": t.name,
-        "created_at": rfc3339(t.created_ms),
-        "last_used_at": t.last_used_ms.map(rfc3339),
-        "expires_at": t.expires_ms.map(rfc3339),
-        "current": current,
+        name: t.name.clone(),
+        created_at: rfc3339(t.created_ms),
+        last_used_at: t.last_used_ms.map(rfc3339),
+        expires_at: t.expires_ms.map(rfc3339),
+        current,
+    }
+}
+
+/// The signed-in user, organization and projects.
+#[utoipa::path(
+    get, path = "/me", tag = "session",
+    responses((status = 200, description = "Who you are", body = Me), (status = 401, body = ErrorBody))
+)]
+pub(super) async fn me(CurrentUser(ctx, _): CurrentUser) -> Json<Me> {
+    Json(Me {
+        user: UserInfo {
+            email: ctx.user.email,
+        },
+        organization: OrganizationInfo {
+            id: ctx.organization.id,
+            name: ctx.organization.name,
+        },
+        role: ctx.role,
+        projects: ctx.projects.iter().map(project_json).collect(),
     })
 }
 
-async fn me(CurrentUser(ctx, _): CurrentUser) -> Json<Value> {
-    Json(json!({
-        "user": {"email": ctx.user.email},
-        "organization": {"id": ctx.organization.id, "name": ctx.organization.name},
-        "role": ctx.role,
-        "projects": ctx.projects.iter().map(project_json).collect::<Vec<_>>(),
-    }))
+fn project_json(p: &Project) -> ProjectInfo {
+    ProjectInfo {
+        id: p.id,
+        name: p.name.clone(),
+        api_key: p.api_key.clone(),
+        timezone: p.timezone.clone(),
+        signals: SignalDefinitions::from_stored(&p.signal_settings).effective(),
+    }
 }
 
-fn project_json(p: &Project) -> Value {
-    json!({
-        "id": p.id,
-        "name": p.name,
-        "api_key": p.api_key,
-        "timezone": p.timezone,
-        "signals": SignalDefinitions::from_stored(&p.signal_settings).effective(),
-    })
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ProjectUpdate {
-    timezone: Option<String>,
-    /// Signal definitions to change (see docs/signals.md); run `reel reprocess` to apply them
-    /// to sessions already stored.
-    signals: Option<SignalDefinitions>,
-}
-
-/// Changes a project's settings: `{"timezone": "Europe/Berlin"}` (an IANA name).
-async fn update_project(
+/// Change a project's settings (admins): `{"timezone": "Europe/Berlin"}`.
+#[utoipa::path(
+    patch, path = "/projects/{id}", tag = "projects",
+    params(("id" = i64, Path, description = "The project's id")),
+    request_body = ProjectUpdate,
+    responses(
+        (status = 200, description = "The project as it is now", body = ProjectInfo),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
+)]
+pub(super) async fn update_project(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
     Path(id): Path<String>,
     body: Result<Json<ProjectUpdate>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ProjectInfo>, ApiError> {
     if ctx.role != "admin" {
         return Err(ApiError::Forbidden("only admins change project settings"));
     }
@@ -371,47 +440,28 @@ async fn update_project(
 }
 
 #[derive(Deserialize)]
-struct ListQuery {
-    start: Option<String>,
-    end: Option<String>,
-    limit: Option<String>,
-    project: Option<String>,
-}
-
-async fn list_replays(
-    State(state): State<AppState>,
-    CurrentUser(ctx, _): CurrentUser,
-    Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let project = pick_project(&ctx.projects, q.project.as_deref())?;
-    let now = crate::now_ms();
-    let range = parse_range(q.start.as_deref(), q.end.as_deref(), now)?;
-    let limit = match q.limit.as_deref().filter(|l| !l.is_empty()) {
-        None => MAX_REPLAYS,
-        Some(l) => l
-            .parse::<usize>()
-            .map_err(|_| {
-                ApiError::InvalidParameter(format!("limit must be a positive integer, got {l:?}"))
-            })?
-            .clamp(1, MAX_REPLAYS),
-    };
-    let replays = state.meta.list_replays(project.id, range, limit).await?;
-    Ok(Json(
-        json!({"replays": replays.iter().map(replay_json).collect::<Vec<_>>()}),
-    ))
-}
-
-#[derive(Deserialize)]
 pub(super) struct ProjectQuery {
     pub(super) project: Option<String>,
 }
 
-async fn get_replay(
+/// One replay.
+#[utoipa::path(
+    get, path = "/replays/{id}", tag = "replays",
+    params(
+        ("id" = String, Path, description = "The replay id from the list (URL-safe)."),
+        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
+    ),
+    responses(
+        (status = 200, description = "The replay", body = api_types::Replay),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
+)]
+pub(super) async fn get_replay(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<ProjectQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<api_types::Replay>, ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
     let replay = state
         .meta
@@ -421,10 +471,15 @@ async fn get_replay(
     Ok(Json(replay_json(&replay)))
 }
 
-async fn openapi() -> impl IntoResponse {
+/// This document.
+#[utoipa::path(
+    get, path = "/openapi.json", tag = "session", security(()),
+    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json"))
+)]
+pub(super) async fn openapi() -> impl IntoResponse {
     (
         [(CONTENT_TYPE, "application/json")],
-        include_str!("openapi.json"),
+        super::openapi::document_json(),
     )
 }
 
@@ -446,121 +501,63 @@ pub(super) fn pick_project<'a>(
     }
 }
 
-pub(super) fn replay_json(r: &Replay) -> Value {
-    let mut replay = json!({
-        "id": r.key,
-        "session_id": r.session_id,
-        "device_id": r.device_id,
-        "user_id": r.user_id,
-        "start_time": rfc3339(r.start_ms),
-        "end_time": rfc3339(r.end_ms),
-        "duration_ms": r.end_ms.saturating_sub(r.start_ms).max(0),
-        "event_count": r.event_count,
-        "size_bytes": r.stored_bytes,
-        "first_url": r.first_url,
-        "urls": r.urls,
-        "country": r.country,
-        "viewport": r.viewport.map(|(w, h)| json!({"width": w, "height": h})),
-        "browser": r.browser,
-        "os": r.os,
-        "device": r.device,
-        "last_upload_time": r.last_upload_ms.map(rfc3339),
+pub(super) fn replay_json(r: &reel_store::Replay) -> api_types::Replay {
+    let [
+        active_ms,
+        click_count,
+        keypress_count,
+        mouse_activity_count,
+        page_view_count,
+        console_log_count,
+        console_warn_count,
+        console_error_count,
+        network_error_count,
+        runtime_error_count,
+        rage_click_count,
+        dead_click_count,
+        error_click_count,
+    ] = r.facts;
+    api_types::Replay {
+        id: r.key.clone(),
+        session_id: r.session_id,
+        device_id: r.device_id.clone(),
+        user_id: r.user_id.clone(),
+        start_time: rfc3339(r.start_ms),
+        end_time: rfc3339(r.end_ms),
+        duration_ms: r.end_ms.saturating_sub(r.start_ms).max(0),
+        event_count: r.event_count,
+        size_bytes: r.stored_bytes,
+        first_url: r.first_url.clone(),
+        urls: r.urls.clone(),
+        country: r.country.clone(),
+        viewport: r
+            .viewport
+            .map(|(width, height)| api_types::Viewport { width, height }),
+        browser: r.browser.clone(),
+        os: r.os.clone(),
+        device: r.device.clone(),
+        last_upload_time: r.last_upload_ms.map(rfc3339),
         // Facts and derived events still to come from the processing stage (signals settle to
         // the end once the session has been idle for `compaction_idle_seconds`).
-        "processing_pending": r.processing_due_ms.is_some_and(|due| due != i64::MAX),
-    });
-    for (column, value) in reel_store::FACT_COLUMNS.iter().zip(r.facts) {
-        replay[*column] = json!(value);
+        processing_pending: r.processing_due_ms.is_some_and(|due| due != i64::MAX),
+        active_ms,
+        click_count,
+        keypress_count,
+        mouse_activity_count,
+        page_view_count,
+        console_log_count,
+        console_warn_count,
+        console_error_count,
+        network_error_count,
+        runtime_error_count,
+        rage_click_count,
+        dead_click_count,
+        error_click_count,
     }
-    replay
 }
 
 pub(super) fn rfc3339(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms)
         .unwrap_or_default()
         .to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// `start`/`end` as RFC 3339 or `YYYY-MM-DD` (a date means its whole UTC day, so `end`
-/// includes that day). Defaults: the last 30 days up to now.
-fn parse_range(start: Option<&str>, end: Option<&str>, now_ms: i64) -> Result<TimeRange, ApiError> {
-    let end_ms = match end.filter(|s| !s.is_empty()) {
-        None => now_ms + 1,
-        Some(s) => parse_instant(s, "end", true)?,
-    };
-    let start_ms = match start.filter(|s| !s.is_empty()) {
-        None => end_ms - DEFAULT_RANGE_DAYS * 86_400_000,
-        Some(s) => parse_instant(s, "start", false)?,
-    };
-    if start_ms >= end_ms {
-        return Err(ApiError::InvalidParameter(
-            "start must be before end".into(),
-        ));
-    }
-    Ok(TimeRange { start_ms, end_ms })
-}
-
-fn parse_instant(s: &str, name: &str, end_of_day: bool) -> Result<i64, ApiError> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.timestamp_millis());
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        let day = if end_of_day {
-            d.succ_opt().unwrap_or(d)
-        } else {
-            d
-        };
-        return Ok(day
-            .and_hms_opt(0, 0, 0)
-            .expect("midnight exists")
-            .and_utc()
-            .timestamp_millis());
-    }
-    Err(ApiError::InvalidParameter(format!(
-        "{name} must be RFC 3339 (2026-01-31T12:00:00Z) or a date (2026-01-31), got {s:?}"
-    )))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const NOW: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
-
-    #[test]
-    fn range_cases() {
-        let day = 86_400_000;
-        let cases: Vec<(Option<&str>, Option<&str>, Result<(i64, i64), &str>)> = vec![
-            (None, None, Ok((NOW + 1 - 30 * day, NOW + 1))),
-            (Some("2026-01-01"), Some("2026-01-01"), Ok((NOW, NOW + day))),
-            (
-                Some("2026-01-01T00:00:00Z"),
-                Some("2026-01-01T01:00:00+01:00"),
-                Err("start must be before end"),
-            ),
-            (
-                Some("2025-12-31T23:00:00Z"),
-                Some("2026-01-01T00:00:00.5Z"),
-                Ok((NOW - 3_600_000, NOW + 500)),
-            ),
-            (
-                None,
-                Some("2026-01-01"),
-                Ok((NOW + day - 30 * day, NOW + day)),
-            ),
-            (Some("yesterday"), None, Err("start must be RFC 3339")),
-            (None, Some("2026-13-01"), Err("end must be RFC 3339")),
-            (Some(""), Some(""), Ok((NOW + 1 - 30 * day, NOW + 1))),
-        ];
-        for (start, end, want) in cases {
-            let got = parse_range(start, end, NOW).map(|r| (r.start_ms, r.end_ms));
-            match (got, want) {
-                (Ok(g), Ok(w)) => assert_eq!(g, w, "{start:?} {end:?}"),
-                (Err(e), Err(msg)) => {
-                    assert!(e.to_string().contains(msg), "{start:?} {end:?}: {e}")
-                }
-                (g, w) => panic!("{start:?} {end:?}: got {g:?}, want {w:?}"),
-            }
-        }
-    }
 }

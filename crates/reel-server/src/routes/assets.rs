@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST};
 use axum::http::{HeaderMap, HeaderName, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
@@ -26,9 +26,10 @@ const UI_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'u
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     let router = Router::new()
-        .route("/", get(|| async { Redirect::to("/replays") }))
+        .route("/", get(ui_page))
         .route("/login", get(ui_page))
         .route("/replays", get(ui_page))
+        .route("/cohorts", get(ui_page))
         .route("/replays/{*rest}", get(ui_page))
         .route("/feedback", get(ui_page))
         .route("/assets/{*file}", get(asset))

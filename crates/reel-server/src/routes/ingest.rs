@@ -8,7 +8,9 @@ use axum::Json;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_ENCODING};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -45,6 +47,7 @@ struct TrackQuery {
 
 async fn track(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     query: Result<Query<TrackQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
@@ -90,7 +93,12 @@ async fn track(
     let prepared =
         pipeline::prepare_recording(body, gzip, limits, session_id, crate::now_ms()).await?;
     let context = pipeline::UploadContext {
-        country: country(&state, &headers),
+        country: crate::country::of_request(
+            state.countries.as_deref(),
+            &headers,
+            peer,
+            &state.config,
+        ),
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
@@ -232,17 +240,6 @@ fn is_gzip(headers: &HeaderMap) -> bool {
         .get(CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("gzip")))
-}
-
-fn country(state: &AppState, headers: &HeaderMap) -> Option<String> {
-    let name = state.config.country_header.as_deref()?;
-    let value = headers
-        .get(name)?
-        .to_str()
-        .ok()?
-        .trim()
-        .to_ascii_uppercase();
-    (value.len() == 2 && value.bytes().all(|b| b.is_ascii_uppercase())).then_some(value)
 }
 
 /// Reads a body within the configured size limit, the body deadline and the memory budget.

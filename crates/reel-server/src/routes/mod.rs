@@ -4,7 +4,9 @@
 mod api;
 mod assets;
 mod ingest;
+pub(crate) mod openapi;
 mod replays;
+mod search;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -17,10 +17,15 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use reel_store::StoredChunk;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::api::{ProjectQuery, pick_project, replay_json, rfc3339};
 use crate::AppState;
+use crate::api_types::{
+    self, Activity, ActivityEvent, ConsoleRecord, CustomEvent, ErrorBody, FeedbackList,
+    FeedbackRequest, Gap, Manifest, ManifestPiece, NetworkRequest, PageLoad, PieceKind,
+    RecordedEvent, Stretch, Timeline, TimelineTruncated,
+};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::recording::{EventReader, keyframe_at_or_before};
@@ -40,6 +45,23 @@ pub struct EventsQuery {
 /// Bytes per streamed piece; small enough to start the player quickly.
 const PIECE_BYTES: usize = 64 * 1024;
 
+/// The replay's rrweb events in timestamp order (streamed), compressed with zstd or gzip when
+/// accepted. With `from`, the answer starts at the nearest keyframe at or before it (header
+/// `X-Reel-Window-Start`).
+#[utoipa::path(
+    get, path = "/replays/{id}/events", tag = "replays",
+    params(
+        ("id" = String, Path, description = "The replay id from the list (URL-safe)."),
+        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
+        ("from" = Option<i64>, Query, description = "Epoch ms: start at the nearest keyframe at or before it."),
+        ("to" = Option<i64>, Query, description = "Epoch ms: end with the last event at or before it."),
+        ("exact" = Option<u8>, Query, description = "`1`: take `from` as is (no keyframe): the answer starts with the first event at or after it. For continuing a window the client already holds."),
+    ),
+    responses(
+        (status = 200, description = "A JSON array of rrweb events as recorded", body = Vec<RecordedEvent>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
+)]
 pub async fn events(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
@@ -167,6 +189,16 @@ fn parse_ms(value: Option<&str>, name: &str) -> Result<Option<i64>, ApiError> {
 }
 
 /// What is stored of a replay and where playing can start.
+#[utoipa::path(
+    get, path = "/replays/{id}/manifest", tag = "replays",
+    params(
+        ("id" = String, Path, description = "The replay id from the list (URL-safe)."),
+        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
+    ),
+    responses(
+        (status = 200, body = Manifest), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
+)]
 pub async fn manifest(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
@@ -187,20 +219,32 @@ pub async fn manifest(
     let gaps = state.meta.session_gaps(project.id, &id).await?;
     Ok(compressed_json(
         &headers,
-        &json!({
-            "replay": replay_json(&replay),
-            "start_ms": replay.start_ms,
-            "end_ms": replay.end_ms,
-            "keyframes": keyframes,
-            "pieces": chunks.iter().map(piece_json).collect::<Vec<_>>(),
-            // Stretches with no data while the session went on (found after processing).
-            "gaps": gaps.iter().map(|(s, e)| json!({"start_ms": s, "end_ms": e})).collect::<Vec<_>>(),
-        }),
+        &Manifest {
+            replay: replay_json(&replay),
+            start_ms: replay.start_ms,
+            end_ms: replay.end_ms,
+            keyframes,
+            pieces: chunks.iter().map(piece_json).collect(),
+            gaps: gaps
+                .iter()
+                .map(|&(start_ms, end_ms)| Gap { start_ms, end_ms })
+                .collect(),
+        },
     ))
 }
 
-/// Deletes a replay's recording: its objects (after reads in progress finish), pieces no other
+/// Delete a replay's recording: its objects (after reads in progress finish), pieces no other
 /// recording uses, what reel derived from it. The session's analytics events stay.
+#[utoipa::path(
+    delete, path = "/replays/{id}", tag = "replays",
+    params(
+        ("id" = String, Path, description = "The replay id from the list (URL-safe)."),
+        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
+    ),
+    responses(
+        (status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
@@ -216,22 +260,28 @@ pub async fn delete(
     }
 }
 
-#[derive(Deserialize)]
-pub struct FeedbackBody {
-    rating: String,
-    comment: Option<String>,
-}
-
 const MAX_COMMENT_CHARS: usize = 2_000;
 
 /// A viewer's verdict on a replay: `{"rating": "down", "comment": "…"}`.
+#[utoipa::path(
+    post, path = "/replays/{id}/feedback", tag = "replays",
+    params(
+        ("id" = String, Path, description = "The replay id from the list (URL-safe)."),
+        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
+    ),
+    request_body = FeedbackRequest,
+    responses(
+        (status = 201, body = api_types::Feedback), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody),
+    )
+)]
 pub async fn add_feedback(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<ProjectQuery>,
-    Json(body): Json<FeedbackBody>,
-) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+    Json(body): Json<FeedbackRequest>,
+) -> Result<(axum::http::StatusCode, Json<api_types::Feedback>), ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
     if !matches!(body.rating.as_str(), "down" | "up") {
         return Err(ApiError::InvalidParameter(format!(
@@ -270,30 +320,39 @@ pub async fn add_feedback(
 }
 
 /// Verdicts on the project's replays, newest first (admins only).
+#[utoipa::path(
+    get, path = "/feedback", tag = "replays",
+    params(("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization.")),
+    responses(
+        (status = 200, body = FeedbackList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    )
+)]
 pub async fn list_feedback(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
     Query(q): Query<ProjectQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FeedbackList>, ApiError> {
     if ctx.role != "admin" {
         return Err(ApiError::Forbidden("only admins see feedback"));
     }
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
     let all = state.meta.feedback(project.id, 500).await?;
-    Ok(Json(
-        json!({"feedback": all.iter().map(feedback_json).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(FeedbackList {
+        feedback: all.iter().map(feedback_json).collect(),
+    }))
 }
 
-fn feedback_json(f: &reel_store::Feedback) -> Value {
-    json!({
-        "id": f.id,
-        "replay_id": f.replay_key,
-        "user": {"email": f.user_email},
-        "rating": f.rating,
-        "comment": f.comment,
-        "created_at": rfc3339(f.created_ms),
-    })
+fn feedback_json(f: &reel_store::Feedback) -> api_types::Feedback {
+    api_types::Feedback {
+        id: f.id,
+        replay_id: f.replay_key.clone(),
+        user: api_types::UserInfo {
+            email: f.user_email.clone(),
+        },
+        rating: f.rating.clone(),
+        comment: f.comment.clone(),
+        created_at: rfc3339(f.created_ms),
+    }
 }
 
 /// Most events the activity list returns.
@@ -301,6 +360,16 @@ const MAX_ACTIVITY: usize = 10_000;
 
 /// What happened in the session, from the event store: events the SDK sent and events reel
 /// derived from the recording (with a readable name), in time order.
+#[utoipa::path(
+    get, path = "/replays/{id}/activity", tag = "replays",
+    params(
+        ("id" = String, Path, description = "The replay id from the list (URL-safe)."),
+        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
+    ),
+    responses(
+        (status = 200, body = Activity), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
+)]
 pub async fn activity(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
@@ -326,19 +395,27 @@ pub async fn activity(
     let truncated = events.len() > MAX_ACTIVITY;
     Ok(compressed_json(
         &headers,
-        &json!({
-            "events": events.iter().take(MAX_ACTIVITY).map(|e| json!({
-                "event_type": e.event_type,
-                "display_name": e.display_name.clone().unwrap_or_else(|| e.event_type.clone()),
-                "time": rfc3339(e.time_ms),
-                "time_ms": e.time_ms,
-                "offset_ms": e.time_ms.saturating_sub(replay.start_ms),
-                "derived": e.derived,
-                "user_id": e.user_id,
-                "event_properties": serde_json::from_str::<Value>(&e.event_properties).unwrap_or(Value::Null),
-            })).collect::<Vec<_>>(),
-            "truncated": truncated,
-        }),
+        &Activity {
+            events: events
+                .iter()
+                .take(MAX_ACTIVITY)
+                .map(|e| ActivityEvent {
+                    event_type: e.event_type.clone(),
+                    display_name: e
+                        .display_name
+                        .clone()
+                        .unwrap_or_else(|| e.event_type.clone()),
+                    time: rfc3339(e.time_ms),
+                    time_ms: e.time_ms,
+                    offset_ms: e.time_ms.saturating_sub(replay.start_ms),
+                    derived: e.derived,
+                    user_id: e.user_id.clone(),
+                    event_properties: serde_json::from_str(&e.event_properties)
+                        .unwrap_or(serde_json::Value::Null),
+                })
+                .collect(),
+            truncated,
+        },
     ))
 }
 
@@ -346,6 +423,17 @@ pub async fn activity(
 /// pass (memory holds the pieces being merged, never the session): console records, network
 /// requests, custom events, page loads, and the stretches without user activity. Each list is
 /// capped; `truncated` says which were cut.
+#[utoipa::path(
+    get, path = "/replays/{id}/timeline", tag = "replays",
+    params(
+        ("id" = String, Path, description = "The replay id from the list (URL-safe)."),
+        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
+    ),
+    responses(
+        (status = 200, description = "Compressed per Accept-Encoding", body = Timeline),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
+)]
 pub async fn timeline(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
@@ -361,7 +449,7 @@ pub async fn timeline(
         .ok_or(ApiError::NotFound("replay"))?;
     let chunks = state.meta.replay_chunks(project.id, &id).await?;
     let mut reader = EventReader::all(state.clone(), chunks);
-    let mut timeline = Timeline::new(replay.start_ms);
+    let mut timeline = TimelineBuilder::new(replay.start_ms);
     let mut since_yield = 0usize;
     while let Some(event) = reader
         .next()
@@ -388,14 +476,14 @@ const MAX_TRACE_FRAMES: usize = 30;
 pub const INACTIVE_MS: i64 = 10_000;
 
 /// Builds the timeline answer from events in time order.
-pub struct Timeline {
+pub struct TimelineBuilder {
     start_ms: i64,
-    console: Vec<Value>,
-    network: Vec<Value>,
-    custom: Vec<Value>,
-    pages: Vec<Value>,
-    inactive: Vec<Value>,
-    truncated: [bool; 5],
+    console: Vec<ConsoleRecord>,
+    network: Vec<NetworkRequest>,
+    custom: Vec<CustomEvent>,
+    pages: Vec<PageLoad>,
+    inactive: Vec<Stretch>,
+    truncated: TimelineTruncated,
     last_href: Option<String>,
     last_active: Option<i64>,
     first_ts: Option<i64>,
@@ -411,7 +499,7 @@ struct SourceField {
     source: Option<i64>,
 }
 
-impl Timeline {
+impl TimelineBuilder {
     pub fn new(start_ms: i64) -> Self {
         Self {
             start_ms,
@@ -420,7 +508,7 @@ impl Timeline {
             custom: Vec::new(),
             pages: Vec::new(),
             inactive: Vec::new(),
-            truncated: [false; 5],
+            truncated: TimelineTruncated::default(),
             last_href: None,
             last_active: None,
             first_ts: None,
@@ -437,8 +525,12 @@ impl Timeline {
                 // A periodic checkout of the same page is not a page load anyone did.
                 if self.last_href.as_deref() != Some(href.as_str()) {
                     self.active(ts);
-                    let entry = json!({"time_ms": ts, "offset_ms": ts - self.start_ms, "href": truncate(&href)});
-                    push_capped(&mut self.pages, &mut self.truncated[3], entry);
+                    let entry = PageLoad {
+                        time_ms: ts,
+                        offset_ms: ts - self.start_ms,
+                        href: truncate(&href),
+                    };
+                    push_capped(&mut self.pages, &mut self.truncated.pages, entry);
                     self.last_href = Some(href);
                 }
             }
@@ -468,7 +560,7 @@ impl Timeline {
                         let requests = payload.get("requests").and_then(Value::as_array);
                         for request in requests.into_iter().flatten() {
                             let entry = network_entry(ts, ts - self.start_ms, request);
-                            push_capped(&mut self.network, &mut self.truncated[1], entry);
+                            push_capped(&mut self.network, &mut self.truncated.network, entry);
                         }
                     }
                     _ => {}
@@ -476,10 +568,13 @@ impl Timeline {
             }
             K::Custom => {
                 let Some(data) = data_of(event) else { return };
-                let tag = data.get("tag").map(text_of).unwrap_or_default();
-                let payload = data.get("payload").map(|p| truncate(&p.to_string()));
-                let entry = json!({"time_ms": ts, "offset_ms": ts - self.start_ms, "tag": truncate(&tag), "payload": payload});
-                push_capped(&mut self.custom, &mut self.truncated[2], entry);
+                let entry = CustomEvent {
+                    time_ms: ts,
+                    offset_ms: ts - self.start_ms,
+                    tag: truncate(&data.get("tag").map(text_of).unwrap_or_default()),
+                    payload: data.get("payload").map(|p| truncate(&p.to_string())),
+                };
+                push_capped(&mut self.custom, &mut self.truncated.custom, entry);
             }
             _ => {}
         }
@@ -493,17 +588,13 @@ impl Timeline {
         self.last_active = Some(self.last_active.map_or(ts, |t| t.max(ts)));
     }
 
-    fn inactive_stretch(&mut self, from: i64, to: i64) {
-        let entry = json!({"start_ms": from, "end_ms": to});
-        push_capped(&mut self.inactive, &mut self.truncated[4], entry);
+    fn inactive_stretch(&mut self, start_ms: i64, end_ms: i64) {
+        let entry = Stretch { start_ms, end_ms };
+        push_capped(&mut self.inactive, &mut self.truncated.inactive, entry);
     }
 
     fn console_record(&mut self, ts: i64, record: &Value) {
-        let level = record
-            .get("level")
-            .and_then(Value::as_str)
-            .unwrap_or("log")
-            .to_owned();
+        let level = record.get("level").and_then(Value::as_str).unwrap_or("log");
         let message = record
             .get("payload")
             .and_then(Value::as_array)
@@ -527,40 +618,34 @@ impl Timeline {
                     .collect()
             })
             .unwrap_or_default();
-        let entry = json!({
-            "time_ms": ts,
-            "offset_ms": ts - self.start_ms,
-            "level": truncate(&level),
-            "message": truncate(&message),
-            "trace": trace,
-        });
-        push_capped(&mut self.console, &mut self.truncated[0], entry);
+        let entry = ConsoleRecord {
+            time_ms: ts,
+            offset_ms: ts - self.start_ms,
+            level: truncate(level),
+            message: truncate(&message),
+            trace,
+        };
+        push_capped(&mut self.console, &mut self.truncated.console, entry);
     }
 
-    pub fn finish(mut self, end_ms: i64) -> Value {
+    pub fn finish(mut self, end_ms: i64) -> Timeline {
         let since = self.last_active.or(self.first_ts);
         if let Some(since) = since
             && end_ms - since > INACTIVE_MS
         {
             self.inactive_stretch(since, end_ms);
         }
-        json!({
-            "start_ms": self.start_ms,
-            "end_ms": end_ms,
-            "inactive_threshold_ms": INACTIVE_MS,
-            "console": self.console,
-            "network": self.network,
-            "custom": self.custom,
-            "pages": self.pages,
-            "inactive": self.inactive,
-            "truncated": {
-                "console": self.truncated[0],
-                "network": self.truncated[1],
-                "custom": self.truncated[2],
-                "pages": self.truncated[3],
-                "inactive": self.truncated[4],
-            },
-        })
+        Timeline {
+            start_ms: self.start_ms,
+            end_ms,
+            inactive_threshold_ms: INACTIVE_MS,
+            console: self.console,
+            network: self.network,
+            custom: self.custom,
+            pages: self.pages,
+            inactive: self.inactive,
+            truncated: self.truncated,
+        }
     }
 }
 
@@ -569,7 +654,7 @@ fn data_of(event: &reel_rrweb::Event) -> Option<Value> {
     Some(value.get_mut("data")?.take())
 }
 
-fn push_capped(list: &mut Vec<Value>, truncated: &mut bool, entry: Value) {
+fn push_capped<T>(list: &mut Vec<T>, truncated: &mut bool, entry: T) {
     if list.len() < MAX_TIMELINE_ITEMS {
         list.push(entry);
     } else {
@@ -604,37 +689,48 @@ fn truncate(text: &str) -> String {
     }
 }
 
-fn network_entry(ts: i64, offset_ms: i64, request: &Value) -> Value {
+fn network_entry(ts: i64, offset_ms: i64, request: &Value) -> NetworkRequest {
     let number = |key: &str| request.get(key).and_then(Value::as_f64);
     let status = number("status").or_else(|| number("responseStatus"));
     let error = request.get("error").map(|e| truncate(&text_of(e)));
-    json!({
-        "time_ms": ts,
-        "offset_ms": offset_ms,
-        "method": request.get("method").map(text_of).filter(|m| !m.is_empty()).unwrap_or_else(|| "GET".into()).to_uppercase(),
-        "url": truncate(&request.get("name").or_else(|| request.get("url")).map(text_of).unwrap_or_default()),
-        "status": status,
-        "duration_ms": number("duration"),
-        "initiator_type": request.get("initiatorType").map(text_of),
-        "error": error,
-        "failed": error.is_some() || status.is_none_or(|s| s == 0.0 || s >= 400.0),
-    })
+    NetworkRequest {
+        time_ms: ts,
+        offset_ms,
+        method: request
+            .get("method")
+            .map(text_of)
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| "GET".into())
+            .to_uppercase(),
+        url: truncate(
+            &request
+                .get("name")
+                .or_else(|| request.get("url"))
+                .map(text_of)
+                .unwrap_or_default(),
+        ),
+        status,
+        duration_ms: number("duration"),
+        initiator_type: request.get("initiatorType").map(text_of),
+        failed: error.is_some() || status.is_none_or(|s| s == 0.0 || s >= 400.0),
+        error,
+    }
 }
 
-fn piece_json(c: &StoredChunk) -> Value {
-    json!({
-        "kind": match c.format {
-            reel_store::ChunkFormat::Chunk => "chunk",
-            reel_store::ChunkFormat::Segment => "segment",
+fn piece_json(c: &StoredChunk) -> ManifestPiece {
+    ManifestPiece {
+        kind: match c.format {
+            reel_store::ChunkFormat::Chunk => PieceKind::Chunk,
+            reel_store::ChunkFormat::Segment => PieceKind::Segment,
         },
-        "start_ms": c.start_ms,
-        "end_ms": c.end_ms,
-        "start_time": rfc3339(c.start_ms),
-        "keyframe_ms": c.keyframe_ms,
-        "event_count": c.event_count,
-        "raw_bytes": c.raw_bytes,
-        "stored_bytes": c.stored_bytes,
-    })
+        start_ms: c.start_ms,
+        end_ms: c.end_ms,
+        start_time: rfc3339(c.start_ms),
+        keyframe_ms: c.keyframe_ms,
+        event_count: c.event_count,
+        raw_bytes: c.raw_bytes,
+        stored_bytes: c.stored_bytes,
+    }
 }
 
 /// Below this, a JSON answer is sent as it is.
@@ -642,7 +738,7 @@ const COMPRESS_FROM_BYTES: usize = 1024;
 
 /// A JSON answer compressed as the client accepts (the lists of a long session run to
 /// hundreds of kilobytes; a player reads them with every replay it opens).
-fn compressed_json(headers: &HeaderMap, value: &Value) -> Response {
+fn compressed_json(headers: &HeaderMap, value: &impl serde::Serialize) -> Response {
     let plain = serde_json::to_vec(value).unwrap_or_default();
     let encoding = if plain.len() < COMPRESS_FROM_BYTES {
         Encoding::Identity
@@ -821,6 +917,7 @@ impl JsonArray {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn ev(text: &str) -> reel_rrweb::Event {
         reel_rrweb::Event::parse(text).unwrap()
@@ -872,11 +969,12 @@ mod tests {
                 t + 45_000
             ),
         ];
-        let mut timeline = Timeline::new(t);
+        let mut timeline = TimelineBuilder::new(t);
         for e in &events {
             timeline.push(&ev(e));
         }
-        let out = timeline.finish(t + 70_000);
+        // The answer's JSON, as clients see it.
+        let out = serde_json::to_value(timeline.finish(t + 70_000)).unwrap();
         assert_eq!(
             out["console"],
             json!([{"time_ms": t + 3_000, "offset_ms": 3_000, "level": "warn", "message": "careful 42", "trace": ["a.js:1:2"]}])

@@ -143,7 +143,10 @@ async fn until_nothing_left_behind(data_dir: &Path) {
 
 /// The recorded workload (testdata/workload), each session as event texts exactly as recorded.
 fn workload() -> Vec<(String, Vec<String>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/workload");
+    let dir = std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../../testdata/workload");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -193,7 +196,10 @@ async fn every_event_of_the_workload_and_corpus_comes_back_byte_for_byte() {
         "the workload has {} sessions",
         sessions.len()
     );
-    let corpus_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/rrweb-corpus");
+    let corpus_dir = std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../../testdata/rrweb-corpus");
     let mut corpus: Vec<_> = std::fs::read_dir(&corpus_dir)
         .unwrap()
         .map(|e| e.unwrap().path())

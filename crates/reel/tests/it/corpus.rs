@@ -9,7 +9,10 @@ use serde_json::Value;
 use crate::support::*;
 
 fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/rrweb-corpus")
+    std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../../testdata/rrweb-corpus")
 }
 
 #[tokio::test]

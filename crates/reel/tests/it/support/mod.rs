@@ -6,6 +6,7 @@
 
 #![allow(dead_code)] // each test module uses a different part of the harness
 
+pub mod mmdb;
 mod process;
 pub use process::*;
 
@@ -29,6 +30,8 @@ pub const ADMIN_TOKEN: &str = "it-admin-token";
 pub struct TestApp {
     pub base_url: String,
     pub client: Client,
+    /// The running server's store, for tests that bring in data the way `reel generate` does.
+    pub meta: std::sync::Arc<dyn reel_store::MetaStore>,
     config: Config,
     dir: tempfile::TempDir,
     running: Option<Running>,
@@ -57,9 +60,10 @@ impl TestApp {
             ..Default::default()
         };
         tweak(&mut config);
-        let (base_url, running) = start(config.clone()).await;
+        let (base_url, meta, running) = start(config.clone()).await;
         Self {
             base_url,
+            meta,
             client: Client::new(),
             config,
             dir,
@@ -89,8 +93,9 @@ impl TestApp {
                 .expect("the server task does not panic")
                 .expect("the server shuts down cleanly");
         }
-        let (base_url, running) = start(self.config.clone()).await;
+        let (base_url, meta, running) = start(self.config.clone()).await;
         self.base_url = base_url;
+        self.meta = meta;
         self.running = Some(running);
     }
 
@@ -246,16 +251,17 @@ impl Drop for TestApp {
     }
 }
 
-async fn start(config: Config) -> (String, Running) {
+async fn start(config: Config) -> (String, std::sync::Arc<dyn reel_store::MetaStore>, Running) {
     let app = Application::build(config)
         .await
         .expect("the application builds");
     let base_url = format!("http://{}", app.local_addr());
+    let meta = app.state().meta.clone();
     let (shutdown, signal) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until(async {
         let _ = signal.await;
     }));
-    (base_url, Running { shutdown, task })
+    (base_url, meta, Running { shutdown, task })
 }
 
 /// Status and JSON body of a response; panics with the text when the body is not JSON.
