@@ -165,12 +165,16 @@ describeWithSetUp(
           'masked text is never stored, so never found',
         );
 
+        // The seeded demo visits saw the same failure (they are recordings of this shop): the UI
+        // lists what the API finds, this visit among them.
+        const found = (await searchReplays(reel, byText)).replays.map((r) => r.device_id).sort();
+        assert.ok(found.includes(deviceId));
         const page = member.page;
         await page.goto(`${reel.baseUrl}/replays`);
         await page.locator('[data-testid=search-text]').fill('card was not charged');
         await page.locator('[data-testid=search-submit]').click();
         await page.waitForURL((url) => url.searchParams.get('q') === 'card was not charged');
-        assert.deepEqual(await listedDevices(page), [deviceId]);
+        assert.deepEqual(await listedDevices(page), found);
         await page.locator('[data-testid=search-text]').fill('Harbour Lane');
         await page.locator('[data-testid=search-submit]').click();
         await page.waitForURL((url) => url.searchParams.get('q') === 'Harbour Lane');
