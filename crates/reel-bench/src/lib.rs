@@ -41,9 +41,12 @@ pub fn timestamp_of(event: &str) -> Option<i64> {
         .map(|t| t as i64)
 }
 
-/// The repository's root (two levels above this crate).
+/// The repository's root (two levels above this crate): found through `cargo run`'s
+/// `CARGO_MANIFEST_DIR`, else where this crate was built.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("../..")
 }
 
 /// The recorded workload in `testdata/workload/*.json.gz`: gzip of a JSON array of events (or of

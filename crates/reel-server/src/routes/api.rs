@@ -462,13 +462,24 @@ pub(super) async fn get_replay(
     Path(id): Path<String>,
     Query(q): Query<ProjectQuery>,
 ) -> Result<Json<api_types::Replay>, ApiError> {
-    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let (_, replay) = find_replay(&state, &ctx.projects, q.project.as_deref(), &id).await?;
+    Ok(Json(replay_json(&replay)))
+}
+
+/// The project a request names (or the first) and its replay `id`; 404 when there is none.
+pub(super) async fn find_replay<'p>(
+    state: &AppState,
+    projects: &'p [Project],
+    project: Option<&str>,
+    id: &str,
+) -> Result<(&'p Project, reel_store::Replay), ApiError> {
+    let project = pick_project(projects, project)?;
     let replay = state
         .meta
-        .replay(project.id, &id)
+        .replay(project.id, id)
         .await?
         .ok_or(ApiError::NotFound("replay"))?;
-    Ok(Json(replay_json(&replay)))
+    Ok((project, replay))
 }
 
 /// This document.

@@ -19,7 +19,7 @@ use reel_store::StoredChunk;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::api::{ProjectQuery, pick_project, replay_json, rfc3339};
+use super::api::{ProjectQuery, find_replay, pick_project, replay_json, rfc3339};
 use crate::AppState;
 use crate::api_types::{
     self, Activity, ActivityEvent, ConsoleRecord, CustomEvent, ErrorBody, FeedbackList,
@@ -206,12 +206,7 @@ pub async fn manifest(
     Query(q): Query<ProjectQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let project = pick_project(&ctx.projects, q.project.as_deref())?;
-    let replay = state
-        .meta
-        .replay(project.id, &id)
-        .await?
-        .ok_or(ApiError::NotFound("replay"))?;
+    let (project, replay) = find_replay(&state, &ctx.projects, q.project.as_deref(), &id).await?;
     let chunks = state.meta.replay_chunks(project.id, &id).await?;
     let mut keyframes: Vec<i64> = chunks.iter().filter_map(|c| c.keyframe_ms).collect();
     keyframes.sort_unstable();
@@ -377,12 +372,7 @@ pub async fn activity(
     Query(q): Query<ProjectQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let project = pick_project(&ctx.projects, q.project.as_deref())?;
-    let replay = state
-        .meta
-        .replay(project.id, &id)
-        .await?
-        .ok_or(ApiError::NotFound("replay"))?;
+    let (project, replay) = find_replay(&state, &ctx.projects, q.project.as_deref(), &id).await?;
     let session = reel_store::SessionRef {
         project_id: project.id,
         device_id: replay.device_id.clone(),
@@ -441,12 +431,7 @@ pub async fn timeline(
     Query(q): Query<ProjectQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let project = pick_project(&ctx.projects, q.project.as_deref())?;
-    let replay = state
-        .meta
-        .replay(project.id, &id)
-        .await?
-        .ok_or(ApiError::NotFound("replay"))?;
+    let (project, replay) = find_replay(&state, &ctx.projects, q.project.as_deref(), &id).await?;
     let chunks = state.meta.replay_chunks(project.id, &id).await?;
     let mut reader = EventReader::all(state.clone(), chunks);
     let mut timeline = TimelineBuilder::new(replay.start_ms);
