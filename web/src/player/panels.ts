@@ -109,19 +109,25 @@ export function createPanels(options: PanelsOptions): PanelsHandle {
   );
   const activityNote = h('p', { class: 'panel-note muted', hidden: true });
   const activityList = new TimedList<ActivityItem>('activity-list', (item) => {
-    const details = h(
-      'div',
-      { class: 'item-details', hidden: true, 'data-testid': 'activity-details' },
-      h('p', { class: 'item-raw' }, h('span', { class: 'muted' }, 'Event '), h('code', {}, item.rawName), item.derived ? h('span', { class: 'muted' }, ' · derived by reel') : null),
-      propertyTable(item.properties),
-    );
+    // The raw name and properties are built when first expanded: a long session lists
+    // thousands of items, and the list must not hold up the replay.
+    let details: HTMLElement | null = null;
     const expand = h('button', { type: 'button', class: 'item-expand', 'aria-label': 'Show the event and its properties', 'aria-expanded': 'false', 'data-testid': 'activity-expand' }, '▸');
     expand.addEventListener('click', () => {
+      if (!details) {
+        details = h(
+          'div',
+          { class: 'item-details', hidden: true, 'data-testid': 'activity-details' },
+          h('p', { class: 'item-raw' }, h('span', { class: 'muted' }, 'Event '), h('code', {}, item.rawName), item.derived ? h('span', { class: 'muted' }, ' · derived by reel') : null),
+          propertyTable(item.properties),
+        );
+        row.append(details);
+      }
       details.hidden = !details.hidden;
       expand.textContent = details.hidden ? '▸' : '▾';
       expand.setAttribute('aria-expanded', String(!details.hidden));
     });
-    return h(
+    const row = h(
       'li',
       { class: `timed-item activity-${item.kind}`, 'data-testid': 'activity-item', 'data-time': item.time, 'data-kind': item.kind },
       h(
@@ -136,8 +142,8 @@ export function createPanels(options: PanelsOptions): PanelsHandle {
         ),
         expand,
       ),
-      details,
     );
+    return row;
   });
   const renderActivity = (): void => {
     activityList.show(filterActivity(activity, kinds, activityText.value), activity.length ? 'Nothing matches the filter.' : 'Nothing recorded.');

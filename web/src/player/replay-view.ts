@@ -46,6 +46,8 @@ export interface ReplayViewHandle {
 export const LIVE_WITHIN_MS = 90_000;
 const LIVE_POLL_MS = 3_000;
 const LIVE_DERIVED_REFRESH_MS = 10_000;
+/** How long the activity list waits for the first frame before it is shown anyway. */
+const ACTIVITY_FALLBACK_MS = 3_000;
 
 export function mountReplayView(host: HTMLElement, replayId: string, options: ReplayViewOptions): ReplayViewHandle {
   let player: PlayerHandle | null = null;
@@ -153,8 +155,17 @@ export function mountReplayView(host: HTMLElement, replayId: string, options: Re
         live,
         onSettingsChange: options.onSettingsChange,
         onTime: (t) => panels.setTime(t),
-        // The timeline reads the whole recording on the server: not before the first frame.
-        onFirstFrame: () => loadTimeline(),
+        // The timeline reads the whole recording on the server, and a long session's activity
+        // list takes a while to lay out: neither before the first frame.
+        onFirstFrame: () => {
+          // After the frame is painted, not in the same task.
+          requestAnimationFrame(() =>
+            window.setTimeout(() => {
+              loadTimeline();
+              showActivity();
+            }, 0),
+          );
+        },
       });
       copyButton.disabled = false;
     } catch (err) {
@@ -162,15 +173,24 @@ export function mountReplayView(host: HTMLElement, replayId: string, options: Re
       return;
     }
 
-    activityPromise.then(
-      (events) => {
-        activity = events;
-        renderActivity();
-      },
-      (err: unknown) => {
-        if (!signal.aborted) panels.setFailed('activity', messageOf(err));
-      },
-    );
+    // Shown after the first frame, or after a while if no frame comes (the recording fails).
+    const fallback = window.setTimeout(showActivity, ACTIVITY_FALLBACK_MS);
+    let activityShown = false;
+    function showActivity(): void {
+      window.clearTimeout(fallback);
+      if (activityShown) return;
+      activityShown = true;
+      activityPromise.then(
+        (events) => {
+          if (destroyed) return;
+          activity = events;
+          renderActivity();
+        },
+        (err: unknown) => {
+          if (!signal.aborted) panels.setFailed('activity', messageOf(err));
+        },
+      );
+    }
     if (live) schedulePoll();
   }
 

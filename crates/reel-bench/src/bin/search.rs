@@ -9,7 +9,7 @@
 //! ```sh
 //! make build
 //! cargo run --release -p reel-bench --bin search -- [--sessions 1000000] [--events 20000000]
-//!     [--iterations 40] [--baseline-iterations 3] [--data-dir DIR]
+//!     [--iterations 40] [--baseline-iterations 3] [--data-dir DIR] [--only NAME] [--verbose 1]
 //! ```
 //!
 //! With `--data-dir`, an existing generated directory is reused when it holds the asked number
@@ -40,6 +40,9 @@ fn main() -> anyhow::Result<()> {
     let iterations: usize = arg("--iterations", 40);
     let baseline_iterations: usize = arg("--baseline-iterations", 3);
     let data_dir: String = arg("--data-dir", String::new());
+    // Only the searches whose name contains this; `--verbose 1` prints every run.
+    let only: String = arg("--only", String::new());
+    let verbose: u8 = arg("--verbose", 0);
     let temp = tempfile::tempdir()?;
     let dir = if data_dir.is_empty() {
         temp.path().to_path_buf()
@@ -165,7 +168,7 @@ fn main() -> anyhow::Result<()> {
         now_ms,
         cohorts: &cohorts,
     };
-    for (name, variant) in &searches {
+    for (name, variant) in searches.iter().filter(|(n, _)| n.contains(only.as_str())) {
         let mut times = Vec::new();
         let mut with_total = Vec::new();
         let mut found = 0usize;
@@ -177,6 +180,14 @@ fn main() -> anyhow::Result<()> {
             let page = runtime.block_on(store.search(1, search.clone()))?;
             times.push(started.elapsed().as_secs_f64() * 1000.0);
             found += page.replays.len();
+            if verbose > 0 {
+                println!(
+                    "  {:>8.1} ms {:>3} found  {}",
+                    times.last().unwrap(),
+                    page.replays.len(),
+                    serde_json::to_string(&request)?
+                );
+            }
             let mut counted = search;
             counted.count_total = true;
             let started = Instant::now();

@@ -18,9 +18,14 @@
 //! √(limit × sessions) index entries ([`drive_threshold`]), and the estimate of each set is
 //! capped there.
 //!
-//! Full-text conditions are a set: the phrase's matches are listed once per statement (the
-//! index answers a phrase in one pass) and each session is looked up in that set, rather than
-//! asking the index again for every session.
+//! Full-text conditions are tested in one of two ways ([`TextPlan`]). A search with a phrase
+//! first tests each session it looks at by reading that session's few texts (`reel_phrase`, the
+//! index's tokenizer rules in Rust): for a common phrase a page fills after a few hundred
+//! sessions, where listing every match from the index would take half a second on a million
+//! sessions. If that has not answered within 60 ms the phrase is rare, and the search runs again
+//! with the index's list of matches as a set (computed once per statement) or as the driver.
+//! Asking the index per session is no option: FTS5 expands the last word's prefix over the whole
+//! index for every query.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -51,12 +56,52 @@ const USER_KEY: &str =
     "(CASE WHEN s.user_id IS NOT NULL THEN 'u:' || s.user_id ELSE 'd:' || s.device_id END)";
 
 pub(super) fn search(conn: &Connection, project_id: i64, search: &Search) -> Result<SearchPage> {
+    let drive_below = drive_threshold(conn, search.limit)?;
+    if has_phrase(search) {
+        // A common phrase fills a page after a few sessions tested one by one, long before the
+        // index has listed all its matches; a rare one does not. Try testing one by one for a
+        // moment, then take the index's list.
+        let deadline = Instant::now() + PER_SESSION_TEXT_BUDGET;
+        match search_with(
+            conn,
+            project_id,
+            search,
+            drive_below,
+            TextPlan::PerSession,
+            deadline,
+        ) {
+            Err(e) if is_interrupt(&e) => {}
+            answer => return answer,
+        }
+    }
     search_with(
         conn,
         project_id,
         search,
-        drive_threshold(conn, search.limit)?,
+        drive_below,
+        TextPlan::Set,
+        Instant::now() + SEARCH_LIMIT,
     )
+    .map_err(|e| {
+        timed_out(
+            e,
+            "the search took longer than 20 s: narrow the dates or add a filter",
+        )
+    })
+}
+
+/// How long a search tests full-text conditions session by session before it asks the index
+/// for every match instead.
+const PER_SESSION_TEXT_BUDGET: Duration = Duration::from_millis(60);
+
+fn has_phrase(search: &Search) -> bool {
+    search.text.is_some()
+        || search.filters.iter().any(|f| {
+            matches!(
+                f.predicate,
+                Predicate::ConsoleMessage(MessageCondition::Contains(_))
+            )
+        })
 }
 
 /// Below how many candidate index entries a search drives from them: √(limit × sessions), the
@@ -69,15 +114,19 @@ fn drive_threshold(conn: &Connection, limit: usize) -> Result<i64> {
     Ok(threshold.clamp(DRIVE_MIN, DRIVE_MAX))
 }
 
-/// [`search`] with another threshold for driving (tests use 0 to force probing).
+/// [`search`] with a given threshold for driving (tests use 0 to force probing), way of
+/// testing text, and deadline.
 pub(super) fn search_with(
     conn: &Connection,
     project_id: i64,
     search: &Search,
     drive_below: i64,
+    text_plan: TextPlan,
+    deadline: Instant,
 ) -> Result<SearchPage> {
     let types = event_type_ids(conn, project_id, search)?;
     let mut q = Query::new(&types);
+    q.text_plan = text_plan;
     let project = q.bind(project_id);
     let mut conditions = vec![
         format!("s.project_id = {project}"),
@@ -119,7 +168,6 @@ pub(super) fn search_with(
         page_conditions.join(" AND "),
         search.limit + 1
     );
-    let deadline = Instant::now() + SEARCH_LIMIT;
     let mut rows: Vec<(Replay, i64)> = with_deadline(conn, deadline, || {
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt
@@ -128,12 +176,6 @@ pub(super) fn search_with(
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
-    })
-    .map_err(|e| {
-        timed_out(
-            e,
-            "the search took longer than 20 s: narrow the dates or add a filter",
-        )
     })?;
     let more = rows.len() > search.limit;
     rows.truncate(search.limit);
@@ -263,6 +305,19 @@ fn event_type_ids(
 struct Query<'t> {
     params: Vec<SqlValue>,
     types: &'t HashMap<String, i64>,
+    /// How full-text conditions are asked (see [`TextPlan`]).
+    text_plan: TextPlan,
+}
+
+/// How a full-text condition is tested for the sessions a search looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TextPlan {
+    /// One pass of the full-text index lists every session with the phrase; each session is
+    /// looked up in that set. Its cost grows with the phrase's matches in the whole project.
+    Set,
+    /// Each session's own few texts are read and tested (`reel_phrase`). Its cost grows with
+    /// the sessions tested: cheap when the phrase is common and a page fills quickly.
+    PerSession,
 }
 
 impl<'t> Query<'t> {
@@ -270,6 +325,7 @@ impl<'t> Query<'t> {
         Self {
             params: Vec::new(),
             types,
+            text_plan: TextPlan::Set,
         }
     }
 
@@ -623,6 +679,14 @@ impl<'t> Query<'t> {
     /// The session showed (`console`: `None`), or logged (`Some(true)`), the phrase: one of
     /// the sessions the phrase's matches name (computed once per statement).
     fn full_text(&mut self, phrase: &Phrase, console: Option<bool>) -> String {
+        if self.text_plan == TextPlan::PerSession {
+            let phrase = self.bind(phrase.as_str().to_owned());
+            let (lo, hi) = id_range_of_session(console);
+            return format!(
+                "EXISTS (SELECT 1 FROM session_text t WHERE t.id BETWEEN {lo} AND {hi} \
+                 AND reel_phrase(t.text, {phrase}))"
+            );
+        }
         let query = self.bind(fts_phrase(phrase));
         let console = if console.is_some() {
             " AND (rowid & 8388608) <> 0"
@@ -791,6 +855,11 @@ fn choose_driver(
     }
     if let Some(phrase) = &search.text {
         sources.push(Source::Phrase(phrase, None));
+    }
+    if q.text_plan == TextPlan::PerSession {
+        // Testing text session by session is the bet that the phrase is common: asking the
+        // index how common would cost what that bet saves.
+        sources.retain(|s| !matches!(s, Source::Phrase(..)));
     }
     let mut best: Option<(i64, usize)> = None;
     for (i, source) in sources.iter().enumerate() {

@@ -9,7 +9,7 @@ use reel_query::wire::SearchRequest;
 use reel_query::{ParseContext, parse};
 use serde_json::json;
 
-use super::search::search_with;
+use super::search::{TextPlan, search_with};
 use super::*;
 use crate::{AnalyticsEvent, ImportedSession, SessionText};
 
@@ -85,7 +85,15 @@ fn session(n: usize, now: i64) -> ImportedSession {
         texts: vec![SessionText {
             console_level: n.is_multiple_of(5).then(|| "error".to_owned()),
             ts_ms: start,
-            text: format!("message number {} of the shop", n % 7),
+            text: format!(
+                "message number {} of the shop{}",
+                n % 7,
+                if n % 4 == 0 {
+                    " — Crème Brûlée, Ünïcode!"
+                } else {
+                    ""
+                }
+            ),
         }],
     }
 }
@@ -123,12 +131,20 @@ async fn driving_and_probing_find_the_same() {
         json!({"filters": [{"field": "user_id", "op": "is", "values": ["user-dev3", "user-dev8"]}]}),
         json!({"filters": [{"field": "console_message", "op": "contains", "values": ["number 5"]}]}),
         json!({"q": "message number 3"}),
+        json!({"q": "MESSAGE numb"}),
+        json!({"q": "creme brulee unic"}),
         json!({"q": "shop", "filters": [{"field": "rage_click_count", "op": "greater_than", "values": [0]}]}),
         json!({"q": "shop", "sort": "duration", "filters": [{"field": "url", "op": "glob", "values": ["*/p/[12]"]}]}),
     ];
     for body in bodies {
         let mut answers = Vec::new();
-        for drive_below in [0, i64::MAX] {
+        let plans = [
+            (0, TextPlan::Set),
+            (i64::MAX, TextPlan::Set),
+            (0, TextPlan::PerSession),
+            (i64::MAX, TextPlan::PerSession),
+        ];
+        for (drive_below, text_plan) in plans {
             let mut rows = Vec::new();
             let mut search = request(body.clone(), now);
             search.limit = 3;
@@ -136,7 +152,11 @@ async fn driving_and_probing_find_the_same() {
                 let s = search.clone();
                 let page = store
                     .searchers
-                    .run(move |c| search_with(c, 1, &s, drive_below))
+                    .run(move |c| {
+                        let deadline =
+                            std::time::Instant::now() + std::time::Duration::from_secs(60);
+                        search_with(c, 1, &s, drive_below, text_plan, deadline)
+                    })
                     .await
                     .unwrap();
                 rows.extend(page.replays.iter().map(|r| r.device_id.clone()));
@@ -148,7 +168,9 @@ async fn driving_and_probing_find_the_same() {
             answers.push(rows);
         }
         assert!(!answers[0].is_empty(), "{body} finds something");
-        assert_eq!(answers[0], answers[1], "{body}");
+        for other in &answers[1..] {
+            assert_eq!(&answers[0], other, "{body}");
+        }
     }
 }
 
