@@ -470,22 +470,7 @@ impl Analyzer {
                 self.on_meta(ts, href, meta.width, meta.height);
             }
             Data::FullSnapshot(snap) => {
-                let Self {
-                    mirror,
-                    screen,
-                    out,
-                    seq,
-                    settings,
-                    ..
-                } = self;
-                let mut sink = ScreenSink {
-                    ts,
-                    budget: screen,
-                    out,
-                    seq,
-                    settings,
-                };
-                mirror.apply_full_snapshot(snap, &mut sink);
+                self.with_screen(ts, |mirror, sink| mirror.apply_full_snapshot(snap, sink));
                 self.dom_changed(ts);
             }
             Data::Incremental(inc) => self.on_incremental(ts, inc),
@@ -697,25 +682,30 @@ impl Analyzer {
         }
     }
 
+    /// Runs a change of the mirror with the sink that records the text it shows at `ts`.
+    fn with_screen(&mut self, ts: i64, change: impl FnOnce(&mut Mirror, &mut ScreenSink<'_>)) {
+        let Self {
+            mirror,
+            screen,
+            out,
+            seq,
+            settings,
+            ..
+        } = self;
+        let mut sink = ScreenSink {
+            ts,
+            budget: screen,
+            out,
+            seq,
+            settings,
+        };
+        change(mirror, &mut sink);
+    }
+
     fn on_incremental(&mut self, ts: i64, inc: &Incremental<'_>) {
         match inc {
             Incremental::Mutation(m) => {
-                let Self {
-                    mirror,
-                    screen,
-                    out,
-                    seq,
-                    settings,
-                    ..
-                } = self;
-                let mut sink = ScreenSink {
-                    ts,
-                    budget: screen,
-                    out,
-                    seq,
-                    settings,
-                };
-                mirror.apply_mutation(m, &mut sink);
+                self.with_screen(ts, |mirror, sink| mirror.apply_mutation(m, sink));
                 if !m.is_empty() {
                     self.dom_changed(ts);
                 }

@@ -34,6 +34,13 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// The columns `project_from_row` reads, in its order.
+macro_rules! project_select {
+    () => {
+        "SELECT id, organization_id, name, api_key, timezone, signal_settings FROM projects"
+    };
+}
+
 /// Migrations in order; `PRAGMA user_version` records how many have been applied.
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
@@ -296,7 +303,7 @@ impl MetaStore for SqliteStore {
     async fn first_project(&self) -> Result<Option<Project>> {
         self.read(|c| {
             Ok(c.query_row(
-                "SELECT id, organization_id, name, api_key, timezone, signal_settings FROM projects ORDER BY id LIMIT 1",
+                concat!(project_select!(), " ORDER BY id LIMIT 1"),
                 [],
                 project_from_row,
             )
@@ -321,7 +328,7 @@ impl MetaStore for SqliteStore {
         let api_key = api_key.to_owned();
         self.read(move |c| {
             Ok(c.query_row(
-                "SELECT id, organization_id, name, api_key, timezone, signal_settings FROM projects WHERE api_key = ?1",
+                concat!(project_select!(), " WHERE api_key = ?1"),
                 params![api_key],
                 project_from_row,
             )
@@ -400,8 +407,14 @@ impl MetaStore for SqliteStore {
                     params![user_id],
                     |r| {
                         Ok((
-                            User { id: r.get(0)?, email: r.get(1)? },
-                            Organization { id: r.get(2)?, name: r.get(3)? },
+                            User {
+                                id: r.get(0)?,
+                                email: r.get(1)?,
+                            },
+                            Organization {
+                                id: r.get(2)?,
+                                name: r.get(3)?,
+                            },
                             r.get::<_, String>(4)?,
                         ))
                     },
@@ -410,12 +423,19 @@ impl MetaStore for SqliteStore {
             else {
                 return Ok(None);
             };
-            let mut stmt = c.prepare(
-                "SELECT id, organization_id, name, api_key, timezone, signal_settings FROM projects WHERE organization_id = ?1 ORDER BY id",
-            )?;
-            let projects =
-                stmt.query_map(params![organization.id], project_from_row)?.collect::<Result<Vec<_>, _>>()?;
-            Ok(Some(UserContext { user, organization, role, projects }))
+            let mut stmt = c.prepare(concat!(
+                project_select!(),
+                " WHERE organization_id = ?1 ORDER BY id"
+            ))?;
+            let projects = stmt
+                .query_map(params![organization.id], project_from_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Some(UserContext {
+                user,
+                organization,
+                role,
+                projects,
+            }))
         })
         .await
     }
@@ -1230,7 +1250,7 @@ impl MetaStore for SqliteStore {
     async fn project(&self, project_id: i64) -> Result<Option<Project>> {
         self.read(move |c| {
             Ok(c.query_row(
-                "SELECT id, organization_id, name, api_key, timezone, signal_settings FROM projects WHERE id = ?1",
+                concat!(project_select!(), " WHERE id = ?1"),
                 params![project_id],
                 project_from_row,
             )
