@@ -105,7 +105,8 @@ pub struct PropertyCondition {
     pub condition: ValueCondition,
 }
 
-/// A property name: 1 to 200 characters, no `"` and no control characters.
+/// A property name: 1 to [`crate::MAX_PROPERTY_KEY_CHARS`] characters, any of them (a backend
+/// must name any key it stores, quotes and backslashes included).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PropertyKey(pub(crate) String);
 

@@ -65,7 +65,11 @@ pub struct SelectorError(String);
 /// The most characters a selector may have.
 const MAX_SELECTOR_CHARS: usize = 500;
 /// The most compounds a selector may have.
-const MAX_COMPOUNDS: usize = 16;
+pub const MAX_COMPOUNDS: usize = 16;
+/// The deepest recorded path matched (parts, the clicked element included): deeper paths match
+/// no selector. Real pages nest tens of levels; reel's own paths start at the nearest ancestor
+/// with an id and are shorter still.
+pub const MAX_PATH_DEPTH: usize = 256;
 
 impl Selector {
     pub fn parse(text: &str) -> Result<Self, SelectorError> {
@@ -130,10 +134,19 @@ impl Selector {
 
     /// Whether a clicked element matches.
     pub fn matches(&self, element: &ClickedElement<'_>) -> bool {
+        self.matches_counting(element).0
+    }
+
+    /// [`Selector::matches`], with the number of compound tests it made: at most
+    /// `parts × (path depth + 1)`, whatever the selector and the path.
+    pub fn matches_counting(&self, element: &ClickedElement<'_>) -> (bool, usize) {
         let path = parse_path(element.path);
         let Some(own) = path.last() else {
-            return false;
+            return (false, 0);
         };
+        if path.len() > MAX_PATH_DEPTH {
+            return (false, 0);
+        }
         let target = Target {
             tag: element.tag.map(str::to_ascii_lowercase).or(own.tag.clone()),
             id: element
@@ -148,11 +161,7 @@ impl Selector {
             nth_of_type: own.nth_of_type,
             attributes: Some(element),
         };
-        let last = self.compounds.len() - 1;
-        if !self.compounds[last].matches(&target) {
-            return false;
-        }
-        let ancestors: Vec<Target<'_>> = path[..path.len() - 1]
+        let mut nodes: Vec<Target<'_>> = path[..path.len() - 1]
             .iter()
             .map(|part| Target {
                 tag: part.tag.clone(),
@@ -162,26 +171,48 @@ impl Selector {
                 attributes: None,
             })
             .collect();
-        self.match_ancestors(last, ancestors.len(), &ancestors)
+        nodes.push(target);
+        self.place(&nodes)
     }
 
-    /// Whether compounds `..qi` match ancestors `..below` (indices below the element's), given
-    /// that compound `qi` matched the node just above `below`'s range.
-    fn match_ancestors(&self, qi: usize, below: usize, ancestors: &[Target<'_>]) -> bool {
-        if qi == 0 {
-            return true;
-        }
-        let compound = &self.compounds[qi - 1];
-        match self.combinators[qi - 1] {
-            Combinator::Child => {
-                below > 0
-                    && compound.matches(&ancestors[below - 1])
-                    && self.match_ancestors(qi - 1, below - 1, ancestors)
+    /// Whether the compounds can be placed on `nodes` (outermost first, the clicked element
+    /// last), the last compound on the element. Dynamic programming over (compound, node):
+    /// `placed[i]` says compound `q` can sit on node `i` with compounds `..q` placed above it as
+    /// their combinators require. Each compound is tested once per node, so the work is
+    /// `parts × depth` where backtracking took up to C(depth, parts).
+    fn place(&self, nodes: &[Target<'_>]) -> (bool, usize) {
+        let mut steps = 0;
+        let mut placed: Vec<bool> = Vec::with_capacity(nodes.len());
+        for (q, compound) in self.compounds.iter().enumerate() {
+            let last = q + 1 == self.compounds.len();
+            let mut next = vec![false; nodes.len()];
+            // Whether compound q - 1 sits on some node strictly above the current one.
+            let mut any_above = false;
+            for (i, node) in nodes.iter().enumerate() {
+                let above_ok = match q {
+                    0 => true,
+                    _ => match self.combinators[q - 1] {
+                        Combinator::Child => i > 0 && placed[i - 1],
+                        Combinator::Descendant => any_above,
+                    },
+                };
+                if q > 0 {
+                    any_above |= placed[i];
+                }
+                // The last compound belongs on the element; the others on ancestors.
+                let node_ok = if last {
+                    i + 1 == nodes.len()
+                } else {
+                    i + 1 < nodes.len()
+                };
+                if above_ok && node_ok {
+                    steps += 1;
+                    next[i] = compound.matches(node);
+                }
             }
-            Combinator::Descendant => (0..below).rev().any(|at| {
-                compound.matches(&ancestors[at]) && self.match_ancestors(qi - 1, at, ancestors)
-            }),
+            placed = next;
         }
+        (placed.last().copied().unwrap_or(false), steps)
     }
 }
 
@@ -669,6 +700,126 @@ mod tests {
                 "{selector} on {path}"
             );
         }
+    }
+
+    /// The definition, by backtracking: exponential in the worst case, fine on small inputs.
+    fn naive(selector: &Selector, element: &ClickedElement<'_>) -> bool {
+        fn above(s: &Selector, qi: usize, below: usize, nodes: &[Target<'_>]) -> bool {
+            if qi == 0 {
+                return true;
+            }
+            let compound = &s.compounds[qi - 1];
+            match s.combinators[qi - 1] {
+                Combinator::Child => {
+                    below > 0
+                        && compound.matches(&nodes[below - 1])
+                        && above(s, qi - 1, below - 1, nodes)
+                }
+                Combinator::Descendant => (0..below)
+                    .rev()
+                    .any(|at| compound.matches(&nodes[at]) && above(s, qi - 1, at, nodes)),
+            }
+        }
+        let path = parse_path(element.path);
+        let Some((own, ancestors)) = path.split_last() else {
+            return false;
+        };
+        let target = |c: &Compound, attributes| Target {
+            tag: c.tag.clone(),
+            id: c.id.clone(),
+            classes: c.classes.clone(),
+            nth_of_type: c.nth_of_type,
+            attributes,
+        };
+        let last = selector.compounds.len() - 1;
+        let nodes: Vec<Target<'_>> = ancestors.iter().map(|c| target(c, None)).collect();
+        selector.compounds[last].matches(&target(own, Some(element)))
+            && above(selector, last, nodes.len(), &nodes)
+    }
+
+    /// A small xorshift generator: the randomized test needs no dependency and repeats.
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    #[test]
+    fn agrees_with_backtracking_on_random_small_inputs() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let parts = [
+            "div",
+            "span",
+            "div.a",
+            "span.a",
+            "div.b",
+            "*",
+            ".a",
+            "div:nth-of-type(2)",
+        ];
+        let nodes = [
+            "div",
+            "span",
+            "div.a",
+            "span.a.b",
+            "div.b",
+            "p",
+            "div:nth-of-type(2)",
+        ];
+        let mut matched = 0;
+        for _ in 0..20_000 {
+            let depth = 1 + rng.below(7);
+            let path: Vec<&str> = (0..depth).map(|_| nodes[rng.below(nodes.len())]).collect();
+            let path = path.join(" > ");
+            let count = 1 + rng.below(5);
+            let mut selector = String::new();
+            for i in 0..count {
+                if i > 0 {
+                    selector.push_str([" ", " > "][rng.below(2)]);
+                }
+                selector.push_str(parts[rng.below(parts.len())]);
+            }
+            let s = Selector::parse(&selector).unwrap();
+            let e = element(&path, &[]);
+            let (got, steps) = s.matches_counting(&e);
+            assert_eq!(got, naive(&s, &e), "{selector} on {path}");
+            assert!(
+                steps <= count * depth,
+                "{selector} on {path}: {steps} steps"
+            );
+            matched += usize::from(got);
+        }
+        // Both answers occur often enough for the comparison to mean something.
+        assert!((2_000..18_000).contains(&matched), "{matched} matched");
+    }
+
+    #[test]
+    fn a_deep_path_and_a_long_selector_take_parts_times_depth_steps() {
+        // 40 nested divs above a button; a 16-part selector that fails only at its first part
+        // (no span above): backtracking tries C(40, 14) placements of the middle parts.
+        let path = format!("{} > button", vec!["div"; 40].join(" > "));
+        let selector = format!("span {} button", vec!["div"; 14].join(" "));
+        let s = Selector::parse(&selector).unwrap();
+        let (matched, steps) = s.matches_counting(&element(&path, &[]));
+        assert!(!matched);
+        assert!(steps <= 16 * 41, "{steps} steps");
+        // The same with a span on top matches, in as few steps.
+        let path = format!("span > {path}");
+        let (matched, steps) = s.matches_counting(&element(&path, &[]));
+        assert!(matched);
+        assert!(steps <= 16 * 42, "{steps} steps");
+        // Past the documented depth nothing matches, at no cost.
+        let deep = format!("{} > button", vec!["div"; MAX_PATH_DEPTH].join(" > "));
+        assert_eq!(
+            Selector::parse("button")
+                .unwrap()
+                .matches_counting(&element(&deep, &[])),
+            (false, 0)
+        );
     }
 
     #[test]

@@ -85,8 +85,16 @@ impl LoginGuard {
     pub fn new(config: &crate::Config) -> Self {
         let window_ms = config.login_window_seconds as i64 * 1000;
         Self {
-            by_address: FailureLimiter::new(config.login_attempts_per_address, window_ms),
-            by_account: FailureLimiter::new(config.login_attempts_per_account, window_ms),
+            by_address: FailureLimiter::with_capacity(
+                config.login_attempts_per_address,
+                window_ms,
+                config.login_limiter_entries,
+            ),
+            by_account: FailureLimiter::with_capacity(
+                config.login_attempts_per_account,
+                window_ms,
+                config.login_limiter_entries,
+            ),
             hashing: tokio::sync::Semaphore::new(config.max_concurrent_password_checks.max(1)),
             hashing_wait: std::time::Duration::from_millis(config.memory_wait_ms.max(1_000)),
             dummy_hash: hash_password(&new_token()),

@@ -40,6 +40,9 @@ pub struct Config {
     pub login_attempts_per_address: u32,
     pub login_attempts_per_account: u32,
     pub login_window_seconds: u64,
+    /// Accounts and addresses each login limiter remembers at most (~120 bytes each); a new
+    /// one evicts the one whose window started longest ago.
+    pub login_limiter_entries: usize,
     /// Open connections at most; more are answered 503 and closed. Also kept below the
     /// process's file-descriptor limit.
     pub max_connections: usize,
@@ -105,6 +108,7 @@ impl Default for Config {
             login_attempts_per_address: 20,
             login_attempts_per_account: 10,
             login_window_seconds: 300,
+            login_limiter_entries: crate::ratelimit::MAX_ENTRIES,
             max_connections: 4_096,
             header_timeout_seconds: 30,
             body_timeout_seconds: 60,
@@ -164,6 +168,7 @@ impl std::fmt::Debug for Config {
                 &self.login_attempts_per_account,
             )
             .field("login_window_seconds", &self.login_window_seconds)
+            .field("login_limiter_entries", &self.login_limiter_entries)
             .field("max_connections", &self.max_connections)
             .field("header_timeout_seconds", &self.header_timeout_seconds)
             .field("body_timeout_seconds", &self.body_timeout_seconds)

@@ -67,6 +67,7 @@ impl From<reel_store::StoreError> for ApiError {
     fn from(e: reel_store::StoreError) -> Self {
         match e {
             reel_store::StoreError::TimedOut(message) => Self::SearchTimeout(message),
+            reel_store::StoreError::Stopped(_) => Self::Busy,
             e => Self::Internal(e.to_string()),
         }
     }
@@ -88,6 +89,7 @@ impl IntoResponse for ApiError {
                 retry_after_seconds,
             } => Some(retry_after_seconds),
             Self::Busy => Some(BUSY_RETRY_AFTER_SECONDS),
+            Self::SearchTimeout(_) => Some(SEARCH_RETRY_AFTER_SECONDS),
             _ => None,
         };
         if let Some(seconds) = retry_after {
@@ -101,6 +103,9 @@ impl IntoResponse for ApiError {
 
 /// What a 503 for a spent memory budget asks clients to wait.
 pub const BUSY_RETRY_AFTER_SECONDS: u64 = 2;
+/// What a 503 for a search that ran out of time asks clients to wait: the same search will
+/// only answer once the machine is less busy (or narrowed).
+pub const SEARCH_RETRY_AFTER_SECONDS: u64 = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -125,7 +130,10 @@ pub enum IngestError {
 
 impl From<reel_store::StoreError> for IngestError {
     fn from(e: reel_store::StoreError) -> Self {
-        Self::Internal(e.to_string())
+        match e {
+            reel_store::StoreError::TimedOut(_) | reel_store::StoreError::Stopped(_) => Self::Busy,
+            e => Self::Internal(e.to_string()),
+        }
     }
 }
 

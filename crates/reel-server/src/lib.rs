@@ -114,7 +114,8 @@ impl Application {
         &self.bootstrap
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish for up to
+    /// [`serve::SHUTDOWN_GRACE`] and stops the reads and searches still running after it.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -132,10 +133,13 @@ impl Application {
         }
         let housekeeping = maintenance::spawn(self.state.clone());
         let processing = processing::spawn(self.state.clone());
+        let meta = self.state.meta.clone();
         let router = routes::router(self.state);
         let served = serve::serve(self.listener, router, limits, shutdown).await;
         housekeeping.abort();
         processing.abort();
+        // Requests still running past the grace period: their reads and searches stop now.
+        meta.close();
         served
     }
 }
@@ -178,6 +182,12 @@ pub fn open_state(config: Config) -> Result<AppState, StartError> {
         pieces: Default::default(),
         countries,
     })
+}
+
+/// The path of every file embedded in the binary (`/assets/…` for the UI, `/sdk/reel.js`
+/// served at `/sdk.js`, `/demo/…` in demo mode).
+pub fn embedded_paths() -> Vec<&'static str> {
+    routes::assets::embedded_paths().collect()
 }
 
 /// The query API's OpenAPI document (what `/api/v1/openapi.json` serves).

@@ -501,16 +501,25 @@ struct WireEvent<'a> {
     user_properties: Option<&'a RawValue>,
 }
 
-/// Stores analytics events; returns how many were new (retries are de-duplicated by insert_id).
+/// Stores analytics events: how many were new (retries are de-duplicated by insert_id) and
+/// how many properties were over the limits and left out.
 pub async fn store_events(
     state: &AppState,
     project_id: i64,
     events: Vec<AnalyticsEvent>,
-) -> Result<usize, IngestError> {
-    Ok(state
+) -> Result<reel_store::EventsAdded, IngestError> {
+    let added = state
         .meta
         .add_events(project_id, events, crate::now_ms())
-        .await?)
+        .await?;
+    if added.properties_dropped > 0 {
+        tracing::warn!(
+            project_id,
+            dropped = added.properties_dropped,
+            "properties over the limits were left out of stored events"
+        );
+    }
+    Ok(added)
 }
 
 #[cfg(test)]

@@ -1,57 +1,133 @@
 //! Counting failures per key (a client address, an account) in fixed windows. In memory on
 //! purpose: it protects the process that holds it, and a restart forgets only attempts.
+//!
+//! Memory is bounded whatever clients send: a key is kept as a 128-bit keyed hash (an attacker
+//! choosing the emails cannot make it grow, nor aim collisions at an account without the
+//! process's random seed), and at most [`MAX_ENTRIES`] keys are remembered, the one whose
+//! window started longest ago making room for a new one — about 6 MB per limiter at most.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-/// Keys kept at most; beyond, expired windows are dropped, and if that is not enough, all of
-/// them (an attacker with millions of addresses gets a fresh start, memory stays bounded).
-const MAX_KEYS: usize = 100_000;
+/// Keys remembered at most, per limiter, unless configured (`login_limiter_entries`).
+pub const MAX_ENTRIES: usize = 50_000;
 
 pub struct FailureLimiter {
     limit: u32,
     window_ms: i64,
-    windows: Mutex<HashMap<String, (i64, u32)>>,
+    capacity: usize,
+    seed: u64,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    entries: HashMap<u128, Entry>,
+    /// Keys in the order their windows started; an item whose `seq` is no longer its entry's
+    /// is stale (the window restarted, or the key was forgotten) and skipped.
+    order: VecDeque<(u128, u64)>,
+    next_seq: u64,
+}
+
+struct Entry {
+    start_ms: i64,
+    failures: u32,
+    seq: u64,
 }
 
 impl FailureLimiter {
-    pub fn new(limit: u32, window_ms: i64) -> Self {
+    pub fn with_capacity(limit: u32, window_ms: i64, capacity: usize) -> Self {
+        let mut seed = [0u8; 8];
+        // Without randomness the seed is fixed: keys stay bounded, collisions become guessable.
+        let _ = getrandom::fill(&mut seed);
         Self {
             limit,
             window_ms,
-            windows: Mutex::new(HashMap::new()),
+            capacity: capacity.max(1),
+            seed: u64::from_le_bytes(seed),
+            state: Mutex::new(State::default()),
         }
+    }
+
+    fn hash(&self, key: &str) -> u128 {
+        xxhash_rust::xxh3::xxh3_128_with_seed(key.as_bytes(), self.seed)
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// `Some(seconds to wait)` when `key` used up its failures in the current window.
     pub fn blocked(&self, key: &str, now_ms: i64) -> Option<u64> {
-        let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        let &(start, failures) = windows.get(key)?;
-        let ends = start + self.window_ms;
-        (failures >= self.limit && now_ms < ends).then(|| ((ends - now_ms) as u64).div_ceil(1000))
+        let state = self.state();
+        let entry = state.entries.get(&self.hash(key))?;
+        let ends = entry.start_ms + self.window_ms;
+        (entry.failures >= self.limit && now_ms < ends)
+            .then(|| ((ends - now_ms) as u64).div_ceil(1000))
     }
 
     pub fn fail(&self, key: &str, now_ms: i64) {
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        if windows.len() >= MAX_KEYS && !windows.contains_key(key) {
-            let window = self.window_ms;
-            windows.retain(|_, (start, _)| now_ms < *start + window);
-            if windows.len() >= MAX_KEYS {
-                windows.clear();
+        let hash = self.hash(key);
+        let mut state = self.state();
+        let state = &mut *state;
+        let seq = state.next_seq;
+        match state.entries.get_mut(&hash) {
+            Some(entry) if now_ms < entry.start_ms + self.window_ms => {
+                entry.failures = entry.failures.saturating_add(1);
+                return;
+            }
+            Some(entry) => {
+                *entry = Entry {
+                    start_ms: now_ms,
+                    failures: 1,
+                    seq,
+                };
+            }
+            None => {
+                while state.entries.len() >= self.capacity {
+                    let Some((oldest, oldest_seq)) = state.order.pop_front() else {
+                        break;
+                    };
+                    if state
+                        .entries
+                        .get(&oldest)
+                        .is_some_and(|e| e.seq == oldest_seq)
+                    {
+                        state.entries.remove(&oldest);
+                    }
+                }
+                state.entries.insert(
+                    hash,
+                    Entry {
+                        start_ms: now_ms,
+                        failures: 1,
+                        seq,
+                    },
+                );
             }
         }
-        let entry = windows.entry(key.to_owned()).or_insert((now_ms, 0));
-        if now_ms >= entry.0 + self.window_ms {
-            *entry = (now_ms, 0);
+        state.next_seq += 1;
+        state.order.push_back((hash, seq));
+        if state.order.len() > 2 * self.capacity {
+            // Drop stale items so the queue stays within twice the entries.
+            let entries = &state.entries;
+            state
+                .order
+                .retain(|(key, seq)| entries.get(key).is_some_and(|e| e.seq == *seq));
         }
-        entry.1 = entry.1.saturating_add(1);
     }
 
     pub fn forget(&self, key: &str) {
-        self.windows
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
+        self.state().entries.remove(&self.hash(key));
+    }
+
+    /// Keys remembered now.
+    pub fn len(&self) -> usize {
+        self.state().entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -61,7 +137,7 @@ mod tests {
 
     #[test]
     fn failures_block_until_the_window_ends() {
-        let limiter = FailureLimiter::new(3, 10_000);
+        let limiter = FailureLimiter::with_capacity(3, 10_000, MAX_ENTRIES);
         // (step, key, action, now, want blocked)
         enum Do {
             Fail,
@@ -95,11 +171,32 @@ mod tests {
     }
 
     #[test]
-    fn keys_stay_bounded() {
-        let limiter = FailureLimiter::new(1, 1_000);
-        for i in 0..(MAX_KEYS + 10) {
-            limiter.fail(&i.to_string(), 0);
+    fn the_oldest_windows_make_room_and_entries_stay_at_the_cap() {
+        let limiter = FailureLimiter::with_capacity(1, 1_000_000, 100);
+        for i in 0..5_000 {
+            limiter.fail(&format!("attacker-{i}@example.com"), i);
+            assert!(limiter.len() <= 100);
+            assert!(limiter.state().order.len() <= 200);
         }
-        assert!(limiter.windows.lock().unwrap().len() <= MAX_KEYS);
+        assert_eq!(limiter.len(), 100);
+        // The newest hundred are remembered (one failure blocks here); older ones were evicted.
+        let blocked = |i: i64| limiter.blocked(&format!("attacker-{i}@example.com"), 2_000);
+        assert!(blocked(4_999).is_some());
+        assert!(blocked(4_900).is_some());
+        assert_eq!(blocked(4_899), None);
+        assert_eq!(blocked(0), None);
+    }
+
+    #[test]
+    fn a_restarted_window_counts_as_new() {
+        let limiter = FailureLimiter::with_capacity(1, 10, 2);
+        limiter.fail("a", 0);
+        limiter.fail("b", 5);
+        // a's window restarts: now b's is the oldest and goes first.
+        limiter.fail("a", 20);
+        limiter.fail("c", 21);
+        assert!(limiter.blocked("a", 22).is_some());
+        assert!(limiter.blocked("c", 22).is_some());
+        assert_eq!(limiter.len(), 2);
     }
 }

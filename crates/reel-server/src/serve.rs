@@ -30,7 +30,7 @@ use tower::ServiceExt as _;
 /// A response write that makes no progress for this long ends the connection.
 const WRITE_STALL: Duration = Duration::from_secs(60);
 /// How long a clean shutdown waits for in-flight requests.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 /// Refusals being written at once; beyond, an extra connection is just closed.
 const MAX_REFUSING: usize = 64;
 

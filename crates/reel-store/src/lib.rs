@@ -16,6 +16,7 @@
 //!   leaves an unreferenced object, never a row without its object.
 
 pub mod blobs;
+pub mod properties;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -37,9 +38,12 @@ pub enum StoreError {
     Task(String),
     #[error("{0}")]
     Invalid(String),
-    /// A search ran out of time; the message says what to change.
+    /// A search or read ran out of time; the message says what to change.
     #[error("{0}")]
     TimedOut(String),
+    /// The work was stopped before it ended: its caller went away, or the store is closing.
+    #[error("{0}")]
+    Stopped(&'static str),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -283,6 +287,15 @@ pub struct AnalyticsEvent {
     pub derived: bool,
 }
 
+/// What [`MetaStore::add_events`] stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventsAdded {
+    /// Events not seen before (retries are de-duplicated by `insert_id`).
+    pub new: usize,
+    /// Properties left out of the stored events for being over [`properties`]' limits.
+    pub properties_dropped: usize,
+}
+
 /// An analytics event as read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {
@@ -490,6 +503,10 @@ pub struct ImportedSession {
 /// Metadata and events. Every method is durable when it returns `Ok`.
 #[async_trait]
 pub trait MetaStore: Send + Sync + 'static {
+    /// Stops every read and search still running (the server is shutting down); later calls
+    /// fail. Writes under way finish.
+    fn close(&self);
+
     /// True when no organization exists yet.
     async fn is_empty(&self) -> Result<bool>;
     /// Creates the first organization, its project and its admin.
@@ -526,13 +543,14 @@ pub trait MetaStore: Send + Sync + 'static {
     /// Indexes a chunk and folds it into its session's facts. Returns false (and changes
     /// nothing) when the same content was stored before.
     async fn add_chunk(&self, chunk: NewChunk, now_ms: i64) -> Result<bool>;
-    /// Stores events; those whose insert_id was seen before are skipped. Returns how many were new.
+    /// Stores events; those whose insert_id was seen before are skipped. Properties are kept
+    /// within [`properties`]' limits (what is over them is dropped and counted).
     async fn add_events(
         &self,
         project_id: i64,
         events: Vec<AnalyticsEvent>,
         now_ms: i64,
-    ) -> Result<usize>;
+    ) -> Result<EventsAdded>;
     /// Returns false when the same payload was stored before.
     async fn add_interactions(&self, interactions: Interactions, now_ms: i64) -> Result<bool>;
 

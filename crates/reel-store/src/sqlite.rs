@@ -3,30 +3,37 @@
 //! One connection writes; reads use a pool of connections, and searches a pool of their own
 //! (WAL lets them all run side by side): a slow search never holds up a login, a token check or
 //! an upload's duplicate check. Every connection is used from `spawn_blocking`, so async tasks
-//! never wait on SQLite.
+//! never wait on SQLite. Every pooled statement can be stopped (`sqlite/watch.rs`): by its
+//! deadline, by its caller going away, or by the store closing.
 
 mod events;
 mod functions;
 mod pool;
+#[cfg(test)]
+mod pool_tests;
 mod search;
 #[cfg(test)]
 mod search_tests;
+mod watch;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{
-    AnalyticsEvent, ChunkFormat, Compaction, Dictionary, FACT_COLUMNS, Feedback, ImportedSession,
-    Interactions, MetaStore, NewChunk, NewInstallation, NewToken, ObjectIntent, Organization,
-    Project, Replay, Result, SavedSearch, SearchPage, SessionRef, SignalsUpdate, StoreError,
-    StoredChunk, StoredCohort, StoredEvent, TimeRange, TokenInfo, TokenOrigin, User, UserContext,
-    WorkItem,
+    AnalyticsEvent, ChunkFormat, Compaction, Dictionary, EventsAdded, FACT_COLUMNS, Feedback,
+    ImportedSession, Interactions, MetaStore, NewChunk, NewInstallation, NewToken, ObjectIntent,
+    Organization, Project, Replay, Result, SavedSearch, SearchPage, SessionRef, SignalsUpdate,
+    StoreError, StoredChunk, StoredCohort, StoredEvent, TimeRange, TokenInfo, TokenOrigin, User,
+    UserContext, WorkItem,
 };
 use events::{ensure_session, insert_events, insert_texts, session_row};
 use pool::Pool;
+use watch::Watch;
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
@@ -50,6 +57,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_segments.sql"),
     include_str!("../migrations/0006_feedback_gaps_timezone.sql"),
     include_str!("../migrations/0007_search.sql"),
+    include_str!("../migrations/0008_bounded_properties.sql"),
 ];
 
 /// The position of 0007_search in [`MIGRATIONS`] (1-based): after it, Rust fills what SQL
@@ -61,24 +69,33 @@ const READERS: usize = 4;
 /// Connections for searches: at most this many run at once, on connections of their own.
 const SEARCHERS: usize = 2;
 
+/// How long one search may run at most.
+pub const SEARCH_LIMIT: Duration = Duration::from_secs(20);
+/// How long any other read may run at most.
+const READ_LIMIT: Duration = Duration::from_secs(60);
+
 #[derive(Clone)]
 pub struct SqliteStore {
     writer: Arc<Mutex<Connection>>,
     readers: Arc<Pool>,
     searchers: Arc<Pool>,
+    /// Set once the store closes: every statement still running on a pooled connection stops.
+    closing: Arc<AtomicBool>,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: &Path) -> Result<Self> {
+        let closing = Arc::new(AtomicBool::new(false));
         let mut writer = Connection::open(path)?;
-        configure(&writer)?;
+        // Writes are short and transactional: closing lets them finish.
+        configure(&writer, &Arc::new(AtomicBool::new(false)))?;
         migrate(&mut writer)?;
-        let open_reader = |cache_kib: i64| -> Result<Connection> {
+        let open_reader = |cache_kib: i64| -> Result<(Connection, Arc<Watch>)> {
             let conn = Connection::open(path)?;
-            configure(&conn)?;
+            let watch = configure(&conn, &closing)?;
             conn.execute_batch(&format!("PRAGMA cache_size = -{cache_kib};"))?;
-            Ok(conn)
+            Ok((conn, watch))
         };
         let readers = (0..READERS)
             .map(|_| open_reader(8 * 1024))
@@ -88,8 +105,19 @@ impl SqliteStore {
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             writer: Arc::new(Mutex::new(writer)),
-            readers: Pool::new("reader", readers),
-            searchers: Pool::new("search", searchers),
+            readers: Pool::new(
+                "reader",
+                readers,
+                READ_LIMIT,
+                "reading took longer than 60 s; try again",
+            ),
+            searchers: Pool::new(
+                "search",
+                searchers,
+                SEARCH_LIMIT,
+                "the search took longer than 20 s: narrow the dates or add a filter",
+            ),
+            closing,
         })
     }
 
@@ -112,18 +140,20 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        self.readers.run(move |c| f(c)).await
+        self.readers.run(move |c, _| f(c)).await
     }
 }
 
-fn configure(conn: &Connection) -> Result<()> {
-    functions::register(conn)?;
+/// Sets up a connection: its watch (see `sqlite/watch.rs`), reel's SQL functions, pragmas.
+fn configure(conn: &Connection, closing: &Arc<AtomicBool>) -> Result<Arc<Watch>> {
+    let watch = Watch::install(conn, closing.clone());
+    functions::register(conn, watch.clone())?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // FULL: a commit is on disk before it returns, so "200 OK" means durable.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
     )?;
-    Ok(())
+    Ok(watch)
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
@@ -685,12 +715,12 @@ impl MetaStore for SqliteStore {
         project_id: i64,
         events: Vec<AnalyticsEvent>,
         now_ms: i64,
-    ) -> Result<usize> {
+    ) -> Result<EventsAdded> {
         self.write(move |c| {
             let tx = c.transaction()?;
-            let new = insert_events(&tx, project_id, &events, now_ms)?;
+            let added = insert_events(&tx, project_id, &events, now_ms)?;
             tx.commit()?;
-            Ok(new)
+            Ok(added)
         })
         .await
     }
@@ -1481,9 +1511,13 @@ impl MetaStore for SqliteStore {
         .await
     }
 
+    fn close(&self) {
+        self.closing.store(true, Ordering::Relaxed);
+    }
+
     async fn search(&self, project_id: i64, query: reel_query::Search) -> Result<SearchPage> {
         self.searchers
-            .run(move |c| search::search(c, project_id, &query))
+            .run(move |c, watch| search::search(c, watch, project_id, &query))
             .await
     }
 

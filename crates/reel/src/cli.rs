@@ -37,7 +37,8 @@ variable; see README.md for what each one does:
   REEL_SESSION_TTL_HOURS, REEL_MAX_BODY_BYTES, REEL_MAX_DECOMPRESSED_BYTES,
   REEL_MAX_EVENTS_PER_UPLOAD, REEL_MAX_EVENT_DEPTH, REEL_MEMORY_BUDGET_BYTES, REEL_MEMORY_WAIT_MS,
   REEL_MAX_CONCURRENT_PASSWORD_CHECKS, REEL_LOGIN_ATTEMPTS_PER_ADDRESS,
-  REEL_LOGIN_ATTEMPTS_PER_ACCOUNT, REEL_LOGIN_WINDOW_SECONDS, REEL_MAX_CONNECTIONS,
+  REEL_LOGIN_ATTEMPTS_PER_ACCOUNT, REEL_LOGIN_WINDOW_SECONDS, REEL_LOGIN_LIMITER_ENTRIES,
+  REEL_MAX_CONNECTIONS,
   REEL_HEADER_TIMEOUT_SECONDS, REEL_BODY_TIMEOUT_SECONDS, REEL_ORPHAN_GRACE_SECONDS,
   REEL_PROCESSING_DELAY_MS, REEL_COMPACTION_IDLE_SECONDS, REEL_PROCESSING_CPU_SHARE,
   REEL_COMPACTION_OPEN_BYTES, REEL_REPLACED_OBJECT_GRACE_SECONDS, REEL_GAP_THRESHOLD_SECONDS,
@@ -305,6 +306,10 @@ const ENV: &[(&str, Setter)] = &[
     }),
     ("REEL_LOGIN_WINDOW_SECONDS", |c, n, v| {
         c.login_window_seconds = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_LOGIN_LIMITER_ENTRIES", |c, n, v| {
+        c.login_limiter_entries = number(n, v)?;
         Ok(())
     }),
     ("REEL_MAX_CONNECTIONS", |c, n, v| {
@@ -676,6 +681,7 @@ mod tests {
             ("REEL_HEADER_TIMEOUT_SECONDS", "15"),
             ("REEL_BODY_TIMEOUT_SECONDS", "16"),
             ("REEL_ORPHAN_GRACE_SECONDS", "17"),
+            ("REEL_LOGIN_LIMITER_ENTRIES", "18"),
             ("REEL_COUNTRY_DATABASE", "/var/lib/GeoLite2-Country.mmdb"),
         ]
         .into_iter()
@@ -704,14 +710,15 @@ mod tests {
                 c.max_connections,
                 c.header_timeout_seconds,
                 c.body_timeout_seconds,
-                c.orphan_grace_seconds
+                c.orphan_grace_seconds,
+                c.login_limiter_entries
             ),
-            (7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)
+            (7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
         );
         // Every field of Config but `demo` (the command decides that one).
         assert_eq!(
             ENV.len(),
-            31,
+            32,
             "a new setting needs its variable here and in USAGE"
         );
     }

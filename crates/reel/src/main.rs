@@ -117,7 +117,11 @@ fn main() -> std::process::ExitCode {
     };
     init_logging("info");
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime starts");
-    match runtime.block_on(run(config, demo)) {
+    let served = runtime.block_on(run(config, demo));
+    // Work still on the blocking threads (a compaction, a write) is crash-safe: do not wait
+    // for it beyond a moment, so a stop takes the grace period and no more.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    match served {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "reel: {}", error_chain(&e));

@@ -18,6 +18,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use reel_store::{NewToken, Project, TokenInfo, TokenOrigin};
 use serde::Deserialize;
 
+use super::extract::ApiJson;
 use crate::AppState;
 use crate::api_types::{
     self, CreatedToken, ErrorBody, LoginAnswer, LoginRequest, Me, NewTokenRequest,
@@ -128,6 +129,8 @@ fn same_origin(headers: &HeaderMap) -> bool {
 
 /// Login bodies are tiny; anything bigger is not a login.
 const MAX_LOGIN_BODY: usize = 16 * 1024;
+/// The longest email address there is (RFC 5321's path limit less its angle brackets).
+const MAX_EMAIL_CHARS: usize = 254;
 
 /// Sign in; sets the `reel_session` cookie.
 #[utoipa::path(
@@ -153,9 +156,15 @@ pub(super) async fn login(
             "send JSON {{\"email\": ..., \"password\": ...}}: {e}"
         ))
     })?;
+    let email = body.email.trim().to_lowercase();
+    if email.chars().count() > MAX_EMAIL_CHARS {
+        // No real address is this long (RFC 5321): refused before any limiter remembers it.
+        return Err(ApiError::InvalidParameter(format!(
+            "email is longer than {MAX_EMAIL_CHARS} characters"
+        )));
+    }
     let now = crate::now_ms();
     let address = client::address(&headers, peer, &state.config).to_string();
-    let email = body.email.trim().to_lowercase();
     let guard = &state.login;
     if let Some(retry_after_seconds) = guard
         .by_address
@@ -409,12 +418,11 @@ pub(super) async fn update_project(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
     Path(id): Path<String>,
-    body: Result<Json<ProjectUpdate>, axum::extract::rejection::JsonRejection>,
+    ApiJson(update): ApiJson<ProjectUpdate>,
 ) -> Result<Json<ProjectInfo>, ApiError> {
     if ctx.role != "admin" {
         return Err(ApiError::Forbidden("only admins change project settings"));
     }
-    let Json(update) = body.map_err(|e| ApiError::InvalidParameter(e.body_text()))?;
     let mut project = pick_project(&ctx.projects, Some(&id))?.clone();
     if let Some(tz) = update.timezone {
         let tz = tz.trim();

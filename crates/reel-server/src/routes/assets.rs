@@ -3,7 +3,7 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HOST};
 use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -19,10 +19,16 @@ mod embedded {
 /// `script-src 'self'` is a second wall behind the iframe sandbox: a recorded page's script
 /// cannot run even if the sandbox were lifted. Styles, images and fonts of the recorded site
 /// may load (rrweb writes inline styles); that lets the recorded site see the viewer's IP.
-const UI_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline' https: http:; \
+pub(super) const UI_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline' https: http:; \
     img-src 'self' data: blob: https: http:; font-src 'self' data: https: http:; \
     media-src 'self' data: blob: https: http:; connect-src 'self'; frame-src 'self'; worker-src 'none'; \
     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Policy for the demo shop's pages: a site of its own (its scripts are files on this origin,
+/// the SDK among them), which nobody may frame either.
+const DEMO_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+    form-action 'self'; frame-ancestors 'none'";
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     let router = Router::new()
@@ -44,6 +50,11 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/demo/config.js", get(demo_config))
         .route("/demo/api/checkout", post(demo_checkout))
         .route("/demo/{*file}", get(demo_file))
+}
+
+/// The path of every embedded file (`/assets/…`, `/sdk/reel.js`, `/demo/…`).
+pub(crate) fn embedded_paths() -> impl Iterator<Item = &'static str> {
+    embedded::FILES.iter().map(|(path, _)| *path)
 }
 
 fn find(path: &str) -> Option<&'static [u8]> {
@@ -87,34 +98,35 @@ fn file_response(path: &str, extra: &[(HeaderName, &'static str)]) -> Response {
     response
 }
 
+// Every answer gets `nosniff`, and every HTML answer without a policy of its own the UI's
+// (`routes::security_headers`).
+
 async fn ui_page() -> Response {
-    file_response(
-        "/assets/index.html",
-        &[
-            (HeaderName::from_static("content-security-policy"), UI_CSP),
-            (HeaderName::from_static("referrer-policy"), "no-referrer"),
-            (HeaderName::from_static("x-content-type-options"), "nosniff"),
-        ],
-    )
+    file_response("/assets/index.html", &[])
 }
 
 async fn asset(Path(file): Path<String>) -> Response {
-    file_response(
-        &format!("/assets/{file}"),
-        &[(HeaderName::from_static("x-content-type-options"), "nosniff")],
-    )
+    file_response(&format!("/assets/{file}"), &[])
 }
 
 async fn sdk() -> Response {
     file_response("/sdk/reel.js", &[])
 }
 
+const DEMO_HEADERS: &[(HeaderName, &str)] = &[(CONTENT_SECURITY_POLICY, DEMO_CSP)];
+
 async fn demo_index() -> Response {
-    file_response("/demo/index.html", &[])
+    file_response("/demo/index.html", DEMO_HEADERS)
 }
 
 async fn demo_file(Path(file): Path<String>) -> Response {
-    file_response(&format!("/demo/{file}"), &[])
+    let path = format!("/demo/{file}");
+    let headers = if content_type(&path).starts_with("text/html") {
+        DEMO_HEADERS
+    } else {
+        &[]
+    };
+    file_response(&path, headers)
 }
 
 /// The demo shop's settings: the demo project's key and this server's origin.

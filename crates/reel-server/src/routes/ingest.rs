@@ -210,14 +210,18 @@ async fn http_api(
         return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
     }
     let count = batch.valid.len();
-    pipeline::store_events(&state, project.id, batch.valid).await?;
-    Ok(Json(json!({
+    let added = pipeline::store_events(&state, project.id, batch.valid).await?;
+    let mut answer = json!({
         "code": 200,
         "events_ingested": count,
         "payload_size_bytes": size,
         "server_upload_time": crate::now_ms(),
-    }))
-    .into_response())
+    });
+    if added.properties_dropped > 0 {
+        // Not in Amplitude's answer: what reel left out (README, "Properties").
+        answer["properties_dropped"] = json!(added.properties_dropped);
+    }
+    Ok(Json(answer).into_response())
 }
 
 async fn project_for_key(state: &AppState, key: Option<&str>) -> Result<Project, IngestError> {

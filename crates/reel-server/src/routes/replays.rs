@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::api::{ProjectQuery, find_replay, pick_project, replay_json, rfc3339};
+use super::extract::ApiJson;
 use crate::AppState;
 use crate::api_types::{
     self, Activity, ActivityEvent, ConsoleRecord, CustomEvent, ErrorBody, FeedbackList,
@@ -275,7 +276,7 @@ pub async fn add_feedback(
     CurrentUser(ctx, _): CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<ProjectQuery>,
-    Json(body): Json<FeedbackRequest>,
+    ApiJson(body): ApiJson<FeedbackRequest>,
 ) -> Result<(axum::http::StatusCode, Json<api_types::Feedback>), ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
     if !matches!(body.rating.as_str(), "down" | "up") {

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::api::{ProjectQuery, pick_project, replay_json, rfc3339};
+use super::extract::ApiJson;
 use crate::AppState;
 use crate::api_types::{
     Catalog, Cohort, CohortList, CohortRequest, ErrorBody, ReplayPage, SavedSearch,
@@ -180,10 +181,9 @@ pub(super) async fn search(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
     Query(q): Query<ProjectQuery>,
-    body: Result<Json<SearchRequest>, axum::extract::rejection::JsonRejection>,
+    ApiJson(request): ApiJson<SearchRequest>,
 ) -> Result<Json<ReplayPage>, ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
-    let Json(request) = body.map_err(|e| ApiError::InvalidParameter(e.body_text()))?;
     Ok(Json(run(&state, project, &request).await?))
 }
 
@@ -253,13 +253,6 @@ fn id_of(id: &str, what: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::InvalidParameter(format!("{what} id must be a number, got {id:?}")))
 }
 
-fn json_body<T>(
-    body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
-) -> Result<T, ApiError> {
-    body.map(|Json(b)| b)
-        .map_err(|e| ApiError::InvalidParameter(e.body_text()))
-}
-
 /// The project's saved searches, by name.
 #[utoipa::path(
     get, path = "/saved-searches", tag = "search",
@@ -304,10 +297,9 @@ pub(super) async fn save_search(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
     Query(q): Query<ProjectQuery>,
-    body: Result<Json<SavedSearchRequest>, axum::extract::rejection::JsonRejection>,
+    ApiJson(body): ApiJson<SavedSearchRequest>,
 ) -> Result<(StatusCode, Json<SavedSearch>), ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
-    let body = json_body(body)?;
     let name = name_of(&body.name)?;
     check_saved_search(&state, project, &body.search).await?;
     let text = serde_json::to_string(&body.search).expect("a search serializes");
@@ -422,10 +414,10 @@ pub(super) async fn create_cohort(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
     Query(q): Query<ProjectQuery>,
-    body: Result<Json<CohortRequest>, axum::extract::rejection::JsonRejection>,
+    ApiJson(body): ApiJson<CohortRequest>,
 ) -> Result<(StatusCode, Json<Cohort>), ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
-    let stored = put_cohort(&state, project, None, json_body(body)?).await?;
+    let stored = put_cohort(&state, project, None, body).await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
@@ -447,13 +439,11 @@ pub(super) async fn update_cohort(
     CurrentUser(ctx, _): CurrentUser,
     Path(id): Path<String>,
     Query(q): Query<ProjectQuery>,
-    body: Result<Json<CohortRequest>, axum::extract::rejection::JsonRejection>,
+    ApiJson(body): ApiJson<CohortRequest>,
 ) -> Result<Json<Cohort>, ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
     let id = id_of(&id, "cohort")?;
-    Ok(Json(
-        put_cohort(&state, project, Some(id), json_body(body)?).await?,
-    ))
+    Ok(Json(put_cohort(&state, project, Some(id), body).await?))
 }
 
 async fn put_cohort(

@@ -11,7 +11,7 @@ use serde_json::Value;
 use reel_query::selector::{ClickedElement, element_tokens};
 
 use super::functions::text_hash;
-use crate::{AnalyticsEvent, Result, SessionRef, SessionText};
+use crate::{AnalyticsEvent, EventsAdded, Result, SessionRef, SessionText, properties};
 
 /// Text ids: `session_row << TEXT_SESSION_SHIFT | console << 23 | n`.
 pub(super) const TEXT_SESSION_SHIFT: u32 = 24;
@@ -81,8 +81,8 @@ pub(super) fn insert_events(
     project_id: i64,
     events: &[AnalyticsEvent],
     now_ms: i64,
-) -> Result<usize> {
-    let mut new = 0;
+) -> Result<EventsAdded> {
+    let mut added = EventsAdded::default();
     let mut types = EventTypes::default();
     let mut sessions: HashMap<(String, i64), i64> = HashMap::new();
     let mut insert = tx.prepare_cached(
@@ -93,6 +93,10 @@ pub(super) fn insert_events(
          ON CONFLICT (project_id, insert_id) WHERE insert_id IS NOT NULL DO NOTHING",
     )?;
     for e in events {
+        let event_properties = properties::bound_event_properties(&e.event_properties);
+        let user_properties = properties::bound_user_properties(&e.user_properties);
+        let dropped = event_properties.dropped + user_properties.dropped;
+        added.properties_dropped += dropped;
         let type_id = types.id(tx, project_id, &e.event_type)?;
         let session_row = match (&e.device_id, e.session_id.filter(|s| *s > 0)) {
             (Some(device_id), Some(session_id)) => {
@@ -115,8 +119,24 @@ pub(super) fn insert_events(
             }
             _ => None,
         };
-        // A derived event is its columns: reel wrote its JSON from them.
-        let raw = if e.derived { "" } else { e.raw.as_str() };
+        // A derived event is its columns: reel wrote its JSON from them. An event that lost
+        // properties keeps what was stored of them, not what was sent.
+        let rewritten = (dropped > 0 && !e.derived)
+            .then(|| {
+                properties::replace_members(
+                    &e.raw,
+                    &[
+                        ("event_properties", &event_properties.text),
+                        ("user_properties", &user_properties.text),
+                    ],
+                )
+            })
+            .flatten();
+        let raw = match (&rewritten, e.derived) {
+            (_, true) => "",
+            (Some(r), false) => r.as_str(),
+            (None, false) => e.raw.as_str(),
+        };
         let n = insert.execute(params![
             project_id,
             e.insert_id,
@@ -125,8 +145,8 @@ pub(super) fn insert_events(
             e.device_id,
             e.user_id,
             e.session_id,
-            e.event_properties,
-            e.user_properties,
+            event_properties.text,
+            user_properties.text,
             raw,
             now_ms,
             e.display_name,
@@ -137,15 +157,15 @@ pub(super) fn insert_events(
         if n == 0 {
             continue;
         }
-        new += 1;
+        added.new += 1;
         if let Some(row) = session_row {
-            index_element(tx, type_id, row, &e.event_properties)?;
+            index_element(tx, type_id, row, &event_properties.text)?;
         }
         if e.derived {
             continue;
         }
         if let Some(user_key) = user_key(e.user_id.as_deref(), e.device_id.as_deref()) {
-            apply_user_properties(tx, project_id, &user_key, e.time_ms, &e.user_properties)?;
+            apply_user_properties(tx, project_id, &user_key, e.time_ms, &user_properties.text)?;
         }
         if let (Some(row), Some(user_id)) = (session_row, &e.user_id) {
             // The session's user is the one set last (by event time).
@@ -156,7 +176,7 @@ pub(super) fn insert_events(
             .execute(params![row, user_id, e.time_ms])?;
         }
     }
-    Ok(new)
+    Ok(added)
 }
 
 /// Whose user properties an event sets: its user id, else its device.

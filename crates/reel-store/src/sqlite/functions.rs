@@ -1,12 +1,18 @@
 //! SQL functions the SQLite backend registers on every connection (migrations use some).
 
+use std::sync::Arc;
+
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;
 
 use reel_query::selector::{ClickedElement, Selector};
 
-pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
+use super::watch::Watch;
+
+/// Registers reel's functions on `conn`. Those that do real work per row look at the
+/// connection's `watch` first, so a statement stops within one row of its deadline.
+pub(super) fn register(conn: &Connection, watch: Arc<Watch>) -> rusqlite::Result<()> {
     let pure = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function("reel_replay_key", 2, pure, |ctx| {
         Ok(crate::replay_key(
@@ -32,7 +38,9 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     })?;
     // reel_element_matches(selector, event_properties): whether the clicked element an
     // event's properties describe matches the selector (parsed once per statement).
-    conn.create_scalar_function("reel_element_matches", 2, pure, |ctx| {
+    let seen = watch.clone();
+    conn.create_scalar_function("reel_element_matches", 2, pure, move |ctx| {
+        seen.check()?;
         let selector = ctx.get_or_create_aux(0, |v| -> Result<Selector, BoxError> {
             Ok(Selector::parse(v.as_str()?)?)
         })?;
@@ -47,7 +55,8 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
     // reel_phrase(text, phrase): whether the text holds the phrase's words in order, the last
     // one also as the start of a longer word — what the full-text index answers for a phrase
     // query, for one session's few texts at a time (see `sqlite/search.rs`).
-    conn.create_scalar_function("reel_phrase", 2, pure, |ctx| {
+    conn.create_scalar_function("reel_phrase", 2, pure, move |ctx| {
+        watch.check()?;
         let phrase = ctx.get_or_create_aux(1, |v| -> Result<Vec<String>, BoxError> {
             Ok(fold_words(v.as_str()?))
         })?;
@@ -166,7 +175,8 @@ mod tests {
             "missing",
         ];
         let conn = Connection::open_in_memory().unwrap();
-        register(&conn).unwrap();
+        let watch = Watch::install(&conn, Default::default());
+        register(&conn, watch).unwrap();
         conn.execute_batch(
             "CREATE VIRTUAL TABLE t USING fts5 (text, tokenize = 'unicode61', columnsize = 0)",
         )

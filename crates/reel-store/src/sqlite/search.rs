@@ -31,7 +31,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, ErrorCode, OptionalExtension, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
 use reel_query::{
     Attribute, ClickSignal, CohortCondition, Cursor, ElementMatch, EventMatch, Fact, Filter,
@@ -40,54 +40,47 @@ use reel_query::{
 };
 
 use super::events::{TEXT_SESSION_SHIFT, text_token};
+use super::watch::Watch;
 use super::{REPLAY_COLUMNS, replay_from_row};
-use crate::{Replay, Result, SearchPage, StoreError};
+use crate::{Replay, Result, SearchPage};
 
 /// Driving never pays below this many candidates, nor above this many.
 const DRIVE_MIN: i64 = 500;
 const DRIVE_MAX: i64 = 50_000;
 /// How long counting every match may take before `total` is left out.
 const COUNT_BUDGET: Duration = Duration::from_millis(500);
-/// How long one search may run at most.
-const SEARCH_LIMIT: Duration = Duration::from_secs(20);
 
 /// The session's user as user properties are keyed: its user id, else its device.
 const USER_KEY: &str =
     "(CASE WHEN s.user_id IS NOT NULL THEN 'u:' || s.user_id ELSE 'd:' || s.device_id END)";
 
-pub(super) fn search(conn: &Connection, project_id: i64, search: &Search) -> Result<SearchPage> {
+pub(super) fn search(
+    conn: &Connection,
+    watch: &Watch,
+    project_id: i64,
+    search: &Search,
+) -> Result<SearchPage> {
     let drive_below = drive_threshold(conn, search.limit)?;
     if has_phrase(search) {
         // A common phrase fills a page after a few sessions tested one by one, long before the
         // index has listed all its matches; a rare one does not. Try testing one by one for a
         // moment, then take the index's list.
         let deadline = Instant::now() + PER_SESSION_TEXT_BUDGET;
-        match search_with(
-            conn,
-            project_id,
-            search,
-            drive_below,
-            TextPlan::PerSession,
-            deadline,
-        ) {
-            Err(e) if is_interrupt(&e) => {}
-            answer => return answer,
+        let attempt = watch.within(deadline, || {
+            search_with(
+                conn,
+                watch,
+                project_id,
+                search,
+                drive_below,
+                TextPlan::PerSession,
+            )
+        })?;
+        if let Some(answer) = attempt {
+            return Ok(answer);
         }
     }
-    search_with(
-        conn,
-        project_id,
-        search,
-        drive_below,
-        TextPlan::Set,
-        Instant::now() + SEARCH_LIMIT,
-    )
-    .map_err(|e| {
-        timed_out(
-            e,
-            "the search took longer than 20 s: narrow the dates or add a filter",
-        )
-    })
+    search_with(conn, watch, project_id, search, drive_below, TextPlan::Set)
 }
 
 /// How long a search tests full-text conditions session by session before it asks the index
@@ -114,15 +107,15 @@ fn drive_threshold(conn: &Connection, limit: usize) -> Result<i64> {
     Ok(threshold.clamp(DRIVE_MIN, DRIVE_MAX))
 }
 
-/// [`search`] with a given threshold for driving (tests use 0 to force probing), way of
-/// testing text, and deadline.
+/// [`search`] with a given threshold for driving (tests use 0 to force probing) and way of
+/// testing text, within the deadline of `watch`'s run.
 pub(super) fn search_with(
     conn: &Connection,
+    watch: &Watch,
     project_id: i64,
     search: &Search,
     drive_below: i64,
     text_plan: TextPlan,
-    deadline: Instant,
 ) -> Result<SearchPage> {
     let types = event_type_ids(conn, project_id, search)?;
     let mut q = Query::new(&types);
@@ -168,15 +161,12 @@ pub(super) fn search_with(
         page_conditions.join(" AND "),
         search.limit + 1
     );
-    let mut rows: Vec<(Replay, i64)> = with_deadline(conn, deadline, || {
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt
-            .query_map(params_from_iter(q.params.iter()), |r| {
-                Ok((replay_from_row(r)?, r.get::<_, i64>(31)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
-    })?;
+    let mut rows: Vec<(Replay, i64)> = conn
+        .prepare(&sql)?
+        .query_map(params_from_iter(q.params.iter()), |r| {
+            Ok((replay_from_row(r)?, r.get::<_, i64>(31)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
     let more = rows.len() > search.limit;
     rows.truncate(search.limit);
     let total = match &search.after {
@@ -188,7 +178,7 @@ pub(super) fn search_with(
                 from.replace("{columns}", "COUNT(*)"),
                 conditions.join(" AND ")
             );
-            count(conn, &sql, &q.params)?
+            count(conn, watch, &sql, &q.params)?
         }
         None => None,
     };
@@ -209,42 +199,28 @@ pub(super) fn search_with(
 }
 
 /// Counts within [`COUNT_BUDGET`]; `None` when that was not enough.
-fn count(conn: &Connection, sql: &str, params: &[SqlValue]) -> Result<Option<u64>> {
-    let deadline = Instant::now() + COUNT_BUDGET;
-    match with_deadline(conn, deadline, || {
+fn count(conn: &Connection, watch: &Watch, sql: &str, params: &[SqlValue]) -> Result<Option<u64>> {
+    let n = watch.within(Instant::now() + COUNT_BUDGET, || {
         Ok(conn.query_row(sql, params_from_iter(params.iter()), |r| r.get::<_, i64>(0))?)
-    }) {
-        Ok(n) => Ok(Some(n as u64)),
-        Err(e) if is_interrupt(&e) => Ok(None),
-        Err(e) => Err(e),
+    })?;
+    Ok(n.map(|n| n as u64))
+}
+
+/// The JSON path of an object's member named `key`, whatever its characters: `$."key"`, with
+/// quotes, backslashes and control characters written as `\uXXXX` escapes, which SQLite
+/// decodes when it compares labels (a quote cannot be escaped otherwise: a label ends at the
+/// next `"`).
+pub(super) fn member_path(key: &str) -> String {
+    let mut path = String::with_capacity(key.len() + 4);
+    path.push_str("$.\"");
+    for c in key.chars() {
+        match c {
+            '"' | '\\' | '\u{0}'..='\u{1f}' => path.push_str(&format!("\\u{:04x}", c as u32)),
+            c => path.push(c),
+        }
     }
-}
-
-/// Runs `f`, interrupting SQLite once `deadline` has passed.
-fn with_deadline<T>(
-    conn: &Connection,
-    deadline: Instant,
-    f: impl FnOnce() -> Result<T>,
-) -> Result<T> {
-    conn.progress_handler(10_000, Some(move || Instant::now() > deadline));
-    let result = f();
-    conn.progress_handler(0, None::<fn() -> bool>);
-    result
-}
-
-fn is_interrupt(e: &StoreError) -> bool {
-    matches!(e, StoreError::Database(inner) if inner
-        .downcast_ref::<rusqlite::Error>()
-        .and_then(rusqlite::Error::sqlite_error_code)
-        == Some(ErrorCode::OperationInterrupted))
-}
-
-fn timed_out(e: StoreError, message: &str) -> StoreError {
-    if is_interrupt(&e) {
-        StoreError::TimedOut(message.to_owned())
-    } else {
-        e
-    }
+    path.push('"');
+    path
 }
 
 fn sort_expression(key: SortKey) -> &'static str {
@@ -400,7 +376,7 @@ impl<'t> Query<'t> {
             format!("{e}.type_id = {type_id}"),
         ];
         for p in &m.properties {
-            let path = self.bind(format!("$.\"{}\"", p.key.as_str()));
+            let path = self.bind(member_path(p.key.as_str()));
             let value = format!("json_extract({e}.event_properties, {path})");
             let condition = self.value(&value, &p.condition);
             parts.push(if p.negated {
@@ -594,7 +570,7 @@ impl<'t> Query<'t> {
         };
         match element {
             ElementMatch::Text(c) => {
-                let path = self.bind(format!("$.\"{}\"", reel_query::ELEMENT_TEXT_PROPERTY));
+                let path = self.bind(member_path(reel_query::ELEMENT_TEXT_PROPERTY));
                 let value = format!("json_extract(e.event_properties, {path})");
                 let test = self.text(&value, c, false);
                 let prefilter = match c {

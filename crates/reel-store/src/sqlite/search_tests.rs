@@ -152,11 +152,7 @@ async fn driving_and_probing_find_the_same() {
                 let s = search.clone();
                 let page = store
                     .searchers
-                    .run(move |c| {
-                        let deadline =
-                            std::time::Instant::now() + std::time::Duration::from_secs(60);
-                        search_with(c, 1, &s, drive_below, text_plan, deadline)
-                    })
+                    .run(move |c, watch| search_with(c, watch, 1, &s, drive_below, text_plan))
                     .await
                     .unwrap();
                 rows.extend(page.replays.iter().map(|r| r.device_id.clone()));
@@ -280,7 +276,7 @@ async fn busy_searches_hold_up_no_other_read_or_write() {
         busy.push(tokio::spawn(async move {
             store
                 .searchers
-                .run(move |_| {
+                .run(move |_, _| {
                     let _ = held.lock().unwrap().recv();
                     Ok(())
                 })
@@ -314,5 +310,117 @@ async fn busy_searches_hold_up_no_other_read_or_write() {
     assert!(
         matches!(answer, Ok(Ok(Ok(_)))),
         "the waiting search ran once a connection was free"
+    );
+}
+
+/// Any property name a user can type names its member in SQLite's JSON functions.
+#[test]
+fn member_paths_name_any_key() {
+    let conn = Connection::open_in_memory().unwrap();
+    let keys = [
+        "plain",
+        "with space",
+        "a.b",
+        "a[0]",
+        "$.x",
+        "quote\"inside",
+        "ends with backslash\\",
+        "\\\"both\\\"",
+        "\"",
+        "tab\there\nnewline\u{1}",
+        "ünïcödé 🎉",
+        "'single'",
+        "",
+        "[reel] Element Text",
+    ];
+    for key in keys {
+        let mut object = serde_json::Map::new();
+        object.insert(key.to_owned(), json!("found"));
+        object.insert(format!("{key}x"), json!("other"));
+        let text = serde_json::to_string(&object).unwrap();
+        let got: Option<String> = conn
+            .query_row(
+                "SELECT json_extract(?1, ?2)",
+                rusqlite::params![text, super::search::member_path(key)],
+                |r| r.get(0),
+            )
+            .unwrap_or_else(|e| panic!("{key:?}: {e}"));
+        assert_eq!(got.as_deref(), Some("found"), "{key:?}");
+    }
+}
+
+/// A row that SQLite's JSON functions cannot read, stored before properties were bounded, no
+/// longer fails the searches that read its event's properties once the store has opened.
+#[tokio::test]
+async fn unreadable_properties_stored_earlier_are_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let deep = format!("{{\"a\": {}1{}}}", "[".repeat(1100), "]".repeat(1100));
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        configure(&conn, &Default::default()).unwrap();
+        for (i, sql) in MIGRATIONS.iter().take(MIGRATIONS.len() - 1).enumerate() {
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(sql).unwrap();
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO organizations (id, name, created_ms) VALUES (1, 'o', 0);
+             INSERT INTO projects (id, organization_id, name, api_key, created_ms) VALUES (1, 1, 'p', 'k', 0);
+             INSERT INTO sessions (id, project_id, device_id, session_id, replay_key, start_ms, end_ms)
+                 VALUES (7, 1, 'd', 1000, 'ZC8xMDAw', 1000, 5000);
+             INSERT INTO event_types (id, project_id, name) VALUES (1, 1, 'Buy');",
+        )
+        .unwrap();
+        let insert = "INSERT INTO events (project_id, insert_id, event_type, time_ms, device_id,
+                          session_id, event_properties, user_properties, raw, received_ms, derived,
+                          session_row, type_id)
+                      VALUES (1, ?1, 'Buy', 2000, 'd', 1000, ?2, ?3, '{}', 0, 0, 7, 1)";
+        conn.execute(insert, rusqlite::params!["deep", deep, "{}"])
+            .unwrap();
+        conn.execute(insert, rusqlite::params!["deep-user", "{}", deep])
+            .unwrap();
+        conn.execute(
+            insert,
+            rusqlite::params!["good", r#"{"plan": "pro"}"#, "{}"],
+        )
+        .unwrap();
+        // What the searches below would have met.
+        let failed = conn.query_row(
+            "SELECT COUNT(*) FROM events WHERE json_extract(event_properties, '$.plan') = 'pro'",
+            [],
+            |r| r.get::<_, i64>(0),
+        );
+        assert!(failed.is_err(), "the planted row is unreadable: {failed:?}");
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let mut search = request(
+        json!({"filters": [{"field": "event", "name": "Buy",
+                            "where": [{"property": "plan", "op": "is", "values": ["pro"]}]}]}),
+        10_000,
+    );
+    search.range = reel_query::TimeRange {
+        start_ms: 0,
+        end_ms: 10_000,
+    };
+    let page = store.search(1, search).await.unwrap();
+    assert_eq!(page.replays.len(), 1);
+    let c = Connection::open(&path).unwrap();
+    let kept: Vec<(String, String)> = c
+        .prepare("SELECT event_properties, user_properties FROM events ORDER BY insert_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        kept,
+        [
+            ("{}".to_owned(), "{}".to_owned()),
+            ("{}".to_owned(), "{}".to_owned()),
+            (r#"{"plan": "pro"}"#.to_owned(), "{}".to_owned())
+        ]
     );
 }

@@ -16,6 +16,7 @@ mod hostile;
 mod http_api;
 mod ingest_track;
 mod limits;
+mod planted;
 mod process;
 mod query_api;
 mod remote_config;

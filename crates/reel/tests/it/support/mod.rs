@@ -32,6 +32,8 @@ pub struct TestApp {
     pub client: Client,
     /// The running server's store, for tests that bring in data the way `reel generate` does.
     pub meta: std::sync::Arc<dyn reel_store::MetaStore>,
+    /// The running server's login limiters, for tests of what they remember.
+    pub login: std::sync::Arc<reel_server::auth::LoginGuard>,
     config: Config,
     dir: tempfile::TempDir,
     running: Option<Running>,
@@ -60,10 +62,11 @@ impl TestApp {
             ..Default::default()
         };
         tweak(&mut config);
-        let (base_url, meta, running) = start(config.clone()).await;
+        let (base_url, meta, login, running) = start(config.clone()).await;
         Self {
             base_url,
             meta,
+            login,
             client: Client::new(),
             config,
             dir,
@@ -93,9 +96,10 @@ impl TestApp {
                 .expect("the server task does not panic")
                 .expect("the server shuts down cleanly");
         }
-        let (base_url, meta, running) = start(self.config.clone()).await;
+        let (base_url, meta, login, running) = start(self.config.clone()).await;
         self.base_url = base_url;
         self.meta = meta;
+        self.login = login;
         self.running = Some(running);
     }
 
@@ -251,17 +255,25 @@ impl Drop for TestApp {
     }
 }
 
-async fn start(config: Config) -> (String, std::sync::Arc<dyn reel_store::MetaStore>, Running) {
+type Started = (
+    String,
+    std::sync::Arc<dyn reel_store::MetaStore>,
+    std::sync::Arc<reel_server::auth::LoginGuard>,
+    Running,
+);
+
+async fn start(config: Config) -> Started {
     let app = Application::build(config)
         .await
         .expect("the application builds");
     let base_url = format!("http://{}", app.local_addr());
     let meta = app.state().meta.clone();
+    let login = app.state().login.clone();
     let (shutdown, signal) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until(async {
         let _ = signal.await;
     }));
-    (base_url, meta, Running { shutdown, task })
+    (base_url, meta, login, Running { shutdown, task })
 }
 
 /// Status and JSON body of a response; panics with the text when the body is not JSON.
