@@ -7,7 +7,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub use crate::definitions::SignalDefinitions;
+pub use reel_engine::SessionFacts;
+pub use reel_engine::signal_settings::SignalDefinitions;
 
 pub use reel_query::wire::{
     ClickSignalSpec, CohortConditionSpec, CohortDefinition, EventSpec, FilterField, FilterSpec,
@@ -181,20 +182,9 @@ pub struct Replay {
     pub last_upload_time: Option<String>,
     /// Facts and derived events are still to come from the processing stage.
     pub processing_pending: bool,
-    pub active_ms: i64,
-    pub click_count: i64,
-    pub keypress_count: i64,
-    pub mouse_activity_count: i64,
-    pub page_view_count: i64,
-    pub console_log_count: i64,
-    pub console_warn_count: i64,
-    /// Includes runtime errors.
-    pub console_error_count: i64,
-    pub network_error_count: i64,
-    pub runtime_error_count: i64,
-    pub rage_click_count: i64,
-    pub dead_click_count: i64,
-    pub error_click_count: i64,
+    /// What reel counted in the recording.
+    #[serde(flatten)]
+    pub facts: SessionFacts,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -26,7 +26,10 @@ const MISSING_UI_HEADER: &str = "requests signed in with the session cookie must
 
 /// The signed-in user with the organization and projects they can see, and the token (or
 /// browser session) they signed in with.
-pub struct CurrentUser(pub reel_store::UserContext, pub reel_store::TokenInfo);
+pub struct CurrentUser(
+    pub reel_engine::store::UserContext,
+    pub reel_engine::store::TokenInfo,
+);
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
@@ -39,9 +42,9 @@ impl FromRequestParts<AppState> for CurrentUser {
                 true,
             ),
         };
-        let now = crate::now_ms();
+        let now = state.now_ms();
         let (user, token) = state
-            .meta
+            .store()
             .token_user(&token_hash(&token), now)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
@@ -53,12 +56,12 @@ impl FromRequestParts<AppState> for CurrentUser {
             .is_none_or(|t| now - t >= TOUCH_INTERVAL_MS)
         {
             // Best effort: a failed bookkeeping write must not refuse a valid token.
-            if let Err(e) = state.meta.touch_token(token.id, now).await {
+            if let Err(e) = state.store().touch_token(token.id, now).await {
                 tracing::warn!(error = %e, "could not record a token's use");
             }
         }
         let context = state
-            .meta
+            .store()
             .user_context(user.id)
             .await?
             .ok_or(ApiError::Unauthenticated)?;

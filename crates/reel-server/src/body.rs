@@ -10,7 +10,7 @@ use axum::http::header::CONTENT_LENGTH;
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt as _;
 
-use crate::budget::{Exhausted, MemoryBudget, Reservation};
+use reel_engine::budget::{Exhausted, MemoryBudget, Reservation};
 
 #[derive(Debug)]
 pub enum BodyError {

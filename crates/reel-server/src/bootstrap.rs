@@ -2,7 +2,7 @@
 //! an admin; `api_key`, `admin_email`+`admin_password` and `admin_token` from the
 //! configuration are applied on every start.
 
-use reel_store::{NewInstallation, NewToken, TokenOrigin};
+use reel_engine::store::{NewInstallation, NewToken, TokenOrigin};
 
 use crate::{AppState, StartError, auth};
 
@@ -27,7 +27,7 @@ pub async fn run(state: &AppState) -> Result<BootstrapReport, StartError> {
         ));
     }
     let mut generated_password = None;
-    let created = state.meta.is_empty().await?;
+    let created = state.store().is_empty().await?;
     if created {
         let password = match &config.admin_password {
             Some(p) => p.clone(),
@@ -39,32 +39,35 @@ pub async fn run(state: &AppState) -> Result<BootstrapReport, StartError> {
         };
         let api_key = config.api_key.clone().unwrap_or_else(new_api_key);
         state
-            .meta
-            .create_installation(NewInstallation {
-                organization_name: "My organization".into(),
-                project_name: if config.demo {
-                    "Demo shop".into()
-                } else {
-                    "My project".into()
+            .store()
+            .create_installation(
+                NewInstallation {
+                    organization_name: "My organization".into(),
+                    project_name: if config.demo {
+                        "Demo shop".into()
+                    } else {
+                        "My project".into()
+                    },
+                    api_key,
+                    admin_email: config
+                        .admin_email
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_ADMIN_EMAIL.into()),
+                    admin_password_hash: auth::hash_password(&password),
                 },
-                api_key,
-                admin_email: config
-                    .admin_email
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_ADMIN_EMAIL.into()),
-                admin_password_hash: auth::hash_password(&password),
-            })
+                state.now_ms(),
+            )
             .await?;
     }
     let mut project = state
-        .meta
+        .store()
         .first_project()
         .await?
         .expect("an installation has a project");
     if let Some(key) = &config.api_key
         && *key != project.api_key
     {
-        state.meta.set_project_api_key(project.id, key).await?;
+        state.store().set_project_api_key(project.id, key).await?;
         project.api_key = key.clone();
     }
     let mut admin_email = config
@@ -74,7 +77,7 @@ pub async fn run(state: &AppState) -> Result<BootstrapReport, StartError> {
     if let (Some(email), Some(password), false) =
         (&config.admin_email, &config.admin_password, created)
     {
-        match state.meta.user_for_login(email).await? {
+        match state.store().user_for_login(email).await? {
             Some((user, hash)) => {
                 // Re-hashing on every start would change nothing but the salt; only a real
                 // change replaces the hash (and signs the user out everywhere).
@@ -85,7 +88,7 @@ pub async fn run(state: &AppState) -> Result<BootstrapReport, StartError> {
                         .map_err(|e| StartError::Config(e.to_string()))?;
                 if !same {
                     state
-                        .meta
+                        .store()
                         .set_password(user.id, &auth::hash_password(password))
                         .await?;
                     tracing::info!(email = %user.email, "admin password changed; browser sessions revoked");
@@ -93,8 +96,8 @@ pub async fn run(state: &AppState) -> Result<BootstrapReport, StartError> {
             }
             None => {
                 state
-                    .meta
-                    .upsert_admin(email, &auth::hash_password(password))
+                    .store()
+                    .upsert_admin(email, &auth::hash_password(password), state.now_ms())
                     .await?;
             }
         }
@@ -102,7 +105,7 @@ pub async fn run(state: &AppState) -> Result<BootstrapReport, StartError> {
     let config_token = match &config.admin_token {
         None => None,
         Some(token) => {
-            let user = match state.meta.user_for_login(&admin_email).await? {
+            let user = match state.store().user_for_login(&admin_email).await? {
                 Some((user, _)) => user,
                 None => {
                     return Err(StartError::Config(format!(
@@ -122,8 +125,8 @@ pub async fn run(state: &AppState) -> Result<BootstrapReport, StartError> {
     };
     // A token that is no longer configured stops working.
     state
-        .meta
-        .set_config_token(config_token, crate::now_ms())
+        .store()
+        .set_config_token(config_token, state.now_ms())
         .await?;
     Ok(BootstrapReport {
         created,

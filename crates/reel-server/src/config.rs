@@ -141,6 +141,24 @@ impl Config {
 }
 
 /// Secrets never reach logs: `{:?}` of a configuration shows whether each is set, not its value.
+impl Config {
+    /// What the engine may do, from this configuration.
+    pub fn engine_settings(&self) -> reel_engine::Settings {
+        reel_engine::Settings {
+            max_decompressed_bytes: self.max_decompressed_bytes,
+            max_events_per_upload: self.max_events_per_upload,
+            max_event_depth: self.max_event_depth,
+            processing_delay_ms: self.processing_delay_ms,
+            compaction_idle_seconds: self.compaction_idle_seconds,
+            compaction_open_bytes: self.compaction_open_bytes,
+            replaced_object_grace_seconds: self.replaced_object_grace_seconds,
+            gap_threshold_seconds: self.gap_threshold_seconds,
+            processing_cpu_share: self.processing_cpu_share,
+            orphan_grace_seconds: self.orphan_grace_seconds,
+        }
+    }
+}
+
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let secret = |v: &Option<String>| if v.is_some() { "<set>" } else { "<unset>" };

@@ -63,11 +63,11 @@ impl ApiError {
     }
 }
 
-impl From<reel_store::StoreError> for ApiError {
-    fn from(e: reel_store::StoreError) -> Self {
+impl From<reel_engine::store::StoreError> for ApiError {
+    fn from(e: reel_engine::store::StoreError) -> Self {
         match e {
-            reel_store::StoreError::TimedOut(message) => Self::SearchTimeout(message),
-            reel_store::StoreError::Stopped(_) => Self::Busy,
+            reel_engine::store::StoreError::TimedOut(message) => Self::SearchTimeout(message),
+            reel_engine::store::StoreError::Stopped(_) => Self::Busy,
             e => Self::Internal(e.to_string()),
         }
     }
@@ -128,10 +128,34 @@ pub enum IngestError {
     Internal(String),
 }
 
-impl From<reel_store::StoreError> for IngestError {
-    fn from(e: reel_store::StoreError) -> Self {
+impl From<reel_engine::IngestError> for IngestError {
+    fn from(e: reel_engine::IngestError) -> Self {
+        use reel_engine::IngestError as E;
         match e {
-            reel_store::StoreError::TimedOut(_) | reel_store::StoreError::Stopped(_) => Self::Busy,
+            E::Malformed(message) => Self::Malformed(message),
+            E::MissingField(field) => Self::MissingField(field),
+            E::TooLarge(message) => Self::PayloadTooLarge(message),
+            E::Busy => Self::Busy,
+            E::Store(e) => e.into(),
+            E::Task(detail) => Self::Internal(detail),
+        }
+    }
+}
+
+impl From<reel_engine::ReadError> for ApiError {
+    fn from(e: reel_engine::ReadError) -> Self {
+        match e {
+            reel_engine::ReadError::Store(e) => e.into(),
+            e => Self::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<reel_engine::store::StoreError> for IngestError {
+    fn from(e: reel_engine::store::StoreError) -> Self {
+        match e {
+            reel_engine::store::StoreError::TimedOut(_)
+            | reel_engine::store::StoreError::Stopped(_) => Self::Busy,
             e => Self::Internal(e.to_string()),
         }
     }

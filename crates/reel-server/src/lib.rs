@@ -6,7 +6,9 @@
 //!   tokens, searching replays, saved searches, cohorts, one replay and its events), described
 //!   by `/api/v1/openapi.json`, generated from [`api_types`] (`routes::openapi`).
 //! - `routes::assets`: the embedded UI, SDK and demo shop.
-//! - [`pipeline`]: parsing and storing uploads, shared with the demo seeder.
+//!
+//! What happens to recordings — ingest, analysis, compaction, reading back — is
+//! [`reel_engine`]'s; this crate maps its errors to HTTP (`error.rs`, the one table).
 //!
 //! [`Application::build`] opens storage, bootstraps the first organization and binds the
 //! listener; production and tests start the server the same way.
@@ -15,26 +17,20 @@ pub mod api_types;
 pub mod auth;
 pub mod body;
 pub mod bootstrap;
-pub mod budget;
 pub mod client;
-pub mod compaction;
 pub mod config;
 pub mod country;
-pub mod definitions;
-pub mod dictionaries;
 pub mod error;
-pub mod maintenance;
-pub mod pipeline;
-pub mod processing;
 pub mod ratelimit;
-pub mod recording;
 mod routes;
 pub mod serve;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use reel_store::{Blobs, MetaStore, SqliteStore};
+use reel_engine::budget::MemoryBudget;
+use reel_engine::store::{MetaStore, StoreError};
+use reel_engine::{Clock, Engine};
 use tokio::net::TcpListener;
 
 pub use bootstrap::BootstrapReport;
@@ -43,19 +39,23 @@ pub use config::Config;
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
-    pub meta: Arc<dyn MetaStore>,
-    pub blobs: Blobs,
+    pub engine: Engine,
     pub config: Arc<Config>,
-    pub dictionaries: dictionaries::DictionaryCache,
     /// Memory that request bodies and their decoding may use, across all requests.
-    pub budget: budget::MemoryBudget,
+    pub budget: MemoryBudget,
     pub login: Arc<auth::LoginGuard>,
-    /// Wakes the processing stage when an upload committed new data.
-    pub work: Arc<tokio::sync::Notify>,
-    /// Decoded pieces of segments.
-    pub pieces: compaction::PieceCache,
     /// The country database, when one is configured.
     pub countries: Option<Arc<country::Countries>>,
+}
+
+impl AppState {
+    pub fn store(&self) -> &Arc<dyn MetaStore> {
+        self.engine.store()
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.engine.now_ms()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +66,7 @@ pub enum StartError {
         source: std::io::Error,
     },
     #[error("cannot open storage: {0}")]
-    Store(#[from] reel_store::StoreError),
+    Store(#[from] StoreError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -86,7 +86,16 @@ impl Application {
     /// Opens storage under `config.data_dir`, applies migrations, creates the first
     /// organization if there is none, and binds the listener (port 0 picks a free port).
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        let state = open_state(config)?;
+        Self::build_with_clock(config, Arc::new(reel_engine::SystemClock)).await
+    }
+
+    /// [`Application::build`] with a clock of the caller's (tests move time with a
+    /// [`reel_engine::ManualClock`]).
+    pub async fn build_with_clock(
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartError> {
+        let state = open_state(config, clock)?;
         let bootstrap = bootstrap::run(&state).await?;
         let addr = state.config.listen.clone();
         let listener = TcpListener::bind(&addr)
@@ -128,12 +137,13 @@ impl Application {
             header_timeout: std::time::Duration::from_secs(config.header_timeout_seconds.max(1)),
         };
         // What a crash left half-done: intended objects never committed, due deletions.
-        if let Err(e) = compaction::settle_objects(&self.state, true).await {
+        let engine = self.state.engine.clone();
+        if let Err(e) = engine.settle_objects(true).await {
             tracing::warn!(error = %e, "could not settle objects left by a crash; will retry");
         }
-        let housekeeping = maintenance::spawn(self.state.clone());
-        let processing = processing::spawn(self.state.clone());
-        let meta = self.state.meta.clone();
+        let housekeeping = engine.spawn_housekeeping();
+        let processing = engine.spawn_processing();
+        let meta = engine.store().clone();
         let router = routes::router(self.state);
         let served = serve::serve(self.listener, router, limits, shutdown).await;
         housekeeping.abort();
@@ -146,7 +156,7 @@ impl Application {
 
 /// Opens storage under `config.data_dir` (creating it, applying migrations) without binding a
 /// listener: for the server and for commands that work on the data directly.
-pub fn open_state(config: Config) -> Result<AppState, StartError> {
+pub fn open_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
     let dir = &config.data_dir;
     if dir.exists() && !dir.is_dir() {
         return Err(StartError::Config(format!(
@@ -158,9 +168,8 @@ pub fn open_state(config: Config) -> Result<AppState, StartError> {
         path: dir.display().to_string(),
         source,
     })?;
-    let meta = SqliteStore::open(&dir.join("reel.db"))?;
-    let blobs = Blobs::local(&dir.join("objects"))?;
-    let budget = budget::MemoryBudget::new(
+    let engine = Engine::open_embedded(dir, clock, config.engine_settings())?;
+    let budget = MemoryBudget::new(
         config.memory_budget_bytes,
         std::time::Duration::from_millis(config.memory_wait_ms),
     );
@@ -172,14 +181,10 @@ pub fn open_state(config: Config) -> Result<AppState, StartError> {
         None => None,
     };
     Ok(AppState {
-        meta: Arc::new(meta),
-        blobs,
+        engine,
         config: Arc::new(config),
-        dictionaries: Default::default(),
         budget,
         login,
-        work: Default::default(),
-        pieces: Default::default(),
         countries,
     })
 }
@@ -193,8 +198,4 @@ pub fn embedded_paths() -> Vec<&'static str> {
 /// The query API's OpenAPI document (what `/api/v1/openapi.json` serves).
 pub fn openapi_json() -> &'static str {
     routes::openapi::document_json()
-}
-
-pub(crate) fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }

@@ -66,7 +66,7 @@ impl Blobs {
 
     /// A recording's objects live together, under a hash of its replay key.
     fn recording_folder(session: &SessionRef) -> String {
-        let folder = xxhash_rust::xxh3::xxh3_128(session.replay_key().as_bytes());
+        let folder = xxhash_rust::xxh3::xxh3_128(session.replay_id().as_str().as_bytes());
         format!("recordings/{}/{folder:032x}", session.project_id)
     }
 
@@ -85,6 +85,38 @@ impl Blobs {
                 .await
                 .map_err(|e| StoreError::Task(e.to_string()))??;
         }
+        Ok(())
+    }
+
+    /// [`Blobs::put`] from a blocking thread (the upload path writes its objects in the same hop
+    /// as it decodes and commits). On the local backend the file is written directly: a staging
+    /// file next to it (`name#n`, as object_store names them, so a crash leftover is swept the
+    /// same way), renamed into place, then the file and its directories fsynced.
+    pub fn put_blocking(&self, key: &str, bytes: Vec<u8>) -> Result<()> {
+        let Some(root) = &self.local_root else {
+            return tokio::runtime::Handle::current().block_on(self.put(key, bytes));
+        };
+        let path = ObjectPath::parse(key).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let file = root.join(path.as_ref());
+        let dir = file
+            .parent()
+            .ok_or_else(|| StoreError::Invalid(format!("{key} has no folder")))?;
+        std::fs::create_dir_all(dir)?;
+        let staging = {
+            use std::sync::atomic::{AtomicU64, Ordering};
+            static NEXT: AtomicU64 = AtomicU64::new(0);
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let mut name = file.file_name().unwrap_or_default().to_os_string();
+            name.push(format!("#{}-{n}", std::process::id()));
+            dir.join(name)
+        };
+        let written =
+            std::fs::write(&staging, &bytes).and_then(|()| std::fs::rename(&staging, &file));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&staging);
+            return Err(e.into());
+        }
+        fsync_file_and_parents(root, &file)?;
         Ok(())
     }
 
@@ -185,5 +217,19 @@ mod tests {
         assert_eq!(&blobs.get(&key).await.unwrap()[..], b"hello");
         assert!(dir.path().join(&key).is_file());
         assert!(blobs.get("recordings/1/abc/none.zst").await.is_err());
+        // Written from a blocking thread, read back the same; no staging file is left.
+        let other = Blobs::chunk_key(&session, 20, "ee", None);
+        let (b, k) = (blobs.clone(), other.clone());
+        tokio::task::spawn_blocking(move || b.put_blocking(&k, b"again".to_vec()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&blobs.get(&other).await.unwrap()[..], b"again");
+        let folder = dir.path().join(&other);
+        let names: Vec<_> = std::fs::read_dir(folder.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.contains('#')), "{names:?}");
     }
 }

@@ -9,10 +9,11 @@
 //! events of that visit (page views, clicks, changes) moved the same way. What reel derives
 //! (rage and dead clicks, errors) the processing stage works out again.
 
+use reel_engine::ingest::{UploadContext, user_agent};
+use reel_engine::store::{AnalyticsEvent, SessionRef};
 use reel_rrweb::Event;
 use reel_rrweb::inflate::{Unmetered, gunzip_bounded};
-use reel_server::{AppState, pipeline};
-use reel_store::{AnalyticsEvent, SessionRef};
+use reel_server::AppState;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -79,7 +80,7 @@ const PLANS: &[(&str, Option<&str>, &str, i64, &str)] = &[
 /// Seeds the demo project with the recorded visits, moved to the last days.
 pub async fn seed(state: &AppState, base_url: &str, now_ms: i64) -> anyhow::Result<usize> {
     let project = state
-        .meta
+        .store()
         .first_project()
         .await?
         .ok_or_else(|| anyhow::anyhow!("the demo project does not exist"))?;
@@ -101,11 +102,13 @@ pub async fn seed(state: &AppState, base_url: &str, now_ms: i64) -> anyhow::Resu
                     .map_err(|err| anyhow::anyhow!("recorded event of {journey}: {err}"))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let context = pipeline::UploadContext {
+        let context = UploadContext {
             country: Some((*country).into()),
-            user_agent: Some(pipeline::user_agent(&recording.user_agent)),
+            user_agent: Some(user_agent(&recording.user_agent)),
         };
-        pipeline::store_events_recording(state, session.clone(), events, context)
+        state
+            .engine
+            .ingest_events(session.clone(), events, context)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let replay_id = format!("{device}/{start}");
@@ -133,7 +136,9 @@ pub async fn seed(state: &AppState, base_url: &str, now_ms: i64) -> anyhow::Resu
                 }
             })
             .collect();
-        pipeline::store_events(state, project.id, analytics)
+        state
+            .engine
+            .store_analytics(project.id, analytics)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }

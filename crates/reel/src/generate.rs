@@ -9,7 +9,9 @@
 //! some hit the failing payment button (errors, rage and dead clicks), and each session's
 //! events, facts and text agree with each other.
 
-use reel_store::{AnalyticsEvent, ImportedSession, MetaStore, SessionRef, SessionText, UserAgent};
+use reel_engine::store::{
+    AnalyticsEvent, ImportedSession, MetaStore, SessionFacts, SessionRef, SessionText, UserAgent,
+};
 use serde_json::{Value, json};
 
 /// What to generate.
@@ -60,7 +62,7 @@ pub async fn run(
             written += session.events.len() as u64;
             batch.push(session);
         }
-        store.import_sessions(batch).await?;
+        store.import_sessions(batch, plan.now_ms).await?;
         done += n;
         progress(done, plan.sessions);
     }
@@ -323,7 +325,7 @@ impl Site {
             events: Vec::new(),
             texts: Vec::new(),
             urls: Vec::new(),
-            facts: [0; 13],
+            facts: SessionFacts::default(),
             target: target as usize,
         };
         if let Some(user) = &user_id
@@ -357,8 +359,8 @@ impl Site {
         }
         v.events.truncate(v.target);
         let duration_ms = (v.t - start_ms).max(1_000) + rng.below(20_000) as i64;
-        v.facts[0] = (duration_ms as f64 * (0.3 + 0.6 * rng.unit())) as i64;
-        v.facts[3] = v.facts[1] * 12 + rng.below(40) as i64; // mouse activity
+        v.facts.active_ms = (duration_ms as f64 * (0.3 + 0.6 * rng.unit())) as i64;
+        v.facts.mouse_activity_count = v.facts.click_count * 12 + rng.below(40) as i64;
         let first_url = v.urls.first().cloned();
         let Visit {
             events,
@@ -418,7 +420,7 @@ struct Visit<'a> {
     events: Vec<AnalyticsEvent>,
     texts: Vec<SessionText>,
     urls: Vec<String>,
-    facts: [i64; 13],
+    facts: SessionFacts,
     target: usize,
 }
 
@@ -494,7 +496,7 @@ impl Visit<'_> {
         let url = format!("{BASE}{path}");
         if !self.urls.contains(&url) {
             self.urls.push(url.clone());
-            self.facts[4] += 1;
+            self.facts.page_view_count += 1;
             for text in self.site.texts(page) {
                 self.text(text, None);
             }
@@ -522,7 +524,7 @@ impl Visit<'_> {
     /// A click on an element of the page; rage, dead and error clicks come with theirs.
     fn click(&mut self, page: Page, element: Element, rng: &mut Rng) {
         self.t += 400 + rng.below(3_000) as i64;
-        self.facts[1] += 1;
+        self.facts.click_count += 1;
         let url = format!("{BASE}{}", self.site.path(page));
         let props = json!({
             "[reel] Page URL": url,
@@ -536,8 +538,8 @@ impl Visit<'_> {
         self.derived("[reel] Element Clicked", props.clone(), name);
         if element.broken {
             if rng.chance(0.5) {
-                self.facts[10] += 1;
-                self.facts[1] += 3;
+                self.facts.rage_click_count += 1;
+                self.facts.click_count += 3;
                 self.derived(
                     "[reel] Rage Click",
                     props.clone(),
@@ -545,7 +547,7 @@ impl Visit<'_> {
                 );
             }
             if rng.chance(0.4) {
-                self.facts[11] += 1;
+                self.facts.dead_click_count += 1;
                 self.derived(
                     "[reel] Dead Click",
                     props.clone(),
@@ -553,9 +555,9 @@ impl Visit<'_> {
                 );
             }
             if element.tag == "button" && rng.chance(0.5) {
-                self.facts[12] += 1;
-                self.facts[9] += 1;
-                self.facts[7] += 1;
+                self.facts.error_click_count += 1;
+                self.facts.runtime_error_count += 1;
+                self.facts.console_error_count += 1;
                 let message = CONSOLE_ERRORS[2];
                 self.derived(
                     "[reel] Error Click",
@@ -637,11 +639,11 @@ impl Visit<'_> {
                 Page::Checkout
             }
             Page::Checkout => {
-                self.facts[2] += 20 + rng.below(40) as i64;
+                self.facts.keypress_count += 20 + rng.below(40) as i64;
                 self.click(page, Element::pay(trouble), rng);
                 if trouble {
-                    self.facts[8] += 1;
-                    self.facts[7] += 1;
+                    self.facts.network_error_count += 1;
+                    self.facts.console_error_count += 1;
                     let message = CONSOLE_ERRORS[0];
                     self.derived(
                         "[reel] Network Error",
@@ -674,7 +676,7 @@ impl Visit<'_> {
             Page::Account | Page::Help => {
                 if rng.chance(0.2) {
                     self.t += 500;
-                    self.facts[6] += 1;
+                    self.facts.console_warn_count += 1;
                     let warning = *rng.pick(CONSOLE_WARNINGS);
                     self.text(warning.into(), Some("warn"));
                 }
@@ -804,13 +806,13 @@ mod tests {
                 "{}",
                 s.start_ms
             );
-            assert!(s.end_ms > s.start_ms && s.facts[0] <= s.end_ms - s.start_ms);
+            assert!(s.end_ms > s.start_ms && s.facts.active_ms <= s.end_ms - s.start_ms);
             let rage = s
                 .events
                 .iter()
                 .filter(|e| e.event_type == "[reel] Rage Click")
                 .count() as i64;
-            assert!(rage <= s.facts[10], "rage clicks counted");
+            assert!(rage <= s.facts.rage_click_count, "rage clicks counted");
             assert!(s.events.iter().all(|e| e.derived == e.raw.is_empty()));
             assert!(!s.urls.is_empty() && s.first_url == s.urls.first().cloned());
         }

@@ -6,6 +6,7 @@ mod demo;
 mod generate;
 
 use std::io::Write as _;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use reel_server::Application;
@@ -152,15 +153,18 @@ async fn reprocess(
     since_ms: Option<i64>,
 ) -> anyhow::Result<()> {
     use std::io::IsTerminal as _;
-    let state = reel_server::open_state(config).context("cannot open the data directory")?;
+    let state = reel_server::open_state(config, Arc::new(reel_engine::SystemClock))
+        .context("cannot open the data directory")?;
     let terminal = std::io::stderr().is_terminal();
-    let report = reel_server::processing::reprocess(&state, project, since_ms, |done, total| {
-        if terminal {
-            let _ = write!(std::io::stderr(), "\r{}", progress_bar(done, total, 30));
-        }
-    })
-    .await
-    .map_err(anyhow::Error::msg)?;
+    let report = state
+        .engine
+        .reprocess(project, since_ms, |done, total| {
+            if terminal {
+                let _ = write!(std::io::stderr(), "\r{}", progress_bar(done, total, 30));
+            }
+        })
+        .await
+        .map_err(anyhow::Error::msg)?;
     if terminal {
         let _ = writeln!(std::io::stderr());
     }
@@ -190,7 +194,8 @@ async fn generate(
     seed: u64,
 ) -> anyhow::Result<()> {
     use std::io::IsTerminal as _;
-    let state = reel_server::open_state(config).context("cannot open the data directory")?;
+    let state = reel_server::open_state(config, Arc::new(reel_engine::SystemClock))
+        .context("cannot open the data directory")?;
     // An empty data dir gets its installation as `reel serve` would make it.
     let report = reel_server::bootstrap::run(&state).await?;
     if let Some(password) = &report.generated_password {
@@ -205,7 +210,7 @@ async fn generate(
         Some(id) => id,
         None => {
             state
-                .meta
+                .store()
                 .first_project()
                 .await?
                 .context("the installation has no project")?
@@ -218,11 +223,11 @@ async fn generate(
         events,
         days,
         seed,
-        now_ms: epoch_ms(),
+        now_ms: state.now_ms(),
     };
     let terminal = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
-    let written = generate::run(state.meta.as_ref(), &plan, |done, total| {
+    let written = generate::run(state.store().as_ref(), &plan, |done, total| {
         if terminal {
             let _ = write!(
                 std::io::stderr(),
@@ -277,7 +282,7 @@ async fn run(config: reel_server::Config, demo: bool) -> anyhow::Result<()> {
     let base = format!("http://{}", app.local_addr());
     let report = app.bootstrap().clone();
     if demo && report.created {
-        let seeded = demo::seed(app.state(), &base, epoch_ms())
+        let seeded = demo::seed(app.state(), &base, app.state().now_ms())
             .await
             .context("seeding demo sessions")?;
         tracing::info!(sessions = seeded, "seeded demo sessions");
@@ -328,12 +333,6 @@ fn error_chain(e: &anyhow::Error) -> String {
         out.push_str(&text);
     }
     out
-}
-
-fn epoch_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 async fn shutdown_signal() {

@@ -702,25 +702,10 @@ export interface components {
             type: number;
         };
         /** @description One recorded session, with the facts reel worked out from it. */
-        Replay: {
-            /** Format: int64 */
-            active_ms: number;
+        Replay: components["schemas"]["SessionFacts"] & {
             browser?: string | null;
-            /** Format: int64 */
-            click_count: number;
-            /**
-             * Format: int64
-             * @description Includes runtime errors.
-             */
-            console_error_count: number;
-            /** Format: int64 */
-            console_log_count: number;
-            /** Format: int64 */
-            console_warn_count: number;
             /** @description ISO 3166-1 alpha-2: from the country database or a trusted proxy's header. */
             country?: string | null;
-            /** Format: int64 */
-            dead_click_count: number;
             /** @description desktop, mobile, tablet or bot. */
             device?: string | null;
             device_id: string;
@@ -728,8 +713,6 @@ export interface components {
             duration_ms: number;
             /** Format: date-time */
             end_time: string;
-            /** Format: int64 */
-            error_click_count: number;
             /**
              * Format: int64
              * @description rrweb events recorded.
@@ -738,23 +721,11 @@ export interface components {
             first_url?: string | null;
             /** @description URL-safe replay id. */
             id: string;
-            /** Format: int64 */
-            keypress_count: number;
             /** Format: date-time */
             last_upload_time?: string | null;
-            /** Format: int64 */
-            mouse_activity_count: number;
-            /** Format: int64 */
-            network_error_count: number;
             os?: string | null;
-            /** Format: int64 */
-            page_view_count: number;
             /** @description Facts and derived events are still to come from the processing stage. */
             processing_pending: boolean;
-            /** Format: int64 */
-            rage_click_count: number;
-            /** Format: int64 */
-            runtime_error_count: number;
             /**
              * Format: int64
              * @description Epoch ms of the session start (Amplitude session id).
@@ -854,6 +825,41 @@ export interface components {
              *     RFC 3339. Default: 30 days before `end`.
              */
             start?: string | null;
+        };
+        /** @description What reel counted in one session's recording. */
+        SessionFacts: {
+            /**
+             * Format: int64
+             * @description Time with user activity (ms): input, scrolling, mouse movement.
+             */
+            active_ms: number;
+            /** Format: int64 */
+            click_count: number;
+            /**
+             * Format: int64
+             * @description Includes runtime errors.
+             */
+            console_error_count: number;
+            /** Format: int64 */
+            console_log_count: number;
+            /** Format: int64 */
+            console_warn_count: number;
+            /** Format: int64 */
+            dead_click_count: number;
+            /** Format: int64 */
+            error_click_count: number;
+            /** Format: int64 */
+            keypress_count: number;
+            /** Format: int64 */
+            mouse_activity_count: number;
+            /** Format: int64 */
+            network_error_count: number;
+            /** Format: int64 */
+            page_view_count: number;
+            /** Format: int64 */
+            rage_click_count: number;
+            /** Format: int64 */
+            runtime_error_count: number;
         };
         /**
          * @description Frustration-signal and activity definitions (docs/signals.md). Sent: each field given

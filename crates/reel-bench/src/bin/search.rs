@@ -29,7 +29,9 @@ use anyhow::{Context as _, bail};
 use reel_bench::*;
 use reel_query::wire::SearchRequest;
 use reel_query::{ParseContext, parse};
-use reel_store::{MetaStore, SqliteStore};
+use reel_store::SqliteStore;
+use reel_store::prelude::*;
+use reel_store::sqlite::inspect::{Inspector, Rows, ScanQuestion};
 use serde_json::json;
 
 const DAY_MS: i64 = 86_400_000;
@@ -85,11 +87,11 @@ fn main() -> anyhow::Result<()> {
 
     let runtime = tokio::runtime::Runtime::new()?;
     let store = SqliteStore::open(&db_path)?;
-    let raw = rusqlite::Connection::open(&db_path)?;
-    let now_ms: i64 = raw.query_row("SELECT MAX(start_ms) FROM sessions", [], |r| r.get(0))?;
+    let raw = Inspector::open(&db_path)?;
+    let now_ms: i64 = raw.latest_start_ms()?.unwrap_or(0);
 
     // The three searches, each with parameters that vary from run to run.
-    type Variant = Box<dyn Fn(usize) -> (serde_json::Value, Baseline)>;
+    type Variant = Box<dyn Fn(usize) -> (serde_json::Value, ScanQuestion)>;
     let window = move |i: usize| {
         let end = now_ms - (i % 6) as i64 * 10 * DAY_MS;
         (end - 30 * DAY_MS, end)
@@ -106,11 +108,12 @@ fn main() -> anyhow::Result<()> {
                         {"field": "event", "name": event},
                         {"field": "user_property", "property": "plan", "op": "is", "values": [plan]}
                     ]}),
-                    Baseline::EventAndPlan {
-                        start,
-                        end,
-                        event,
-                        plan,
+                    ScanQuestion::EventAndPlan {
+                        project_id: 1,
+                        start_ms: start,
+                        end_ms: end,
+                        event: event.into(),
+                        plan: plan.into(),
                     },
                 )
             }),
@@ -135,7 +138,12 @@ fn main() -> anyhow::Result<()> {
                     json!({"start": rfc(start), "end": rfc(end), "count": false, "filters": [
                         {"field": "clicked_element", "selector": selector}
                     ]}),
-                    Baseline::Selector { start, end, needle },
+                    ScanQuestion::ClickedElementWord {
+                        project_id: 1,
+                        start_ms: start,
+                        end_ms: end,
+                        word: needle.into(),
+                    },
                 )
             }),
         ),
@@ -151,7 +159,12 @@ fn main() -> anyhow::Result<()> {
                 ][i % 4];
                 (
                     json!({"start": rfc(start), "end": rfc(end), "count": false, "q": phrase}),
-                    Baseline::Text { start, end, phrase },
+                    ScanQuestion::Text {
+                        project_id: 1,
+                        start_ms: start,
+                        end_ms: end,
+                        phrase: phrase.into(),
+                    },
                 )
             }),
         ),
@@ -198,7 +211,7 @@ fn main() -> anyhow::Result<()> {
         for i in 0..baseline_iterations {
             let (_, baseline) = variant(i);
             let started = Instant::now();
-            let n = baseline.run(&raw)?;
+            let n = raw.scan(&baseline)?;
             base.push(started.elapsed().as_secs_f64() * 1000.0);
             assert!(n <= 100);
         }
@@ -225,7 +238,12 @@ fn main() -> anyhow::Result<()> {
     }
 
     // Size: the database against the raw facts, events and text it holds.
-    let (db_bytes, raw_bytes, parts) = sizes(&raw, &db_path)?;
+    let db_bytes = std::fs::metadata(&db_path)?.len()
+        + std::fs::metadata(db_path.with_extension("db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+    let parts = raw.raw_data_bytes()?;
+    let raw_bytes = parts.0 + parts.1 + parts.2;
     println!();
     println!(
         "database {:.0} MiB (file and write-ahead log)",
@@ -255,136 +273,6 @@ fn count_sessions(db: &Path) -> Option<u64> {
     if !db.exists() {
         return None;
     }
-    let c = rusqlite::Connection::open(db).ok()?;
-    c.query_row(
-        "SELECT COUNT(*) FROM sessions WHERE start_ms IS NOT NULL",
-        [],
-        |r| r.get::<_, i64>(0),
-    )
-    .ok()
-    .map(|n| n as u64)
-}
-
-/// The same question as a search, answered by one pass over the tables without reel's search
-/// index: what search would cost without it.
-enum Baseline {
-    /// Sessions with the event whose user was ever set to the plan.
-    EventAndPlan {
-        start: i64,
-        end: i64,
-        event: &'static str,
-        plan: &'static str,
-    },
-    /// Sessions with a click whose recorded element path holds the selector's words.
-    Selector {
-        start: i64,
-        end: i64,
-        needle: &'static str,
-    },
-    /// Sessions whose text holds the phrase.
-    Text {
-        start: i64,
-        end: i64,
-        phrase: &'static str,
-    },
-}
-
-impl Baseline {
-    fn run(&self, c: &rusqlite::Connection) -> anyhow::Result<usize> {
-        let page = "ORDER BY s.start_ms DESC LIMIT 100";
-        let (sql, params): (String, Vec<rusqlite::types::Value>) = match self {
-            Self::EventAndPlan {
-                start,
-                end,
-                event,
-                plan,
-            } => (
-                format!(
-                    "WITH did AS (SELECT DISTINCT device_id, session_id FROM events NOT INDEXED
-                                  WHERE project_id = 1 AND event_type = ?3),
-                          users AS (SELECT DISTINCT user_id FROM events NOT INDEXED
-                                  WHERE project_id = 1 AND user_id IS NOT NULL
-                                    AND json_extract(user_properties, '$.\"$set\".plan') = ?4)
-                     SELECT s.id FROM sessions s NOT INDEXED
-                     JOIN did d ON d.device_id = s.device_id AND d.session_id = s.session_id
-                     WHERE s.project_id = 1 AND s.start_ms >= ?1 AND s.start_ms < ?2
-                       AND s.user_id IN (SELECT user_id FROM users) {page}"
-                ),
-                vec![
-                    (*start).into(),
-                    (*end).into(),
-                    (*event).to_owned().into(),
-                    (*plan).to_owned().into(),
-                ],
-            ),
-            Self::Selector { start, end, needle } => (
-                format!(
-                    "WITH clicked AS (SELECT DISTINCT device_id, session_id FROM events NOT INDEXED
-                                      WHERE project_id = 1 AND event_type = '[reel] Element Clicked'
-                                        AND instr(event_properties, ?3) > 0)
-                     SELECT s.id FROM sessions s NOT INDEXED
-                     JOIN clicked k ON k.device_id = s.device_id AND k.session_id = s.session_id
-                     WHERE s.project_id = 1 AND s.start_ms >= ?1 AND s.start_ms < ?2 {page}"
-                ),
-                vec![(*start).into(), (*end).into(), (*needle).to_owned().into()],
-            ),
-            Self::Text { start, end, phrase } => (
-                format!(
-                    "WITH shown AS (SELECT DISTINCT session_row FROM session_text NOT INDEXED
-                                    WHERE text LIKE '%' || ?3 || '%')
-                     SELECT s.id FROM sessions s NOT INDEXED JOIN shown t ON t.session_row = s.id
-                     WHERE s.project_id = 1 AND s.start_ms >= ?1 AND s.start_ms < ?2 {page}"
-                ),
-                vec![(*start).into(), (*end).into(), (*phrase).to_owned().into()],
-            ),
-        };
-        let mut stmt = c.prepare(&sql)?;
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(params), |r| r.get::<_, i64>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows.len())
-    }
-}
-
-/// (database bytes, raw bytes, (events, facts, text)).
-fn sizes(c: &rusqlite::Connection, db: &Path) -> anyhow::Result<(u64, u64, (u64, u64, u64))> {
-    let file = std::fs::metadata(db)?.len();
-    let wal = std::fs::metadata(db.with_extension("db-wal"))
-        .map(|m| m.len())
-        .unwrap_or(0);
-    // Events as JSON: SDK events as sent (`raw`); derived events as reel writes them (their
-    // columns: name, time, device, session, user, properties, readable name, in JSON).
-    let events: i64 = c.query_row(
-        "SELECT SUM(CASE WHEN derived = 0 THEN length(raw) ELSE
-             length(json_object('event_type', event_type, 'time', time_ms, 'device_id', device_id,
-                 'session_id', session_id, 'user_id', user_id,
-                 'event_properties', json(event_properties), 'display_name', display_name)) END)
-         FROM events",
-        [],
-        |r| r.get(0),
-    )?;
-    // Facts: each session as the API lists it (the columns a replay's JSON carries).
-    let facts: i64 = c.query_row(
-        "SELECT SUM(length(json_object('id', replay_key, 'device_id', device_id,
-             'session_id', session_id, 'user_id', user_id, 'start_ms', start_ms, 'end_ms', end_ms,
-             'first_url', first_url, 'urls', json(urls), 'country', country, 'browser', browser,
-             'os', os, 'device', device, 'viewport_width', viewport_width,
-             'viewport_height', viewport_height, 'active_ms', active_ms,
-             'click_count', click_count, 'keypress_count', keypress_count,
-             'mouse_activity_count', mouse_activity_count, 'page_view_count', page_view_count,
-             'console_log_count', console_log_count, 'console_warn_count', console_warn_count,
-             'console_error_count', console_error_count, 'network_error_count', network_error_count,
-             'runtime_error_count', runtime_error_count, 'rage_click_count', rage_click_count,
-             'dead_click_count', dead_click_count, 'error_click_count', error_click_count)))
-         FROM sessions",
-        [],
-        |r| r.get(0),
-    )?;
-    let text: i64 = c.query_row(
-        "SELECT COALESCE(SUM(length(text)), 0) FROM session_text",
-        [],
-        |r| r.get(0),
-    )?;
-    let raw = (events + facts + text) as u64;
-    Ok((file + wal, raw, (events as u64, facts as u64, text as u64)))
+    let n = Inspector::open(db).ok()?.count(Rows::Replays).ok()?;
+    Some(n as u64)
 }

@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use reel_bench::*;
+use reel_model::ReplayId;
+use reel_store::sqlite::inspect::{Inspector, Rows};
 
 fn main() -> anyhow::Result<()> {
     let seconds: u64 = arg("--seconds", 20);
@@ -110,7 +112,7 @@ fn main() -> anyhow::Result<()> {
     let server = Server::start(&bin, &compacting)?;
     runtime.block_on(upload_all(&server.base_url, std::slice::from_ref(&long)))?;
     wait_compacted(server.data_dir())?;
-    let id = replay_id(&device_of(0), long.start_ms());
+    let id = ReplayId::of(&device_of(0), long.start_ms()).into_string();
     let end = long
         .events
         .iter()
@@ -172,23 +174,6 @@ fn device_of(i: usize) -> String {
     format!("bench-storage-{i}")
 }
 
-/// The replay id of a session: base64url of `<device>/<session>`.
-fn replay_id(device: &str, session: i64) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let input = format!("{device}/{session}").into_bytes();
-    let mut out = String::new();
-    for group in input.chunks(3) {
-        let n = group
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..=group.len() {
-            out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-        }
-    }
-    out
-}
-
 async fn upload_all(base: &str, sessions: &[Session]) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     for (i, s) in sessions.iter().enumerate() {
@@ -213,13 +198,8 @@ async fn upload_all(base: &str, sessions: &[Session]) -> anyhow::Result<()> {
 fn wait_compacted(data_dir: &Path) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(1800);
     loop {
-        let db = rusqlite::Connection::open(data_dir.join("reel.db"))?;
-        let (open, intents): (i64, i64) = db.query_row(
-            "SELECT (SELECT COUNT(*) FROM chunks WHERE format = 'chunk'),
-                    (SELECT COUNT(*) FROM object_intents)",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let db = Inspector::open(&data_dir.join("reel.db"))?;
+        let (open, intents) = (db.count(Rows::OpenChunks)?, db.count(Rows::ObjectIntents)?);
         if open == 0 && intents == 0 {
             return Ok(());
         }
@@ -254,18 +234,7 @@ fn stored_bytes(data_dir: &Path) -> anyhow::Result<Stored> {
             }
         }
     }
-    let db = rusqlite::Connection::open(data_dir.join("reel.db"))?;
-    db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")?;
-    let pages = |names: &str| -> anyhow::Result<u64> {
-        let sql = format!("SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN ({names})");
-        Ok(db.query_row(&sql, [], |r| r.get::<_, i64>(0))? as u64)
-    };
-    let pieces = pages("'pieces', 'sqlite_autoindex_pieces_1'")?;
-    let rows = pages(
-        "'chunks', 'chunks_by_time', 'chunks_by_object', 'sqlite_autoindex_chunks_1', \
-         'chunk_pieces', 'chunk_pieces_by_piece', 'compacted_hashes', 'dictionaries', \
-         'dictionaries_by_project', 'dictionaries_by_object'",
-    )?;
+    let (pieces, rows) = Inspector::open(&data_dir.join("reel.db"))?.recording_table_bytes()?;
     Ok(Stored {
         segments,
         pieces,
@@ -344,12 +313,7 @@ async fn ingest_rate(
         t.await?;
     }
     let rate = done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
-    let db = rusqlite::Connection::open(server.data_dir().join("reel.db"))?;
-    let segments: i64 = db.query_row(
-        "SELECT COUNT(*) FROM chunks WHERE format = 'segment'",
-        [],
-        |r| r.get(0),
-    )?;
+    let segments = Inspector::open(&server.data_dir().join("reel.db"))?.count(Rows::Segments)?;
     Ok((rate, segments))
 }
 

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
-use reel_store::{NewToken, Project, TokenInfo, TokenOrigin};
+use reel_engine::store::{NewToken, Project, ReplayId, TokenInfo, TokenOrigin};
 use serde::Deserialize;
 
 use super::extract::ApiJson;
@@ -27,8 +27,8 @@ use crate::api_types::{
 use crate::auth::{self, CurrentUser, SESSION_COOKIE};
 use crate::body::BodyError;
 use crate::client;
-use crate::definitions::SignalDefinitions;
 use crate::error::ApiError;
+use reel_engine::signal_settings::SignalDefinitions;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -163,7 +163,7 @@ pub(super) async fn login(
             "email is longer than {MAX_EMAIL_CHARS} characters"
         )));
     }
-    let now = crate::now_ms();
+    let now = state.now_ms();
     let address = client::address(&headers, peer, &state.config).to_string();
     let guard = &state.login;
     if let Some(retry_after_seconds) = guard
@@ -175,7 +175,7 @@ pub(super) async fn login(
             retry_after_seconds,
         });
     }
-    let account = state.meta.user_for_login(&email).await?;
+    let account = state.store().user_for_login(&email).await?;
     let (user, hash) = match account {
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
@@ -190,7 +190,7 @@ pub(super) async fn login(
     let token = auth::new_token();
     let ttl_ms = state.config.session_ttl_hours as i64 * 3_600_000;
     state
-        .meta
+        .store()
         .put_token(
             NewToken {
                 user_id: user.id,
@@ -253,7 +253,10 @@ pub(super) async fn logout(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if let Some(token) = auth::session_cookie(&headers) {
-        state.meta.delete_token(&auth::token_hash(&token)).await?;
+        state
+            .store()
+            .delete_token(&auth::token_hash(&token))
+            .await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(
@@ -272,7 +275,7 @@ pub(super) async fn list_tokens(
     State(state): State<AppState>,
     CurrentUser(ctx, current): CurrentUser,
 ) -> Result<Json<TokenList>, ApiError> {
-    let tokens = state.meta.tokens_of(ctx.user.id, crate::now_ms()).await?;
+    let tokens = state.store().tokens_of(ctx.user.id, state.now_ms()).await?;
     Ok(Json(TokenList {
         tokens: tokens
             .iter()
@@ -315,7 +318,7 @@ pub(super) async fn create_token(
     }
     let token = auth::new_token();
     let info = state
-        .meta
+        .store()
         .put_token(
             NewToken {
                 user_id: ctx.user.id,
@@ -324,7 +327,7 @@ pub(super) async fn create_token(
                 name,
                 expires_ms: None,
             },
-            crate::now_ms(),
+            state.now_ms(),
         )
         .await?;
     let body = CreatedToken {
@@ -351,7 +354,7 @@ pub(super) async fn revoke_token(
     let id: i64 = id.parse().map_err(|_| {
         ApiError::InvalidParameter(format!("token id must be a number, got {id:?}"))
     })?;
-    if state.meta.revoke_token(ctx.user.id, id).await? {
+    if state.store().revoke_token(ctx.user.id, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound("token"))
@@ -431,7 +434,7 @@ pub(super) async fn update_project(
                 "timezone must be an IANA timezone name like Europe/Berlin or UTC, got {tz:?}"
             )));
         }
-        state.meta.set_project_timezone(project.id, tz).await?;
+        state.store().set_project_timezone(project.id, tz).await?;
         project.timezone = tz.to_owned();
     }
     if let Some(signals) = update.signals {
@@ -439,7 +442,7 @@ pub(super) async fn update_project(
         let merged = SignalDefinitions::from_stored(&project.signal_settings).merged(&signals);
         let stored = serde_json::to_string(&merged).expect("serializable");
         state
-            .meta
+            .store()
             .set_project_signal_settings(project.id, &stored)
             .await?;
         project.signal_settings = stored;
@@ -480,14 +483,21 @@ pub(super) async fn find_replay<'p>(
     projects: &'p [Project],
     project: Option<&str>,
     id: &str,
-) -> Result<(&'p Project, reel_store::Replay), ApiError> {
+) -> Result<(&'p Project, reel_engine::store::Replay), ApiError> {
     let project = pick_project(projects, project)?;
     let replay = state
-        .meta
-        .replay(project.id, id)
+        .store()
+        .replay(project.id, &replay_id(id)?)
         .await?
         .ok_or(ApiError::NotFound("replay"))?;
     Ok((project, replay))
+}
+
+/// A replay id from a path: one that is not an id names no replay.
+pub(super) fn replay_id(id: &str) -> Result<ReplayId, ApiError> {
+    ReplayId::parse(id)
+        .map(|(id, _, _)| id)
+        .map_err(|_| ApiError::NotFound("replay"))
 }
 
 /// This document.
@@ -520,24 +530,9 @@ pub(super) fn pick_project<'a>(
     }
 }
 
-pub(super) fn replay_json(r: &reel_store::Replay) -> api_types::Replay {
-    let [
-        active_ms,
-        click_count,
-        keypress_count,
-        mouse_activity_count,
-        page_view_count,
-        console_log_count,
-        console_warn_count,
-        console_error_count,
-        network_error_count,
-        runtime_error_count,
-        rage_click_count,
-        dead_click_count,
-        error_click_count,
-    ] = r.facts;
+pub(super) fn replay_json(r: &reel_engine::store::Replay) -> api_types::Replay {
     api_types::Replay {
-        id: r.key.clone(),
+        id: r.id.to_string(),
         session_id: r.session_id,
         device_id: r.device_id.clone(),
         user_id: r.user_id.clone(),
@@ -559,19 +554,7 @@ pub(super) fn replay_json(r: &reel_store::Replay) -> api_types::Replay {
         // Facts and derived events still to come from the processing stage (signals settle to
         // the end once the session has been idle for `compaction_idle_seconds`).
         processing_pending: r.processing_due_ms.is_some_and(|due| due != i64::MAX),
-        active_ms,
-        click_count,
-        keypress_count,
-        mouse_activity_count,
-        page_view_count,
-        console_log_count,
-        console_warn_count,
-        console_error_count,
-        network_error_count,
-        runtime_error_count,
-        rage_click_count,
-        dead_click_count,
-        error_click_count,
+        facts: r.facts,
     }
 }
 

@@ -131,7 +131,7 @@ async fn demo_file(Path(file): Path<String>) -> Response {
 
 /// The demo shop's settings: the demo project's key and this server's origin.
 async fn demo_config(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let api_key = match state.meta.first_project().await {
+    let api_key = match state.store().first_project().await {
         Ok(Some(p)) => p.api_key,
         Ok(None) => String::new(),
         Err(e) => {

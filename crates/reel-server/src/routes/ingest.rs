@@ -16,13 +16,14 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use reel_store::{Project, SessionRef};
+use reel_engine::ingest::{RecordingUpload, UploadContext, user_agent};
+use reel_engine::store::{Project, SessionRef};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::AppState;
 use crate::body::{BodyError, ReadBody};
 use crate::error::IngestError;
-use crate::{AppState, pipeline};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -71,9 +72,8 @@ async fn track(
     let session_id: i64 = session_id.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
         IngestError::Malformed("session_id must be a positive integer (epoch ms)".into())
     })?;
-    let body = read_body(&state, &headers, body).await?;
+    let ReadBody { bytes, reservation } = read_body(&state, &headers, body).await?;
     let gzip = is_gzip(&headers);
-    let limits = pipeline::limits(&state.config);
     let session = SessionRef {
         project_id: project.id,
         device_id,
@@ -81,18 +81,14 @@ async fn track(
     };
 
     if query.kind.as_deref() == Some("interaction") {
-        let (interactions, count, _reservation) =
-            pipeline::decode_interactions(body, gzip, limits, session).await?;
-        state
-            .meta
-            .add_interactions(interactions, crate::now_ms())
+        let count = state
+            .engine
+            .ingest_interactions(session, bytes, gzip, reservation)
             .await?;
         return Ok(Json(json!({"code": 200, "events_accepted": count})).into_response());
     }
 
-    let prepared =
-        pipeline::prepare_recording(body, gzip, limits, session_id, crate::now_ms()).await?;
-    let context = pipeline::UploadContext {
+    let context = UploadContext {
         country: crate::country::of_request(
             state.countries.as_deref(),
             &headers,
@@ -103,17 +99,23 @@ async fn track(
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty())
-            .map(pipeline::user_agent),
+            .map(user_agent),
     };
-    let (skipped, out_of_range) = (prepared.skipped, prepared.out_of_range);
-    let events_accepted = prepared.events_accepted;
-    let mut outcome = pipeline::store_recording(&state, session, prepared.chunks, context).await?;
-    outcome.events_accepted = events_accepted;
-    drop(prepared.reservation);
+    let outcome = state
+        .engine
+        .ingest_recording(RecordingUpload {
+            session,
+            body: bytes,
+            gzip,
+            reservation,
+            context,
+        })
+        .await?;
+    let out_of_range = outcome.events_out_of_range;
     let mut response = Json(json!({
         "code": 200,
         "events_accepted": outcome.events_accepted,
-        "events_skipped": skipped + out_of_range,
+        "events_skipped": outcome.events_unreadable + out_of_range,
         "chunks_stored": outcome.chunks_stored,
         "chunks_duplicate": outcome.chunks_duplicate,
     }))
@@ -175,11 +177,12 @@ async fn http_api(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, IngestError> {
-    let body = read_body(&state, &headers, body).await?;
-    let size = body.bytes.len();
-    let limits = pipeline::limits(&state.config);
-    let batch =
-        pipeline::decode_analytics(body, is_gzip(&headers), limits, crate::now_ms()).await?;
+    let ReadBody { bytes, reservation } = read_body(&state, &headers, body).await?;
+    let size = bytes.len();
+    let batch = state
+        .engine
+        .decode_analytics(bytes, is_gzip(&headers), reservation)
+        .await?;
     let project = project_for_key(&state, batch.api_key.as_deref()).await?;
     if batch.invalid_count > 0 {
         // Amplitude rejects the whole batch and says which events were wrong; nothing is stored.
@@ -210,12 +213,15 @@ async fn http_api(
         return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
     }
     let count = batch.valid.len();
-    let added = pipeline::store_events(&state, project.id, batch.valid).await?;
+    let added = state
+        .engine
+        .store_analytics(project.id, batch.valid)
+        .await?;
     let mut answer = json!({
         "code": 200,
         "events_ingested": count,
         "payload_size_bytes": size,
-        "server_upload_time": crate::now_ms(),
+        "server_upload_time": state.now_ms(),
     });
     if added.properties_dropped > 0 {
         // Not in Amplitude's answer: what reel left out (README, "Properties").
@@ -227,7 +233,7 @@ async fn http_api(
 async fn project_for_key(state: &AppState, key: Option<&str>) -> Result<Project, IngestError> {
     let key = key.ok_or(IngestError::InvalidApiKey("missing"))?;
     state
-        .meta
+        .store()
         .project_by_api_key(key)
         .await?
         .ok_or(IngestError::InvalidApiKey("unknown key"))

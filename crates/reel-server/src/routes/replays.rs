@@ -5,9 +5,6 @@
 //! (zstd or gzip). The server holds only the stored pieces whose time spans overlap, never the
 //! session.
 
-use std::collections::VecDeque;
-use std::io::Write as _;
-
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -15,11 +12,12 @@ use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTE
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use reel_store::StoredChunk;
+use reel_engine::encoding::{Encoding, EventsJson, compress_answer};
+use reel_engine::store::StoredChunk;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::api::{ProjectQuery, find_replay, pick_project, replay_json, rfc3339};
+use super::api::{ProjectQuery, find_replay, pick_project, replay_id, replay_json, rfc3339};
 use super::extract::ApiJson;
 use crate::AppState;
 use crate::api_types::{
@@ -29,7 +27,6 @@ use crate::api_types::{
 };
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
-use crate::recording::{EventReader, keyframe_at_or_before};
 
 #[derive(Deserialize)]
 pub struct EventsQuery {
@@ -42,9 +39,6 @@ pub struct EventsQuery {
     /// keyframe. For continuing a window the client already holds.
     exact: Option<String>,
 }
-
-/// Bytes per streamed piece; small enough to start the player quickly.
-const PIECE_BYTES: usize = 64 * 1024;
 
 /// The replay's rrweb events in timestamp order (streamed), compressed with zstd or gzip when
 /// accepted. With `from`, the answer starts at the nearest keyframe at or before it (header
@@ -78,7 +72,10 @@ pub async fn events(
             "from must not be after to".into(),
         ));
     }
-    let chunks = state.meta.replay_chunks(project.id, &id).await?;
+    let chunks = state
+        .store()
+        .replay_chunks(project.id, &replay_id(&id)?)
+        .await?;
     if chunks.is_empty() {
         return Err(ApiError::NotFound("replay"));
     }
@@ -91,30 +88,11 @@ pub async fn events(
             )));
         }
     };
-    let start = match from {
-        Some(from) if exact => from,
-        Some(from) => keyframe_at_or_before(&chunks, from),
-        None => i64::MIN,
-    };
-    let encoding = Encoding::negotiate(&headers);
-    let mut reader = EventReader::new(state.clone(), chunks, start, to);
-    // A stored piece records only its first keyframe; a compacted segment holds several. Read
-    // up to `from` (one piece is in memory anyway) and start at the latest Meta + FullSnapshot
-    // at or before it, so the window is no longer than it has to be.
-    let (prefix, start) = match from {
-        Some(from) if !exact => {
-            let prefix = from_latest_keyframe(&mut reader, from)
-                .await
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            let start = prefix
-                .front()
-                .map_or(start, |e| e.timestamp.min(from).max(start));
-            (prefix, start)
-        }
-        _ => (VecDeque::new(), start),
-    };
+    let encoding = negotiate(&headers);
+    let window = state.engine.window(chunks, from, to, exact).await?;
+    let start = window.start_ms;
     let stream = futures::stream::unfold(
-        Some(JsonArray::new(reader, prefix, encoding)),
+        Some(EventsJson::new(window, encoding)),
         |writer| async move {
             let mut writer = writer?;
             match writer.next_piece().await {
@@ -143,41 +121,10 @@ pub async fn events(
     if let Some(name) = encoding.header() {
         h.insert(CONTENT_ENCODING, HeaderValue::from_static(name));
     }
-    if start != i64::MIN {
+    if let Some(start) = start {
         h.insert("x-reel-window-start", HeaderValue::from(start));
     }
     Ok(response)
-}
-
-/// Reads `reader` (which starts at a keyframe) until the first event after `from` and returns
-/// what a window showing `from` needs: everything from the latest Meta directly followed by a
-/// FullSnapshot at or before `from` (or from the start when there is none), plus that first
-/// event after `from`. Holds at most the events between two keyframes.
-async fn from_latest_keyframe(
-    reader: &mut EventReader,
-    from: i64,
-) -> Result<VecDeque<reel_rrweb::Event>, crate::recording::ReadError> {
-    use reel_rrweb::EventKind as K;
-    let mut held: VecDeque<reel_rrweb::Event> = VecDeque::new();
-    while let Some(event) = reader.next().await? {
-        let starts_keyframe = event.kind == K::FullSnapshot
-            && held
-                .back()
-                .is_some_and(|last| last.kind == K::Meta && last.timestamp <= from);
-        if starts_keyframe {
-            let meta = held.pop_back().expect("checked");
-            held.clear();
-            held.push_back(meta);
-            held.push_back(event);
-            continue;
-        }
-        let past = event.timestamp > from;
-        held.push_back(event);
-        if past {
-            break;
-        }
-    }
-    Ok(held)
 }
 
 fn parse_ms(value: Option<&str>, name: &str) -> Result<Option<i64>, ApiError> {
@@ -208,11 +155,11 @@ pub async fn manifest(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (project, replay) = find_replay(&state, &ctx.projects, q.project.as_deref(), &id).await?;
-    let chunks = state.meta.replay_chunks(project.id, &id).await?;
+    let chunks = state.store().replay_chunks(project.id, &replay.id).await?;
     let mut keyframes: Vec<i64> = chunks.iter().filter_map(|c| c.keyframe_ms).collect();
     keyframes.sort_unstable();
     keyframes.dedup();
-    let gaps = state.meta.session_gaps(project.id, &id).await?;
+    let gaps = state.store().session_gaps(project.id, &replay.id).await?;
     Ok(compressed_json(
         &headers,
         &Manifest {
@@ -226,7 +173,8 @@ pub async fn manifest(
                 .map(|&(start_ms, end_ms)| Gap { start_ms, end_ms })
                 .collect(),
         },
-    ))
+    )
+    .await)
 }
 
 /// Delete a replay's recording: its objects (after reads in progress finish), pieces no other
@@ -248,8 +196,12 @@ pub async fn delete(
     Query(q): Query<ProjectQuery>,
 ) -> Result<axum::http::StatusCode, ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
-    let after = crate::now_ms() + state.config.replaced_object_grace_seconds as i64 * 1000;
-    if state.meta.delete_replay(project.id, &id, after).await? {
+    let after = state.now_ms() + state.config.replaced_object_grace_seconds as i64 * 1000;
+    if state
+        .store()
+        .delete_replay(project.id, &replay_id(&id)?, after)
+        .await?
+    {
         Ok(axum::http::StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound("replay"))
@@ -298,14 +250,14 @@ pub async fn add_feedback(
         )));
     }
     let feedback = state
-        .meta
+        .store()
         .add_feedback(
             project.id,
-            &id,
+            &replay_id(&id)?,
             ctx.user.id,
             &body.rating,
             comment,
-            crate::now_ms(),
+            state.now_ms(),
         )
         .await?
         .ok_or(ApiError::NotFound("replay"))?;
@@ -332,16 +284,16 @@ pub async fn list_feedback(
         return Err(ApiError::Forbidden("only admins see feedback"));
     }
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
-    let all = state.meta.feedback(project.id, 500).await?;
+    let all = state.store().feedback(project.id, 500).await?;
     Ok(Json(FeedbackList {
         feedback: all.iter().map(feedback_json).collect(),
     }))
 }
 
-fn feedback_json(f: &reel_store::Feedback) -> api_types::Feedback {
+fn feedback_json(f: &reel_engine::store::Feedback) -> api_types::Feedback {
     api_types::Feedback {
         id: f.id,
-        replay_id: f.replay_key.clone(),
+        replay_id: f.replay_id.to_string(),
         user: api_types::UserInfo {
             email: f.user_email.clone(),
         },
@@ -374,13 +326,13 @@ pub async fn activity(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (project, replay) = find_replay(&state, &ctx.projects, q.project.as_deref(), &id).await?;
-    let session = reel_store::SessionRef {
+    let session = reel_engine::store::SessionRef {
         project_id: project.id,
         device_id: replay.device_id.clone(),
         session_id: replay.session_id,
     };
     let events = state
-        .meta
+        .store()
         .session_events(&session, MAX_ACTIVITY + 1)
         .await?;
     let truncated = events.len() > MAX_ACTIVITY;
@@ -407,7 +359,8 @@ pub async fn activity(
                 .collect(),
             truncated,
         },
-    ))
+    )
+    .await)
 }
 
 /// What the whole recording holds for the player's panels and timeline, read in one streamed
@@ -433,15 +386,11 @@ pub async fn timeline(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (project, replay) = find_replay(&state, &ctx.projects, q.project.as_deref(), &id).await?;
-    let chunks = state.meta.replay_chunks(project.id, &id).await?;
-    let mut reader = EventReader::all(state.clone(), chunks);
+    let chunks = state.store().replay_chunks(project.id, &replay.id).await?;
+    let mut reader = state.engine.reader(chunks, i64::MIN, i64::MAX);
     let mut timeline = TimelineBuilder::new(replay.start_ms);
     let mut since_yield = 0usize;
-    while let Some(event) = reader
-        .next()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-    {
+    while let Some(event) = reader.next().await? {
         timeline.push(&event);
         since_yield += 1;
         if since_yield >= 2_000 {
@@ -449,7 +398,7 @@ pub async fn timeline(
             tokio::task::yield_now().await;
         }
     }
-    Ok(compressed_json(&headers, &timeline.finish(replay.end_ms)))
+    Ok(compressed_json(&headers, &timeline.finish(replay.end_ms)).await)
 }
 
 /// Most items of each list the timeline returns.
@@ -706,8 +655,8 @@ fn network_entry(ts: i64, offset_ms: i64, request: &Value) -> NetworkRequest {
 fn piece_json(c: &StoredChunk) -> ManifestPiece {
     ManifestPiece {
         kind: match c.format {
-            reel_store::ChunkFormat::Chunk => PieceKind::Chunk,
-            reel_store::ChunkFormat::Segment => PieceKind::Segment,
+            reel_engine::store::ChunkFormat::Chunk => PieceKind::Chunk,
+            reel_engine::store::ChunkFormat::Segment => PieceKind::Segment,
         },
         start_ms: c.start_ms,
         end_ms: c.end_ms,
@@ -719,26 +668,12 @@ fn piece_json(c: &StoredChunk) -> ManifestPiece {
     }
 }
 
-/// Below this, a JSON answer is sent as it is.
-const COMPRESS_FROM_BYTES: usize = 1024;
-
 /// A JSON answer compressed as the client accepts (the lists of a long session run to
-/// hundreds of kilobytes; a player reads them with every replay it opens).
-fn compressed_json(headers: &HeaderMap, value: &impl serde::Serialize) -> Response {
+/// hundreds of kilobytes; a player reads them with every replay it opens), off the async
+/// threads.
+async fn compressed_json(headers: &HeaderMap, value: &impl serde::Serialize) -> Response {
     let plain = serde_json::to_vec(value).unwrap_or_default();
-    let encoding = if plain.len() < COMPRESS_FROM_BYTES {
-        Encoding::Identity
-    } else {
-        Encoding::negotiate(headers)
-    };
-    let mut compressor = Compressor::new(encoding);
-    let body = compressor
-        .piece(plain)
-        .and_then(|mut out| {
-            out.extend(compressor.finish()?);
-            Ok(out)
-        })
-        .unwrap_or_default();
+    let (body, encoding) = compress_answer(plain, negotiate(headers)).await;
     let mut response = ([(CONTENT_TYPE, "application/json")], body).into_response();
     let h = response.headers_mut();
     h.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
@@ -748,265 +683,12 @@ fn compressed_json(headers: &HeaderMap, value: &impl serde::Serialize) -> Respon
     response
 }
 
-/// A response compression the client accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Encoding {
-    Identity,
-    Gzip,
-    Zstd,
-}
-
-impl Encoding {
-    /// zstd when accepted (cheaper and smaller), else gzip, else none. `q=0` refuses.
-    fn negotiate(headers: &HeaderMap) -> Self {
-        let accepted: Vec<String> = headers
+/// The compression the client accepts, from its `Accept-Encoding`.
+fn negotiate(headers: &HeaderMap) -> Encoding {
+    Encoding::negotiate(
+        headers
             .get_all(ACCEPT_ENCODING)
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|part| {
-                let mut it = part.split(';');
-                let name = it.next()?.trim().to_ascii_lowercase();
-                let refused = it.any(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.trim().parse::<f32>().ok())
-                        .is_some_and(|q| q <= 0.0)
-                });
-                (!refused).then_some(name)
-            })
-            .collect();
-        if accepted.iter().any(|e| e == "zstd") {
-            Self::Zstd
-        } else if accepted.iter().any(|e| e == "gzip") {
-            Self::Gzip
-        } else {
-            Self::Identity
-        }
-    }
-
-    fn header(self) -> Option<&'static str> {
-        match self {
-            Self::Identity => None,
-            Self::Gzip => Some("gzip"),
-            Self::Zstd => Some("zstd"),
-        }
-    }
-}
-
-/// A streaming compressor whose output is taken after each piece.
-enum Compressor {
-    Identity,
-    Gzip(flate2::write::GzEncoder<Vec<u8>>),
-    Zstd(zstd::stream::write::Encoder<'static, Vec<u8>>),
-}
-
-impl Compressor {
-    fn new(encoding: Encoding) -> Self {
-        match encoding {
-            Encoding::Identity => Self::Identity,
-            Encoding::Gzip => Self::Gzip(flate2::write::GzEncoder::new(
-                Vec::new(),
-                flate2::Compression::new(6),
-            )),
-            Encoding::Zstd => Self::Zstd(
-                zstd::stream::write::Encoder::new(Vec::new(), 3).expect("zstd level 3 is valid"),
-            ),
-        }
-    }
-
-    /// Compresses `plain` and returns what can be sent now (flushed, so the client can start).
-    fn piece(&mut self, plain: Vec<u8>) -> std::io::Result<Vec<u8>> {
-        match self {
-            Self::Identity => Ok(plain),
-            Self::Gzip(e) => {
-                e.write_all(&plain)?;
-                e.flush()?;
-                Ok(std::mem::take(e.get_mut()))
-            }
-            Self::Zstd(e) => {
-                e.write_all(&plain)?;
-                e.flush()?;
-                Ok(std::mem::take(e.get_mut()))
-            }
-        }
-    }
-
-    fn finish(self) -> std::io::Result<Vec<u8>> {
-        match self {
-            Self::Identity => Ok(Vec::new()),
-            Self::Gzip(e) => e.finish(),
-            Self::Zstd(e) => e.finish(),
-        }
-    }
-}
-
-/// Writes events already read (`prefix`), then a reader's, as one JSON array, in pieces.
-struct JsonArray {
-    reader: EventReader,
-    prefix: VecDeque<reel_rrweb::Event>,
-    compressor: Option<Compressor>,
-    started: bool,
-}
-
-impl JsonArray {
-    fn new(reader: EventReader, prefix: VecDeque<reel_rrweb::Event>, encoding: Encoding) -> Self {
-        Self {
-            reader,
-            prefix,
-            compressor: Some(Compressor::new(encoding)),
-            started: false,
-        }
-    }
-
-    async fn next_piece(&mut self) -> Result<Option<Bytes>, String> {
-        let Some(compressor) = self.compressor.as_mut() else {
-            return Ok(None);
-        };
-        let mut out = Vec::with_capacity(PIECE_BYTES);
-        if !self.started {
-            out.push(b'[');
-        }
-        let mut done = false;
-        while out.len() < PIECE_BYTES {
-            let next = match self.prefix.pop_front() {
-                Some(event) => Some(event),
-                None => self.reader.next().await.map_err(|e| e.to_string())?,
-            };
-            match next {
-                Some(event) => {
-                    if self.started {
-                        out.push(b',');
-                    }
-                    self.started = true;
-                    out.extend_from_slice(event.json().as_bytes());
-                }
-                None => {
-                    if !self.started {
-                        self.started = true;
-                    }
-                    out.push(b']');
-                    done = true;
-                    break;
-                }
-            }
-        }
-        let mut bytes = compressor.piece(out).map_err(|e| e.to_string())?;
-        if done {
-            let compressor = self.compressor.take().expect("present");
-            bytes.extend(compressor.finish().map_err(|e| e.to_string())?);
-        }
-        Ok(Some(Bytes::from(bytes)))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn ev(text: &str) -> reel_rrweb::Event {
-        reel_rrweb::Event::parse(text).unwrap()
-    }
-
-    #[test]
-    fn timeline_lists_console_network_pages_and_inactive_stretches() {
-        let t = 1_000_000;
-        let events = [
-            format!(
-                r#"{{"type":4,"data":{{"href":"https://x.test/a","width":800,"height":600}},"timestamp":{t}}}"#
-            ),
-            format!(
-                r#"{{"type":2,"data":{{"node":{{}}}},"timestamp":{}}}"#,
-                t + 1
-            ),
-            format!(
-                r#"{{"type":3,"data":{{"source":1,"positions":[]}},"timestamp":{}}}"#,
-                t + 2_000
-            ),
-            format!(
-                r#"{{"type":6,"data":{{"plugin":"rrweb/console@1","payload":{{"level":"warn","trace":["a.js:1:2"],"payload":["\"careful\"","42"]}}}},"timestamp":{}}}"#,
-                t + 3_000
-            ),
-            // Mutations are not activity.
-            format!(
-                r#"{{"type":3,"data":{{"source":0,"adds":[]}},"timestamp":{}}}"#,
-                t + 20_000
-            ),
-            format!(
-                r#"{{"type":6,"data":{{"plugin":"rrweb/network@1","payload":{{"requests":[{{"name":"https://x.test/api?k=1","method":"post","status":503,"duration":12.5}},{{"name":"https://x.test/ok","status":200}}]}}}},"timestamp":{}}}"#,
-                t + 25_000
-            ),
-            // A checkout of the same page is not a page load; a new page is.
-            format!(
-                r#"{{"type":4,"data":{{"href":"https://x.test/a"}},"timestamp":{}}}"#,
-                t + 26_000
-            ),
-            format!(
-                r#"{{"type":4,"data":{{"href":"https://x.test/b"}},"timestamp":{}}}"#,
-                t + 40_000
-            ),
-            format!(
-                r#"{{"type":5,"data":{{"tag":"checkout","payload":{{"step":2}}}},"timestamp":{}}}"#,
-                t + 41_000
-            ),
-            format!(
-                r#"{{"type":3,"data":{{"source":2,"type":2,"id":5}},"timestamp":{}}}"#,
-                t + 45_000
-            ),
-        ];
-        let mut timeline = TimelineBuilder::new(t);
-        for e in &events {
-            timeline.push(&ev(e));
-        }
-        // The answer's JSON, as clients see it.
-        let out = serde_json::to_value(timeline.finish(t + 70_000)).unwrap();
-        assert_eq!(
-            out["console"],
-            json!([{"time_ms": t + 3_000, "offset_ms": 3_000, "level": "warn", "message": "careful 42", "trace": ["a.js:1:2"]}])
-        );
-        let network = out["network"].as_array().unwrap();
-        assert_eq!(network.len(), 2);
-        assert_eq!(network[0]["method"], "POST");
-        assert_eq!(network[0]["status"], 503.0);
-        assert_eq!(network[0]["failed"], true);
-        assert_eq!(network[1]["failed"], false);
-        assert_eq!(network[1]["method"], "GET");
-        assert_eq!(
-            out["pages"],
-            json!([
-                {"time_ms": t, "offset_ms": 0, "href": "https://x.test/a"},
-                {"time_ms": t + 40_000, "offset_ms": 40_000, "href": "https://x.test/b"},
-            ])
-        );
-        assert_eq!(out["custom"][0]["tag"], "checkout");
-        assert_eq!(out["custom"][0]["payload"], r#"{"step":2}"#);
-        assert_eq!(
-            out["inactive"],
-            json!([
-                {"start_ms": t + 2_000, "end_ms": t + 40_000},
-                {"start_ms": t + 45_000, "end_ms": t + 70_000},
-            ])
-        );
-    }
-
-    #[test]
-    fn encoding_negotiation() {
-        let cases = [
-            ("", Encoding::Identity),
-            ("gzip", Encoding::Gzip),
-            ("gzip, deflate, br, zstd", Encoding::Zstd),
-            ("zstd;q=0, gzip", Encoding::Gzip),
-            ("GZIP;q=0.5", Encoding::Gzip),
-            ("gzip;q=0", Encoding::Identity),
-            ("br", Encoding::Identity),
-        ];
-        for (header, want) in cases {
-            let mut headers = HeaderMap::new();
-            if !header.is_empty() {
-                headers.insert(ACCEPT_ENCODING, header.parse().unwrap());
-            }
-            assert_eq!(Encoding::negotiate(&headers), want, "{header}");
-        }
-    }
+            .filter_map(|v| v.to_str().ok()),
+    )
 }

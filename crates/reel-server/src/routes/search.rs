@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
+use reel_engine::store::Project;
 use reel_query::wire::{CohortDefinition, FilterSpec, SearchRequest, SortField, SortOrder};
 use reel_query::{ParseContext, encode_cursor, parse, parse_cohort};
-use reel_store::Project;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -197,12 +197,12 @@ async fn run(
         request,
         &ParseContext {
             timezone: timezone(project),
-            now_ms: crate::now_ms(),
+            now_ms: state.now_ms(),
             cohorts: &cohorts,
         },
     )
     .map_err(|e| ApiError::InvalidParameter(e.to_string()))?;
-    let page = state.meta.search(project.id, search).await?;
+    let page = state.store().search(project.id, search).await?;
     Ok(ReplayPage {
         replays: page.replays.iter().map(replay_json).collect(),
         next_cursor: page.next.as_ref().map(encode_cursor),
@@ -225,7 +225,7 @@ async fn cohort_definitions(
         return Ok(HashMap::new());
     }
     let mut found = HashMap::new();
-    for cohort in state.meta.cohorts(project_id).await? {
+    for cohort in state.store().cohorts(project_id).await? {
         if ids.contains(&cohort.id) {
             let definition = serde_json::from_str(&cohort.definition).map_err(|e| {
                 ApiError::Internal(format!("cohort {} is stored unreadably: {e}", cohort.id))
@@ -265,13 +265,13 @@ pub(super) async fn saved_searches(
     Query(q): Query<ProjectQuery>,
 ) -> Result<Json<SavedSearchList>, ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
-    let saved = state.meta.saved_searches(project.id).await?;
+    let saved = state.store().saved_searches(project.id).await?;
     Ok(Json(SavedSearchList {
         saved_searches: saved.iter().map(saved_json).collect::<Result<_, _>>()?,
     }))
 }
 
-fn saved_json(s: &reel_store::SavedSearch) -> Result<SavedSearch, ApiError> {
+fn saved_json(s: &reel_engine::store::SavedSearch) -> Result<SavedSearch, ApiError> {
     Ok(SavedSearch {
         id: s.id,
         name: s.name.clone(),
@@ -304,8 +304,8 @@ pub(super) async fn save_search(
     check_saved_search(&state, project, &body.search).await?;
     let text = serde_json::to_string(&body.search).expect("a search serializes");
     let saved = state
-        .meta
-        .add_saved_search(project.id, ctx.user.id, &name, &text, crate::now_ms())
+        .store()
+        .add_saved_search(project.id, ctx.user.id, &name, &text, state.now_ms())
         .await?;
     Ok((StatusCode::CREATED, Json(saved_json(&saved)?)))
 }
@@ -335,7 +335,7 @@ async fn check_saved_search(
         &request,
         &ParseContext {
             timezone: timezone(project),
-            now_ms: crate::now_ms(),
+            now_ms: state.now_ms(),
             cohorts: &cohorts,
         },
     )
@@ -360,7 +360,7 @@ pub(super) async fn delete_saved_search(
 ) -> Result<StatusCode, ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
     if state
-        .meta
+        .store()
         .delete_saved_search(project.id, id_of(&id, "saved search")?)
         .await?
     {
@@ -382,13 +382,13 @@ pub(super) async fn cohorts(
     Query(q): Query<ProjectQuery>,
 ) -> Result<Json<CohortList>, ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
-    let all = state.meta.cohorts(project.id).await?;
+    let all = state.store().cohorts(project.id).await?;
     Ok(Json(CohortList {
         cohorts: all.iter().map(cohort_json).collect::<Result<_, _>>()?,
     }))
 }
 
-fn cohort_json(c: &reel_store::StoredCohort) -> Result<Cohort, ApiError> {
+fn cohort_json(c: &reel_engine::store::StoredCohort) -> Result<Cohort, ApiError> {
     Ok(Cohort {
         id: c.id,
         name: c.name.clone(),
@@ -457,8 +457,8 @@ async fn put_cohort(
         .map_err(|e| ApiError::InvalidParameter(e.to_string()))?;
     let text = serde_json::to_string(&body.definition).expect("a definition serializes");
     let stored = state
-        .meta
-        .put_cohort(project.id, id, &name, &text, crate::now_ms())
+        .store()
+        .put_cohort(project.id, id, &name, &text, state.now_ms())
         .await?
         .ok_or(ApiError::NotFound("cohort"))?;
     cohort_json(&stored)
@@ -481,7 +481,7 @@ pub(super) async fn delete_cohort(
 ) -> Result<StatusCode, ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
     if state
-        .meta
+        .store()
         .delete_cohort(project.id, id_of(&id, "cohort")?)
         .await?
     {
@@ -512,9 +512,9 @@ pub(super) async fn catalog(
 ) -> Result<Json<Catalog>, ApiError> {
     let project = pick_project(&ctx.projects, q.project.as_deref())?;
     Ok(Json(Catalog {
-        event_names: state.meta.event_names(project.id, CATALOG_LIMIT).await?,
+        event_names: state.store().event_names(project.id, CATALOG_LIMIT).await?,
         user_properties: state
-            .meta
+            .store()
             .user_property_keys(project.id, CATALOG_LIMIT)
             .await?,
     }))

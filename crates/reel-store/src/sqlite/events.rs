@@ -39,7 +39,7 @@ pub(super) fn ensure_session(tx: &Connection, s: &SessionRef) -> rusqlite::Resul
     tx.execute(
         "INSERT INTO sessions (project_id, device_id, session_id, replay_key) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (project_id, device_id, session_id) DO NOTHING",
-        params![s.project_id, s.device_id, s.session_id, s.replay_key()],
+        params![s.project_id, s.device_id, s.session_id, s.replay_id().as_str()],
     )?;
     Ok(session_row(tx, s)?.expect("row exists after insert"))
 }

@@ -15,10 +15,7 @@ use super::watch::Watch;
 pub(super) fn register(conn: &Connection, watch: Arc<Watch>) -> rusqlite::Result<()> {
     let pure = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function("reel_replay_key", 2, pure, |ctx| {
-        Ok(crate::replay_key(
-            &ctx.get::<String>(0)?,
-            ctx.get::<i64>(1)?,
-        ))
+        Ok(reel_model::ReplayId::of(&ctx.get::<String>(0)?, ctx.get::<i64>(1)?).into_string())
     })?;
     conn.create_scalar_function("reel_text_hash", 2, pure, |ctx| {
         Ok(text_hash(&ctx.get::<String>(0)?, &ctx.get::<String>(1)?))

@@ -28,10 +28,12 @@
 //! index for every query.
 
 use std::collections::HashMap;
+
+use async_trait::async_trait;
 use std::time::{Duration, Instant};
 
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OptionalExtension, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use reel_query::{
     Attribute, ClickSignal, CohortCondition, Cursor, ElementMatch, EventMatch, Fact, Filter,
@@ -41,8 +43,46 @@ use reel_query::{
 
 use super::events::{TEXT_SESSION_SHIFT, text_token};
 use super::watch::Watch;
-use super::{REPLAY_COLUMNS, replay_from_row};
-use crate::{Replay, Result, SearchPage};
+use super::{REPLAY_COLUMNS, SqliteStore, replay_from_row};
+use crate::{Replay, Result, SearchPage, SearchStore};
+
+#[async_trait]
+impl SearchStore for SqliteStore {
+    async fn search(&self, project_id: i64, query: reel_query::Search) -> Result<SearchPage> {
+        self.searchers
+            .run(move |c, watch| search(c, watch, project_id, &query))
+            .await
+    }
+
+    async fn event_names(&self, project_id: i64, limit: usize) -> Result<Vec<String>> {
+        self.read(move |c| {
+            // Most used first, counted from the names index (a sample of each is enough).
+            let mut stmt = c.prepare_cached(
+                "SELECT t.name FROM event_types t WHERE t.project_id = ?1
+                 ORDER BY (SELECT COUNT(*) FROM (SELECT 1 FROM events e WHERE e.type_id = t.id LIMIT 10000)) DESC,
+                          t.name LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![project_id, limit as i64], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn user_property_keys(&self, project_id: i64, limit: usize) -> Result<Vec<String>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT DISTINCT key FROM user_properties WHERE project_id = ?1 ORDER BY key LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![project_id, limit as i64], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+}
 
 /// Driving never pays below this many candidates, nor above this many.
 const DRIVE_MIN: i64 = 500;
@@ -236,8 +276,8 @@ fn sort_value(key: SortKey, r: &Replay) -> i64 {
     match key {
         SortKey::StartTime => r.start_ms,
         SortKey::Duration => r.end_ms - r.start_ms,
-        SortKey::ActiveTime => r.facts[0],
-        SortKey::Errors => r.facts[7] + r.facts[8],
+        SortKey::ActiveTime => r.facts.active_ms,
+        SortKey::Errors => r.facts.errors(),
     }
 }
 

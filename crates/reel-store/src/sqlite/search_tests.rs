@@ -11,7 +11,8 @@ use serde_json::json;
 
 use super::search::{TextPlan, search_with};
 use super::*;
-use crate::{AnalyticsEvent, ImportedSession, SessionText};
+use crate::prelude::*;
+use crate::{AnalyticsEvent, ImportedSession, NewInstallation, SessionRef, SessionText};
 
 fn installation() -> NewInstallation {
     NewInstallation {
@@ -55,8 +56,10 @@ fn session(n: usize, now: i64) -> ImportedSession {
         "body > a.link"
     };
     let tier = if n % 3 == 1 { "gold" } else { "grey" };
-    let mut facts = [0; 13];
-    facts[10] = n.is_multiple_of(4) as i64;
+    let facts = SessionFacts {
+        rage_click_count: n.is_multiple_of(4) as i64,
+        ..Default::default()
+    };
     ImportedSession {
         session: SessionRef {
             project_id: 1,
@@ -117,10 +120,10 @@ fn request(body: serde_json::Value, now: i64) -> reel_query::Search {
 async fn driving_and_probing_find_the_same() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
-    store.create_installation(installation()).await.unwrap();
+    store.create_installation(installation(), 0).await.unwrap();
     let now = 1_767_225_600_000;
     store
-        .import_sessions((0..40).map(|n| session(n, now)).collect())
+        .import_sessions((0..40).map(|n| session(n, now)).collect(), now)
         .await
         .unwrap();
     let bodies = [
@@ -266,7 +269,7 @@ async fn what_was_stored_before_the_search_migration_is_searchable() {
 async fn busy_searches_hold_up_no_other_read_or_write() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
-    store.create_installation(installation()).await.unwrap();
+    store.create_installation(installation(), 0).await.unwrap();
     let (release, held) = std::sync::mpsc::channel::<()>();
     let held = std::sync::Arc::new(std::sync::Mutex::new(held));
     let mut busy = Vec::new();

@@ -11,6 +11,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use reel_engine::store::sqlite::inspect::{Inspector, Rows};
+
 use crate::support::*;
 
 fn quick(c: &mut reel_server::Config) {
@@ -45,30 +47,20 @@ fn objects_on_disk(data_dir: &Path) -> BTreeSet<String> {
 
 /// Object keys rows name, and how many objects are still on their way in or out.
 fn named_objects(data_dir: &Path) -> (BTreeSet<String>, i64) {
-    let db = rusqlite::Connection::open(data_dir.join("reel.db")).unwrap();
-    let mut stmt = db
-        .prepare("SELECT object_key FROM chunks UNION SELECT object_key FROM dictionaries")
-        .unwrap();
-    let named = stmt
-        .query_map([], |r| r.get::<_, String>(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let intents: i64 = db
-        .query_row("SELECT COUNT(*) FROM object_intents", [], |r| r.get(0))
-        .unwrap();
-    (named, intents)
+    let db = stored(data_dir);
+    (
+        db.named_objects().unwrap(),
+        db.count(Rows::ObjectIntents).unwrap(),
+    )
 }
 
 fn formats(data_dir: &Path) -> Vec<String> {
-    let db = rusqlite::Connection::open(data_dir.join("reel.db")).unwrap();
-    let mut stmt = db
-        .prepare("SELECT format FROM chunks ORDER BY start_ms")
-        .unwrap();
-    stmt.query_map([], |r| r.get::<_, String>(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    stored(data_dir).chunk_formats().unwrap()
+}
+
+/// What the data dir's database holds.
+fn stored(data_dir: &Path) -> Inspector {
+    Inspector::open(&data_dir.join("reel.db")).unwrap()
 }
 
 /// The events body exactly as the API sends it (uncompressed).
@@ -252,14 +244,11 @@ async fn every_event_of_the_workload_and_corpus_comes_back_byte_for_byte() {
         );
     }
     // De-duplication: the workload's large strings (style sheets, images) are stored once.
-    let db = rusqlite::Connection::open(app.data_dir().join("reel.db")).unwrap();
-    let (pieces, uses): (i64, i64) = db
-        .query_row(
-            "SELECT (SELECT COUNT(*) FROM pieces), (SELECT COUNT(*) FROM chunk_pieces)",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let db = stored(app.data_dir());
+    let (pieces, uses) = (
+        db.count(Rows::Pieces).unwrap(),
+        db.count(Rows::PieceUses).unwrap(),
+    );
     assert!(pieces > 0 && uses > pieces, "{pieces} pieces, {uses} uses");
     until_nothing_left_behind(app.data_dir()).await;
 }
@@ -407,18 +396,13 @@ async fn a_shared_piece_is_stored_once_and_freed_when_no_session_uses_it() {
     );
     assert_eq!((ra.status(), rb.status()), (StatusCode::OK, StatusCode::OK));
     until_compacted(app.data_dir()).await;
-    let db = || rusqlite::Connection::open(app.data_dir().join("reel.db")).unwrap();
-    let count = |sql: &str| -> i64 { db().query_row(sql, [], |r| r.get(0)).unwrap() };
-    assert_eq!(count("SELECT COUNT(*) FROM pieces"), 1, "stored once");
-    assert_eq!(
-        count("SELECT COUNT(*) FROM chunk_pieces"),
-        2,
-        "used by both"
-    );
-    let stored: i64 = count("SELECT LENGTH(stored) FROM pieces");
+    let db = stored(app.data_dir());
+    assert_eq!(db.count(Rows::Pieces).unwrap(), 1, "stored once");
+    assert_eq!(db.count(Rows::PieceUses).unwrap(), 2, "used by both");
+    let sizes = db.piece_sizes().unwrap();
     assert!(
-        stored < css.len() as i64 / 2,
-        "the piece is compressed: {stored}"
+        sizes[0] < css.len() as i64 / 2,
+        "the piece is compressed: {sizes:?}"
     );
     for (device, ts, events) in [("d-a", t, &a), ("d-b", t + 1_000, &b)] {
         assert!(
@@ -438,7 +422,7 @@ async fn a_shared_piece_is_stored_once_and_freed_when_no_session_uses_it() {
         StatusCode::NO_CONTENT
     );
     assert_eq!(
-        count("SELECT COUNT(*) FROM pieces"),
+        stored(app.data_dir()).count(Rows::Pieces).unwrap(),
         1,
         "still used by the other session"
     );
@@ -453,7 +437,7 @@ async fn a_shared_piece_is_stored_once_and_freed_when_no_session_uses_it() {
         StatusCode::NO_CONTENT
     );
     assert_eq!(
-        count("SELECT COUNT(*) FROM pieces"),
+        stored(app.data_dir()).count(Rows::Pieces).unwrap(),
         0,
         "freed with the last session using it"
     );

@@ -10,6 +10,8 @@ use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt as _;
 
+use reel_engine::store::sqlite::inspect::{Inspector, Rows};
+
 use crate::support::*;
 
 fn gzip_best(data: &[u8]) -> Vec<u8> {
@@ -216,14 +218,9 @@ async fn interaction_uploads_are_compressed_bounded_and_deduplicated() {
         "five 1 MB+ uploads grew the database by {grown} bytes"
     );
 
-    let conn = rusqlite::Connection::open(&db).expect("open the database");
-    let (rows, stored): (i64, i64) = conn
-        .query_row(
-            "SELECT COUNT(*), SUM(LENGTH(payload_zst)) + SUM(LENGTH(payload)) FROM interactions",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .expect("query");
+    let stored_db = Inspector::open(&db).expect("open the database");
+    let rows = stored_db.count(Rows::Interactions).unwrap();
+    let stored = stored_db.interaction_bytes().unwrap();
     assert_eq!(rows, 5, "each distinct upload once");
     assert!(stored < 200_000, "stored {stored} bytes");
 }

@@ -8,8 +8,10 @@
 
 use std::collections::BTreeSet;
 
+use reel_engine::store::{
+    AnalyticsEvent, Fact, ImportedSession, SessionFacts, SessionRef, SessionText, UserAgent,
+};
 use reel_server::api_types::{Cohort, ReplayPage, SavedSearch, SavedSearchList};
-use reel_store::{AnalyticsEvent, ImportedSession, SessionRef, SessionText, UserAgent};
 use reqwest::StatusCode;
 use reqwest::header::AUTHORIZATION;
 use serde_json::{Value, json};
@@ -18,13 +20,13 @@ use crate::support::*;
 
 const MINUTE: i64 = 60_000;
 
-/// A session brought in with facts; `facts` are [`reel_store::FACT_COLUMNS`] in order.
+/// A session brought in with its facts.
 struct Fixture {
     device: &'static str,
     user: Option<&'static str>,
     start_ms: i64,
     duration_ms: i64,
-    facts: [i64; 13],
+    facts: SessionFacts,
     country: Option<&'static str>,
     agent: (&'static str, &'static str, &'static str),
     viewport: Option<(u32, u32)>,
@@ -89,26 +91,25 @@ impl Fixture {
     }
 }
 
-fn facts(pairs: &[(usize, i64)]) -> [i64; 13] {
-    let mut f = [0; 13];
-    for (i, v) in pairs {
-        f[*i] = *v;
+fn facts(pairs: &[(Fact, i64)]) -> SessionFacts {
+    let mut f = SessionFacts::default();
+    for (fact, v) in pairs {
+        f.set(*fact, *v);
     }
     f
 }
 
-// Indices into FACT_COLUMNS.
-const ACTIVE: usize = 0;
-const CLICKS: usize = 1;
-const KEYS: usize = 2;
-const VIEWS: usize = 4;
-const WARN: usize = 6;
-const CONSOLE_ERR: usize = 7;
-const NET_ERR: usize = 8;
-const RUNTIME: usize = 9;
-const RAGE: usize = 10;
-const DEAD: usize = 11;
-const ERROR_CLICK: usize = 12;
+const ACTIVE: Fact = Fact::ActiveMs;
+const CLICKS: Fact = Fact::ClickCount;
+const KEYS: Fact = Fact::KeypressCount;
+const VIEWS: Fact = Fact::PageViewCount;
+const WARN: Fact = Fact::ConsoleWarnCount;
+const CONSOLE_ERR: Fact = Fact::ConsoleErrorCount;
+const NET_ERR: Fact = Fact::NetworkErrorCount;
+const RUNTIME: Fact = Fact::RuntimeErrorCount;
+const RAGE: Fact = Fact::RageClickCount;
+const DEAD: Fact = Fact::DeadClickCount;
+const ERROR_CLICK: Fact = Fact::ErrorClickCount;
 
 fn element(selector: &str, tag: &str, text: &str, classes: &[&str]) -> Value {
     json!({
@@ -285,7 +286,11 @@ fn fixtures(now: i64) -> Vec<Fixture> {
 async fn seeded() -> TestApp {
     let app = TestApp::spawn().await;
     let imported: Vec<ImportedSession> = fixtures(now_ms()).iter().map(|f| f.imported(1)).collect();
-    let n = app.meta.import_sessions(imported).await.expect("imported");
+    let n = app
+        .meta
+        .import_sessions(imported, now_ms())
+        .await
+        .expect("imported");
     assert_eq!(n, 5);
     app
 }
@@ -1082,7 +1087,7 @@ fn plain(device: String, start_ms: i64) -> ImportedSession {
         first_url: None,
         country: None,
         user_agent: None,
-        facts: [0; 13],
+        facts: SessionFacts::default(),
         urls: Vec::new(),
         viewport: None,
         events: Vec::new(),
@@ -1099,7 +1104,7 @@ async fn cursor_paging_is_stable_while_sessions_arrive() {
     let first: Vec<ImportedSession> = (0..150)
         .map(|i| plain(format!("s{i:03}"), base + i * 1_000))
         .collect();
-    app.meta.import_sessions(first).await.unwrap();
+    app.meta.import_sessions(first, now_ms()).await.unwrap();
 
     let page1 = app.page(&json!({})).await;
     assert_eq!((page1.replays.len(), page1.total), (100, Some(150)));
@@ -1112,7 +1117,7 @@ async fn cursor_paging_is_stable_while_sessions_arrive() {
         .map(|i| plain(format!("new{i}"), base + 200_000 + i))
         .collect();
     arrivals.push(plain("late".into(), base + 10_500));
-    app.meta.import_sessions(arrivals).await.unwrap();
+    app.meta.import_sessions(arrivals, now_ms()).await.unwrap();
 
     let page2 = app.page(&json!({"cursor": cursor})).await;
     let got: Vec<String> = page2.replays.iter().map(|r| r.device_id.clone()).collect();
@@ -1147,11 +1152,14 @@ async fn dates_are_days_in_the_projects_timezone() {
     // 23:30 on 2026-03-10 in New York (UTC-4 after the DST change on 2026-03-08) is 03:30 UTC
     // on 2026-03-11; 00:30 on 2026-03-11 local is 04:30 UTC.
     app.meta
-        .import_sessions(vec![
-            plain("late-evening".into(), ms("2026-03-11T03:30:00Z")),
-            plain("after-midnight".into(), ms("2026-03-11T04:30:00Z")),
-            plain("utc-morning".into(), ms("2026-03-10T01:00:00Z")),
-        ])
+        .import_sessions(
+            vec![
+                plain("late-evening".into(), ms("2026-03-11T03:30:00Z")),
+                plain("after-midnight".into(), ms("2026-03-11T04:30:00Z")),
+                plain("utc-morning".into(), ms("2026-03-10T01:00:00Z")),
+            ],
+            now_ms(),
+        )
         .await
         .unwrap();
     let on = |day: &str| json!({"start": day, "end": day});

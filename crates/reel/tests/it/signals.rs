@@ -233,7 +233,7 @@ async fn signals_resume_where_they_stopped_as_data_arrives() {
     let mut whole = TestApp::spawn_with(quick_processing).await;
     whole.track_ok("d-parts", t, &all).await;
     let reference = settled(&whole, &id).await;
-    for fact in reel_store::FACT_COLUMNS {
+    for fact in reel_engine::store::Fact::ALL.map(|f| f.name()) {
         assert_eq!(replay[fact], reference[fact], "{fact}");
     }
     let kinds = |events: Vec<Value>| {
@@ -286,7 +286,7 @@ async fn every_corpus_recording_is_understood() {
         let (status, reply) = json_of(app.track(&device, session, &texts, false).await).await;
         assert_eq!(status, StatusCode::OK, "{path:?}: {reply}");
         let replay = settled(&app, &replay_id(&device, session)).await;
-        for fact in reel_store::FACT_COLUMNS {
+        for fact in reel_engine::store::Fact::ALL.map(|f| f.name()) {
             assert!(
                 replay[fact].as_i64().is_some_and(|n| n >= 0),
                 "{path:?} {fact}: {replay}"

@@ -31,7 +31,7 @@ pub struct TestApp {
     pub base_url: String,
     pub client: Client,
     /// The running server's store, for tests that bring in data the way `reel generate` does.
-    pub meta: std::sync::Arc<dyn reel_store::MetaStore>,
+    pub meta: std::sync::Arc<dyn reel_engine::store::MetaStore>,
     /// The running server's login limiters, for tests of what they remember.
     pub login: std::sync::Arc<reel_server::auth::LoginGuard>,
     config: Config,
@@ -257,7 +257,7 @@ impl Drop for TestApp {
 
 type Started = (
     String,
-    std::sync::Arc<dyn reel_store::MetaStore>,
+    std::sync::Arc<dyn reel_engine::store::MetaStore>,
     std::sync::Arc<reel_server::auth::LoginGuard>,
     Running,
 );
@@ -267,7 +267,7 @@ async fn start(config: Config) -> Started {
         .await
         .expect("the application builds");
     let base_url = format!("http://{}", app.local_addr());
-    let meta = app.state().meta.clone();
+    let meta = app.state().store().clone();
     let login = app.state().login.clone();
     let (shutdown, signal) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until(async {
@@ -303,21 +303,9 @@ pub fn now_ms() -> i64 {
 
 pub const DAY_MS: i64 = 86_400_000;
 
-/// The replay's id in the query API: base64url (no padding) of `"<device_id>/<session_id>"`.
+/// The replay's id in the query API (`reel_engine::ReplayId`, the one codec).
 pub fn replay_id(device: &str, session: i64) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let input = format!("{device}/{session}").into_bytes();
-    let mut out = String::new();
-    for group in input.chunks(3) {
-        let n = group
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..=group.len() {
-            out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-        }
-    }
-    out
+    reel_engine::ReplayId::of(device, session).into_string()
 }
 
 /// Epoch milliseconds as the API writes them: RFC 3339, UTC, milliseconds, `Z`.
@@ -414,12 +402,6 @@ pub fn timestamps(events: &[Value]) -> Vec<i64> {
 
 #[test]
 fn helpers_match_known_values() {
-    assert_eq!(replay_id("d", 1), "ZC8x");
-    assert_eq!(
-        replay_id("device-1", 1_700_000_000_000),
-        "ZGV2aWNlLTEvMTcwMDAwMDAwMDAwMA"
-    );
-    assert_eq!(replay_id("a/b?c", 5), "YS9iP2MvNQ");
     assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
     assert_eq!(rfc3339(1_767_225_600_000), "2026-01-01T00:00:00.000Z");
     assert_eq!(rfc3339(1_709_210_096_789), "2024-02-29T12:34:56.789Z");

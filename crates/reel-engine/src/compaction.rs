@@ -16,16 +16,15 @@
 //! events before, during and after: until step 3 they see the chunks, after it the segments, and
 //! a read that listed chunks before the switch still finds their objects.
 
-use std::sync::Arc;
-
 use reel_rrweb::segment::{self, SegmentOptions};
 use reel_rrweb::{Event, EventKind};
 use reel_store::{
-    Blobs, ChunkFormat, Compaction, NewPiece, NewSegment, SessionRef, StoredChunk, WorkItem,
+    Blobs, ChunkFormat, Compaction, NewPiece, NewSegment, ObjectIntent, SessionRef, StoredChunk,
+    WorkItem,
 };
 
-use crate::AppState;
-use crate::recording::EventReader;
+use crate::Engine;
+use crate::reader::EventReader;
 
 /// Segments hold keyframe-to-keyframe runs up to this many bytes of event JSON: several page
 /// loads, so the compressor finds their repeats; small enough to be one windowed read's memory.
@@ -92,9 +91,9 @@ pub fn choose(chunks: &[StoredChunk], idle: bool, open_limit: usize) -> Vec<Stor
             .collect(),
         // No keyframe to keep the tail at: all but the newest chunk.
         None => {
-            let newest = open.iter().map(|c| (c.start_ms, c.id)).max();
+            let newest = open.iter().map(|c| (c.start_ms, c.stored_seq)).max();
             open.into_iter()
-                .filter(|c| Some((c.start_ms, c.id)) != newest)
+                .filter(|c| Some((c.start_ms, c.stored_seq)) != newest)
                 .cloned()
                 .collect()
         }
@@ -125,7 +124,7 @@ struct Encoded {
 
 /// Compacts `chunks` (a session's, format Chunk) into segments.
 pub async fn compact(
-    state: &AppState,
+    engine: &Engine,
     item: &WorkItem,
     chunks: Vec<StoredChunk>,
 ) -> Result<Outcome, String> {
@@ -133,15 +132,15 @@ pub async fn compact(
         return Ok(Outcome::Nothing);
     }
     let session = &item.session;
-    let replaced: Vec<i64> = chunks.iter().map(|c| c.id).collect();
+    let replaced: Vec<String> = chunks.iter().map(|c| c.content_hash.clone()).collect();
     // A first chunk that starts with a bare snapshot knows its Meta's time.
     let mut last_meta = chunks
         .iter()
-        .min_by_key(|c| (c.start_ms, c.id))
+        .min_by_key(|c| (c.start_ms, c.stored_seq))
         .and_then(|c| c.keyframe_ms);
-    let mut reader = EventReader::all(state.clone(), chunks);
+    let mut reader = EventReader::all(engine.clone(), chunks);
 
-    let share = state.config.processing_cpu_share;
+    let share = engine.settings().processing_cpu_share;
     let mut encoded: Vec<Encoded> = Vec::new();
     let mut segment: Vec<Run> = Vec::new();
     let mut segment_bytes = 0usize;
@@ -205,15 +204,15 @@ pub async fn compact(
         .iter()
         .map(|e| e.segment.object_key.clone())
         .collect();
-    state
-        .meta
+    engine
+        .store()
         .intend_writes(keys)
         .await
         .map_err(|e| e.to_string())?;
     crash_point("compaction:intended");
     for e in &encoded {
-        state
-            .blobs
+        engine
+            .blobs()
             .put(&e.segment.object_key, e.bytes.clone())
             .await
             .map_err(|e| e.to_string())?;
@@ -227,8 +226,8 @@ pub async fn compact(
         .collect();
     hashes.sort_unstable();
     hashes.dedup();
-    let known = state
-        .meta
+    let known = engine
+        .store()
         .known_pieces(session.project_id, hashes)
         .await
         .map_err(|e| e.to_string())?;
@@ -254,18 +253,20 @@ pub async fn compact(
     .map_err(|e| e.to_string())?;
 
     let segments = encoded.len();
-    let committed = state
-        .meta
+    let now = engine.now_ms();
+    let replaced_count = replaced.len();
+    let committed = engine
+        .store()
         .commit_compaction(
             Compaction {
-                session_row: item.session_row,
-                replaced: replaced.clone(),
+                session: session.clone(),
+                replaced,
                 segments: encoded.into_iter().map(|e| e.segment).collect(),
                 pieces,
-                delete_after_ms: crate::now_ms()
-                    + state.config.replaced_object_grace_seconds as i64 * 1000,
+                delete_after_ms: now
+                    + engine.settings().replaced_object_grace_seconds as i64 * 1000,
             },
-            crate::now_ms(),
+            now,
         )
         .await
         .map_err(|e| e.to_string())?;
@@ -274,7 +275,7 @@ pub async fn compact(
         return Ok(Outcome::Conflict);
     }
     Ok(Outcome::Compacted {
-        chunks: replaced.len(),
+        chunks: replaced_count,
         segments,
     })
 }
@@ -287,7 +288,7 @@ async fn encode_paced(session: &SessionRef, runs: Vec<Run>, share: f64) -> Resul
     let encoded = tokio::task::spawn_blocking(move || encode(&session, runs))
         .await
         .map_err(|e| e.to_string())?;
-    crate::processing::pause_for_share(started.elapsed(), share).await;
+    crate::analysis::pause_for_share(started.elapsed(), share).await;
     Ok(encoded)
 }
 
@@ -297,12 +298,12 @@ fn encode(session: &SessionRef, runs: Vec<Run>) -> Encoded {
     let events: Vec<Event> = runs.into_iter().flat_map(|r| r.events).collect();
     let texts: Vec<&str> = events.iter().map(Event::json).collect();
     let out = segment::encode_segment(&texts, &SegmentOptions::default());
-    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut hasher = reel_model::ContentHasher::new();
     for t in &texts {
         hasher.update(t.as_bytes());
         hasher.update(b"\n");
     }
-    let content_hash = format!("{:032x}", hasher.digest128());
+    let content_hash = hasher.finish();
     let start_ms = events.iter().map(|e| e.timestamp).min().unwrap_or(0);
     let end_ms = events.iter().map(|e| e.timestamp).max().unwrap_or(0);
     let object_key = Blobs::segment_key(session, start_ms, &content_hash);
@@ -326,45 +327,42 @@ fn encode(session: &SessionRef, runs: Vec<Run>) -> Encoded {
 /// Resolves objects a crash left on their way in or out: intended writes whose rows never
 /// committed are deleted; so are replaced objects whose time has come. `at_start`: also the
 /// intended writes (nothing is writing yet).
-pub async fn settle_objects(state: &AppState, at_start: bool) -> Result<usize, String> {
+pub async fn settle_objects(engine: &Engine, at_start: bool) -> Result<usize, String> {
     let mut settled = 0;
-    for intent in state
-        .meta
-        .object_intents(crate::now_ms())
+    let store = engine.store();
+    for intent in store
+        .object_intents(engine.now_ms())
         .await
         .map_err(|e| e.to_string())?
     {
         match intent {
-            reel_store::ObjectIntent::Writing { object_key } => {
+            ObjectIntent::Writing { object_key } => {
                 if !at_start {
                     continue;
                 }
-                if !state
-                    .meta
+                if !store
                     .object_referenced(&object_key)
                     .await
                     .map_err(|e| e.to_string())?
                 {
-                    state
-                        .blobs
+                    engine
+                        .blobs()
                         .delete(&object_key)
                         .await
                         .map_err(|e| e.to_string())?;
                 }
-                state
-                    .meta
+                store
                     .forget_intent(&object_key)
                     .await
                     .map_err(|e| e.to_string())?;
             }
-            reel_store::ObjectIntent::Deleting { object_key, .. } => {
-                state
-                    .blobs
+            ObjectIntent::Deleting { object_key, .. } => {
+                engine
+                    .blobs()
                     .delete(&object_key)
                     .await
                     .map_err(|e| e.to_string())?;
-                state
-                    .meta
+                store
                     .forget_intent(&object_key)
                     .await
                     .map_err(|e| e.to_string())?;
@@ -373,44 +371,4 @@ pub async fn settle_objects(state: &AppState, at_start: bool) -> Result<usize, S
         settled += 1;
     }
     Ok(settled)
-}
-
-/// Decoded pieces by (project, hash), bounded in bytes; pieces are immutable.
-#[derive(Clone, Default)]
-pub struct PieceCache(Arc<std::sync::Mutex<PieceCacheInner>>);
-
-#[derive(Default)]
-struct PieceCacheInner {
-    pieces: std::collections::HashMap<(i64, [u8; 16]), Arc<[u8]>>,
-    bytes: usize,
-}
-
-/// Bytes of decoded pieces kept in memory.
-const PIECE_CACHE_BYTES: usize = 64 << 20;
-
-impl PieceCache {
-    pub fn get(&self, project_id: i64, hash: &[u8; 16]) -> Option<Arc<[u8]>> {
-        let inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        inner.pieces.get(&(project_id, *hash)).cloned()
-    }
-
-    pub fn put(&self, project_id: i64, hash: [u8; 16], bytes: Arc<[u8]>) {
-        if bytes.len() > PIECE_CACHE_BYTES / 4 {
-            return;
-        }
-        let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        while inner.bytes + bytes.len() > PIECE_CACHE_BYTES {
-            // Any entry may go: pieces are re-read from the store when needed.
-            let Some(key) = inner.pieces.keys().next().copied() else {
-                break;
-            };
-            if let Some(old) = inner.pieces.remove(&key) {
-                inner.bytes -= old.len();
-            }
-        }
-        inner.bytes += bytes.len();
-        if let Some(old) = inner.pieces.insert((project_id, hash), bytes) {
-            inner.bytes -= old.len();
-        }
-    }
 }

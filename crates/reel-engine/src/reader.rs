@@ -1,5 +1,5 @@
 //! Reading a recording back: a session's stored pieces merged into one stream of events in
-//! time order, for the events API, windowed reads and the processing stage.
+//! time order, for the events API, windowed reads, the timeline and the processing stage.
 //!
 //! Pieces are sorted by start time and loaded only when the earliest pending event is not
 //! earlier than the next piece's start, so memory holds the pieces whose time spans overlap,
@@ -13,20 +13,14 @@ use reel_rrweb::Event;
 use reel_rrweb::segment;
 use reel_store::{ChunkFormat, StoredChunk};
 
-use crate::{AppState, dictionaries};
+use crate::{Engine, ReadError, dictionaries};
 
 /// A stored piece never inflates past this (reel writes far smaller ones).
 const MAX_PIECE_INFLATED: usize = 512 * 1024 * 1024;
 
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError {
-    #[error("stored recording is unreadable: {0}")]
-    Unreadable(String),
-}
-
 /// Events of a session between two times, in time order (ties in stored order).
 pub struct EventReader {
-    state: AppState,
+    engine: Engine,
     chunks: VecDeque<StoredChunk>,
     pending: BinaryHeap<Reverse<Pending>>,
     order: u64,
@@ -60,11 +54,11 @@ impl Ord for Pending {
 impl EventReader {
     /// Reads the events with `from_ms <= timestamp <= to_ms` of `chunks` (a session's, in any
     /// order).
-    pub fn new(state: AppState, mut chunks: Vec<StoredChunk>, from_ms: i64, to_ms: i64) -> Self {
+    pub fn new(engine: Engine, mut chunks: Vec<StoredChunk>, from_ms: i64, to_ms: i64) -> Self {
         chunks.retain(|c| c.end_ms >= from_ms && c.start_ms <= to_ms);
-        chunks.sort_by_key(|c| (c.start_ms, c.id));
+        chunks.sort_by_key(|c| (c.start_ms, c.stored_seq));
         Self {
-            state,
+            engine,
             chunks: chunks.into(),
             pending: BinaryHeap::new(),
             order: 0,
@@ -74,8 +68,8 @@ impl EventReader {
     }
 
     /// Everything.
-    pub fn all(state: AppState, chunks: Vec<StoredChunk>) -> Self {
-        Self::new(state, chunks, i64::MIN, i64::MAX)
+    pub fn all(engine: Engine, chunks: Vec<StoredChunk>) -> Self {
+        Self::new(engine, chunks, i64::MIN, i64::MAX)
     }
 
     pub async fn next(&mut self) -> Result<Option<Event>, ReadError> {
@@ -86,7 +80,7 @@ impl EventReader {
                     break;
                 }
                 let chunk = self.chunks.pop_front().expect("front exists");
-                for event in load(&self.state, &chunk).await? {
+                for event in load(&self.engine, &chunk).await? {
                     if event.timestamp < self.from_ms || event.timestamp > self.to_ms {
                         continue;
                     }
@@ -118,23 +112,115 @@ pub fn keyframe_at_or_before(chunks: &[StoredChunk], at_ms: i64) -> i64 {
         .unwrap_or_else(|| chunks.iter().map(|c| c.start_ms).min().unwrap_or(at_ms))
 }
 
+impl Engine {
+    /// Reads a recording's events with `from_ms <= timestamp <= to_ms`.
+    pub fn reader(&self, chunks: Vec<StoredChunk>, from_ms: i64, to_ms: i64) -> EventReader {
+        EventReader::new(self.clone(), chunks, from_ms, to_ms)
+    }
+
+    /// The part of a recording a player needs to show the moments from `from` to `to`: with
+    /// `exact`, the events from `from` on; else from the latest keyframe (Meta + FullSnapshot)
+    /// at or before `from`, so the window plays on its own. Without `from`, everything up to
+    /// `to`.
+    pub async fn window(
+        &self,
+        chunks: Vec<StoredChunk>,
+        from: Option<i64>,
+        to: i64,
+        exact: bool,
+    ) -> Result<Window, ReadError> {
+        let start = match from {
+            Some(from) if exact => from,
+            Some(from) => keyframe_at_or_before(&chunks, from),
+            None => i64::MIN,
+        };
+        let mut reader = self.reader(chunks, start, to);
+        // A stored piece records only its first keyframe; a compacted segment holds several.
+        // Read up to `from` (one piece is in memory anyway) and start at the latest Meta +
+        // FullSnapshot at or before it, so the window is no longer than it has to be.
+        let (prefix, start) = match from {
+            Some(from) if !exact => {
+                let prefix = from_latest_keyframe(&mut reader, from).await?;
+                let start = prefix
+                    .front()
+                    .map_or(start, |e| e.timestamp.min(from).max(start));
+                (prefix, start)
+            }
+            _ => (VecDeque::new(), start),
+        };
+        Ok(Window {
+            start_ms: (start != i64::MIN).then_some(start),
+            prefix,
+            reader,
+        })
+    }
+}
+
+/// Events of a window (see [`Engine::window`]), in time order.
+pub struct Window {
+    /// Where the window starts, when it starts at a moment (a keyframe or `from`).
+    pub start_ms: Option<i64>,
+    prefix: VecDeque<Event>,
+    reader: EventReader,
+}
+
+impl Window {
+    pub async fn next(&mut self) -> Result<Option<Event>, ReadError> {
+        match self.prefix.pop_front() {
+            Some(event) => Ok(Some(event)),
+            None => self.reader.next().await,
+        }
+    }
+}
+
+/// Reads `reader` (which starts at a keyframe) until the first event after `from` and returns
+/// what a window showing `from` needs: everything from the latest Meta directly followed by a
+/// FullSnapshot at or before `from` (or from the start when there is none), plus that first
+/// event after `from`. Holds at most the events between two keyframes.
+async fn from_latest_keyframe(
+    reader: &mut EventReader,
+    from: i64,
+) -> Result<VecDeque<Event>, ReadError> {
+    use reel_rrweb::EventKind as K;
+    let mut held: VecDeque<Event> = VecDeque::new();
+    while let Some(event) = reader.next().await? {
+        let starts_keyframe = event.kind == K::FullSnapshot
+            && held
+                .back()
+                .is_some_and(|last| last.kind == K::Meta && last.timestamp <= from);
+        if starts_keyframe {
+            let meta = held.pop_back().expect("checked");
+            held.clear();
+            held.push_back(meta);
+            held.push_back(event);
+            continue;
+        }
+        let past = event.timestamp > from;
+        held.push_back(event);
+        if past {
+            break;
+        }
+    }
+    Ok(held)
+}
+
 /// One stored piece's events, in stored order.
-pub async fn load(state: &AppState, chunk: &StoredChunk) -> Result<Vec<Event>, ReadError> {
+pub async fn load(engine: &Engine, chunk: &StoredChunk) -> Result<Vec<Event>, ReadError> {
     let unreadable =
         |e: &dyn std::fmt::Display| ReadError::Unreadable(format!("{}: {e}", chunk.object_key));
-    let stored = state
-        .blobs
+    let stored = engine
+        .blobs()
         .get(&chunk.object_key)
         .await
         .map_err(|e| unreadable(&e))?;
     if chunk.format == ChunkFormat::Segment {
-        return load_segment(state, chunk.project_id, stored)
+        return load_segment(engine, chunk.project_id, stored)
             .await
             .map_err(|e| unreadable(&e));
     }
     let dictionary = match chunk.dictionary_id {
         Some(id) => Some(
-            dictionaries::bytes(state, id)
+            dictionaries::bytes(engine, id)
                 .await
                 .map_err(|e| unreadable(&e))?,
         ),
@@ -154,7 +240,7 @@ pub async fn load(state: &AppState, chunk: &StoredChunk) -> Result<Vec<Event>, R
 
 /// A segment's events: its pieces from the cache or the store, then one decode.
 async fn load_segment(
-    state: &AppState,
+    engine: &Engine,
     project_id: i64,
     stored: bytes::Bytes,
 ) -> Result<Vec<Event>, String> {
@@ -162,7 +248,7 @@ async fn load_segment(
     let mut pieces: HashMap<[u8; 16], Arc<[u8]>> = HashMap::new();
     let mut missing = Vec::new();
     for r in &info.pieces {
-        match state.pieces.get(project_id, &r.hash) {
+        match engine.0.pieces.get(project_id, &r.hash) {
             Some(bytes) => {
                 pieces.insert(r.hash, bytes);
             }
@@ -170,8 +256,8 @@ async fn load_segment(
         }
     }
     if !missing.is_empty() {
-        let found = state
-            .meta
+        let found = engine
+            .store()
             .pieces(project_id, missing)
             .await
             .map_err(|e| e.to_string())?;
@@ -190,7 +276,7 @@ async fn load_segment(
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
         for (hash, bytes) in decoded {
-            state.pieces.put(project_id, hash, bytes.clone());
+            engine.0.pieces.put(project_id, hash, bytes.clone());
             pieces.insert(hash, bytes);
         }
     }
@@ -205,4 +291,44 @@ async fn load_segment(
     })
     .await
     .map_err(|e| e.to_string())?
+}
+
+/// Decoded pieces by (project, hash), bounded in bytes; pieces are immutable.
+#[derive(Clone, Default)]
+pub(crate) struct PieceCache(Arc<std::sync::Mutex<PieceCacheInner>>);
+
+#[derive(Default)]
+struct PieceCacheInner {
+    pieces: std::collections::HashMap<(i64, [u8; 16]), Arc<[u8]>>,
+    bytes: usize,
+}
+
+/// Bytes of decoded pieces kept in memory.
+const PIECE_CACHE_BYTES: usize = 64 << 20;
+
+impl PieceCache {
+    pub fn get(&self, project_id: i64, hash: &[u8; 16]) -> Option<Arc<[u8]>> {
+        let inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        inner.pieces.get(&(project_id, *hash)).cloned()
+    }
+
+    pub fn put(&self, project_id: i64, hash: [u8; 16], bytes: Arc<[u8]>) {
+        if bytes.len() > PIECE_CACHE_BYTES / 4 {
+            return;
+        }
+        let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        while inner.bytes + bytes.len() > PIECE_CACHE_BYTES {
+            // Any entry may go: pieces are re-read from the store when needed.
+            let Some(key) = inner.pieces.keys().next().copied() else {
+                break;
+            };
+            if let Some(old) = inner.pieces.remove(&key) {
+                inner.bytes -= old.len();
+            }
+        }
+        inner.bytes += bytes.len();
+        if let Some(old) = inner.pieces.insert((project_id, hash), bytes) {
+            inner.bytes -= old.len();
+        }
+    }
 }

@@ -10,11 +10,11 @@ use std::sync::{Arc, Mutex};
 
 use reel_store::StoreError;
 
-use crate::AppState;
+use crate::Engine;
 
 /// Dictionary bytes by id, at most [`CACHED_DICTIONARIES`] of them (each ≤ 512 KiB).
 #[derive(Clone, Default)]
-pub struct DictionaryCache(Arc<Mutex<HashMap<i64, Arc<Vec<u8>>>>>);
+pub(crate) struct DictionaryCache(Arc<Mutex<HashMap<i64, Arc<Vec<u8>>>>>);
 
 impl DictionaryCache {
     fn get(&self, id: i64) -> Option<Arc<Vec<u8>>> {
@@ -38,17 +38,18 @@ impl DictionaryCache {
 pub const CACHED_DICTIONARIES: usize = 64;
 
 /// The bytes of dictionary `id`, from the cache or the object store.
-pub async fn bytes(state: &AppState, id: i64) -> Result<Arc<Vec<u8>>, StoreError> {
-    if let Some(bytes) = state.dictionaries.get(id) {
+pub async fn bytes(engine: &Engine, id: i64) -> Result<Arc<Vec<u8>>, StoreError> {
+    let cache = &engine.0.dictionaries;
+    if let Some(bytes) = cache.get(id) {
         return Ok(bytes);
     }
-    let dict = state
-        .meta
+    let dict = engine
+        .store()
         .dictionary(id)
         .await?
         .ok_or_else(|| StoreError::Invalid(format!("dictionary {id} is missing")))?;
-    let bytes = Arc::new(state.blobs.get(&dict.object_key).await?.to_vec());
-    state.dictionaries.put(id, bytes.clone());
+    let bytes = Arc::new(engine.blobs().get(&dict.object_key).await?.to_vec());
+    cache.put(id, bytes.clone());
     Ok(bytes)
 }
 

@@ -1,6 +1,6 @@
 //! The post-commit processing stage: what reel works out from a recording after the upload was
 //! answered — signals (facts, derived events, on-screen text) and compaction into segments
-//! (`compaction.rs`).
+//! ([`crate::compaction`]).
 //!
 //! Durable and resumable: an upload adds or advances its session's row in `session_work` in the
 //! same transaction as its chunks, so committed data always has its work recorded; the worker
@@ -17,16 +17,15 @@
 //! the session. Data that arrives late, before `signals_until_ms`, is not counted (`reel
 //! reprocess` recomputes everything).
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use reel_rrweb::signals::{Analyzer, DerivedEvent, DerivedKind, Item, Settings};
-use reel_store::{AnalyticsEvent, SessionText, SignalsUpdate, StoredChunk, WorkItem};
+use reel_store::{AnalyticsEvent, SessionFacts, SessionText, SignalsUpdate, StoredChunk, WorkItem};
 use serde_json::{Value, json};
 
-use crate::definitions::SignalDefinitions;
-use crate::recording::{EventReader, keyframe_at_or_before};
-use crate::{AppState, compaction};
+use crate::reader::keyframe_at_or_before;
+use crate::signal_settings::SignalDefinitions;
+use crate::{Engine, compaction};
 
 /// Sessions taken per look at the work table.
 const BATCH: usize = 16;
@@ -38,12 +37,18 @@ const RETRY_BASE_MS: i64 = 10_000;
 /// "Nothing to do until new data arrives."
 const NOT_DUE: i64 = i64::MAX;
 
-/// Runs the stage until the task is dropped.
-pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+impl Engine {
+    /// Runs the stage until the task is dropped.
+    pub fn spawn_processing(&self) -> tokio::task::JoinHandle<()> {
+        let engine = self.clone();
+        tokio::spawn(async move { engine.process_forever().await })
+    }
+
+    async fn process_forever(&self) {
+        let store = self.store();
         loop {
-            let now = crate::now_ms();
-            let due = match state.meta.due_work(now, BATCH).await {
+            let now = self.now_ms();
+            let due = match store.due_work(now, BATCH).await {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::warn!(error = %e, "processing: cannot read the work table");
@@ -51,32 +56,74 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                 }
             };
             if due.is_empty() {
-                let wait = match state.meta.next_due_ms().await {
+                let wait = match store.next_due_ms().await {
                     Ok(Some(at)) => {
                         Duration::from_millis(at.saturating_sub(now).clamp(0, 5_000) as u64)
                     }
                     _ => IDLE_LOOK,
                 };
-                let _ = tokio::time::timeout(wait.min(IDLE_LOOK), state.work.notified()).await;
+                let _ = tokio::time::timeout(wait.min(IDLE_LOOK), self.0.work.notified()).await;
                 continue;
             }
             for item in due {
                 let started = Instant::now();
-                if let Err(e) = process(&state, &item, true).await {
-                    tracing::warn!(error = %e, session = %item.replay_key, "processing failed; will retry");
+                if let Err(e) = process(self, &item, true).await {
+                    tracing::warn!(error = %e, session = %item.replay_id, "processing failed; will retry");
                     let backoff = (RETRY_BASE_MS * (item.attempts + 1)).min(3_600_000);
-                    if let Err(e) = state
-                        .meta
-                        .work_failed(item.session_row, crate::now_ms() + backoff, &e)
+                    if let Err(e) = store
+                        .work_failed(&item.session, self.now_ms() + backoff, &e)
                         .await
                     {
                         tracing::warn!(error = %e, "processing: cannot record a failure");
                     }
                 }
-                pause_for_share(started.elapsed(), state.config.processing_cpu_share).await;
+                pause_for_share(started.elapsed(), self.settings().processing_cpu_share).await;
             }
         }
-    })
+    }
+
+    /// Recomputes facts, derived events and text of the matching sessions from their stored
+    /// recordings (after a definition or setting changed). Idempotent: running it twice leaves
+    /// the same results. `progress(done, total)` is called after each session.
+    pub async fn reprocess(
+        &self,
+        project_id: Option<i64>,
+        since_ms: Option<i64>,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<ReprocessReport, String> {
+        let store = self.store();
+        let started = self.now_ms();
+        let total = store
+            .reset_signals(project_id, since_ms, started)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (mut done, mut failed) = (0, 0);
+        progress(done, total);
+        loop {
+            // Everything reset is due at `started`; sessions still recording are rescheduled
+            // after their run and drop out.
+            let due = store
+                .due_work(started, BATCH)
+                .await
+                .map_err(|e| e.to_string())?;
+            if due.is_empty() {
+                return Ok(ReprocessReport { done, failed });
+            }
+            for item in due {
+                if let Err(e) = process(self, &item, false).await {
+                    failed += 1;
+                    tracing::warn!(error = %e, session = %item.replay_id, "reprocessing failed");
+                    let retry = self.now_ms() + RETRY_BASE_MS;
+                    store
+                        .work_failed(&item.session, retry, &e)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                done += 1;
+                progress(done.min(total), total);
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,51 +131,6 @@ pub struct ReprocessReport {
     pub done: usize,
     /// Sessions whose recording could not be read; left for the server to retry.
     pub failed: usize,
-}
-
-/// Recomputes facts, derived events and text of the matching sessions from their stored
-/// recordings (after a definition or setting changed). Idempotent: running it twice leaves the
-/// same results. `progress(done, total)` is called after each session.
-pub async fn reprocess(
-    state: &AppState,
-    project_id: Option<i64>,
-    since_ms: Option<i64>,
-    mut progress: impl FnMut(usize, usize),
-) -> Result<ReprocessReport, String> {
-    let started = crate::now_ms();
-    let total = state
-        .meta
-        .reset_signals(project_id, since_ms, started)
-        .await
-        .map_err(|e| e.to_string())?;
-    let (mut done, mut failed) = (0, 0);
-    progress(done, total);
-    loop {
-        // Everything reset is due at `started`; sessions still recording are rescheduled after
-        // their run and drop out.
-        let due = state
-            .meta
-            .due_work(started, BATCH)
-            .await
-            .map_err(|e| e.to_string())?;
-        if due.is_empty() {
-            return Ok(ReprocessReport { done, failed });
-        }
-        for item in due {
-            if let Err(e) = process(state, &item, false).await {
-                failed += 1;
-                tracing::warn!(error = %e, session = %item.replay_key, "reprocessing failed");
-                let retry = crate::now_ms() + RETRY_BASE_MS;
-                state
-                    .meta
-                    .work_failed(item.session_row, retry, &e)
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
-            done += 1;
-            progress(done.min(total), total);
-        }
-    }
 }
 
 /// Keeps the stage to `share` of a core: after working `busy`, rest `busy × (1 − share) / share`.
@@ -141,33 +143,34 @@ pub(crate) async fn pause_for_share(busy: Duration, share: f64) {
 
 /// One session's run: signals up to what is settled (to the end, once the session is idle),
 /// then, with `compact`, compaction when it is due.
-pub async fn process(state: &AppState, item: &WorkItem, compact: bool) -> Result<(), String> {
-    let now = crate::now_ms();
-    let idle_ms = state.config.compaction_idle_seconds.saturating_mul(1000) as i64;
+async fn process(engine: &Engine, item: &WorkItem, compact: bool) -> Result<(), String> {
+    let store = engine.store();
+    let now = engine.now_ms();
+    let idle_ms = engine
+        .settings()
+        .compaction_idle_seconds
+        .saturating_mul(1000) as i64;
     let idle = item.last_upload_ms.is_none_or(|t| now - t >= idle_ms);
-    let chunks = state
-        .meta
-        .session_chunks(item.session_row)
+    let chunks = store
+        .session_chunks(&item.session)
         .await
         .map_err(|e| e.to_string())?;
-    let sdk_types = state
-        .meta
+    let sdk_types = store
         .sdk_event_types(&item.session)
         .await
         .map_err(|e| e.to_string())?;
     let to_compact = if compact {
-        compaction::choose(&chunks, idle, state.config.compaction_open_bytes)
+        compaction::choose(&chunks, idle, engine.settings().compaction_open_bytes)
     } else {
         Vec::new()
     };
-    let settings = state
-        .meta
+    let settings = store
         .project(item.session.project_id)
         .await
         .map_err(|e| e.to_string())?
         .map(|p| SignalDefinitions::from_stored(&p.signal_settings).settings())
         .unwrap_or_default();
-    let mut update = run_signals(state, item, chunks, idle, &sdk_types, settings).await?;
+    let mut update = run_signals(engine, item, chunks, idle, &sdk_types, settings).await?;
     // When the session needs nothing more: never (idle) or once it would count as idle (an
     // upload before then moves it earlier).
     let settled_due = if idle {
@@ -183,30 +186,28 @@ pub async fn process(state: &AppState, item: &WorkItem, compact: bool) -> Result
     } else {
         retry_due
     };
-    let applied = state
-        .meta
-        .apply_signals(update)
+    let applied = store
+        .apply_signals(update, engine.now_ms())
         .await
         .map_err(|e| e.to_string())?;
     if !applied {
-        tracing::debug!(session = %item.replay_key, "another run got there first");
+        tracing::debug!(session = %item.replay_id, "another run got there first");
         return Ok(());
     }
     if to_compact.is_empty() {
         return Ok(());
     }
-    match compaction::compact(state, item, to_compact).await? {
+    match compaction::compact(engine, item, to_compact).await? {
         compaction::Outcome::Compacted { chunks, segments } => {
-            tracing::info!(session = %item.replay_key, chunks, segments, "compacted a recording")
+            tracing::info!(session = %item.replay_id, chunks, segments, "compacted a recording")
         }
         compaction::Outcome::Conflict => {
-            tracing::debug!(session = %item.replay_key, "compaction: another run got there first")
+            tracing::debug!(session = %item.replay_id, "compaction: another run got there first")
         }
         compaction::Outcome::Nothing => {}
     }
-    state
-        .meta
-        .reschedule_work(item.session_row, item.generation, settled_due)
+    store
+        .reschedule_work(&item.session, item.generation, settled_due)
         .await
         .map_err(|e| e.to_string())?;
     Ok(())
@@ -215,7 +216,7 @@ pub async fn process(state: &AppState, item: &WorkItem, compact: bool) -> Result
 /// Feeds the analyzer from the right keyframe and collects what it settles at or after the
 /// session's `signals_until_ms`.
 async fn run_signals(
-    state: &AppState,
+    engine: &Engine,
     item: &WorkItem,
     chunks: Vec<StoredChunk>,
     finish: bool,
@@ -235,9 +236,9 @@ async fn run_signals(
         .unwrap_or(applied_until);
     let mut collector = Collector::new(item, applied_until, sdk_types);
     let mut analyzer = Analyzer::new(settings);
-    let mut reader = EventReader::new(state.clone(), chunks, from, i64::MAX);
+    let mut reader = engine.reader(chunks, from, i64::MAX);
     let mut fed = 0usize;
-    let gap_ms = state.config.gap_threshold_seconds.saturating_mul(1000) as i64;
+    let gap_ms = engine.settings().gap_threshold_seconds.saturating_mul(1000) as i64;
     let mut previous: Option<i64> = None;
     while let Some(event) = reader.next().await.map_err(|e| e.to_string())? {
         if let Some(prev) = previous
@@ -266,14 +267,14 @@ async fn run_signals(
     } else {
         settled.max(applied_until)
     };
-    Ok(collector.into_update(item.session_row, until, finish))
+    Ok(collector.into_update(until, finish))
 }
 
 /// Turns analyzer outputs into a [`SignalsUpdate`].
 struct Collector<'a> {
     item: &'a WorkItem,
     applied_until: i64,
-    counts: BTreeMap<&'static str, i64>,
+    facts: SessionFacts,
     urls: Vec<String>,
     viewport: Option<(u32, u32)>,
     events: Vec<AnalyticsEvent>,
@@ -302,7 +303,7 @@ impl<'a> Collector<'a> {
         Self {
             item,
             applied_until,
-            counts: BTreeMap::new(),
+            facts: SessionFacts::default(),
             urls: Vec::new(),
             viewport: None,
             events: Vec::new(),
@@ -321,7 +322,11 @@ impl<'a> Collector<'a> {
             }
             match output.item {
                 Item::Count { fact, n } => {
-                    *self.counts.entry(fact.name()).or_default() += n as i64;
+                    let fact = reel_store::Fact::ALL
+                        .into_iter()
+                        .find(|f| f.name() == fact.name())
+                        .expect("the analyzer counts session facts");
+                    self.facts.add(fact, i64::try_from(n).unwrap_or(i64::MAX));
                 }
                 Item::Url(url) => {
                     if !self.urls.contains(&url) {
@@ -369,7 +374,7 @@ impl<'a> Collector<'a> {
             "display_name": event.display_name,
         });
         AnalyticsEvent {
-            insert_id: Some(format!("reel:{}:{}", self.item.replay_key, event.id)),
+            insert_id: Some(format!("reel:{}:{}", self.item.replay_id, event.id)),
             event_type: event.kind.event_type().to_owned(),
             time_ms: ts,
             device_id: Some(session.device_id.clone()),
@@ -383,10 +388,10 @@ impl<'a> Collector<'a> {
         }
     }
 
-    fn into_update(self, session_row: i64, until: i64, finished: bool) -> SignalsUpdate {
+    fn into_update(self, until: i64, finished: bool) -> SignalsUpdate {
         SignalsUpdate {
-            session_row,
-            counts: self.counts.into_iter().collect(),
+            session: self.item.session.clone(),
+            facts: self.facts,
             urls: self.urls,
             viewport: self.viewport,
             events: self.events,

@@ -1,0 +1,147 @@
+//! reel's engine: what happens to a recording between the wire and the screen, with no HTTP.
+//!
+//! - [`ingest`]: an upload decoded, cut into chunks at keyframes, compressed, written and
+//!   committed in one hop to a blocking thread; analytics events ([`analytics`]) and heatmap
+//!   uploads; the memory budget they are decoded within ([`budget`]).
+//! - [`analysis`]: the processing stage after an upload's answer — facts, frustration
+//!   signals, derived events and on-screen text from the signals analyzer — and `reprocess`.
+//! - [`compaction`]: idle sessions' chunks rewritten into segments with shared pieces.
+//! - [`reader`]: a recording read back in time order, whole or from a keyframe, with the caches
+//!   of decoded pieces and old dictionaries; [`encoding`]: answers compressed off the async
+//!   threads.
+//! - [`sweep`]: objects no row names, and objects due for deletion.
+//! - [`signal_settings`]: a project's definitions of frustration signals.
+//!
+//! The engine takes store handles and a [`Clock`] ([`Engine::new`]); the server maps its
+//! errors ([`IngestError`], [`ReadError`]) to HTTP in its one error table.
+
+pub mod analysis;
+pub mod analytics;
+pub mod budget;
+pub mod compaction;
+mod dictionaries;
+pub mod encoding;
+mod error;
+pub mod ingest;
+pub mod reader;
+pub mod signal_settings;
+pub mod sweep;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use error::{IngestError, ReadError};
+pub use reel_model::{Clock, ManualClock, ReplayId, SessionFacts, SystemClock};
+/// The store's traits and types, as the engine's callers see them.
+pub use reel_store as store;
+
+use reel_store::{Blobs, MetaStore, SqliteStore, StoreError};
+
+/// What the engine may do, from the server's configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Largest upload after decompression, packed events included (bytes).
+    pub max_decompressed_bytes: usize,
+    /// Most events in one upload.
+    pub max_events_per_upload: usize,
+    /// JSON nesting depth of one recorded event; deeper events are skipped.
+    pub max_event_depth: usize,
+    /// How soon after an upload the processing stage looks at its session.
+    pub processing_delay_ms: u64,
+    /// A session with no upload for this long is finished: settled and compacted.
+    pub compaction_idle_seconds: u64,
+    /// A recording still receiving data is compacted up to its latest keyframe past this many
+    /// bytes of uncompacted event JSON.
+    pub compaction_open_bytes: usize,
+    /// Replaced objects are deleted this long after the switch.
+    pub replaced_object_grace_seconds: u64,
+    /// No data for longer than this inside a session is a hole in its recording.
+    pub gap_threshold_seconds: u64,
+    /// The share of one core the processing stage may use.
+    pub processing_cpu_share: f64,
+    /// An object no row names, older than this, is deleted by the sweep.
+    pub orphan_grace_seconds: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            max_decompressed_bytes: 32_000_000,
+            max_events_per_upload: 20_000,
+            max_event_depth: 1_000,
+            processing_delay_ms: 2_000,
+            compaction_idle_seconds: 1_800,
+            compaction_open_bytes: 32 << 20,
+            replaced_object_grace_seconds: 300,
+            gap_threshold_seconds: 300,
+            processing_cpu_share: 0.5,
+            orphan_grace_seconds: 3_600,
+        }
+    }
+}
+
+/// The engine, cheap to clone: every clone shares the store, the caches and the queue signal.
+#[derive(Clone)]
+pub struct Engine(Arc<Inner>);
+
+struct Inner {
+    store: Arc<dyn MetaStore>,
+    blobs: Blobs,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+    /// Wakes the processing stage when an upload committed new data.
+    work: tokio::sync::Notify,
+    pieces: reader::PieceCache,
+    dictionaries: dictionaries::DictionaryCache,
+}
+
+impl Engine {
+    pub fn new(
+        store: Arc<dyn MetaStore>,
+        blobs: Blobs,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            store,
+            blobs,
+            clock,
+            settings,
+            work: tokio::sync::Notify::new(),
+            pieces: Default::default(),
+            dictionaries: Default::default(),
+        }))
+    }
+
+    /// The embedded default: SQLite at `data_dir/reel.db` and objects under `data_dir/objects`
+    /// (both created if missing, migrations applied).
+    pub fn open_embedded(
+        data_dir: &Path,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> Result<Self, StoreError> {
+        let store = SqliteStore::open(&data_dir.join("reel.db"))?;
+        let blobs = Blobs::local(&data_dir.join("objects"))?;
+        Ok(Self::new(Arc::new(store), blobs, clock, settings))
+    }
+
+    pub fn store(&self) -> &Arc<dyn MetaStore> {
+        &self.0.store
+    }
+
+    pub fn blobs(&self) -> &Blobs {
+        &self.0.blobs
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.0.clock.now_ms()
+    }
+
+    fn wake_processing(&self) {
+        self.0.work.notify_one();
+    }
+}

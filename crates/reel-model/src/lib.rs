@@ -1,0 +1,19 @@
+//! reel's shared vocabulary, used from the rrweb analyzer to the API: what every other crate
+//! names the same way, defined once.
+//!
+//! - [`SessionFacts`] and [`Fact`]: the thirteen counts reel works out of a recording.
+//! - [`ReplayId`]: a replay's URL-safe id, reversible to its device and session.
+//! - [`Clock`]: the time, injected (tests move it instead of sleeping).
+//! - [`content_hash`]: the hash that names stored content (chunks, heatmap uploads).
+//!
+//! No IO, no async, no backend.
+
+mod clock;
+mod facts;
+mod hash;
+mod replay_id;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use facts::{Fact, SessionFacts};
+pub use hash::{ContentHasher, content_hash};
+pub use replay_id::{ReplayId, ReplayIdError};

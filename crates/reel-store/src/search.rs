@@ -1,0 +1,27 @@
+//! The typed search of `reel-query` over a project's replays, and the names it offers.
+
+use async_trait::async_trait;
+
+use crate::{Replay, Result};
+
+/// A page of search results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPage {
+    pub replays: Vec<Replay>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<reel_query::Cursor>,
+    /// Every match, when it was counted within the time a count may take (or carried on from
+    /// the first page).
+    pub total: Option<u64>,
+}
+
+#[async_trait]
+pub trait SearchStore: Send + Sync + 'static {
+    /// Replays matching a search, a page at a time (see [`reel_query::Search`]). Runs on
+    /// connections of its own: a slow search never holds up a login or an upload.
+    async fn search(&self, project_id: i64, search: reel_query::Search) -> Result<SearchPage>;
+    /// Event names the project has seen, most used first (at most `limit`).
+    async fn event_names(&self, project_id: i64, limit: usize) -> Result<Vec<String>>;
+    /// User property names the project has seen, alphabetically (at most `limit`).
+    async fn user_property_keys(&self, project_id: i64, limit: usize) -> Result<Vec<String>>;
+}

@@ -1,0 +1,261 @@
+//! Read-only views of the raw tables, for tests and benchmarks that check what is stored (how
+//! many pieces, which objects rows name, how large each kind of data is) and for the search
+//! benchmark's baseline: the same questions answered by plain scans without reel's indexes. SQL
+//! stays in this crate; nothing here is used by the server.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, params_from_iter};
+
+use crate::Result;
+
+/// A connection of its own to a data directory's database.
+pub struct Inspector(Connection);
+
+/// Rows a test or benchmark counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    /// Shared strings of segments.
+    Pieces,
+    /// Links from segments to the pieces they use.
+    PieceUses,
+    /// Chunks as uploaded, not yet compacted.
+    OpenChunks,
+    Segments,
+    /// Objects on their way in or out.
+    ObjectIntents,
+    /// Sessions with a recording.
+    Replays,
+    /// Heatmap uploads.
+    Interactions,
+}
+
+impl Inspector {
+    /// Opens the database at `path` (a data directory's `reel.db`).
+    pub fn open(path: &Path) -> Result<Self> {
+        Ok(Self(Connection::open(path)?))
+    }
+
+    pub fn count(&self, rows: Rows) -> Result<i64> {
+        let sql = match rows {
+            Rows::Pieces => "SELECT COUNT(*) FROM pieces",
+            Rows::PieceUses => "SELECT COUNT(*) FROM chunk_pieces",
+            Rows::OpenChunks => "SELECT COUNT(*) FROM chunks WHERE format = 'chunk'",
+            Rows::Segments => "SELECT COUNT(*) FROM chunks WHERE format = 'segment'",
+            Rows::ObjectIntents => "SELECT COUNT(*) FROM object_intents",
+            Rows::Replays => "SELECT COUNT(*) FROM sessions WHERE start_ms IS NOT NULL",
+            Rows::Interactions => "SELECT COUNT(*) FROM interactions",
+        };
+        Ok(self.0.query_row(sql, [], |r| r.get(0))?)
+    }
+
+    /// The stored form of every chunk and segment (`chunk`, `segment`), by start time.
+    pub fn chunk_formats(&self) -> Result<Vec<String>> {
+        self.strings("SELECT format FROM chunks ORDER BY start_ms")
+    }
+
+    /// Every object key a row names (chunks, segments, dictionaries).
+    pub fn named_objects(&self) -> Result<BTreeSet<String>> {
+        Ok(self
+            .strings("SELECT object_key FROM chunks UNION SELECT object_key FROM dictionaries")?
+            .into_iter()
+            .collect())
+    }
+
+    /// The stored (compressed) size of each piece.
+    pub fn piece_sizes(&self) -> Result<Vec<i64>> {
+        let mut stmt = self.0.prepare("SELECT LENGTH(stored) FROM pieces")?;
+        let sizes = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<i64>, _>>()?;
+        Ok(sizes)
+    }
+
+    /// Bytes the heatmap uploads take as stored.
+    pub fn interaction_bytes(&self) -> Result<i64> {
+        Ok(self.0.query_row(
+            "SELECT COALESCE(SUM(LENGTH(payload_zst)) + SUM(LENGTH(payload)), 0) FROM interactions",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// When the latest recorded session started.
+    pub fn latest_start_ms(&self) -> Result<Option<i64>> {
+        Ok(self
+            .0
+            .query_row("SELECT MAX(start_ms) FROM sessions", [], |r| r.get(0))?)
+    }
+
+    /// Database pages (bytes) of the tables that hold recordings, after a checkpoint and a
+    /// vacuum: (pieces, the rest of the recording index).
+    pub fn recording_table_bytes(&self) -> Result<(u64, u64)> {
+        self.0
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")?;
+        let pages = |names: &str| -> Result<u64> {
+            let sql =
+                format!("SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN ({names})");
+            Ok(self.0.query_row(&sql, [], |r| r.get::<_, i64>(0))? as u64)
+        };
+        let pieces = pages("'pieces', 'sqlite_autoindex_pieces_1'")?;
+        let rows = pages(
+            "'chunks', 'chunks_by_time', 'chunks_by_object', 'sqlite_autoindex_chunks_1', \
+             'chunk_pieces', 'chunk_pieces_by_piece', 'compacted_hashes', 'dictionaries', \
+             'dictionaries_by_project', 'dictionaries_by_object'",
+        )?;
+        Ok((pieces, rows))
+    }
+
+    /// What the search index holds, as the raw data it was made from would take as JSON:
+    /// (events, facts, text) bytes. Events as sent (`raw`), derived events as reel writes them,
+    /// each session as the API lists it, text as shown.
+    pub fn raw_data_bytes(&self) -> Result<(u64, u64, u64)> {
+        let events: i64 = self.0.query_row(
+            "SELECT COALESCE(SUM(CASE WHEN derived = 0 THEN length(raw) ELSE
+                 length(json_object('event_type', event_type, 'time', time_ms, 'device_id', device_id,
+                     'session_id', session_id, 'user_id', user_id,
+                     'event_properties', json(event_properties), 'display_name', display_name)) END), 0)
+             FROM events",
+            [],
+            |r| r.get(0),
+        )?;
+        let facts: i64 = self.0.query_row(
+            "SELECT COALESCE(SUM(length(json_object('id', replay_key, 'device_id', device_id,
+                 'session_id', session_id, 'user_id', user_id, 'start_ms', start_ms, 'end_ms', end_ms,
+                 'first_url', first_url, 'urls', json(urls), 'country', country, 'browser', browser,
+                 'os', os, 'device', device, 'viewport_width', viewport_width,
+                 'viewport_height', viewport_height, 'active_ms', active_ms,
+                 'click_count', click_count, 'keypress_count', keypress_count,
+                 'mouse_activity_count', mouse_activity_count, 'page_view_count', page_view_count,
+                 'console_log_count', console_log_count, 'console_warn_count', console_warn_count,
+                 'console_error_count', console_error_count, 'network_error_count', network_error_count,
+                 'runtime_error_count', runtime_error_count, 'rage_click_count', rage_click_count,
+                 'dead_click_count', dead_click_count, 'error_click_count', error_click_count))), 0)
+             FROM sessions",
+            [],
+            |r| r.get(0),
+        )?;
+        let text: i64 = self.0.query_row(
+            "SELECT COALESCE(SUM(length(text)), 0) FROM session_text",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok((events as u64, facts as u64, text as u64))
+    }
+
+    /// A search answered by one pass over the tables, without reel's search indexes: what the
+    /// search would cost without them. Returns how many sessions it found (at most 100).
+    pub fn scan(&self, question: &ScanQuestion) -> Result<usize> {
+        let page = "ORDER BY s.start_ms DESC LIMIT 100";
+        let (sql, params): (String, Vec<SqlValue>) = match question {
+            ScanQuestion::EventAndPlan {
+                project_id,
+                start_ms,
+                end_ms,
+                event,
+                plan,
+            } => (
+                format!(
+                    "WITH did AS (SELECT DISTINCT device_id, session_id FROM events NOT INDEXED
+                                  WHERE project_id = ?5 AND event_type = ?3),
+                          users AS (SELECT DISTINCT user_id FROM events NOT INDEXED
+                                  WHERE project_id = ?5 AND user_id IS NOT NULL
+                                    AND json_extract(user_properties, '$.\"$set\".plan') = ?4)
+                     SELECT s.id FROM sessions s NOT INDEXED
+                     JOIN did d ON d.device_id = s.device_id AND d.session_id = s.session_id
+                     WHERE s.project_id = ?5 AND s.start_ms >= ?1 AND s.start_ms < ?2
+                       AND s.user_id IN (SELECT user_id FROM users) {page}"
+                ),
+                vec![
+                    (*start_ms).into(),
+                    (*end_ms).into(),
+                    event.clone().into(),
+                    plan.clone().into(),
+                    (*project_id).into(),
+                ],
+            ),
+            ScanQuestion::ClickedElementWord {
+                project_id,
+                start_ms,
+                end_ms,
+                word,
+            } => (
+                format!(
+                    "WITH clicked AS (SELECT DISTINCT device_id, session_id FROM events NOT INDEXED
+                                      WHERE project_id = ?4 AND event_type = '[reel] Element Clicked'
+                                        AND instr(event_properties, ?3) > 0)
+                     SELECT s.id FROM sessions s NOT INDEXED
+                     JOIN clicked k ON k.device_id = s.device_id AND k.session_id = s.session_id
+                     WHERE s.project_id = ?4 AND s.start_ms >= ?1 AND s.start_ms < ?2 {page}"
+                ),
+                vec![
+                    (*start_ms).into(),
+                    (*end_ms).into(),
+                    word.clone().into(),
+                    (*project_id).into(),
+                ],
+            ),
+            ScanQuestion::Text {
+                project_id,
+                start_ms,
+                end_ms,
+                phrase,
+            } => (
+                format!(
+                    "WITH shown AS (SELECT DISTINCT session_row FROM session_text NOT INDEXED
+                                    WHERE text LIKE '%' || ?3 || '%')
+                     SELECT s.id FROM sessions s NOT INDEXED JOIN shown t ON t.session_row = s.id
+                     WHERE s.project_id = ?4 AND s.start_ms >= ?1 AND s.start_ms < ?2 {page}"
+                ),
+                vec![
+                    (*start_ms).into(),
+                    (*end_ms).into(),
+                    phrase.clone().into(),
+                    (*project_id).into(),
+                ],
+            ),
+        };
+        let mut stmt = self.0.prepare(&sql)?;
+        let rows = stmt
+            .query_map(params_from_iter(params), |r| r.get::<_, i64>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows.len())
+    }
+
+    fn strings(&self, sql: &str) -> Result<Vec<String>> {
+        let mut stmt = self.0.prepare(sql)?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(rows)
+    }
+}
+
+/// The search benchmark's questions, for [`Inspector::scan`].
+#[derive(Debug, Clone)]
+pub enum ScanQuestion {
+    /// Sessions with the event whose user was ever set (`$set`) to the plan.
+    EventAndPlan {
+        project_id: i64,
+        start_ms: i64,
+        end_ms: i64,
+        event: String,
+        plan: String,
+    },
+    /// Sessions with a click whose recorded element holds the word.
+    ClickedElementWord {
+        project_id: i64,
+        start_ms: i64,
+        end_ms: i64,
+        word: String,
+    },
+    /// Sessions whose text holds the phrase.
+    Text {
+        project_id: i64,
+        start_ms: i64,
+        end_ms: i64,
+        phrase: String,
+    },
+}
