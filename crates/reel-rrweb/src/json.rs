@@ -432,6 +432,45 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// Calls `item` for each element of an array (skipping the value if it is not one), at most
+/// `max_items` times; further items are skipped.
+pub fn for_each_item<'a>(
+    p: &mut Parser<'a>,
+    max_items: usize,
+    mut item: impl FnMut(&mut Parser<'a>) -> Res<()>,
+) -> Res<()> {
+    if !p.begin_array()? {
+        return Ok(());
+    }
+    let mut first = true;
+    let mut n = 0usize;
+    while p.next_item(&mut first)? {
+        if n < max_items {
+            item(p)?;
+        } else {
+            p.skip_value()?;
+        }
+        n += 1;
+    }
+    Ok(())
+}
+
+/// Calls `field` for each key of an object (skipping the value if it is not one). Returns
+/// whether it was an object.
+pub fn for_each_field<'a>(
+    p: &mut Parser<'a>,
+    mut field: impl FnMut(&mut Parser<'a>, &str) -> Res<()>,
+) -> Res<bool> {
+    if !p.begin_object()? {
+        return Ok(false);
+    }
+    let mut first = true;
+    while let Some(key) = p.next_key(&mut first)? {
+        field(p, key.raw())?;
+    }
+    Ok(true)
+}
+
 fn parse_int(t: &str) -> Option<i64> {
     let (neg, digits) = match t.strip_prefix('-') {
         Some(d) => (true, d),

@@ -46,6 +46,7 @@
 
 pub mod attribution;
 pub mod chunk;
+pub mod devtools;
 pub mod event;
 #[cfg(test)]
 mod fuzz_tests;
