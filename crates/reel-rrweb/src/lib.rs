@@ -55,8 +55,6 @@ pub mod json;
 pub mod mirror;
 pub mod model;
 pub mod segment;
-#[cfg(test)]
-mod segment_tests;
 pub mod signals;
 pub mod text;
 pub mod upload;
