@@ -7,7 +7,7 @@ use std::ops::Range;
 use super::MAX_LIST_ITEMS;
 use super::nodes::{NodeTree, parse_attrs, parse_tree};
 use super::{Interaction, Source};
-use crate::devtools::{Console, count_items, parse_console_args};
+use crate::devtools::ConsoleRecord;
 use crate::json::{JsonStr, Parser, Res, for_each_field, for_each_item};
 
 #[derive(Debug, Clone, Default)]
@@ -114,10 +114,50 @@ pub enum Incremental<'a> {
         ranges: usize,
     },
     /// Pre-1.0 console record; same shape as the console plugin's payload.
-    Log(Console<'a>),
+    Log(ConsoleRecord<'a>),
     /// A source whose content signals do not read (style sheets, canvas, fonts, ...), or an
     /// unknown one.
     Other(Source),
+}
+
+impl Incremental<'_> {
+    pub fn source(&self) -> Source {
+        match self {
+            Self::Mutation(_) => Source::Mutation,
+            Self::MouseMove(_) => Source::MouseMove,
+            Self::TouchMove(_) => Source::TouchMove,
+            Self::Drag(_) => Source::Drag,
+            Self::MouseInteraction(_) => Source::MouseInteraction,
+            Self::Scroll { .. } => Source::Scroll,
+            Self::ViewportResize { .. } => Source::ViewportResize,
+            Self::Input(_) => Source::Input,
+            Self::MediaInteraction { .. } => Source::MediaInteraction,
+            Self::Selection { .. } => Source::Selection,
+            Self::Log(_) => Source::Log,
+            Self::Other(source) => *source,
+        }
+    }
+}
+
+/// The `source` of an incremental snapshot event (its JSON text), read without building
+/// anything else: for readers that act on a few sources only.
+pub fn incremental_source(text: &str) -> Option<Source> {
+    let mut source = None;
+    for_each_field(&mut Parser::new(text), |p, key| {
+        if key != "data" {
+            return p.skip_value();
+        }
+        for_each_field(p, |p, key| match key {
+            "source" => {
+                source = p.int()?;
+                Ok(())
+            }
+            _ => p.skip_value(),
+        })?;
+        Ok(())
+    })
+    .ok()?;
+    source.map(Source::from_code)
 }
 
 fn parse_positions(p: &mut Parser<'_>) -> Res<Vec<Position>> {
@@ -160,7 +200,7 @@ struct IncrementalFields<'a> {
     width: Option<f64>,
     height: Option<f64>,
     ranges: usize,
-    console: Console<'a>,
+    console: ConsoleRecord<'a>,
 }
 
 pub(super) fn parse_incremental<'a>(
@@ -191,9 +231,9 @@ pub(super) fn parse_incremental<'a>(
                 f.ranges += 1;
                 p.skip_value()
             })?,
-            "level" => f.console.level = p.str_value()?,
-            "trace" => f.console.trace_len = count_items(p)?,
-            "payload" => f.console.args = parse_console_args(p)?,
+            "level" | "trace" | "payload" => {
+                f.console.read_field(p, key)?;
+            }
             _ => p.skip_value()?,
         }
         Ok(())

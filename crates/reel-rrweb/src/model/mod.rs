@@ -27,15 +27,17 @@ mod nodes;
 #[cfg(test)]
 mod tests;
 
-use crate::devtools::{parse_console, parse_network};
+use crate::devtools::{
+    CONSOLE_PLUGIN, ConsoleRecord, NETWORK_PLUGIN, NetworkRequest, Recorded, parse_console,
+    parse_network,
+};
 use crate::json::{JsonStr, Parser, Res, for_each_field};
 use incremental::parse_incremental;
 use nodes::parse_full_snapshot;
 
-pub use crate::devtools::{Console, ConsoleArg, MAX_CONSOLE_ARGS, Request};
 pub use incremental::{
     Add, AttributeChange, Incremental, InputChange, MouseInteractionData, Mutation, Position,
-    Remove, TextChange,
+    Remove, TextChange, incremental_source,
 };
 pub use nodes::{Attr, AttrValue, FullSnapshot, NO_PARENT, NodeTree, NodeType, SnapNode};
 
@@ -152,6 +154,22 @@ impl Source {
             other => Self::Other(other),
         }
     }
+
+    /// A user's activity: what active time and the timeline's inactive stretches count
+    /// (pointer, scroll, resize, input, touch, media, drag).
+    pub fn is_activity(self) -> bool {
+        matches!(
+            self,
+            Self::MouseMove
+                | Self::MouseInteraction
+                | Self::Scroll
+                | Self::ViewportResize
+                | Self::Input
+                | Self::TouchMove
+                | Self::MediaInteraction
+                | Self::Drag
+        )
+    }
 }
 
 /// rrweb `MouseInteractions` (`data.type` when the source is MouseInteraction).
@@ -200,9 +218,9 @@ pub struct Meta<'a> {
 #[derive(Debug, Clone)]
 pub enum Plugin<'a> {
     /// `rrweb/console@1`
-    Console(Console<'a>),
+    Console(ConsoleRecord<'a>),
     /// `rrweb/network@1`
-    Network(Vec<Request<'a>>),
+    Network(Vec<NetworkRequest<'a>>),
     Other {
         name: Option<JsonStr<'a>>,
     },
@@ -210,7 +228,7 @@ pub enum Plugin<'a> {
 
 #[derive(Debug, Clone, Default)]
 pub struct Custom<'a> {
-    pub tag: Option<JsonStr<'a>>,
+    pub tag: Option<Recorded<'a>>,
     /// The payload's JSON text.
     pub payload: Option<&'a str>,
 }
@@ -352,10 +370,10 @@ fn parse_plugin<'a>(p: &mut Parser<'a>) -> Res<Option<Plugin<'a>>> {
         return Ok(None);
     }
     let plugin = match (name, payload) {
-        (Some(n), Some(raw)) if n.raw() == "rrweb/console@1" => {
+        (Some(n), Some(raw)) if n.raw() == CONSOLE_PLUGIN => {
             Plugin::Console(parse_console(&mut Parser::new(raw))?)
         }
-        (Some(n), Some(raw)) if n.raw() == "rrweb/network@1" => {
+        (Some(n), Some(raw)) if n.raw() == NETWORK_PLUGIN => {
             Plugin::Network(parse_network(&mut Parser::new(raw))?)
         }
         _ => Plugin::Other { name },
@@ -367,7 +385,7 @@ fn parse_custom<'a>(p: &mut Parser<'a>) -> Res<Option<Custom<'a>>> {
     let mut c = Custom::default();
     let is_object = for_each_field(p, |p, key| {
         match key {
-            "tag" => c.tag = p.str_value()?,
+            "tag" => c.tag = Some(Recorded::read(p)?),
             "payload" => c.payload = Some(p.raw_value()?),
             _ => p.skip_value()?,
         }

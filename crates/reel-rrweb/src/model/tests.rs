@@ -1,4 +1,5 @@
 use super::*;
+use crate::devtools::Recorded;
 
 /// A compact description of what was read, for table tests.
 fn summary(text: &str) -> String {
@@ -7,6 +8,7 @@ fn summary(text: &str) -> String {
     };
     let head = format!("{}@{}", e.event_type.code(), e.timestamp);
     let s = |j: Option<JsonStr<'_>>| j.map_or("-".into(), |j| j.decode().into_owned());
+    let v = |r: Option<Recorded<'_>>| s(r.and_then(|r| r.as_str()));
     let body = match &e.data {
         Data::Empty => "empty".into(),
         Data::Other => "other".into(),
@@ -45,20 +47,20 @@ fn summary(text: &str) -> String {
             c.args
                 .iter()
                 .map(|a| match a {
-                    ConsoleArg::Str(j) => j.decode().into_owned(),
-                    ConsoleArg::Raw(r) => format!("raw {r}"),
+                    Recorded::Str(j) => j.decode().into_owned(),
+                    Recorded::Raw(r) => format!("raw {r}"),
                 })
                 .collect::<Vec<_>>(),
-            c.trace_len
+            c.trace.len()
         ),
         Data::Plugin(Plugin::Network(r)) => format!(
             "network {:?}",
             r.iter()
-                .map(|r| (s(r.method), s(r.name), r.status, s(r.error)))
+                .map(|r| (v(r.method), v(r.name), r.status, v(r.error)))
                 .collect::<Vec<_>>()
         ),
         Data::Plugin(Plugin::Other { name }) => format!("plugin {}", s(*name)),
-        Data::Custom(c) => format!("custom {} {:?}", s(c.tag), c.payload),
+        Data::Custom(c) => format!("custom {} {:?}", v(c.tag), c.payload),
     };
     format!("{head} {body}")
 }

@@ -6,27 +6,23 @@ use serde_json::Map;
 
 use super::derived::put;
 use super::{Analyzer, DerivedKind, Fact, Item, MAX_URL_BYTES};
-use crate::devtools::{Console, ConsoleArg, Request};
-use crate::json::{JsonStr, Parser, truncate_str};
+use crate::devtools::{ConsoleRecord, NetworkRequest, Recorded, Severity};
+use crate::json::truncate_str;
 use crate::text::{collapse, ellipsize, strip_url, url_path};
 
 impl Analyzer {
-    pub(super) fn on_console(&mut self, ts: i64, c: &Console<'_>) {
-        let level = c
-            .level
-            .map(|l| truncate_str(&l.decode_prefix(32), 16).to_ascii_lowercase())
-            .unwrap_or_else(|| "log".to_owned());
-        let max = self.settings.console_item_max_bytes;
-        let message = console_message(&c.args, max);
-        match level.as_str() {
-            "error" | "assert" => {
+    pub(super) fn on_console(&mut self, ts: i64, record: &ConsoleRecord<'_>) {
+        let level = record.level_key();
+        let message = record.message_prefix(self.settings.console_item_max_bytes);
+        match record.severity() {
+            Severity::Error => {
                 self.count(ts, Fact::ConsoleErrorCount, 1);
                 let mut props = Map::new();
                 put(&mut props, "[reel] Page URL", self.page_url.clone());
                 let short = ellipsize(&message, self.settings.message_max_chars);
                 props.insert("[reel] Message".into(), short.clone().into());
                 props.insert("[reel] Level".into(), level.clone().into());
-                if is_runtime_error(&c.args) {
+                if record.is_runtime_error() {
                     self.count(ts, Fact::RuntimeErrorCount, 1);
                     let name = format!("Runtime error: {}", ellipsize(&message, 80));
                     self.event(ts, DerivedKind::RuntimeError, name, None, props);
@@ -36,8 +32,8 @@ impl Analyzer {
                     self.event(ts, DerivedKind::ConsoleError, name, None, props);
                 }
             }
-            "warn" | "warning" => self.count(ts, Fact::ConsoleWarnCount, 1),
-            _ => self.count(ts, Fact::ConsoleLogCount, 1),
+            Severity::Warning => self.count(ts, Fact::ConsoleWarnCount, 1),
+            Severity::Log => self.count(ts, Fact::ConsoleLogCount, 1),
         }
         if message.is_empty() {
             return;
@@ -60,20 +56,23 @@ impl Analyzer {
         }
     }
 
-    pub(super) fn on_network(&mut self, ts: i64, requests: &[Request<'_>]) {
+    pub(super) fn on_network(&mut self, ts: i64, requests: &[NetworkRequest<'_>]) {
         for r in requests {
-            let status = r.status.filter(|s| s.is_finite());
-            let failed = r.error.is_some() || status.is_some_and(|s| s == 0.0 || s >= 400.0);
-            if !failed {
+            if !r.is_error() {
                 continue;
             }
+            let status = r.status;
             self.count(ts, Fact::NetworkErrorCount, 1);
             let method = r
                 .method
+                .and_then(|m| m.as_str())
                 .map(|m| truncate_str(&m.decode_prefix(32), 16).to_ascii_uppercase())
                 .unwrap_or_else(|| "GET".to_owned());
+            // Only `name`: the timeline also shows `url` (rrweb's own plugin writes it), but
+            // reading it here would change the derived events of recordings already processed.
             let url = r
                 .name
+                .and_then(|n| n.as_str())
                 .map(|n| strip_url(&n.decode_prefix(MAX_URL_BYTES * 2), MAX_URL_BYTES).to_owned())
                 .unwrap_or_default();
             let mut props = Map::new();
@@ -89,9 +88,11 @@ impl Analyzer {
             put(
                 &mut props,
                 "[reel] Initiator Type",
-                r.initiator_type.map(|t| collapse(&t.decode_prefix(64), 32)),
+                r.initiator_type
+                    .and_then(|t| t.as_str())
+                    .map(|t| collapse(&t.decode_prefix(64), 32)),
             );
-            if let Some(e) = r.error {
+            if let Some(Recorded::Str(e)) = r.error {
                 let text = collapse(&e.decode_prefix(4096), self.settings.message_max_chars);
                 put(&mut props, "[reel] Error", Some(text));
             }
@@ -107,51 +108,4 @@ impl Analyzer {
             self.event(ts, DerivedKind::NetworkError, name, None, props);
         }
     }
-}
-
-/// A console record's message: its arguments (each a JSON-stringified value; strings shown
-/// without quotes) joined by spaces, whitespace collapsed, at most `max_bytes`.
-fn console_message(args: &[ConsoleArg<'_>], max_bytes: usize) -> String {
-    let mut out = String::new();
-    for arg in args {
-        if out.len() >= max_bytes {
-            break;
-        }
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        let remaining = max_bytes.saturating_sub(out.len());
-        match arg {
-            ConsoleArg::Str(s) => out.push_str(&console_arg_text(*s, remaining)),
-            ConsoleArg::Raw(raw) => out.push_str(truncate_str(raw, remaining)),
-        }
-    }
-    let mut text = collapse(&out, max_bytes);
-    text.truncate(crate::json::floor_char_boundary(&text, max_bytes));
-    text
-}
-
-/// One console argument as text: the plugin JSON-stringifies every value, so a string
-/// argument arrives as `"\"text\""`; it is shown as `text`.
-fn console_arg_text(arg: JsonStr<'_>, max_bytes: usize) -> String {
-    let decoded = arg.decode_prefix(max_bytes.saturating_mul(2).saturating_add(8));
-    let mut p = Parser::new(&decoded);
-    if p.peek() == Some(b'"')
-        && let Ok(Some(inner)) = p.str_value()
-    {
-        return inner.decode_prefix(max_bytes).into_owned();
-    }
-    truncate_str(&decoded, max_bytes).to_owned()
-}
-
-/// An uncaught error or unhandled rejection (see the module documentation).
-fn is_runtime_error(args: &[ConsoleArg<'_>]) -> bool {
-    let Some(ConsoleArg::Str(first)) = args.first() else {
-        return false;
-    };
-    let text = console_arg_text(*first, 64);
-    let text = text.trim_start();
-    text.get(..9)
-        .is_some_and(|p| p.eq_ignore_ascii_case("uncaught "))
-        || text == "Script error."
 }

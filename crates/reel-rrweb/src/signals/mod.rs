@@ -310,7 +310,7 @@ impl Analyzer {
                 self.dom_changed(ts);
             }
             Data::Incremental(inc) => self.on_incremental(ts, inc),
-            Data::Plugin(Plugin::Console(c)) => self.on_console(ts, c),
+            Data::Plugin(Plugin::Console(record)) => self.on_console(ts, record),
             Data::Plugin(Plugin::Network(requests)) => self.on_network(ts, requests),
             Data::Plugin(Plugin::Other { .. }) | Data::Custom(_) | Data::Empty | Data::Other => {}
         }
@@ -445,6 +445,9 @@ impl Analyzer {
     }
 
     fn on_incremental(&mut self, ts: i64, inc: &Incremental<'_>) {
+        if inc.source().is_activity() {
+            self.active(ts);
+        }
         match inc {
             Incremental::Mutation(m) => {
                 self.with_screen(ts, |mirror, sink| mirror.apply_mutation(m, sink));
@@ -453,11 +456,9 @@ impl Analyzer {
                 }
             }
             Incremental::MouseMove(_) | Incremental::TouchMove(_) | Incremental::Drag(_) => {
-                self.active(ts);
                 self.count(ts, Fact::MouseActivityCount, 1);
             }
             Incremental::MouseInteraction(d) => {
-                self.active(ts);
                 self.count(ts, Fact::MouseActivityCount, 1);
                 match d.kind {
                     Interaction::Click => self.on_click(ts, d),
@@ -465,16 +466,11 @@ impl Analyzer {
                     _ => {}
                 }
             }
-            Incremental::Scroll { .. } => {
-                self.active(ts);
-                self.scrolled(ts);
-            }
+            Incremental::Scroll { .. } => self.scrolled(ts),
             Incremental::ViewportResize { width, height } => {
-                self.active(ts);
                 self.viewport(ts, *width, *height);
             }
             Incremental::Input(input) => {
-                self.active(ts);
                 self.mirror.apply_input(input);
                 self.dom_changed(ts);
                 if input.user_triggered != Some(false) {
@@ -484,12 +480,9 @@ impl Analyzer {
                     }
                 }
             }
-            Incremental::MediaInteraction { .. } => {
-                self.active(ts);
-                self.dom_changed(ts);
-            }
+            Incremental::MediaInteraction { .. } => self.dom_changed(ts),
             Incremental::Selection { .. } => self.scrolled(ts),
-            Incremental::Log(c) => self.on_console(ts, c),
+            Incremental::Log(record) => self.on_console(ts, record),
             Incremental::Other(
                 Source::StyleSheetRule
                 | Source::StyleDeclaration
