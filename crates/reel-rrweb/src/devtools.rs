@@ -317,7 +317,7 @@ fn arg_text_prefix(arg: JsonStr<'_>, max_bytes: usize) -> String {
 }
 
 /// JSON text as `serde_json` writes it (compact, keys sorted); as written when it is not JSON.
-fn compact_json(raw: &str) -> String {
+pub(crate) fn compact_json(raw: &str) -> String {
     serde_json::from_str::<Value>(raw).map_or_else(|_| raw.to_owned(), |v| v.to_string())
 }
 

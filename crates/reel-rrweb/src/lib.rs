@@ -57,6 +57,7 @@ pub mod model;
 pub mod segment;
 pub mod signals;
 pub mod text;
+pub mod timeline;
 pub mod upload;
 pub mod user_agent;
 
