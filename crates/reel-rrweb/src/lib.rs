@@ -52,6 +52,7 @@ pub mod event;
 mod fuzz_tests;
 pub mod inflate;
 pub mod json;
+pub mod keyframes;
 pub mod mirror;
 pub mod model;
 pub mod segment;
