@@ -58,7 +58,8 @@ impl<'m> NodeRef<'m> {
             .map(|(_, v)| &**v)
     }
 
-    /// A text node's text (at most [`MAX_TEXT_BYTES`]; empty when not rendered).
+    /// A text node's text (at most [`MAX_TEXT_BYTES`](super::MAX_TEXT_BYTES); empty when not
+    /// rendered).
     pub fn text(&self) -> &'m str {
         &self.node().text
     }
