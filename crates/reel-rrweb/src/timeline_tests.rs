@@ -56,42 +56,40 @@ fn build(events: &[String], end_at: i64) -> Timeline {
 
 /// The timeline as lines: entries (times as offsets from `T`), then the lists that were cut.
 fn render(t: &Timeline) -> Vec<String> {
+    let at = |time_ms: i64, offset_ms: i64| {
+        assert_eq!(time_ms - T, offset_ms, "the offset is from the start");
+        format!("@{offset_ms}")
+    };
     let mut lines = Vec::new();
-    for c in &t.console {
-        assert_eq!(c.time_ms - T, c.offset_ms);
-        lines.push(format!(
-            "console @{} {} | {} | {}",
-            c.offset_ms,
-            c.level,
-            c.message,
-            c.trace.join(", ")
-        ));
-    }
-    for n in &t.network {
-        assert_eq!(n.time_ms - T, n.offset_ms);
-        lines.push(format!(
-            "network @{} {} {} {:?} {:?} {:?} {:?}{}",
-            n.offset_ms,
-            n.method,
-            n.url,
-            n.status,
-            n.duration_ms,
-            n.initiator_type,
-            n.error,
-            if n.failed { " failed" } else { "" }
-        ));
-    }
-    for c in &t.custom {
-        assert_eq!(c.time_ms - T, c.offset_ms);
-        lines.push(format!("custom @{} {} {:?}", c.offset_ms, c.tag, c.payload));
-    }
-    for p in &t.pages {
-        assert_eq!(p.time_ms - T, p.offset_ms);
-        lines.push(format!("page @{} {}", p.offset_ms, p.href));
-    }
-    for s in &t.inactive {
-        lines.push(format!("inactive {}..{}", s.start_ms - T, s.end_ms - T));
-    }
+    lines.extend(t.console.iter().map(|c| {
+        let trace = c.trace.join(", ");
+        let when = at(c.time_ms, c.offset_ms);
+        format!("console {when} {} | {} | {trace}", c.level, c.message)
+    }));
+    lines.extend(t.network.iter().map(|n| {
+        let failed = if n.failed { " failed" } else { "" };
+        let (status, duration) = (n.status, n.duration_ms);
+        let when = at(n.time_ms, n.offset_ms);
+        let shown = format!("{} {} {status:?} {duration:?}", n.method, n.url);
+        format!(
+            "network {when} {shown} {:?} {:?}{failed}",
+            n.initiator_type, n.error
+        )
+    }));
+    lines.extend(t.custom.iter().map(|c| {
+        let when = at(c.time_ms, c.offset_ms);
+        format!("custom {when} {} {:?}", c.tag, c.payload)
+    }));
+    lines.extend(
+        t.pages
+            .iter()
+            .map(|p| format!("page {} {}", at(p.time_ms, p.offset_ms), p.href)),
+    );
+    lines.extend(
+        t.inactive
+            .iter()
+            .map(|s| format!("inactive {}..{}", s.start_ms - T, s.end_ms - T)),
+    );
     let cut = &t.truncated;
     for (list, was_cut) in [
         ("console", cut.console),

@@ -94,18 +94,16 @@ impl Analyzer {
 
     /// The page changed: pending clicks within their window are alive.
     pub(super) fn dom_changed(&mut self, ts: i64) {
-        let window = self.settings.dead_mutation_window_ms;
-        for c in self.clicks.iter_mut() {
-            if c.dead_pending && ts <= c.ts.saturating_add(window) {
-                c.alive = true;
-                c.dead_pending = false;
-            }
-        }
+        self.answer_clicks(ts, self.settings.dead_mutation_window_ms);
     }
 
     /// A scroll or selection change: pending clicks within the short window are alive.
     pub(super) fn scrolled(&mut self, ts: i64) {
-        let window = self.settings.dead_scroll_window_ms;
+        self.answer_clicks(ts, self.settings.dead_scroll_window_ms);
+    }
+
+    /// Pending clicks at most `window` before `ts` were answered: they are not dead.
+    fn answer_clicks(&mut self, ts: i64, window: i64) {
         for c in self.clicks.iter_mut() {
             if c.dead_pending && ts <= c.ts.saturating_add(window) {
                 c.alive = true;
