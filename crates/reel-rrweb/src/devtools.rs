@@ -6,18 +6,20 @@
 //!   string holding a JSON string: `"\"text\""`);
 //! - console records of rrweb before 1.0: incremental snapshots of source 11 (`Log`), the same
 //!   fields directly in `data`;
-//! - `rrweb/network@1` plugin events, `{requests: [...]}`, with the fields rrweb's plugin,
-//!   Resource Timing entries and reel's SDK write: `name` or `url`, `method`, `status` or
-//!   `responseStatus`, `startTime`, `endTime`, `duration`, `initiatorType`, `error`;
+//! - `rrweb/network@1` plugin events, `{requests: [...]}`, with the fields rrweb's own plugin
+//!   (`url`, `status`), Resource Timing entries (`name`, `responseStatus`, `duration`) and
+//!   reel's SDK (`name`, `status`, `duration`, `error`) write, and `method`, `startTime`,
+//!   `endTime`, `initiatorType`;
 //! - runtime errors: a browser reports an uncaught error or unhandled rejection to the console
 //!   plugin as an error-level record whose message starts with `Uncaught ` (see
 //!   [`ConsoleRecord::is_runtime_error`]).
 //!
-//! This is the one reader of these payloads: [`crate::model`] hands its records to the signals
-//! analyzer (counts, error events, console texts) and [`crate::timeline`] to the player's
-//! console and network panels. A record keeps each field as recorded ([`Recorded`]); where the
-//! two consumers present a field differently (caps, defaults, case), each has its own accessor
-//! or does it itself, and the accessor's documentation says who it is for.
+//! This is the one reader of these payloads. [`crate::model`] reads them with it (as
+//! `Plugin::Console`, `Plugin::Network` and `Incremental::Log`) for the signals analyzer
+//! (counts, error events, console texts) and for [`crate::timeline`] (the player's console and
+//! network panels). A record keeps each field as recorded ([`Recorded`]); where the two
+//! consumers present a field differently (caps, defaults, case, what counts as failed), each
+//! has its own accessor or does it itself, and the accessor's documentation says whose it is.
 //!
 //! Invariants: bounded (at most [`MAX_CONSOLE_ARGS`] arguments and [`MAX_STACK_FRAMES`]
 //! frames per record, [`MAX_LIST_ITEMS`] requests per event); strings are borrowed from the

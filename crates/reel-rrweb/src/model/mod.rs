@@ -226,6 +226,7 @@ pub enum Plugin<'a> {
     },
 }
 
+/// A custom event's data, as rrweb's `addCustomEvent(tag, payload)` records it.
 #[derive(Debug, Clone, Default)]
 pub struct Custom<'a> {
     pub tag: Option<Recorded<'a>>,
