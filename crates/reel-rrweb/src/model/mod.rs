@@ -1,4 +1,4 @@
-//! A tolerant, typed reading of the parts of rrweb events that signals need.
+//! A tolerant, typed reading of the parts of rrweb events that signals and the timeline need.
 //!
 //! [`parse_event`] reads one event's JSON text into a [`ParsedEvent`] that borrows from the
 //! text: strings stay [`JsonStr`] slices until someone decodes them, so a full snapshot's
