@@ -15,11 +15,19 @@
 //!   and zstd -19 with long-distance matching; [`segment::decode_segment`] gives every event's
 //!   original text back, bounded by a caller's limit.
 //!
+//! Reading path (what the player is sent):
+//! - [`keyframes`]: [`keyframes::KeyframeWindow`], where a window that shows a given time
+//!   starts (the latest Meta+FullSnapshot at or before it), found while the events are read.
+//! - [`timeline`]: the whole recording's console records, network requests, custom events,
+//!   page loads and inactive stretches in one pass ([`timeline::TimelineBuilder`]), capped.
+//!
 //! Signals path (what the server derives from a stored stream):
 //! - [`json`]: a non-recursive pull reader over JSON text; strings are borrowed and decoded
 //!   only on request, so large snapshots are scanned, not copied.
 //! - [`model`]: a typed, tolerant reading of events (every EventType and IncrementalSource;
 //!   unknown ones are `Other`, never errors), with bounded work on hostile input.
+//! - [`devtools`]: the one reader of console records (the console plugin's and pre-1.0
+//!   rrweb's), network requests and runtime errors, for the analyzer and the timeline.
 //! - [`mirror`]: the recorded page's DOM, kept up to date from snapshots and mutations
 //!   (shadow roots, iframes), bounded in nodes and string bytes.
 //! - [`attribution`]: what an event's node is: tag, id, classes, text, role, labels, a CSS
@@ -31,33 +39,40 @@
 //! - [`user_agent`]: browser, OS and device class from a `User-Agent` header.
 //! - [`text`]: URL stripping, whitespace, masking helpers.
 //!
+//! The larger modules are folders whose `mod.rs` says what each file holds; every module's
+//! tests are in a file of their own (`foo_tests.rs`, or `tests.rs` in a folder).
+//!
 //! Invariants:
 //! - Nothing here re-serializes an event. What the browser recorded is what the player gets
 //!   back, so a parsing gap in reel can never corrupt a replay. The segment codec transforms
 //!   event text only where it checked, at encode time, that the event comes back byte for
-//!   byte (otherwise it keeps the event verbatim), and checks a checksum when decoding.
+//!   byte (otherwise it keeps the event verbatim), and checks a checksum when decoding. (The
+//!   timeline shows values that are not strings, such as custom event payloads, as compact
+//!   JSON: text for a panel, not an event.)
 //! - Nothing panics or recurses on input: any nesting depth is walked with explicit stacks,
 //!   and every structure built from input has a cap (nodes, strings, lists, pending windows).
 //! - Privacy: typed input values are never read into the model or the mirror, masked text
-//!   (only `*` and whitespace) never becomes a label or on-screen text, and URLs leave without
-//!   query string or fragment.
+//!   (only `*` and whitespace) never becomes a label or on-screen text, and URLs leave the
+//!   signals without query string or fragment. The timeline shows URLs as recorded, for the
+//!   player (which hides the query values of requests).
 //! - Signals are a pure function of the event stream: the same events give the same outputs,
 //!   however they are fed and drained.
 
 pub mod attribution;
 pub mod chunk;
+pub mod devtools;
 pub mod event;
 #[cfg(test)]
 mod fuzz_tests;
 pub mod inflate;
 pub mod json;
+pub mod keyframes;
 pub mod mirror;
 pub mod model;
 pub mod segment;
-#[cfg(test)]
-mod segment_tests;
 pub mod signals;
 pub mod text;
+pub mod timeline;
 pub mod upload;
 pub mod user_agent;
 
