@@ -150,7 +150,12 @@ describeWithSetUp(
       // Filters: by text (labels, names, properties) and by kind.
       await page.getByTestId('activity-filter').fill('winter');
       await pollUntil(async () => ((await page.getByTestId('activity-item').count()) === 1 ? true : undefined), { what: 'one item matching "winter"', timeoutMs: 5_000 });
-      assert.equal(await page.getByTestId('activity-label').first().innerText(), 'Coupon Applied');
+      // Rows render lazily (content-visibility: auto): a row just listed has no text on screen
+      // until the browser has laid it out.
+      await pollUntil(async () => ((await page.getByTestId('activity-label').first().innerText()) === 'Coupon Applied' ? true : undefined), {
+        what: 'the one item to read "Coupon Applied"',
+        timeoutMs: 5_000,
+      });
       await page.getByTestId('activity-filter').fill('');
       await page.getByTestId('activity-kind-click').click();
       const labels = await page.getByTestId('activity-label').allInnerTexts();

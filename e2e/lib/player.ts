@@ -41,5 +41,13 @@ export async function waitUntilPast(page: Page, offset: number, timeoutMs = 15_0
 export async function pause(page: Page): Promise<number> {
   if ((await playState(page)) === 'playing') await page.getByTestId('play-toggle').click();
   await pollUntil(async () => ((await playState(page)) === 'paused' ? true : undefined), { what: 'the player to pause', timeoutMs: 5_000, intervalMs: 50 });
+  // The control says "paused" at once; the timeline shows where it stopped from the player's next
+  // frame on. Before it, the timeline can still hold the last frame's playhead.
+  await nextFrame(page);
   return position(page);
+}
+
+/** Resolves once the page has drawn another frame (the player's own frame callback comes first). */
+async function nextFrame(page: Page): Promise<void> {
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => done(undefined))));
 }
