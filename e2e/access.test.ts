@@ -2,8 +2,9 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { launchBrowser } from './lib/browser.ts';
-import { startReel } from './lib/reel.ts';
+import type { ErrorBody } from '../testkit/api-types.ts';
+import { launchBrowser } from '../testkit/browser.ts';
+import { startReel } from '../testkit/reel-server.ts';
 import { describeWithSetUp } from './lib/suite.ts';
 
 describeWithSetUp(
@@ -21,7 +22,7 @@ describeWithSetUp(
       const { reel } = env();
       const response = await fetch(`${reel.baseUrl}/api/v1/replays`);
       assert.equal(response.status, 401);
-      const body = (await response.json()) as { error?: { code?: string; message?: string } };
+      const body = (await response.json()) as Partial<ErrorBody>;
       assert.equal(body.error?.code, 'unauthenticated');
       assert.equal(typeof body.error?.message, 'string');
     });

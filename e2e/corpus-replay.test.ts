@@ -7,13 +7,16 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { EventType, getJson, getReplayEvents, hasEvent, type Replay, type RrwebEvent } from './lib/api.ts';
+import { findReplay, getReplayEvents } from '../testkit/api-client.ts';
+import type { RecordedEvent, Replay } from '../testkit/api-types.ts';
+import { launchBrowser, watchPageProblems, type Browser, type PageProblems } from '../testkit/browser.ts';
+import { track } from '../testkit/ingest.ts';
+import { pollUntil } from '../testkit/poll.ts';
+import { startReel, type Reel } from '../testkit/reel-server.ts';
+import { logInThroughUi } from '../testkit/ui-login.ts';
 import { unexpectedConsoleErrors } from './lib/assertions.ts';
-import { launchBrowser, watchPageProblems, type Browser, type PageProblems } from './lib/browser.ts';
-import { pollUntil } from './lib/poll.ts';
-import { startReel, type Reel } from './lib/reel.ts';
+import { EventType, hasEvent } from './lib/rrweb.ts';
 import { describeWithSetUp } from './lib/suite.ts';
-import { logInThroughUi } from './lib/ui.ts';
 
 /** `<repo>/testdata/rrweb-corpus`: rrweb's recordings, kept in the repository (see its README). */
 const CORPUS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../testdata/rrweb-corpus');
@@ -28,9 +31,9 @@ interface CorpusFile {
   /** File name without `.json`, e.g. `shadow-dom`. */
   name: string;
   /** Every event of the file, as uploaded: timestamps shifted so the session started within the last hour. */
-  sent: RrwebEvent[];
+  sent: RecordedEvent[];
   /** The events reel keeps of them (all but those whose time cannot belong to the session). */
-  events: RrwebEvent[];
+  events: RecordedEvent[];
   deviceId: string;
   sessionId: number;
   startMs: number;
@@ -153,37 +156,30 @@ function loadCorpus(): CorpusFile[] {
   });
 }
 
-function isEvent(value: unknown): value is RrwebEvent {
-  const event = value as RrwebEvent;
+function isEvent(value: unknown): value is RecordedEvent {
+  const event = value as RecordedEvent;
   return typeof event === 'object' && event !== null && typeof event.type === 'number' && typeof event.timestamp === 'number';
 }
 
 /** Uploads one file like Amplitude's replay SDK does, then checks what reel stored and lists. */
 async function uploadAndCheck(reel: Reel, file: CorpusFile): Promise<Replay> {
-  const query = new URLSearchParams({ device_id: file.deviceId, session_id: String(file.sessionId), type: 'replay' });
-  const response = await fetch(`${reel.baseUrl}/sessions/v2/track?${query}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${reel.apiKey}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ version: 1, events: file.sent.map((event) => JSON.stringify(event)) }),
+  const answer = await track(reel, {
+    deviceId: file.deviceId,
+    sessionId: file.sessionId,
+    events: file.sent.map((event) => JSON.stringify(event)),
   });
-  const text = await response.text();
-  assert.equal(response.status, 200, `the upload answered ${response.status}: ${text.slice(0, 300)}`);
-  const answer = JSON.parse(text) as { events_accepted?: number; events_skipped?: number };
-  assert.equal(answer.events_skipped, file.sent.length - file.events.length, `reel skipped other events of the upload: ${text}`);
-  assert.equal(answer.events_accepted, file.events.length, `reel accepted a different number of events: ${text}`);
+  assert.equal(answer.events_skipped, file.sent.length - file.events.length, `reel skipped other events of the upload: ${JSON.stringify(answer)}`);
+  assert.equal(answer.events_accepted, file.events.length, `reel accepted a different number of events: ${JSON.stringify(answer)}`);
 
   const range = new URLSearchParams({
     limit: '100',
     start: new Date(file.startMs - 60_000).toISOString(),
     end: new Date(file.startMs + 60_000).toISOString(),
   });
-  const replay = await pollUntil(
-    async () => {
-      const { replays } = await getJson<{ replays: Replay[] }>(reel, `/api/v1/replays?${range}`);
-      return replays.find((r) => r.device_id === file.deviceId && String(r.session_id) === String(file.sessionId));
-    },
-    { what: `reel to list the replay of ${file.deviceId}`, timeoutMs: 10_000 },
-  );
+  const replay = await pollUntil(() => findReplay(reel, file.deviceId, file.sessionId, range.toString()), {
+    what: `reel to list the replay of ${file.deviceId}`,
+    timeoutMs: 10_000,
+  });
   assert.equal(replay.event_count, file.events.length, 'event_count of the listed replay');
   assert.equal(Date.parse(replay.start_time), file.startMs, `start_time ${replay.start_time} of the listed replay`);
   assert.equal(Date.parse(replay.end_time), file.endMs, `end_time ${replay.end_time} of the listed replay`);
@@ -198,7 +194,7 @@ async function uploadAndCheck(reel: Reel, file: CorpusFile): Promise<Replay> {
   return replay;
 }
 
-function canonicalList(events: RrwebEvent[]): string[] {
+function canonicalList(events: RecordedEvent[]): string[] {
   return events.map(canonicalJson).sort();
 }
 

@@ -11,8 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { rewriteCssUrls } from '../web/src/player/css-urls.ts';
-import { launchBrowser, type Browser } from './lib/browser.ts';
-import { pollUntil } from './lib/poll.ts';
+import { launchBrowser, type Browser } from '../testkit/browser.ts';
+import { pollUntil } from '../testkit/poll.ts';
 import { describeWithSetUp } from './lib/suite.ts';
 
 const FOUND = 'http://found.reel.test';

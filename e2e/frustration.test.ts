@@ -5,28 +5,12 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { getJson, parseSessionReplayId, type Replay } from './lib/api.ts';
-import { launchBrowser } from './lib/browser.ts';
-import { pollUntil } from './lib/poll.ts';
-import { startReel } from './lib/reel.ts';
+import { findReplay, getActivity } from '../testkit/api-client.ts';
+import { launchBrowser } from '../testkit/browser.ts';
+import { pollUntil } from '../testkit/poll.ts';
+import { startReel } from '../testkit/reel-server.ts';
+import { parseSessionReplayId } from '../testkit/replay-id.ts';
 import { describeWithSetUp } from './lib/suite.ts';
-
-interface ReplayFacts extends Replay {
-  rage_click_count: number;
-  dead_click_count: number;
-  error_click_count: number;
-  runtime_error_count: number;
-  console_error_count: number;
-  click_count: number;
-  processing_pending: boolean;
-}
-
-interface ActivityEvent {
-  event_type: string;
-  display_name: string;
-  derived: boolean;
-  event_properties: Record<string, unknown>;
-}
 
 describeWithSetUp(
   'frustration signals from a demo-shop visit',
@@ -64,13 +48,12 @@ describeWithSetUp(
 
       const replay = await pollUntil(
         async () => {
-          const { replays } = await getJson<{ replays: ReplayFacts[] }>(reel, '/api/v1/replays?limit=100');
-          const found = replays.find((r) => r.device_id === deviceId && String(r.session_id) === String(sessionId));
+          const found = await findReplay(reel, deviceId, sessionId, 'limit=100');
           return found && !found.processing_pending ? found : undefined;
         },
         { what: 'the visit to be listed and processed', timeoutMs: 60_000 },
       );
-      const { events } = await getJson<{ events: ActivityEvent[] }>(reel, `/api/v1/replays/${encodeURIComponent(replay.id)}/activity`);
+      const { events } = await getActivity(reel, replay.id);
       const names = (type: string): string[] => events.filter((e) => e.event_type === type).map((e) => e.display_name);
       const derived = events.filter((e) => e.derived).map((e) => `${e.event_type}: ${e.display_name}`);
       assert.ok(replay.rage_click_count >= 1, `rage clicks: ${JSON.stringify(replay)} ${JSON.stringify(derived)}`);

@@ -2,14 +2,17 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EventType, findReplay, getReplayEvents, hasEvent, IncrementalSource, type RrwebEvent } from './lib/api.ts';
-import { launchBrowser, watchPageProblems } from './lib/browser.ts';
-import { OTHER_PAGE_TITLE, serveSdkSite, SHOP_TITLE } from './lib/official-sdk.ts';
-import { pollUntil } from './lib/poll.ts';
-import { startReel } from './lib/reel.ts';
-import { describeWithSetUp } from './lib/suite.ts';
-import { expectReplayRow, logInThroughUi, openPlayer, waitForReplayedText } from './lib/ui.ts';
+import { findReplay, getReplayEvents } from '../testkit/api-client.ts';
+import type { RecordedEvent } from '../testkit/api-types.ts';
+import { launchBrowser, watchPageProblems } from '../testkit/browser.ts';
+import { pollUntil } from '../testkit/poll.ts';
+import { startReel } from '../testkit/reel-server.ts';
+import { logInThroughUi } from '../testkit/ui-login.ts';
 import { assertMasked, unexpectedConsoleErrors } from './lib/assertions.ts';
+import { OTHER_PAGE_TITLE, serveSdkSite, SHOP_TITLE } from './lib/official-sdk.ts';
+import { EventType, hasEvent, IncrementalSource } from './lib/rrweb.ts';
+import { describeWithSetUp } from './lib/suite.ts';
+import { expectReplayRow, openPlayer, waitForReplayedText } from './lib/ui.ts';
 
 const TYPED_NAME = 'Ottoline Brackwater';
 
@@ -54,7 +57,7 @@ describeWithSetUp(
       await page.locator('#other').click();
       await page.waitForURL((url) => url.pathname === '/other.html');
 
-      let events: RrwebEvent[] = [];
+      let events: RecordedEvent[] = [];
       await pollUntil(
         async () => {
           events = await getReplayEvents(reel, replay.id);

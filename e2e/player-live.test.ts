@@ -4,14 +4,17 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EventType, type RrwebEvent } from './lib/api.ts';
-import { launchBrowser } from './lib/browser.ts';
-import { position, replayIdOf, uploadEvents, waitUntilReady } from './lib/player.ts';
-import { pollUntil } from './lib/poll.ts';
+import type { RecordedEvent } from '../testkit/api-types.ts';
+import { launchBrowser } from '../testkit/browser.ts';
+import { pollUntil } from '../testkit/poll.ts';
+import { startReel } from '../testkit/reel-server.ts';
+import { encodeReplayId } from '../testkit/replay-id.ts';
+import { logInThroughUi } from '../testkit/ui-login.ts';
+import { position, waitUntilReady } from './lib/player.ts';
 import { append, fullSnapshot, meta, mouseMove, NodeIds } from './lib/recordings.ts';
-import { startReel } from './lib/reel.ts';
 import { describeWithSetUp } from './lib/suite.ts';
-import { logInThroughUi, waitForReplayedText } from './lib/ui.ts';
+import { waitForReplayedText } from './lib/ui.ts';
+import { uploadEvents } from './lib/uploads.ts';
 
 describeWithSetUp(
   'sessions still recording',
@@ -49,7 +52,7 @@ describeWithSetUp(
       const t0 = Date.now() - 5_000;
       const built = ids.page([], [ids.element('p', {}, ids.text('A brand new visit'))]);
       await uploadEvents(reel, 'live-list-new', t0, [meta(t0, 'https://shop.test/new'), fullSnapshot(t0 + 1, built.root), mouseMove(t0 + 1_000, 5, 5, built.body.id)]);
-      const id = replayIdOf('live-list-new', t0);
+      const id = encodeReplayId('live-list-new', t0);
 
       await pollUntil(async () => ((await page.locator('.replay-item').first().getAttribute('data-key')) === id ? true : undefined), {
         what: 'the new session at the top of the list',
@@ -71,10 +74,10 @@ describeWithSetUp(
       const ids = new NodeIds();
       const t0 = Date.now() - 20_000;
       const built = ids.page([], [ids.element('p', {}, ids.text('Live part one'))]);
-      const first: RrwebEvent[] = [meta(t0, 'https://shop.test/live'), fullSnapshot(t0 + 1, built.root)];
+      const first: RecordedEvent[] = [meta(t0, 'https://shop.test/live'), fullSnapshot(t0 + 1, built.root)];
       for (let at = 1_000; at <= 15_000; at += 1_000) first.push(mouseMove(t0 + at, at / 100, 20, built.body.id));
       await uploadEvents(reel, 'live-follow', t0, first);
-      const id = replayIdOf('live-follow', t0);
+      const id = encodeReplayId('live-follow', t0);
 
       await page.goto(`${reel.baseUrl}/replays/${id}?skip=0&speed=4`);
       await waitUntilReady(page);

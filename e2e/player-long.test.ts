@@ -1,4 +1,4 @@
-// A 2-hour, 58 MB session (bench/workload/long.ts, uploaded in SDK-sized batches) in the
+// A 2-hour, 58 MB session (testkit/long-session.ts, uploaded in SDK-sized batches) in the
 // player: opening its last minute transfers under 10 % of the bytes that transferring the
 // whole recording takes (same server, same compression as the browser asks for), and the tab's
 // JS heap stays under HEAP_BOUND_BYTES while it plays through many windows at 16×, seeks far
@@ -14,13 +14,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CDPSession } from 'playwright-core';
-import { launchBrowser } from './lib/browser.ts';
-import { longSession, sdkBatches, uploadBatches } from './lib/long-session.ts';
-import { landedAt, position, replayIdOf, waitUntilReady } from './lib/player.ts';
-import { pollUntil } from './lib/poll.ts';
-import { startReel } from './lib/reel.ts';
+import { launchBrowser } from '../testkit/browser.ts';
+import { sdkBatches, uploadBatches } from '../testkit/ingest.ts';
+import { longSession } from '../testkit/long-session.ts';
+import { pollUntil } from '../testkit/poll.ts';
+import { startReel } from '../testkit/reel-server.ts';
+import { encodeReplayId } from '../testkit/replay-id.ts';
+import { logInThroughUi } from '../testkit/ui-login.ts';
+import { landedAt, position, waitUntilReady } from './lib/player.ts';
 import { describeWithSetUp } from './lib/suite.ts';
-import { logInThroughUi } from './lib/ui.ts';
 
 export const HEAP_BOUND_BYTES = 128 * 1024 * 1024;
 const MIN = 60_000;
@@ -42,7 +44,7 @@ describeWithSetUp(
     const cdp = await viewer.context.newCDPSession(viewer.page);
     defer(() => cdp.detach().catch(() => undefined));
     await cdp.send('Network.enable');
-    return { reel, viewer, cdp, long, id: replayIdOf(deviceId, long.startMs) };
+    return { reel, viewer, cdp, long, id: encodeReplayId(deviceId, long.startMs) };
   },
   (env) => {
     test('opening its last minute transfers under 10 % of the bytes of the whole recording', async (t) => {

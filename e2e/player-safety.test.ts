@@ -5,14 +5,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Frame, Page, Request, Route } from 'playwright-core';
-import { uploadRecording, type RrwebEvent } from './lib/api.ts';
+import type { RecordedEvent } from '../testkit/api-types.ts';
+import { launchBrowser, watchPageProblems, type Browser, type PageProblems } from '../testkit/browser.ts';
+import { pollUntil } from '../testkit/poll.ts';
+import { startReel, type Reel } from '../testkit/reel-server.ts';
+import { logInThroughUi } from '../testkit/ui-login.ts';
 import { unexpectedConsoleErrors } from './lib/assertions.ts';
-import { launchBrowser, watchPageProblems, type Browser, type PageProblems } from './lib/browser.ts';
-import { pollUntil } from './lib/poll.ts';
 import { append, fullSnapshot, meta, mouseMove, nestedDivs, NodeIds } from './lib/recordings.ts';
-import { startReel, type Reel } from './lib/reel.ts';
 import { describeWithSetUp } from './lib/suite.ts';
-import { logInThroughUi, waitForReplayedText } from './lib/ui.ts';
+import { waitForReplayedText } from './lib/ui.ts';
+import { uploadRecording } from './lib/uploads.ts';
 
 /** The recorded site. The browser never resolves it: every request to it is answered by a stub. */
 const SITE = 'http://recorded.reel.test';
@@ -74,7 +76,7 @@ describeWithSetUp(
   },
   (env) => {
   /** Uploads events as a new session and opens its replay in the player. */
-  async function openRecording(name: string, events: RrwebEvent[]): Promise<void> {
+  async function openRecording(name: string, events: RecordedEvent[]): Promise<void> {
     sessionId += 1000;
     const replay = await uploadRecording(reel, { deviceId: `player-safety-${name}`, sessionId, events });
     await viewer.page.goto(`${reel.baseUrl}/replays/${encodeURIComponent(replay.id)}`);
@@ -221,7 +223,7 @@ describeWithSetUp(
     const t0 = Date.now() - 12 * 60_000;
     const ids = new NodeIds();
     const good = ids.page([], [ids.element('p', {}, ids.text('The page after the broken one'))]);
-    const events: RrwebEvent[] = [
+    const events: RecordedEvent[] = [
       meta(t0, FIRST_PAGE),
       // A document whose children are not a list: rrweb's rebuild throws a TypeError.
       { type: 2, timestamp: t0 + 1, data: { node: { type: 0, id: 1, childNodes: 7 }, initialOffset: { top: 0, left: 0 } } },

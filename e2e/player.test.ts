@@ -10,25 +10,21 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EventType, getJson, type RrwebEvent } from './lib/api.ts';
+import { getActivity, getMe, getReplay, listFeedback, updateProject } from '../testkit/api-client.ts';
+import type { RecordedEvent } from '../testkit/api-types.ts';
+import { launchBrowser, watchPageProblems } from '../testkit/browser.ts';
+import { sendAnalytics } from '../testkit/ingest.ts';
+import { pollUntil } from '../testkit/poll.ts';
+import { startReel } from '../testkit/reel-server.ts';
+import { encodeReplayId } from '../testkit/replay-id.ts';
+import { logInThroughUi } from '../testkit/ui-login.ts';
 import { unexpectedConsoleErrors } from './lib/assertions.ts';
-import { launchBrowser, watchPageProblems } from './lib/browser.ts';
-import {
-  landedAt,
-  pause,
-  playState,
-  position,
-  replayIdOf,
-  sendAnalytics,
-  uploadEvents,
-  waitUntilPast,
-  waitUntilReady,
-} from './lib/player.ts';
-import { pollUntil } from './lib/poll.ts';
+import { landedAt, pause, playState, position, waitUntilPast, waitUntilReady } from './lib/player.ts';
 import { fullSnapshot, meta, mouseMove, NodeIds } from './lib/recordings.ts';
-import { startReel } from './lib/reel.ts';
+import { EventType } from './lib/rrweb.ts';
 import { describeWithSetUp } from './lib/suite.ts';
-import { logInThroughUi, waitForReplayedText } from './lib/ui.ts';
+import { waitForReplayedText } from './lib/ui.ts';
+import { uploadEvents } from './lib/uploads.ts';
 
 const S = 1_000;
 const CLICK_AT = 15 * S;
@@ -43,7 +39,7 @@ const END = 360 * S;
 const LEAD = 2 * S;
 
 interface Built {
-  events: RrwebEvent[];
+  events: RecordedEvent[];
   t0: number;
 }
 
@@ -56,13 +52,13 @@ function buildRecording(t0: number): Built {
     ids.element('p', { id: 'status' }, status),
     button,
   ]);
-  const events: RrwebEvent[] = [meta(t0, 'https://shop.test/checkout'), fullSnapshot(t0 + 1, page.root)];
-  const text = (at: number, value: string): RrwebEvent => ({
+  const events: RecordedEvent[] = [meta(t0, 'https://shop.test/checkout'), fullSnapshot(t0 + 1, page.root)];
+  const text = (at: number, value: string): RecordedEvent => ({
     type: EventType.IncrementalSnapshot,
     timestamp: t0 + at,
     data: { source: 0, texts: [{ id: status.id, value }], attributes: [], removes: [], adds: [] },
   });
-  const console = (at: number, level: string, message: string, trace: string[] = []): RrwebEvent => ({
+  const console = (at: number, level: string, message: string, trace: string[] = []): RecordedEvent => ({
     type: EventType.Plugin,
     timestamp: t0 + at,
     data: { plugin: 'rrweb/console@1', payload: { level, trace, payload: [JSON.stringify(message)] } },
@@ -70,7 +66,7 @@ function buildRecording(t0: number): Built {
   for (let s = 1; s <= 44; s++) {
     events.push(text(s * S, `Second ${s}`), mouseMove(t0 + s * S + 500, 100 + s * 5, 200, page.body.id));
   }
-  const mouse = (type: number): RrwebEvent => ({
+  const mouse = (type: number): RecordedEvent => ({
     type: EventType.IncrementalSnapshot,
     timestamp: t0 + CLICK_AT,
     data: { source: 2, type, id: button.id, x: 120, y: 240 },
@@ -113,12 +109,12 @@ describeWithSetUp(
     await sendAnalytics(reel, [
       { event_type: 'Coupon Applied', device_id: deviceId, session_id: t0, time: t0 + COUPON_AT, insert_id: 'coupon-1', event_properties: { code: 'WINTER' } },
     ]);
-    const id = replayIdOf(deviceId, t0);
+    const id = encodeReplayId(deviceId, t0);
     // Wait for what the processing stage derives: the click with its readable name, the facts.
     await pollUntil(
       async () => {
-        const { events: activity } = await getJson<{ events: Array<{ display_name: string }> }>(reel, `/api/v1/replays/${id}/activity`);
-        const replay = await getJson<{ viewport: unknown; browser: string | null }>(reel, `/api/v1/replays/${id}`);
+        const { events: activity } = await getActivity(reel, id);
+        const replay = await getReplay(reel, id);
         return activity.some((e) => e.display_name === "Clicked 'Pay now' button") && replay.viewport && replay.browser ? true : undefined;
       },
       { what: 'the derived click and the session facts', timeoutMs: 60_000 },
@@ -154,7 +150,12 @@ describeWithSetUp(
       // Filters: by text (labels, names, properties) and by kind.
       await page.getByTestId('activity-filter').fill('winter');
       await pollUntil(async () => ((await page.getByTestId('activity-item').count()) === 1 ? true : undefined), { what: 'one item matching "winter"', timeoutMs: 5_000 });
-      assert.equal(await page.getByTestId('activity-label').first().innerText(), 'Coupon Applied');
+      // Rows render lazily (content-visibility: auto): a row just listed has no text on screen
+      // until the browser has laid it out.
+      await pollUntil(async () => ((await page.getByTestId('activity-label').first().innerText()) === 'Coupon Applied' ? true : undefined), {
+        what: 'the one item to read "Coupon Applied"',
+        timeoutMs: 5_000,
+      });
       await page.getByTestId('activity-filter').fill('');
       await page.getByTestId('activity-kind-click').click();
       const labels = await page.getByTestId('activity-label').allInnerTexts();
@@ -290,12 +291,8 @@ describeWithSetUp(
     test('page and device: the URL shown follows the recording; browser, OS, device, viewport, user, country, start; the clock in the project timezone', async () => {
       const { reel, viewer, t0 } = env();
       const { page } = viewer;
-      const patch = await fetch(`${reel.baseUrl}/api/v1/projects/${(await getJson<{ projects: Array<{ id: string }> }>(reel, '/api/v1/me')).projects[0]!.id}`, {
-        method: 'PATCH',
-        headers: { Authorization: `Bearer ${reel.adminToken}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ timezone: 'Asia/Kolkata' }),
-      });
-      assert.equal(patch.status, 200);
+      const project = (await getMe(reel)).projects[0]!;
+      assert.equal((await updateProject(reel, project.id, { timezone: 'Asia/Kolkata' })).timezone, 'Asia/Kolkata');
       await open('?t=1000');
       const at = await pause(page);
       assert.equal(await page.getByTestId('current-url').innerText(), 'https://shop.test/checkout');
@@ -326,7 +323,7 @@ describeWithSetUp(
       await page.getByTestId('feedback-comment').fill('The pay button looks cut off');
       await page.getByTestId('feedback-send').click();
       await pollUntil(async () => ((await page.getByTestId('feedback-status').innerText()).startsWith('Thanks') ? true : undefined), { what: 'feedback to be sent', timeoutMs: 10_000 });
-      const { feedback } = await getJson<{ feedback: Array<{ replay_id: string; rating: string; comment: string; user: { email: string }; created_at: string }> }>(reel, '/api/v1/feedback');
+      const { feedback } = await listFeedback(reel);
       const mine = feedback.find((f) => f.replay_id === id);
       assert.ok(mine, 'the feedback is not stored');
       assert.equal(mine.rating, 'down');

@@ -4,24 +4,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import {
-  EventType,
-  findReplay,
-  getReplayEvents,
-  hasEvent,
-  parseSessionReplayId,
-  pluginEvents,
-  type Replay,
-  type RrwebEvent,
-} from './lib/api.ts';
+import { findReplay, getReplayEvents } from '../testkit/api-client.ts';
+import type { RecordedEvent, Replay } from '../testkit/api-types.ts';
+import { launchBrowser, watchPageProblems } from '../testkit/browser.ts';
+import { pollUntil } from '../testkit/poll.ts';
+import { startReel } from '../testkit/reel-server.ts';
+import { parseSessionReplayId } from '../testkit/replay-id.ts';
+import { logInThroughUi } from '../testkit/ui-login.ts';
 import { assertMasked, unexpectedConsoleErrors } from './lib/assertions.ts';
-import { launchBrowser, watchPageProblems } from './lib/browser.ts';
-import { pollUntil } from './lib/poll.ts';
-import { startReel } from './lib/reel.ts';
+import { EventType, hasEvent, pluginEvents } from './lib/rrweb.ts';
 import { describeWithSetUp } from './lib/suite.ts';
 import {
   expectReplayRow,
-  logInThroughUi,
   openPlayer,
   pressPlay,
   replayedInputValues,
@@ -98,7 +92,7 @@ describeWithSetUp(
       });
       assert.match(replay.first_url ?? '', /\/demo/, 'first_url should be the demo page the visit started on');
 
-      let events: RrwebEvent[] = [];
+      let events: RecordedEvent[] = [];
       await pollUntil(
         async () => {
           events = await getReplayEvents(reel, replay!.id);
@@ -180,13 +174,13 @@ async function clickAndWaitForNavigation(page: Page, click: () => Promise<void>)
   await page.waitForLoadState('load');
 }
 
-function consoleErrors(events: RrwebEvent[]): RrwebEvent[] {
-  return pluginEvents(events, 'rrweb/console@1').filter((e) => e.data.payload?.level === 'error');
+function consoleErrors(events: RecordedEvent[]): RecordedEvent[] {
+  return pluginEvents(events, 'rrweb/console@1').filter((e) => (e.data.payload as { level?: string } | undefined)?.level === 'error');
 }
 
-function failedCheckouts(events: RrwebEvent[]): unknown[] {
+function failedCheckouts(events: RecordedEvent[]): unknown[] {
   return pluginEvents(events, 'rrweb/network@1').flatMap((e) =>
-    ((e.data.payload?.requests ?? []) as Array<{ name?: string; status?: number }>).filter(
+    ((e.data.payload as { requests?: Array<{ name?: string; status?: number }> } | undefined)?.requests ?? []).filter(
       (request) => request.status === 503 && pathOf(request.name) === CHECKOUT_PATH,
     ),
   );

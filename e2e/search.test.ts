@@ -5,38 +5,29 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { searchReplays, type SearchRequest } from './lib/api.ts';
-import { launchBrowser } from './lib/browser.ts';
-import { pollUntil } from './lib/poll.ts';
+import { searchReplays } from '../testkit/api-client.ts';
+import type { SearchRequest } from '../testkit/api-types.ts';
+import { launchBrowser } from '../testkit/browser.ts';
+import { sendAnalytics, track } from '../testkit/ingest.ts';
+import { pollUntil } from '../testkit/poll.ts';
+import { startReel, type Reel } from '../testkit/reel-server.ts';
+import { logInThroughUi } from '../testkit/ui-login.ts';
 import { NodeIds, fullSnapshot, meta } from './lib/recordings.ts';
-import { startReel, type Reel } from './lib/reel.ts';
 import { describeWithSetUp } from './lib/suite.ts';
-import { logInThroughUi } from './lib/ui.ts';
 
 /** Uploads a one-page session as an SDK would, through a proxy that names its country. */
 async function upload(reel: Reel, deviceId: string, sessionId: number, country: string): Promise<void> {
   const ids = new NodeIds();
   const { root } = ids.page([], [ids.element('h1', {}, ids.text(`Session of ${deviceId}`))]);
   const events = [meta(sessionId, 'https://shop.e2e.test/'), fullSnapshot(sessionId, root)];
-  const query = new URLSearchParams({ device_id: deviceId, session_id: String(sessionId), type: 'replay' });
-  const response = await fetch(`${reel.baseUrl}/sessions/v2/track?${query}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${reel.apiKey}`, 'Content-Type': 'application/json', 'CF-IPCountry': country },
-    body: JSON.stringify({ version: 1, events }),
-  });
-  assert.equal(response.status, 200, await response.text());
+  await track(reel, { deviceId, sessionId, events, headers: { 'CF-IPCountry': country } });
 }
 
-async function track(reel: Reel, deviceId: string, sessionId: number, eventType: string): Promise<void> {
-  const response = await fetch(`${reel.baseUrl}/2/httpapi`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      api_key: reel.apiKey,
-      events: [{ event_type: eventType, device_id: deviceId, session_id: sessionId, time: sessionId + 1_000, insert_id: `${deviceId}-${eventType}` }],
-    }),
-  });
-  assert.equal(response.status, 200, await response.text());
+/** Sends one analytics event of the session, as Amplitude's SDK would. */
+async function trackEvent(reel: Reel, deviceId: string, sessionId: number, eventType: string): Promise<void> {
+  await sendAnalytics(reel, [
+    { event_type: eventType, device_id: deviceId, session_id: sessionId, time: sessionId + 1_000, insert_id: `${deviceId}-${eventType}` },
+  ]);
 }
 
 /** The devices of the replay rows the list shows once it has loaded. */
@@ -86,7 +77,7 @@ describeWithSetUp(
       ];
       for (const [i, [device, country, event]] of sessions.entries()) {
         await upload(reel, device, start + i * 60_000, country);
-        if (event) await track(reel, device, start + i * 60_000, event);
+        if (event) await trackEvent(reel, device, start + i * 60_000, event);
       }
       const wanted: SearchRequest = {
         filters: [

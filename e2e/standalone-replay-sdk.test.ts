@@ -6,15 +6,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Request } from 'playwright-core';
-import { EventType, findReplay, getReplayEvents, hasEvent, IncrementalSource } from './lib/api.ts';
+import { findReplay, getReplayEvents } from '../testkit/api-client.ts';
+import { launchBrowser, watchPageProblems } from '../testkit/browser.ts';
+import { pollUntil } from '../testkit/poll.ts';
+import { startReel } from '../testkit/reel-server.ts';
+import { logInThroughUi } from '../testkit/ui-login.ts';
 import { assertMasked, unexpectedConsoleErrors } from './lib/assertions.ts';
-import { launchBrowser, watchPageProblems } from './lib/browser.ts';
 import { SHOP_TITLE, type SdkSite } from './lib/official-sdk.ts';
-import { pollUntil } from './lib/poll.ts';
-import { startReel } from './lib/reel.ts';
+import { EventType, hasEvent, IncrementalSource } from './lib/rrweb.ts';
 import { describeUpload, PACKAGE, serveStandaloneSite, STANDALONE_REPLAY_SDKS } from './lib/standalone-replay-sdk.ts';
 import { describeWithSetUp } from './lib/suite.ts';
-import { expectReplayRow, logInThroughUi, openPlayer, pressPlay, replayedInputValues, waitForReplayedText } from './lib/ui.ts';
+import { expectReplayRow, openPlayer, pressPlay, replayedInputValues, waitForReplayedText } from './lib/ui.ts';
 
 const TYPED_NAME = 'Peregrine Osgood';
 

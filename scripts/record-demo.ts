@@ -10,21 +10,20 @@
 // SDK's own events: page views, clicks, changes, identify]} as gzip'd JSON. What reel derives
 // (frustration signals, errors) is not kept: the seeder's processing derives it again.
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Locator, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/lib/browser.ts';
-import { getJson } from '../e2e/lib/api.ts';
-import { pollUntil } from '../e2e/lib/poll.ts';
-import { startReel, type Reel } from '../e2e/lib/reel.ts';
-import { Rng } from '../bench/workload/prng.ts';
+import type { Locator, Page } from 'playwright-core';
+import { getActivity, getReplay, getReplayEvents } from '../testkit/api-client.ts';
+import type { ActivityEvent } from '../testkit/api-types.ts';
+import { DESKTOP_CHROME_USER_AGENT, launchBrowser } from '../testkit/browser.ts';
+import { pollUntil } from '../testkit/poll.ts';
+import { Rng } from '../testkit/prng.ts';
+import { startReel, type Reel } from '../testkit/reel-server.ts';
+import { encodeReplayId, parseSessionReplayId } from '../testkit/replay-id.ts';
 
 const OUT = fileURLToPath(new URL('../crates/reel/demo-recordings/', import.meta.url));
-/** A desktop Chrome (not "HeadlessChrome", which reel counts as a bot). */
-const USER_AGENT = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 
 /** A person at the mouse: moves there first, takes their time. */
 class Visitor {
@@ -188,26 +187,16 @@ const JOURNEYS: Record<string, Journey> = {
   },
 };
 
-interface Analytics {
-  event_type: string;
-  time_ms: number;
-  user_id: string | null;
-  event_properties: Record<string, unknown> | null;
-}
+/** What a demo recording keeps of an analytics event the SDK sent. */
+type Analytics = Pick<ActivityEvent, 'event_type' | 'time_ms' | 'user_id' | 'event_properties'>;
 
 async function record(reel: Reel, name: string, journey: Journey, seed: number): Promise<void> {
-  const profile = mkdtempSync(join(tmpdir(), 'reel-demo-record-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 800 },
-    userAgent: USER_AGENT,
-  });
+  // Playwright's own default wait (30 s), as these journeys were recorded with.
+  const browser = await launchBrowser({ userAgent: DESKTOP_CHROME_USER_AGENT, defaultTimeoutMs: 30_000 });
   let replayId: string;
   let lastAction: number;
   try {
-    const page = context.pages()[0] ?? (await context.newPage());
+    const { page } = browser;
     const visitor = new Visitor(page, new Rng(`demo-${name}-${seed}`));
     await journey(visitor, reel.baseUrl);
     // A last movement: the recording ends with it, so its arrival says the upload is complete.
@@ -216,27 +205,27 @@ async function record(reel: Reel, name: string, journey: Journey, seed: number):
     replayId = await page.evaluate(() => (window as unknown as { reel: { getSessionReplayId(): string } }).reel.getSessionReplayId());
     await page.evaluate(() => (window as unknown as { reel: { flush(): Promise<void> } }).reel.flush());
   } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
+    await browser.close();
   }
-  const id = Buffer.from(replayId).toString('base64url');
+  const { deviceId, sessionId } = parseSessionReplayId(replayId);
+  const id = encodeReplayId(deviceId, sessionId);
   // Everything the visit sent has arrived once the recording reaches its last action.
   const replay = await pollUntil(
     async () => {
-      const found = await getJson<{ end_time: string; event_count: number }>(reel, `/api/v1/replays/${id}`);
+      const found = await getReplay(reel, id);
       return Date.parse(found.end_time) >= lastAction - 2_000 ? found : undefined;
     },
     { what: `the visit ${replayId} to arrive`, timeoutMs: 30_000 },
   );
-  const events = await getJson<unknown[]>(reel, `/api/v1/replays/${id}/events`);
-  const { events: activity } = await getJson<{ events: Array<Analytics & { derived: boolean }> }>(reel, `/api/v1/replays/${id}/activity`);
+  const events = await getReplayEvents(reel, id);
+  const { events: activity } = await getActivity(reel, id);
   const analytics: Analytics[] = activity
     .filter((e) => !e.derived)
     .map(({ event_type, time_ms, user_id, event_properties }) => ({ event_type, time_ms, user_id, event_properties }));
   const file = join(OUT, `${name}.json.gz`);
-  const body = JSON.stringify({ journey: name, recorded_origin: reel.baseUrl, user_agent: USER_AGENT, events, analytics });
+  const body = JSON.stringify({ journey: name, recorded_origin: reel.baseUrl, user_agent: DESKTOP_CHROME_USER_AGENT, events, analytics });
   writeFileSync(file, gzipSync(body, { level: 9 }));
-  const seconds = (Date.parse(replay.end_time) - (events[0] as { timestamp: number }).timestamp) / 1000;
+  const seconds = (Date.parse(replay.end_time) - events[0]!.timestamp) / 1000;
   console.log(`${file}: ${events.length} events, ${analytics.length} analytics events, ${seconds.toFixed(0)} s, ${(body.length / 1e6).toFixed(2)} MB JSON`);
 }
 

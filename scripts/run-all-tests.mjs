@@ -32,8 +32,8 @@ function reelSuites() {
   return [
     {
       name: 'typecheck',
-      description: 'TypeScript type check of the SDK and the UI',
-      steps: ['sdk', 'web'].map((project) => ({
+      description: 'TypeScript type check of the SDK, the UI, the test kit, the e2e tests, the benchmarks and the scripts',
+      steps: ['sdk', 'web', 'testkit', 'e2e', 'bench', 'scripts'].map((project) => ({
         kind: 'tsc',
         label: `tsc -p ${project}`,
         command: [tsc, '-p', `${project}/tsconfig.json`, '--noEmit'],
@@ -46,12 +46,12 @@ function reelSuites() {
     },
     {
       name: 'unit',
-      description: 'SDK, UI, test-runner and workload unit tests (node:test)',
+      description: 'SDK, UI, test-runner and test-kit unit tests (node:test)',
       steps: [
         {
           kind: 'node-test',
           label: 'node --test (unit)',
-          command: [node, '--import', 'tsx', '--test', ...testFiles('sdk/test', 'web/test', 'scripts/test', 'bench/workload')],
+          command: [node, '--import', 'tsx', '--test', ...testFiles('sdk/test', 'web/test', 'scripts/test', 'testkit')],
         },
       ],
     },

@@ -3,6 +3,7 @@
 // reel's origin (so it can read the API with the viewer's cookie).
 
 import { Replayer } from '@rrweb/replay';
+import type { RecordedEvent } from '../../testkit/api-types.ts';
 
 interface Baseline {
   /** performance.now() when the first frame was on screen. */
@@ -26,7 +27,7 @@ async function run(): Promise<void> {
   const response = await fetch(`/api/v1/replays/${encodeURIComponent(id)}/events`, { headers: { 'X-Reel-Request': '1' } });
   const text = await response.text();
   state.bytes = text.length;
-  const events = JSON.parse(text) as Array<{ timestamp: number }>;
+  const events = JSON.parse(text) as RecordedEvent[];
   const replayer = new Replayer(events as unknown as ConstructorParameters<typeof Replayer>[0], {
     root: document.getElementById('stage')!,
     UNSAFE_replayCanvas: false,

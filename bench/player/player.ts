@@ -3,7 +3,7 @@
 //   make build && npm run bench:player                  (REEL_BIN=... to measure another binary)
 //   npm run bench:player -- --runs 5 --no-compaction
 //
-// The session is bench/workload/long.ts (120 minutes, 58 MB of rrweb JSON), uploaded in SDK-sized
+// The session is testkit/long-session.ts (120 minutes, 58 MB of rrweb JSON), uploaded in SDK-sized
 // batches to the release binary and — unless --no-compaction — compacted into segments first,
 // as a finished session is. Then, in fresh tabs of one headless Chromium, each figure is the
 // median of --runs runs:
@@ -20,18 +20,19 @@
 // Baseline, in the same run: a page on reel's origin that fetches /events (everything), parses
 // it and plays it with `new Replayer(events)` from @rrweb/replay, seeking with `pause(offset)`.
 
-import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import type { CDPSession, Page } from 'playwright-core';
-import { getJson } from '../../e2e/lib/api.ts';
-import { launchBrowser, type Browser } from '../../e2e/lib/browser.ts';
-import { longSession, sdkBatches, uploadBatches } from '../../e2e/lib/long-session.ts';
-import { replayIdOf } from '../../e2e/lib/player.ts';
-import { pollUntil } from '../../e2e/lib/poll.ts';
-import { startReel, type Reel } from '../../e2e/lib/reel.ts';
-import { logInThroughUi } from '../../e2e/lib/ui.ts';
+import { getManifest } from '../../testkit/api-client.ts';
+import { launchBrowser, type Browser } from '../../testkit/browser.ts';
+import { sdkBatches, uploadBatches } from '../../testkit/ingest.ts';
+import { longSession } from '../../testkit/long-session.ts';
+import { pollUntil } from '../../testkit/poll.ts';
+import { startReel, type Reel } from '../../testkit/reel-server.ts';
+import { encodeReplayId } from '../../testkit/replay-id.ts';
+import { logInThroughUi } from '../../testkit/ui-login.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const MIN = 60_000;
@@ -44,14 +45,25 @@ interface Figures {
   peakHeap: number;
 }
 
-function args(): { runs: number; compaction: boolean } {
+const USAGE = `usage: npm run bench:player -- [--runs N (default 3)] [--no-compaction]
+Measures target/release/reel (\`make build\`), or the binary REEL_BIN names.`;
+
+function args(): { runs: number; compaction: boolean; help: boolean } {
   const argv = process.argv.slice(2);
   const runsAt = argv.indexOf('--runs');
-  return { runs: runsAt >= 0 ? Number(argv[runsAt + 1]) : 3, compaction: !argv.includes('--no-compaction') };
+  return {
+    runs: runsAt >= 0 ? Number(argv[runsAt + 1]) : 3,
+    compaction: !argv.includes('--no-compaction'),
+    help: argv.includes('--help') || argv.includes('-h'),
+  };
 }
 
 async function main(): Promise<void> {
-  const { runs, compaction } = args();
+  const { runs, compaction, help } = args();
+  if (help) {
+    console.log(USAGE);
+    return;
+  }
   process.env.REEL_BIN ??= join(ROOT, 'target/release/reel');
   if (!existsSync(process.env.REEL_BIN)) throw new Error(`${process.env.REEL_BIN} does not exist: run \`make build\` first`);
   const long = longSession();
@@ -63,7 +75,7 @@ async function main(): Promise<void> {
   let browser: Browser | undefined;
   try {
     const deviceId = 'bench-player';
-    const id = replayIdOf(deviceId, long.startMs);
+    const id = encodeReplayId(deviceId, long.startMs);
     const batches = sdkBatches(long.events);
     const uploadStarted = Date.now();
     await uploadBatches(reel, deviceId, long.startMs, batches);
@@ -73,7 +85,7 @@ async function main(): Promise<void> {
     );
     const stored = await pollUntil(
       async () => {
-        const manifest = await getJson<{ pieces: Array<{ kind: string }>; replay: { processing_pending: boolean } }>(reel, `/api/v1/replays/${id}/manifest`);
+        const manifest = await getManifest(reel, id);
         const segments = manifest.pieces.filter((p) => p.kind === 'segment').length;
         const done = compaction ? segments === manifest.pieces.length : true;
         return done ? `${manifest.pieces.length} stored pieces (${segments} compacted segments)` : undefined;

@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { WORKLOAD_DIR, listSessions, readSession } from './format.ts';
+import { WORKLOAD_DIR, listSessions, readSession } from '../../testkit/workload-files.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

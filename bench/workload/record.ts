@@ -15,12 +15,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium, type Locator, type Page } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { CHROMIUM, CHROMIUM_ARGS } from '../../e2e/lib/browser.ts';
-import { Rng, CITIES, FIRST_NAMES, LAST_NAMES } from './prng.ts';
-import { SITES, WORKLOAD_DIR, gzipEvents, type Site } from './format.ts';
+import type { Locator, Page } from 'playwright-core';
+import { launchBrowser } from '../../testkit/browser.ts';
+import { Rng } from '../../testkit/prng.ts';
+import { SITES, WORKLOAD_DIR, gzipEvents, type Site } from '../../testkit/workload-files.ts';
+import { CITIES, FIRST_NAMES, LAST_NAMES, personName } from './sample-text.ts';
 import { DOCS_NAV } from './sites/docs.ts';
 import { startSites } from './sites/server.ts';
 
@@ -140,8 +139,6 @@ class Driver {
   }
 }
 
-const name = (rng: Rng): string => `${rng.pick(FIRST_NAMES)} ${rng.pick(LAST_NAMES)}`;
-
 // ---- admin --------------------------------------------------------------------------------
 
 async function adminSession(d: Driver): Promise<void> {
@@ -182,7 +179,7 @@ async function adminSession(d: Driver): Promise<void> {
         await page.locator('#detail-modal.show').waitFor();
         await d.think(800, 2500);
         if (rng.chance(0.6)) {
-          await d.type(page.locator('#detail-note'), `call ${name(rng)} about delivery`);
+          await d.type(page.locator('#detail-note'), `call ${personName(rng)} about delivery`);
           await page.locator('#detail-status').selectOption(rng.pick(['shipped', 'delivered', 'refunded']));
           await d.click(page.locator('#detail-primary'));
         } else {
@@ -234,7 +231,7 @@ async function adminSession(d: Driver): Promise<void> {
       }
     } else if (current === 'settings.html') {
       await d.attempt('profile form', async () => {
-        await d.type(page.locator('#full-name'), name(rng));
+        await d.type(page.locator('#full-name'), personName(rng));
         if (rng.chance(0.5)) await d.click(page.locator('#profile-form button[type=submit]')); // invalid: shows feedback
         await d.type(page.locator('#email'), `${rng.pick(FIRST_NAMES).toLowerCase()}@example.com`);
         await d.type(page.locator('#phone'), `+47 ${rng.int(100, 999)} ${rng.int(10, 99)} ${rng.int(100, 999)}`);
@@ -402,7 +399,7 @@ async function shopSession(d: Driver): Promise<void> {
     }
     if (current === 'checkout.html') {
       await d.attempt('checkout form', async () => {
-        const person = name(rng);
+        const person = personName(rng);
         await d.type(page.locator('#name'), person);
         await d.type(page.locator('#email'), `${person.split(' ')[0]?.toLowerCase()}@example.net`);
         if (rng.chance(0.5)) await d.click(page.locator('#place-order')); // missing fields: errors shown
@@ -454,23 +451,20 @@ async function recordSession(origin: string, bundle: string, site: Site, n: numb
     { width: 1536, height: 864 },
     { width: 1920, height: 1080 },
   ]);
-  const profile = mkdtempSync(join(tmpdir(), 'reel-workload-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport });
+  const browser = await launchBrowser({ viewport });
   const received: Array<{ pageLoad: number; seq: number; json: string }> = [];
   try {
-    context.setDefaultTimeout(15_000);
+    const { context, page } = browser;
     await context.exposeFunction('__reelWorkloadEmit', (pageLoad: number, seq: number, json: string) => {
       received.push({ pageLoad, seq, json });
     });
     await context.addInitScript({ content: bundle });
-    const page = context.pages()[0] ?? (await context.newPage());
     const duration = seconds * (0.6 + 0.8 * rng.next());
     await SESSIONS[site](new Driver(page, rng, origin, Date.now() + duration * 1000));
     // rrweb sends buffered mouse positions every 500 ms: let the last ones arrive.
     await page.waitForTimeout(1200);
   } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
+    await browser.close();
   }
   received.sort((a, b) => a.pageLoad - b.pageLoad || a.seq - b.seq);
   return { events: received.map((r) => r.json), pageLoads: new Set(received.map((r) => r.pageLoad)).size };

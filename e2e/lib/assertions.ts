@@ -1,7 +1,7 @@
 // Checks shared by the recording tests.
 
 import assert from 'node:assert/strict';
-import type { PageProblems } from './browser.ts';
+import type { PageProblems } from '../../testkit/browser.ts';
 
 /**
  * `typed` must not appear in the stored data, but its masked form must: rrweb's default mask is

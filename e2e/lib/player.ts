@@ -1,41 +1,8 @@
-// Driving and reading reel's player (web/src/player/) in tests.
+// Reading and driving reel's player (web/src/player/) in tests: the playhead, where a seek
+// landed, the play state.
 
 import type { Page } from 'playwright-core';
-import type { RrwebEvent } from './api.ts';
-import { toJson } from './json.ts';
-import { pollUntil } from './poll.ts';
-import type { Reel } from './reel.ts';
-
-/** A desktop Chrome, as reel parses it: Chrome on macOS, a desktop. */
-export const DESKTOP_CHROME_UA =
-  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
-
-/** The replay id reel files a session under: base64url of `<device_id>/<session_id>`. */
-export function replayIdOf(deviceId: string, sessionId: number): string {
-  return Buffer.from(`${deviceId}/${sessionId}`).toString('base64url');
-}
-
-/** Uploads events like an SDK in a browser would (its User-Agent included), unpacked JSON strings. */
-export async function uploadEvents(reel: Reel, deviceId: string, sessionId: number, events: RrwebEvent[], userAgent = DESKTOP_CHROME_UA): Promise<void> {
-  const query = new URLSearchParams({ device_id: deviceId, session_id: String(sessionId), type: 'replay' });
-  const response = await fetch(`${reel.baseUrl}/sessions/v2/track?${query}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${reel.apiKey}`, 'Content-Type': 'application/json', 'User-Agent': userAgent },
-    body: JSON.stringify({ version: 1, events: events.map(toJson) }),
-  });
-  const text = await response.text();
-  if (response.status !== 200) throw new Error(`the upload answered ${response.status}: ${text.slice(0, 300)}`);
-}
-
-/** Sends analytics events of a session through `/2/httpapi`, as Amplitude's SDKs do. */
-export async function sendAnalytics(reel: Reel, events: Array<Record<string, unknown>>): Promise<void> {
-  const response = await fetch(`${reel.baseUrl}/2/httpapi`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ api_key: reel.apiKey, events }),
-  });
-  if (response.status !== 200) throw new Error(`/2/httpapi answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
-}
+import { pollUntil } from '../../testkit/poll.ts';
 
 /** The playhead in ms from the start (the timeline's value). */
 export async function position(page: Page): Promise<number> {
@@ -74,5 +41,13 @@ export async function waitUntilPast(page: Page, offset: number, timeoutMs = 15_0
 export async function pause(page: Page): Promise<number> {
   if ((await playState(page)) === 'playing') await page.getByTestId('play-toggle').click();
   await pollUntil(async () => ((await playState(page)) === 'paused' ? true : undefined), { what: 'the player to pause', timeoutMs: 5_000, intervalMs: 50 });
+  // The control says "paused" at once; the timeline shows where it stopped from the player's next
+  // frame on. Before it, the timeline can still hold the last frame's playhead.
+  await nextFrame(page);
   return position(page);
+}
+
+/** Resolves once the page has drawn another frame (the player's own frame callback comes first). */
+async function nextFrame(page: Page): Promise<void> {
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => done(undefined))));
 }

@@ -1,9 +1,9 @@
 // Hand-built rrweb recordings for tests that need exact, hostile or broken content.
 
-import { EventType, type RrwebEvent } from './api.ts';
+import type { RecordedEvent } from '../../testkit/api-types.ts';
+import { EventType, IncrementalSource } from './rrweb.ts';
 
 const NodeType = { Document: 0, DocumentType: 1, Element: 2, Text: 3 } as const;
-const IncrementalSource = { Mutation: 0, MouseMove: 1 } as const;
 
 /** A serialized node as rrweb's snapshot writes it (ids are filled in by `Page`). */
 export type SerializedNode = Record<string, unknown> & { id: number; type: number };
@@ -40,16 +40,16 @@ export class NodeIds {
   }
 }
 
-export function meta(timestamp: number, href: string, width = 1024, height = 640): RrwebEvent {
+export function meta(timestamp: number, href: string, width = 1024, height = 640): RecordedEvent {
   return { type: EventType.Meta, timestamp, data: { href, width, height } };
 }
 
-export function fullSnapshot(timestamp: number, node: SerializedNode): RrwebEvent {
+export function fullSnapshot(timestamp: number, node: SerializedNode): RecordedEvent {
   return { type: EventType.FullSnapshot, timestamp, data: { node, initialOffset: { top: 0, left: 0 } } };
 }
 
 /** A mutation that appends `node` as the last child of `parentId`. */
-export function append(timestamp: number, parentId: number, node: SerializedNode): RrwebEvent {
+export function append(timestamp: number, parentId: number, node: SerializedNode): RecordedEvent {
   return {
     type: EventType.IncrementalSnapshot,
     timestamp,
@@ -57,7 +57,7 @@ export function append(timestamp: number, parentId: number, node: SerializedNode
   };
 }
 
-export function mouseMove(timestamp: number, x: number, y: number, id: number): RrwebEvent {
+export function mouseMove(timestamp: number, x: number, y: number, id: number): RecordedEvent {
   return {
     type: EventType.IncrementalSnapshot,
     timestamp,

@@ -4,9 +4,9 @@
 // test time and served from an origin of its own.
 
 import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { bundleForBrowser, serveSite, type SdkSite } from './official-sdk.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -1,17 +1,9 @@
-// Driving reel's own UI: login, replay list, player.
+// Driving reel's own UI in tests: the replay list and the player (signing in: testkit/ui-login.ts).
 
 import assert from 'node:assert/strict';
 import type { ElementHandle, Frame, Locator, Page } from 'playwright-core';
-import { pollUntil } from './poll.ts';
-import type { Reel } from './reel.ts';
-
-export async function logInThroughUi(page: Page, reel: Reel): Promise<void> {
-  await page.goto(`${reel.baseUrl}/login`);
-  await page.locator('input[name=email]').fill(reel.email);
-  await page.locator('input[name=password]').fill(reel.password);
-  await page.locator('form button[type=submit]').click();
-  await page.waitForURL((url) => url.pathname === '/replays');
-}
+import { pollUntil } from '../../testkit/poll.ts';
+import type { Reel } from '../../testkit/reel-server.ts';
 
 /** The replay list shows a row linking to the replay (the row is the link, or holds it). */
 export async function expectReplayRow(page: Page, replayId: string): Promise<void> {

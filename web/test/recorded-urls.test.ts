@@ -7,7 +7,7 @@ import type { RecordedEvent } from '../src/api';
 import { rewriteCssUrls } from '../src/player/css-urls';
 import { playableEvents } from '../src/player/playable';
 import { confineRecordedUrls, rewriteSrcset } from '../src/player/recorded-urls';
-import { describeFailure } from '../src/player/replay-player';
+import { describeFailure } from '../src/player/replayer-safety';
 
 const REEL = { origin: 'https://reel.test', hostname: 'reel.test' };
 const PAGE = 'https://shop.test/dir/page.html';

@@ -2,7 +2,8 @@
 // server embeds each page's data as JSON; admin.js renders tables from it and re-renders them on
 // sort, filter, paging and refresh, as a typical client-rendered admin app does.
 
-import { CITIES, Rng, escapeHtml, personName, title, words } from '../prng.ts';
+import { Rng } from '../../../testkit/prng.ts';
+import { CITIES, escapeHtml, personName, title, words } from '../sample-text.ts';
 
 export const ADMIN_PAGES = ['index.html', 'orders.html', 'customers.html', 'reports.html', 'settings.html'] as const;
 

@@ -4,7 +4,8 @@
 // ~340 links, an "On this page" outline, and a search box that filters the sidebar live (docs.js).
 
 import hljs from 'highlight.js/lib/common';
-import { Rng, escapeHtml, identifier, paragraph, sentence, title, word, words } from '../prng.ts';
+import { Rng } from '../../../testkit/prng.ts';
+import { escapeHtml, identifier, paragraph, sentence, title, word, words } from '../sample-text.ts';
 
 interface NavSection {
   name: string;

@@ -2,7 +2,7 @@
 // node:zlib only. Real shops inline small previews like these (LQIP, base64 thumbnails).
 
 import { crc32, deflateSync } from 'node:zlib';
-import { Rng } from '../prng.ts';
+import { Rng } from '../../../testkit/prng.ts';
 
 function chunk(type: string, data: Buffer): Buffer {
   const head = Buffer.alloc(8);

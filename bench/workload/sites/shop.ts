@@ -2,7 +2,8 @@
 // inlined as data: URLs, a catalog grid that re-renders on filter/sort and grows on "load more",
 // product pages with a gallery and tabs, a cart drawer, a cart page and a checkout form (shop.js).
 
-import { Rng, escapeHtml, paragraph, sentence, title, words } from '../prng.ts';
+import { Rng } from '../../../testkit/prng.ts';
+import { escapeHtml, paragraph, sentence, title, words } from '../sample-text.ts';
 import { pngDataUrl } from './png.ts';
 
 export const SHOP_PAGES = ['index.html', 'catalog.html', 'cart.html', 'checkout.html'] as const;

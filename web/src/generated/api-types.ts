@@ -394,7 +394,7 @@ export interface components {
             derived: boolean;
             /** @description A readable name ("Clicked 'Pay now' button"); the event type when there is none. */
             display_name: string;
-            event_properties: Record<string, never>;
+            event_properties: Record<string, unknown>;
             event_type: string;
             /**
              * Format: int64
@@ -695,7 +695,7 @@ export interface components {
         RangePreset: "today" | "1d" | "7d" | "30d" | "90d";
         /** @description An rrweb event as recorded (only `type` and `timestamp` are typed here). */
         RecordedEvent: {
-            data: Record<string, never>;
+            data: Record<string, unknown>;
             /** Format: int64 */
             timestamp: number;
             /** Format: int64 */
@@ -1314,7 +1314,7 @@ export interface operations {
         /** @description `{}` */
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": Record<string, unknown>;
             };
         };
         responses: {

@@ -22,7 +22,8 @@ import { consoleMarkers, networkMarkers } from './devtools';
 import { icon } from './icons';
 import { mark } from './marks';
 import { createPanels } from './panels';
-import { mountPlayer, SPEEDS, type PlayerHandle, type Speed } from './replay-player';
+import { SPEEDS, type Speed } from './player-controls';
+import { mountPlayer, type PlayerHandle } from './replay-player';
 import { formatWallDateTime, isTimeZone, parseStartParam } from './time';
 import type { Plan } from './windows';
 

@@ -109,22 +109,6 @@ export function quietMediaPlayback(iframe: HTMLIFrameElement): void {
   media.prototype.play = Object.assign(quiet, { [QUIETED]: true as const });
 }
 
-/** Keys the player answers to (see `SHORTCUTS` in replay-player.ts). */
-export const SHORTCUT_KEYS = new Set([' ', 'ArrowLeft', 'ArrowRight', '<', '>', ',', '.', 'f', 'F', '?', 's', 'S']);
-
-/** A key press meant for the player: one of its keys, not typed into a field, no modifier but shift. */
-export function isPlayerShortcut(event: KeyboardEvent): boolean {
-  if (event.ctrlKey || event.metaKey || event.altKey) return false;
-  if (!SHORTCUT_KEYS.has(event.key)) return false;
-  const target = event.target;
-  if (target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return false;
-  if (target instanceof HTMLElement && target.isContentEditable) return false;
-  if (target instanceof HTMLInputElement) {
-    return target.type === 'range' || target.type === 'checkbox';
-  }
-  return true;
-}
-
 /**
  * Asserts the replay iframe cannot run scripts and keeps it that way. Sandbox flags only take
  * effect on the next navigation, so finding `allow-scripts` is treated as fatal (the caller

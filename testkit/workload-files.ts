@@ -1,4 +1,5 @@
-// The workload's file format, shared by the recorder, the analysis and the long-session generator.
+// The recorded workload's files (testdata/workload): their format, reading and writing. Shared by
+// the recorder and the analysis (bench/workload/) and the long-session generator (long-session.ts).
 //
 // testdata/workload/<site>-<n>.json.gz is gzip of a JSON array of one session's rrweb events, one
 // event per line: "[\n" + events.join(",\n") + "\n]\n". Each line (less its trailing comma) is the
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 
-export const WORKLOAD_DIR = fileURLToPath(new URL('../../testdata/workload/', import.meta.url));
+export const WORKLOAD_DIR = fileURLToPath(new URL('../testdata/workload/', import.meta.url));
 export const SITES = ['admin', 'docs', 'shop'] as const;
 export type Site = (typeof SITES)[number];
 

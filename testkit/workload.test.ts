@@ -3,8 +3,8 @@
 // consistent (every node it changes or removes exists, no id is added twice).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { listSessions, readSession, SITES } from './format.ts';
-import { generate, pageLoads } from './long.ts';
+import { generate, pageLoads } from './long-session.ts';
+import { listSessions, readSession, SITES } from './workload-files.ts';
 
 interface Node {
   id: number;

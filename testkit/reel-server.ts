@@ -1,4 +1,6 @@
-// Starts the real `reel` binary in demo mode on a free port with a throw-away data directory.
+// Starts the real `reel` binary (REEL_BIN) in demo mode on a free port with a throw-away data
+// directory and known test credentials, and stops it, reporting a reel that crashed or did not
+// stop cleanly.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
