@@ -322,10 +322,6 @@ impl<'a> Collector<'a> {
             }
             match output.item {
                 Item::Count { fact, n } => {
-                    let fact = reel_store::Fact::ALL
-                        .into_iter()
-                        .find(|f| f.name() == fact.name())
-                        .expect("the analyzer counts session facts");
                     self.facts.add(fact, i64::try_from(n).unwrap_or(i64::MAX));
                 }
                 Item::Url(url) => {

@@ -32,6 +32,8 @@ use std::sync::Arc;
 
 pub use error::{IngestError, ReadError};
 pub use reel_model::{Clock, ManualClock, ReplayId, SessionFacts, SystemClock};
+/// The player's timeline, as the analyzer's parser reads it.
+pub use reel_rrweb::timeline;
 /// The store's traits and types, as the engine's callers see them.
 pub use reel_store as store;
 

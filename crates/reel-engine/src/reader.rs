@@ -10,7 +10,9 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use reel_rrweb::Event;
+use reel_rrweb::keyframes::KeyframeWindow;
 use reel_rrweb::segment;
+use reel_rrweb::timeline::{Timeline, TimelineBuilder};
 use reel_store::{ChunkFormat, StoredChunk};
 
 use crate::{Engine, ReadError, dictionaries};
@@ -154,6 +156,29 @@ impl Engine {
             reader,
         })
     }
+
+    /// What the whole recording holds for a player's panels and timeline, read in one streamed
+    /// pass (memory holds the pieces being merged, never the session).
+    pub async fn timeline(
+        &self,
+        chunks: Vec<StoredChunk>,
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Timeline, ReadError> {
+        let mut reader = self.reader(chunks, i64::MIN, i64::MAX);
+        let mut timeline = TimelineBuilder::new(start_ms);
+        let mut since_yield = 0usize;
+        while let Some(event) = reader.next().await? {
+            timeline.push(&event);
+            since_yield += 1;
+            if since_yield >= 2_000 {
+                // Building is cheap per event; let other tasks run between stretches.
+                since_yield = 0;
+                tokio::task::yield_now().await;
+            }
+        }
+        Ok(timeline.finish(end_ms))
+    }
 }
 
 /// Events of a window (see [`Engine::window`]), in time order.
@@ -174,34 +199,19 @@ impl Window {
 }
 
 /// Reads `reader` (which starts at a keyframe) until the first event after `from` and returns
-/// what a window showing `from` needs: everything from the latest Meta directly followed by a
-/// FullSnapshot at or before `from` (or from the start when there is none), plus that first
-/// event after `from`. Holds at most the events between two keyframes.
+/// what a window showing `from` needs ([`KeyframeWindow`]): holds at most the events between
+/// two keyframes.
 async fn from_latest_keyframe(
     reader: &mut EventReader,
     from: i64,
 ) -> Result<VecDeque<Event>, ReadError> {
-    use reel_rrweb::EventKind as K;
-    let mut held: VecDeque<Event> = VecDeque::new();
+    let mut window = KeyframeWindow::new(from);
     while let Some(event) = reader.next().await? {
-        let starts_keyframe = event.kind == K::FullSnapshot
-            && held
-                .back()
-                .is_some_and(|last| last.kind == K::Meta && last.timestamp <= from);
-        if starts_keyframe {
-            let meta = held.pop_back().expect("checked");
-            held.clear();
-            held.push_back(meta);
-            held.push_back(event);
-            continue;
-        }
-        let past = event.timestamp > from;
-        held.push_back(event);
-        if past {
+        if window.push(event) {
             break;
         }
     }
-    Ok(held)
+    Ok(window.into_events())
 }
 
 /// One stored piece's events, in stored order.

@@ -9,7 +9,7 @@
 
 use std::io::Read;
 
-use xxhash_rust::xxh3::Xxh3;
+use reel_model::ContentHasher;
 
 use crate::event::{Event, EventKind};
 
@@ -78,7 +78,7 @@ pub fn split_at_snapshots(mut events: Vec<Event>) -> Vec<Chunk> {
 
 impl Chunk {
     pub fn facts(&self) -> ChunkFacts {
-        let mut hasher = Xxh3::new();
+        let mut hasher = ContentHasher::new();
         let mut raw_bytes = 0;
         for e in &self.events {
             hasher.update(e.json().as_bytes());
@@ -115,7 +115,7 @@ impl Chunk {
                 .events
                 .iter()
                 .find_map(|e| e.href.clone().map(|h| (e.timestamp, h))),
-            content_hash: format!("{:032x}", hasher.digest128()),
+            content_hash: hasher.finish(),
         }
     }
 

@@ -17,6 +17,8 @@
 use crate::devtools::{ConsoleRecord, NetworkRequest, compact_json, is_error_status};
 use crate::event::{Event, EventKind};
 use crate::model::{self, Custom, Data, EventType, Incremental, Plugin, Source};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Most entries of each list.
 pub const MAX_TIMELINE_ITEMS: usize = 5_000;
@@ -28,8 +30,13 @@ pub const MAX_TRACE_FRAMES: usize = 30;
 /// default).
 pub const INACTIVE_MS: i64 = 10_000;
 
-/// What the whole recording holds for the player.
-#[derive(Debug, Clone, PartialEq)]
+/// What the whole recording holds, for a player's panels and timeline: console records
+/// (every level, with stack traces), network requests, rrweb custom events, page loads (Meta
+/// events whose URL changed) and stretches of more than `inactive_threshold_ms` without user
+/// activity. Each list holds at most 5000 items; texts are cut at 2000 characters.
+///
+/// The query API answers with it as it is (its schema is part of the OpenAPI document).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Timeline {
     pub start_ms: i64,
     pub end_ms: i64,
@@ -43,7 +50,8 @@ pub struct Timeline {
 }
 
 /// A console record.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = ConsoleRecord)]
 pub struct ConsoleEntry {
     pub time_ms: i64,
     /// Milliseconds since the replay's start.
@@ -51,18 +59,19 @@ pub struct ConsoleEntry {
     /// `log`, `info`, `warn`, `error`, `debug`, … as recorded.
     pub level: String,
     pub message: String,
-    /// Stack frames, at most [`MAX_TRACE_FRAMES`].
+    /// Stack frames, at most 30.
     pub trace: Vec<String>,
 }
 
 /// A network request.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = NetworkRequest)]
 pub struct NetworkEntry {
     pub time_ms: i64,
     pub offset_ms: i64,
     /// Upper-cased; `GET` when none was recorded.
     pub method: String,
-    /// As recorded.
+    /// As recorded; the player hides query values.
     pub url: String,
     pub status: Option<f64>,
     pub duration_ms: Option<f64>,
@@ -73,7 +82,8 @@ pub struct NetworkEntry {
 }
 
 /// A custom event (rrweb `addCustomEvent`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = CustomEvent)]
 pub struct CustomEntry {
     pub time_ms: i64,
     pub offset_ms: i64,
@@ -83,7 +93,7 @@ pub struct CustomEntry {
 }
 
 /// A Meta event with a URL other than the previous one's.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PageLoad {
     pub time_ms: i64,
     pub offset_ms: i64,
@@ -91,14 +101,14 @@ pub struct PageLoad {
 }
 
 /// A stretch of time, epoch ms.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Stretch {
     pub start_ms: i64,
     pub end_ms: i64,
 }
 
 /// Which of the timeline's lists were cut.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TimelineTruncated {
     pub console: bool,
     pub network: bool,

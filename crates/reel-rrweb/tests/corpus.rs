@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use reel_rrweb::Event;
 use reel_rrweb::model::{Data, parse_event};
 use reel_rrweb::signals::{
-    Analyzer, DerivedKind, Fact, Item, Output, SessionFacts, Settings, analyze_json_texts,
+    Analyzer, DerivedKind, Fact, Item, Output, SessionSummary, Settings, analyze_json_texts,
 };
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -69,7 +69,7 @@ fn count_nodes(node: &Value) -> usize {
 
 struct Analysis {
     outputs: Vec<Output>,
-    facts: SessionFacts,
+    facts: SessionSummary,
     lines: Vec<String>,
 }
 
@@ -103,7 +103,7 @@ fn analyze(rec: &Recording) -> Analysis {
     }
     a.finish();
     outputs.extend(a.drain());
-    let mut facts = SessionFacts::default();
+    let mut facts = SessionSummary::default();
     let mut lines = Vec::new();
     for o in &outputs {
         facts.add(o);
@@ -143,7 +143,7 @@ fn every_recording_goes_through_with_sane_facts() {
             "{name}: an output outside the recording's time"
         );
         assert!(
-            facts.get(Fact::ActiveMs) <= (last - first) as u64,
+            facts.get(Fact::ActiveMs) <= last - first,
             "{name}: more active time than recorded time"
         );
         for url in &facts.urls {

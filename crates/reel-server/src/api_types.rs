@@ -256,82 +256,9 @@ pub struct Gap {
     pub end_ms: i64,
 }
 
-/// What the whole recording holds, for a player's panels and timeline: console records
-/// (every level, with stack traces), network requests, rrweb custom events, page loads (Meta
-/// events whose URL changed) and stretches of more than `inactive_threshold_ms` without user
-/// activity. Each list holds at most 5000 items; texts are cut at 2000 characters.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Timeline {
-    pub start_ms: i64,
-    pub end_ms: i64,
-    pub inactive_threshold_ms: i64,
-    pub console: Vec<ConsoleRecord>,
-    pub network: Vec<NetworkRequest>,
-    pub custom: Vec<CustomEvent>,
-    pub pages: Vec<PageLoad>,
-    pub inactive: Vec<Stretch>,
-    pub truncated: TimelineTruncated,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ConsoleRecord {
-    pub time_ms: i64,
-    /// Milliseconds since the replay's start.
-    pub offset_ms: i64,
-    /// `log`, `info`, `warn`, `error`, `debug`, … as recorded.
-    pub level: String,
-    pub message: String,
-    /// Stack frames, at most 30.
-    pub trace: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct NetworkRequest {
-    pub time_ms: i64,
-    pub offset_ms: i64,
-    pub method: String,
-    /// As recorded; the player hides query values.
-    pub url: String,
-    pub status: Option<f64>,
-    pub duration_ms: Option<f64>,
-    pub initiator_type: Option<String>,
-    pub error: Option<String>,
-    /// An error, no status, status 0 or a status of 400 or more.
-    pub failed: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct CustomEvent {
-    pub time_ms: i64,
-    pub offset_ms: i64,
-    pub tag: String,
-    /// The payload as JSON text.
-    pub payload: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PageLoad {
-    pub time_ms: i64,
-    pub offset_ms: i64,
-    pub href: String,
-}
-
-/// A stretch of time, epoch ms.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Stretch {
-    pub start_ms: i64,
-    pub end_ms: i64,
-}
-
-/// Which of the timeline's lists were cut.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-pub struct TimelineTruncated {
-    pub console: bool,
-    pub network: bool,
-    pub custom: bool,
-    pub pages: bool,
-    pub inactive: bool,
-}
+pub use reel_engine::timeline::{
+    ConsoleEntry, CustomEntry, NetworkEntry, PageLoad, Stretch, Timeline, TimelineTruncated,
+};
 
 /// What happened in a session: events an SDK sent and events reel derived.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

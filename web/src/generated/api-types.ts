@@ -453,6 +453,7 @@ export interface components {
             definition: components["schemas"]["CohortDefinition"];
             name: string;
         };
+        /** @description A console record. */
         ConsoleRecord: {
             /** @description `log`, `info`, `warn`, `error`, `debug`, … as recorded. */
             level: string;
@@ -471,10 +472,11 @@ export interface components {
         CreatedToken: components["schemas"]["Token"] & {
             token: string;
         };
+        /** @description A custom event (rrweb `addCustomEvent`). */
         CustomEvent: {
             /** Format: int64 */
             offset_ms: number;
-            /** @description The payload as JSON text. */
+            /** @description The payload as compact JSON text. */
             payload?: string | null;
             tag: string;
             /** Format: int64 */
@@ -624,13 +626,15 @@ export interface components {
             role: string;
             user: components["schemas"]["UserInfo"];
         };
+        /** @description A network request. */
         NetworkRequest: {
             /** Format: double */
             duration_ms?: number | null;
             error?: string | null;
-            /** @description An error, no status, status 0 or a status of 400 or more. */
+            /** @description An error field, no status, status 0 or a status of 400 or more. */
             failed: boolean;
             initiator_type?: string | null;
+            /** @description Upper-cased; `GET` when none was recorded. */
             method: string;
             /** Format: int64 */
             offset_ms: number;
@@ -651,6 +655,7 @@ export interface components {
             id: number;
             name: string;
         };
+        /** @description A Meta event with a URL other than the previous one's. */
         PageLoad: {
             href: string;
             /** Format: int64 */
@@ -897,6 +902,8 @@ export interface components {
          *     (every level, with stack traces), network requests, rrweb custom events, page loads (Meta
          *     events whose URL changed) and stretches of more than `inactive_threshold_ms` without user
          *     activity. Each list holds at most 5000 items; texts are cut at 2000 characters.
+         *
+         *     The query API answers with it as it is (its schema is part of the OpenAPI document).
          */
         Timeline: {
             console: components["schemas"]["ConsoleRecord"][];

@@ -3,11 +3,13 @@
 //! this process as the baseline (what any server must do with them, without storage).
 //!
 //! ```sh
-//! make build && cargo run --release -p reel-bench --bin load -- [--seconds 20] [--clients 8,32]
+//! make build && cargo run --release -p reel-bench --bin load -- [--seconds 20] [--clients 8,32] \
+//!     [--compare /path/to/an/older/reel]
 //! ```
 //!
 //! Prints uploads/s, MB/s (gzip as sent, and inflated), latency p50/p99, errors and peak RSS per
-//! N, and the ratio of reel's throughput to the baseline's.
+//! N, and the ratio of reel's throughput to the baseline's. With `--compare`, an older binary
+//! runs each N right before this one, on the same machine in the same run.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -34,6 +36,10 @@ fn main() -> anyhow::Result<()> {
     let clients: String = arg("--clients", "8,32".to_owned());
     let clients: Vec<usize> = clients.split(',').filter_map(|n| n.parse().ok()).collect();
     let bin = reel_binary()?;
+    let compare: Option<std::path::PathBuf> = arg::<String>("--compare", String::new())
+        .parse()
+        .ok()
+        .filter(|p: &std::path::PathBuf| !p.as_os_str().is_empty());
     let workload = load_workload()?;
     let scripts: Vec<Script> = workload
         .iter()
@@ -68,7 +74,8 @@ fn main() -> anyhow::Result<()> {
     );
     println!();
     println!(
-        "{:>3}  {:>10}  {:>9}  {:>9}  {:>8}  {:>8}  {:>6}  {:>9}  {:>9}  {:>8}",
+        "{:>8}  {:>3}  {:>10}  {:>9}  {:>9}  {:>8}  {:>8}  {:>6}  {:>9}  {:>9}  {:>8}",
+        "binary",
         "N",
         "uploads/s",
         "gzip MB/s",
@@ -81,20 +88,30 @@ fn main() -> anyhow::Result<()> {
         "vs base"
     );
     let runtime = tokio::runtime::Runtime::new()?;
+    let mut binaries: Vec<(&str, &std::path::Path)> = Vec::new();
+    if let Some(old) = &compare {
+        binaries.push(("compared", old));
+    }
+    binaries.push(("this", &bin));
     for n in clients {
-        let r = runtime.block_on(run(&bin, scripts.clone(), n, Duration::from_secs(seconds)))?;
-        println!(
-            "{n:>3}  {:>10.1}  {:>9.2}  {:>9.2}  {:>8.1}  {:>8.1}  {:>6}  {:>9.1}  {:>6.0} MB  {:>8.2}",
-            r.uploads_per_s,
-            r.gz_mb_per_s,
-            r.inflated_mb_per_s,
-            r.p50,
-            r.p99,
-            r.errors,
-            r.list_p99,
-            mib(r.peak_rss),
-            r.uploads_per_s / base_rate
-        );
+        for (name, bin) in &binaries {
+            let r = runtime.block_on(run(bin, scripts.clone(), n, Duration::from_secs(seconds)))?;
+            println!(
+                "{name:>8}  {n:>3}  {:>10.1}  {:>9.2}  {:>9.2}  {:>8.1}  {:>8.1}  {:>6}  {:>9.1}  {:>6.0} MB  {:>8.2}",
+                r.uploads_per_s,
+                r.gz_mb_per_s,
+                r.inflated_mb_per_s,
+                r.p50,
+                r.p99,
+                r.errors,
+                r.list_p99,
+                mib(r.peak_rss),
+                r.uploads_per_s / base_rate
+            );
+        }
+    }
+    if let Some(old) = &compare {
+        println!("compared: {}", old.display());
     }
     Ok(())
 }

@@ -1,84 +1,34 @@
-//! Session facts: the counts a session adds up from outputs ([`Fact`], [`SessionFacts`]) and
-//! active time (gaps of at most `idle_threshold_ms` between active events).
+//! Session facts: what a session's outputs add up to ([`SessionSummary`], its counts being
+//! reel's one [`reel_model::SessionFacts`]) and active time (gaps of at most
+//! `idle_threshold_ms` between active events).
+
+use reel_model::SessionFacts;
 
 use super::{Analyzer, Item, Output};
 
-/// A numeric session fact; outputs add to it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Fact {
-    ActiveMs,
-    ClickCount,
-    KeypressCount,
-    MouseActivityCount,
-    PageViewCount,
-    ConsoleLogCount,
-    ConsoleWarnCount,
-    ConsoleErrorCount,
-    NetworkErrorCount,
-    RuntimeErrorCount,
-    RageClickCount,
-    DeadClickCount,
-    ErrorClickCount,
-}
+/// A numeric session fact; outputs add to it (reel's one list of them).
+pub use reel_model::Fact;
 
-impl Fact {
-    pub const ALL: [Fact; 13] = [
-        Fact::ActiveMs,
-        Fact::ClickCount,
-        Fact::KeypressCount,
-        Fact::MouseActivityCount,
-        Fact::PageViewCount,
-        Fact::ConsoleLogCount,
-        Fact::ConsoleWarnCount,
-        Fact::ConsoleErrorCount,
-        Fact::NetworkErrorCount,
-        Fact::RuntimeErrorCount,
-        Fact::RageClickCount,
-        Fact::DeadClickCount,
-        Fact::ErrorClickCount,
-    ];
-
-    /// The fact's column name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Fact::ActiveMs => "active_ms",
-            Fact::ClickCount => "click_count",
-            Fact::KeypressCount => "keypress_count",
-            Fact::MouseActivityCount => "mouse_activity_count",
-            Fact::PageViewCount => "page_view_count",
-            Fact::ConsoleLogCount => "console_log_count",
-            Fact::ConsoleWarnCount => "console_warn_count",
-            Fact::ConsoleErrorCount => "console_error_count",
-            Fact::NetworkErrorCount => "network_error_count",
-            Fact::RuntimeErrorCount => "runtime_error_count",
-            Fact::RageClickCount => "rage_click_count",
-            Fact::DeadClickCount => "dead_click_count",
-            Fact::ErrorClickCount => "error_click_count",
-        }
-    }
-}
-
-/// Session facts summed from outputs: what the server stores per session.
+/// What a session's outputs add up to: its facts and the pages and viewport it showed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SessionFacts {
-    pub counts: std::collections::BTreeMap<Fact, u64>,
+pub struct SessionSummary {
+    pub facts: SessionFacts,
     /// The earliest URL seen.
     pub first_url: Option<String>,
-    /// Distinct URLs in the order first seen (at most [`SessionFacts::MAX_URLS`]).
+    /// Distinct URLs in the order first seen (at most [`SessionSummary::MAX_URLS`]).
     pub urls: Vec<String>,
     /// The first viewport seen.
     pub viewport: Option<(u32, u32)>,
 }
 
-impl SessionFacts {
+impl SessionSummary {
     pub const MAX_URLS: usize = 1000;
 
     /// Adds one output (outputs come in timestamp order, so "first" is the earliest).
     pub fn add(&mut self, output: &Output) {
         match &output.item {
             Item::Count { fact, n } => {
-                let c = self.counts.entry(*fact).or_insert(0);
-                *c = c.saturating_add(*n);
+                self.facts.add(*fact, i64::try_from(*n).unwrap_or(i64::MAX));
             }
             Item::Url(url) => {
                 if self.first_url.is_none() {
@@ -95,8 +45,8 @@ impl SessionFacts {
         }
     }
 
-    pub fn get(&self, fact: Fact) -> u64 {
-        self.counts.get(&fact).copied().unwrap_or(0)
+    pub fn get(&self, fact: Fact) -> i64 {
+        self.facts.get(fact)
     }
 }
 

@@ -90,7 +90,7 @@
 //!
 //! - this file: the [`Analyzer`]'s feeding, draining and clock, its [`Settings`] and outputs,
 //!   and what a page load (a Meta event) resets;
-//! - `facts`: the [`Fact`]s a session adds up ([`SessionFacts`]) and active time;
+//! - `facts`: the [`Fact`]s a session adds up ([`SessionSummary`]) and active time;
 //! - `derived`: derived events ([`DerivedKind`], [`DerivedEvent`]), their readable names and
 //!   element properties;
 //! - `clicks`: the verdicts on clicks: rage, dead and error clicks;
@@ -122,7 +122,7 @@ use typing::InputRun;
 
 pub use clicks::MAX_PENDING_CLICKS;
 pub use derived::{DerivedEvent, DerivedKind};
-pub use facts::{Fact, SessionFacts};
+pub use facts::{Fact, SessionSummary};
 
 /// Longest URL kept.
 const MAX_URL_BYTES: usize = 2048;

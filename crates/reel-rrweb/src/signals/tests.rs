@@ -171,7 +171,7 @@ fn run(events: &[String]) -> Vec<Output> {
 
 /// Outputs as lines: facts as totals, then each other output.
 fn render(outputs: &[Output]) -> Vec<String> {
-    let mut facts = SessionFacts::default();
+    let mut facts = SessionSummary::default();
     let mut lines = Vec::new();
     for o in outputs {
         facts.add(o);
@@ -189,7 +189,7 @@ fn render(outputs: &[Output]) -> Vec<String> {
             Item::ConsoleText { level, text } => lines.push(format!("console {level} {text}")),
         }
     }
-    for (fact, n) in &facts.counts {
+    for (fact, n) in facts.facts.iter().filter(|(_, n)| *n > 0) {
         lines.push(format!("{}={n}", fact.name()));
     }
     lines
@@ -872,7 +872,7 @@ fn json_texts_entry_matches_events() {
     let texts = session();
     let via_texts = analyze_json_texts(texts.iter().map(String::as_str), Settings::default());
     assert_eq!(via_texts, run(&texts));
-    let mut facts = SessionFacts::default();
+    let mut facts = SessionSummary::default();
     via_texts.iter().for_each(|o| facts.add(o));
     assert_eq!(facts.first_url.as_deref(), Some("https://shop.test/"));
     assert_eq!(facts.urls, ["https://shop.test/", "https://shop.test/cart"]);
