@@ -21,6 +21,7 @@ pub mod client;
 pub mod config;
 pub mod country;
 pub mod error;
+pub mod permissions;
 pub mod ratelimit;
 mod routes;
 pub mod serve;

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
-use reel_engine::store::{NewToken, Project, ReplayId, TokenInfo, TokenOrigin};
+use reel_engine::store::{NewToken, Project, ReplayId, TokenInfo, TokenOrigin, UserContext};
 use serde::Deserialize;
 
 use super::extract::ApiJson;
@@ -28,6 +28,7 @@ use crate::auth::{self, CurrentUser, SESSION_COOKIE};
 use crate::body::BodyError;
 use crate::client;
 use crate::error::ApiError;
+use crate::permissions::{Action, authorize};
 use reel_engine::signal_settings::SignalDefinitions;
 
 pub fn routes() -> Router<AppState> {
@@ -423,10 +424,7 @@ pub(super) async fn update_project(
     Path(id): Path<String>,
     ApiJson(update): ApiJson<ProjectUpdate>,
 ) -> Result<Json<ProjectInfo>, ApiError> {
-    if ctx.role != "admin" {
-        return Err(ApiError::Forbidden("only admins change project settings"));
-    }
-    let mut project = pick_project(&ctx.projects, Some(&id))?.clone();
+    let mut project = authorize(&ctx, Some(&id), Action::ChangeSettings)?.clone();
     if let Some(tz) = update.timezone {
         let tz = tz.trim();
         if tz.parse::<chrono_tz::Tz>().is_err() {
@@ -473,18 +471,18 @@ pub(super) async fn get_replay(
     Path(id): Path<String>,
     Query(q): Query<ProjectQuery>,
 ) -> Result<Json<api_types::Replay>, ApiError> {
-    let (_, replay) = find_replay(&state, &ctx.projects, q.project.as_deref(), &id).await?;
+    let (_, replay) = find_replay(&state, &ctx, q.project.as_deref(), &id).await?;
     Ok(Json(replay_json(&replay)))
 }
 
 /// The project a request names (or the first) and its replay `id`; 404 when there is none.
 pub(super) async fn find_replay<'p>(
     state: &AppState,
-    projects: &'p [Project],
+    ctx: &'p UserContext,
     project: Option<&str>,
     id: &str,
 ) -> Result<(&'p Project, reel_engine::store::Replay), ApiError> {
-    let project = pick_project(projects, project)?;
+    let project = authorize(ctx, project, Action::WatchReplays)?;
     let replay = state
         .store()
         .replay(project.id, &replay_id(id)?)
@@ -510,24 +508,6 @@ pub(super) async fn openapi() -> impl IntoResponse {
         [(CONTENT_TYPE, "application/json")],
         super::openapi::document_json(),
     )
-}
-
-pub(super) fn pick_project<'a>(
-    projects: &'a [Project],
-    wanted: Option<&str>,
-) -> Result<&'a Project, ApiError> {
-    match wanted.filter(|w| !w.is_empty()) {
-        None => projects.first().ok_or(ApiError::NotFound("project")),
-        Some(id) => {
-            let id: i64 = id.parse().map_err(|_| {
-                ApiError::InvalidParameter(format!("project must be a project id, got {id:?}"))
-            })?;
-            projects
-                .iter()
-                .find(|p| p.id == id)
-                .ok_or(ApiError::NotFound("project"))
-        }
-    }
 }
 
 pub(super) fn replay_json(r: &reel_engine::store::Replay) -> api_types::Replay {

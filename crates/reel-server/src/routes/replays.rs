@@ -16,7 +16,7 @@ use reel_engine::encoding::{Encoding, EventsJson, compress_answer};
 use reel_engine::store::StoredChunk;
 use serde::Deserialize;
 
-use super::api::{ProjectQuery, find_replay, pick_project, replay_id, replay_json, rfc3339};
+use super::api::{ProjectQuery, find_replay, replay_id, replay_json, rfc3339};
 use super::extract::ApiJson;
 use crate::AppState;
 use crate::api_types::{
@@ -25,6 +25,7 @@ use crate::api_types::{
 };
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
+use crate::permissions::{Action, authorize};
 
 #[derive(Deserialize)]
 pub struct EventsQuery {
@@ -62,7 +63,7 @@ pub async fn events(
     Query(q): Query<EventsQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let project = authorize(&ctx, q.project.as_deref(), Action::WatchReplays)?;
     let from = parse_ms(q.from.as_deref(), "from")?;
     let to = parse_ms(q.to.as_deref(), "to")?.unwrap_or(i64::MAX);
     if from.is_some_and(|f| f > to) {
@@ -152,7 +153,7 @@ pub async fn manifest(
     Query(q): Query<ProjectQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (project, replay) = find_replay(&state, &ctx.projects, q.project.as_deref(), &id).await?;
+    let (project, replay) = find_replay(&state, &ctx, q.project.as_deref(), &id).await?;
     let chunks = state.store().replay_chunks(project.id, &replay.id).await?;
     let mut keyframes: Vec<i64> = chunks.iter().filter_map(|c| c.keyframe_ms).collect();
     keyframes.sort_unstable();
@@ -193,7 +194,7 @@ pub async fn delete(
     Path(id): Path<String>,
     Query(q): Query<ProjectQuery>,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let project = authorize(&ctx, q.project.as_deref(), Action::DeleteData)?;
     let after = state.now_ms() + state.config.replaced_object_grace_seconds as i64 * 1000;
     if state
         .store()
@@ -228,7 +229,7 @@ pub async fn add_feedback(
     Query(q): Query<ProjectQuery>,
     ApiJson(body): ApiJson<FeedbackRequest>,
 ) -> Result<(axum::http::StatusCode, Json<api_types::Feedback>), ApiError> {
-    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let project = authorize(&ctx, q.project.as_deref(), Action::GiveFeedback)?;
     if !matches!(body.rating.as_str(), "down" | "up") {
         return Err(ApiError::InvalidParameter(format!(
             "rating must be \"down\" or \"up\", got {:?}",
@@ -278,10 +279,7 @@ pub async fn list_feedback(
     CurrentUser(ctx, _): CurrentUser,
     Query(q): Query<ProjectQuery>,
 ) -> Result<Json<FeedbackList>, ApiError> {
-    if ctx.role != "admin" {
-        return Err(ApiError::Forbidden("only admins see feedback"));
-    }
-    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let project = authorize(&ctx, q.project.as_deref(), Action::ViewFeedback)?;
     let all = state.store().feedback(project.id, 500).await?;
     Ok(Json(FeedbackList {
         feedback: all.iter().map(feedback_json).collect(),
@@ -323,7 +321,7 @@ pub async fn activity(
     Query(q): Query<ProjectQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (project, replay) = find_replay(&state, &ctx.projects, q.project.as_deref(), &id).await?;
+    let (project, replay) = find_replay(&state, &ctx, q.project.as_deref(), &id).await?;
     let session = reel_engine::store::SessionRef {
         project_id: project.id,
         device_id: replay.device_id.clone(),
@@ -383,7 +381,7 @@ pub async fn timeline(
     Query(q): Query<ProjectQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (project, replay) = find_replay(&state, &ctx.projects, q.project.as_deref(), &id).await?;
+    let (project, replay) = find_replay(&state, &ctx, q.project.as_deref(), &id).await?;
     let chunks = state.store().replay_chunks(project.id, &replay.id).await?;
     let timeline = state
         .engine

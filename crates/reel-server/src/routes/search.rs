@@ -14,7 +14,7 @@ use reel_query::{ParseContext, encode_cursor, parse, parse_cohort};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::api::{ProjectQuery, pick_project, replay_json, rfc3339};
+use super::api::{ProjectQuery, replay_json, rfc3339};
 use super::extract::ApiJson;
 use crate::AppState;
 use crate::api_types::{
@@ -23,6 +23,7 @@ use crate::api_types::{
 };
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
+use crate::permissions::{Action, authorize};
 
 /// `GET /replays`: the search's fields as query parameters.
 #[derive(Debug, Default, IntoParams)]
@@ -157,9 +158,10 @@ pub(super) async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<ReplayPage>, ApiError> {
     let params = ReplayListParams::from_query(raw.as_deref().unwrap_or(""))?;
-    let project = pick_project(
-        &ctx.projects,
+    let project = authorize(
+        &ctx,
         params.project.map(|p| p.to_string()).as_deref(),
+        Action::WatchReplays,
     )?;
     let request = params.into_request()?;
     Ok(Json(run(&state, project, &request).await?))
@@ -183,7 +185,7 @@ pub(super) async fn search(
     Query(q): Query<ProjectQuery>,
     ApiJson(request): ApiJson<SearchRequest>,
 ) -> Result<Json<ReplayPage>, ApiError> {
-    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let project = authorize(&ctx, q.project.as_deref(), Action::WatchReplays)?;
     Ok(Json(run(&state, project, &request).await?))
 }
 
@@ -264,7 +266,7 @@ pub(super) async fn saved_searches(
     CurrentUser(ctx, _): CurrentUser,
     Query(q): Query<ProjectQuery>,
 ) -> Result<Json<SavedSearchList>, ApiError> {
-    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let project = authorize(&ctx, q.project.as_deref(), Action::WatchReplays)?;
     let saved = state.store().saved_searches(project.id).await?;
     Ok(Json(SavedSearchList {
         saved_searches: saved.iter().map(saved_json).collect::<Result<_, _>>()?,
@@ -299,7 +301,7 @@ pub(super) async fn save_search(
     Query(q): Query<ProjectQuery>,
     ApiJson(body): ApiJson<SavedSearchRequest>,
 ) -> Result<(StatusCode, Json<SavedSearch>), ApiError> {
-    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let project = authorize(&ctx, q.project.as_deref(), Action::SaveSearches)?;
     let name = name_of(&body.name)?;
     check_saved_search(&state, project, &body.search).await?;
     let text = serde_json::to_string(&body.search).expect("a search serializes");
@@ -358,7 +360,7 @@ pub(super) async fn delete_saved_search(
     Path(id): Path<String>,
     Query(q): Query<ProjectQuery>,
 ) -> Result<StatusCode, ApiError> {
-    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let project = authorize(&ctx, q.project.as_deref(), Action::SaveSearches)?;
     if state
         .store()
         .delete_saved_search(project.id, id_of(&id, "saved search")?)
@@ -381,7 +383,7 @@ pub(super) async fn cohorts(
     CurrentUser(ctx, _): CurrentUser,
     Query(q): Query<ProjectQuery>,
 ) -> Result<Json<CohortList>, ApiError> {
-    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let project = authorize(&ctx, q.project.as_deref(), Action::WatchReplays)?;
     let all = state.store().cohorts(project.id).await?;
     Ok(Json(CohortList {
         cohorts: all.iter().map(cohort_json).collect::<Result<_, _>>()?,
@@ -416,7 +418,7 @@ pub(super) async fn create_cohort(
     Query(q): Query<ProjectQuery>,
     ApiJson(body): ApiJson<CohortRequest>,
 ) -> Result<(StatusCode, Json<Cohort>), ApiError> {
-    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let project = authorize(&ctx, q.project.as_deref(), Action::SaveSearches)?;
     let stored = put_cohort(&state, project, None, body).await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
@@ -441,7 +443,7 @@ pub(super) async fn update_cohort(
     Query(q): Query<ProjectQuery>,
     ApiJson(body): ApiJson<CohortRequest>,
 ) -> Result<Json<Cohort>, ApiError> {
-    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let project = authorize(&ctx, q.project.as_deref(), Action::SaveSearches)?;
     let id = id_of(&id, "cohort")?;
     Ok(Json(put_cohort(&state, project, Some(id), body).await?))
 }
@@ -479,7 +481,7 @@ pub(super) async fn delete_cohort(
     Path(id): Path<String>,
     Query(q): Query<ProjectQuery>,
 ) -> Result<StatusCode, ApiError> {
-    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let project = authorize(&ctx, q.project.as_deref(), Action::SaveSearches)?;
     if state
         .store()
         .delete_cohort(project.id, id_of(&id, "cohort")?)
@@ -510,7 +512,7 @@ pub(super) async fn catalog(
     CurrentUser(ctx, _): CurrentUser,
     Query(q): Query<CatalogQuery>,
 ) -> Result<Json<Catalog>, ApiError> {
-    let project = pick_project(&ctx.projects, q.project.as_deref())?;
+    let project = authorize(&ctx, q.project.as_deref(), Action::WatchReplays)?;
     Ok(Json(Catalog {
         event_names: state.store().event_names(project.id, CATALOG_LIMIT).await?,
         user_properties: state
