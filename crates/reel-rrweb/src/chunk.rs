@@ -13,8 +13,9 @@ use reel_model::ContentHasher;
 
 use crate::event::{Event, EventKind};
 
-/// zstd level for chunks: level 3 is zstd's default and the best size/CPU trade for JSON here.
-const ZSTD_LEVEL: i32 = 3;
+/// zstd level for chunks: they live until compaction rewrites them (zstd -19, long matches), so
+/// the upload path takes the fastest level.
+const ZSTD_LEVEL: i32 = 1;
 
 #[derive(Debug, Clone)]
 pub struct Chunk {

@@ -21,6 +21,9 @@ pub struct Blobs {
     store: Arc<dyn ObjectStore>,
     /// Set for the local backend: written files are fsynced there before a put returns.
     local_root: Option<PathBuf>,
+    /// Local folders whose own entry (in their parent) is known to be on disk: a write below
+    /// them need not fsync further up.
+    durable_dirs: Arc<std::sync::Mutex<std::collections::HashSet<PathBuf>>>,
 }
 
 impl Blobs {
@@ -37,6 +40,7 @@ impl Blobs {
         Ok(Self {
             store: Arc::new(store),
             local_root: Some(root),
+            durable_dirs: Default::default(),
         })
     }
 
@@ -80,8 +84,8 @@ impl Blobs {
         let path = ObjectPath::parse(key).map_err(|e| StoreError::Invalid(e.to_string()))?;
         self.store.put(&path, PutPayload::from(bytes)).await?;
         if let Some(root) = &self.local_root {
-            let (root, file) = (root.clone(), root.join(key));
-            tokio::task::spawn_blocking(move || fsync_file_and_parents(&root, &file))
+            let (blobs, file) = (self.clone(), root.join(key));
+            tokio::task::spawn_blocking(move || blobs.fsync_file_and_parents(&file))
                 .await
                 .map_err(|e| StoreError::Task(e.to_string()))??;
         }
@@ -116,7 +120,7 @@ impl Blobs {
             let _ = std::fs::remove_file(&staging);
             return Err(e.into());
         }
-        fsync_file_and_parents(root, &file)?;
+        self.fsync_file_and_parents(&file)?;
         Ok(())
     }
 
@@ -179,21 +183,44 @@ impl Blobs {
     }
 }
 
-/// object_store's local backend writes through a temporary file and a rename but does not
-/// fsync; reel acknowledges uploads only after the data and its directory entries are on disk.
-/// The rename lives in the file's directory, and every directory the write created lives in
-/// its parent's entries, up to the root: all of them are synced (a clean directory's fsync is
-/// nearly free).
-fn fsync_file_and_parents(root: &Path, file: &Path) -> std::io::Result<()> {
-    std::fs::File::open(file)?.sync_all()?;
-    for dir in file.ancestors().skip(1) {
-        std::fs::File::open(dir)?.sync_all()?;
-        if dir == root {
-            break;
+impl Blobs {
+    /// object_store's local backend writes through a temporary file and a rename but does not
+    /// fsync; reel acknowledges uploads only after the data and its directory entries are on
+    /// disk. The file is synced, then its folder (where the rename lives), then each folder
+    /// above whose own entry is not yet known to be on disk (one the write may have created),
+    /// up to the root. In steady state that is the file and its folder: two fsyncs.
+    fn fsync_file_and_parents(&self, file: &Path) -> std::io::Result<()> {
+        let Some(root) = &self.local_root else {
+            return Ok(());
+        };
+        std::fs::File::open(file)?.sync_all()?;
+        let mut made_durable = Vec::new();
+        for dir in file.ancestors().skip(1) {
+            std::fs::File::open(dir)?.sync_all()?;
+            let known = self
+                .durable_dirs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(dir);
+            if dir == root.as_path() || known {
+                break;
+            }
+            // This folder's entry lives in its parent: synced next.
+            made_durable.push(dir.to_path_buf());
         }
+        // Only now, with every parent synced, are these folders' entries durable.
+        let mut known = self.durable_dirs.lock().unwrap_or_else(|e| e.into_inner());
+        if known.len() > MAX_KNOWN_DIRS {
+            known.clear();
+        }
+        known.extend(made_durable);
+        Ok(())
     }
-    Ok(())
 }
+
+/// Folders remembered as durable at most (one per recording); beyond, the set starts over and
+/// writes sync a few more folders for a while.
+const MAX_KNOWN_DIRS: usize = 100_000;
 
 #[cfg(test)]
 mod tests {

@@ -7,8 +7,10 @@
 //!     [--compare /path/to/an/older/reel]
 //! ```
 //!
-//! Prints uploads/s, MB/s (gzip as sent, and inflated), latency p50/p99, errors and peak RSS per
-//! N, and the ratio of reel's throughput to the baseline's. With `--compare`, an older binary
+//! Prints uploads/s, MB/s (gzip as sent, and inflated), latency p50/p99, errors, peak RSS and
+//! the server's CPU time per upload per N, and two ratios to the baseline: of throughput, and
+//! of CPU time per upload (the baseline's over reel's) — the second holds on a shared, noisy
+//! machine, where throughput follows whatever else runs. With `--compare`, an older binary
 //! runs each N right before this one, on the same machine in the same run.
 
 use std::sync::Arc;
@@ -68,13 +70,14 @@ fn main() -> anyhow::Result<()> {
     );
     let scripts = Arc::new(scripts);
 
-    let (base_rate, base_mb) = baseline(&scripts, Duration::from_secs(seconds.min(10)));
+    let (base_rate, base_mb, base_cpu_ms) =
+        baseline(&scripts, Duration::from_secs(seconds.min(10)));
     println!(
-        "baseline (inflate + parse only, 2 threads, no storage): {base_rate:.0} uploads/s, {base_mb:.1} MB/s inflated"
+        "baseline (inflate + parse only, 2 threads, no storage): {base_rate:.0} uploads/s, {base_mb:.1} MB/s inflated, {base_cpu_ms:.2} CPU ms an upload"
     );
     println!();
     println!(
-        "{:>8}  {:>3}  {:>10}  {:>9}  {:>9}  {:>8}  {:>8}  {:>6}  {:>9}  {:>9}  {:>8}",
+        "{:>8}  {:>3}  {:>10}  {:>9}  {:>9}  {:>8}  {:>8}  {:>6}  {:>9}  {:>9}  {:>8}  {:>7}  {:>8}",
         "binary",
         "N",
         "uploads/s",
@@ -85,7 +88,9 @@ fn main() -> anyhow::Result<()> {
         "errors",
         "list p99",
         "peak RSS",
-        "vs base"
+        "vs base",
+        "CPU ms",
+        "CPU vs"
     );
     let runtime = tokio::runtime::Runtime::new()?;
     let mut binaries: Vec<(&str, &std::path::Path)> = Vec::new();
@@ -97,7 +102,7 @@ fn main() -> anyhow::Result<()> {
         for (name, bin) in &binaries {
             let r = runtime.block_on(run(bin, scripts.clone(), n, Duration::from_secs(seconds)))?;
             println!(
-                "{name:>8}  {n:>3}  {:>10.1}  {:>9.2}  {:>9.2}  {:>8.1}  {:>8.1}  {:>6}  {:>9.1}  {:>6.0} MB  {:>8.2}",
+                "{name:>8}  {n:>3}  {:>10.1}  {:>9.2}  {:>9.2}  {:>8.1}  {:>8.1}  {:>6}  {:>9.1}  {:>6.0} MB  {:>8.2}  {:>7.2}  {:>8.2}",
                 r.uploads_per_s,
                 r.gz_mb_per_s,
                 r.inflated_mb_per_s,
@@ -106,7 +111,9 @@ fn main() -> anyhow::Result<()> {
                 r.errors,
                 r.list_p99,
                 mib(r.peak_rss),
-                r.uploads_per_s / base_rate
+                r.uploads_per_s / base_rate,
+                r.cpu_ms_per_upload,
+                base_cpu_ms / r.cpu_ms_per_upload
             );
         }
     }
@@ -116,8 +123,10 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Inflating and parsing the same bodies, on two threads (this machine's cores), for `span`.
-fn baseline(scripts: &[Script], span: Duration) -> (f64, f64) {
+/// Inflating and parsing the same bodies, on two threads (this machine's cores), for `span`:
+/// uploads/s, inflated MB/s, CPU ms an upload.
+fn baseline(scripts: &[Script], span: Duration) -> (f64, f64, f64) {
+    let cpu_before = cpu_seconds(std::process::id());
     let limits = Limits {
         max_decompressed: 32_000_000,
         max_events: 20_000,
@@ -145,9 +154,12 @@ fn baseline(scripts: &[Script], span: Duration) -> (f64, f64) {
         }
     });
     let secs = started.elapsed().as_secs_f64();
+    let done = done.load(Ordering::Relaxed) as f64;
+    let cpu = cpu_seconds(std::process::id()) - cpu_before;
     (
-        done.load(Ordering::Relaxed) as f64 / secs,
+        done / secs,
         bytes.load(Ordering::Relaxed) as f64 / 1e6 / secs,
+        cpu * 1000.0 / done.max(1.0),
     )
 }
 
@@ -160,6 +172,8 @@ struct RunResult {
     errors: usize,
     list_p99: f64,
     peak_rss: u64,
+    /// The server's CPU time over the run, per upload answered.
+    cpu_ms_per_upload: f64,
 }
 
 async fn run(
@@ -169,6 +183,7 @@ async fn run(
     span: Duration,
 ) -> anyhow::Result<RunResult> {
     let server = Server::start(bin, &[])?;
+    let cpu_before = cpu_seconds(server.pid());
     let base = server.base_url.clone();
     let stop = Arc::new(AtomicBool::new(false));
     let client = reqwest::Client::new();
@@ -247,6 +262,7 @@ async fn run(
         inflated += i;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(server.pid()) - cpu_before;
     let mut list = poller.await?;
     latencies.sort_by(f64::total_cmp);
     list.sort_by(f64::total_cmp);
@@ -259,5 +275,6 @@ async fn run(
         errors,
         list_p99: percentile(&list, 99.0),
         peak_rss: server.peak_rss(),
+        cpu_ms_per_upload: cpu * 1000.0 / (latencies.len().max(1) as f64),
     })
 }

@@ -1,5 +1,7 @@
 //! An upload's chunks, analytics events, heatmap uploads ([`IngestStore`]).
 
+use std::sync::{Arc, Mutex};
+
 use async_trait::async_trait;
 use rusqlite::{Connection, params};
 
@@ -7,7 +9,7 @@ use super::SqliteStore;
 use super::events::{ensure_session, insert_events, session_row};
 use crate::{
     AnalyticsEvent, EventsAdded, IngestStore, Interactions, NewChunk, NewUpload, Result,
-    SessionRef, UploadCommitted,
+    SessionRef, StoreError, UploadCommitted,
 };
 
 /// A bare snapshot belongs to the session's latest Meta when it follows it this closely.
@@ -38,29 +40,31 @@ impl IngestStore for SqliteStore {
         })
     }
 
+    /// Uploads that arrive while another commits wait for the writer together; the first to
+    /// get it commits all of them in one transaction (each in a savepoint of its own, so one
+    /// failing changes nothing of the others), and each answer goes out after that commit: one
+    /// fsync of the write-ahead log for many uploads (see [`GroupCommit`]).
     fn commit_upload(&self, upload: NewUpload, now_ms: i64) -> Result<UploadCommitted> {
-        self.write_here(|c| {
-            let tx = c.transaction()?;
-            let row = ensure_session(&tx, &upload.session)?;
-            let mut committed = UploadCommitted::default();
-            for chunk in &upload.chunks {
-                if index_chunk(&tx, row, &upload, chunk, now_ms)? {
-                    committed.stored += 1;
-                } else {
-                    committed.duplicate += 1;
-                }
-            }
-            if committed.stored > 0 {
-                // The processing stage will look at this session (no later than asked).
-                tx.execute(
-                    "INSERT INTO session_work (session_row, due_ms) VALUES (?1, ?2)
-                     ON CONFLICT (session_row) DO UPDATE SET due_ms = MIN(due_ms, excluded.due_ms),
-                        generation = generation + 1",
-                    params![row, upload.process_at_ms],
-                )?;
-            }
-            tx.commit()?;
-            Ok(committed)
+        let slot = self.uploads.enqueue(upload, now_ms);
+        let mut conn = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Task("writer poisoned".into()))?;
+        if let Some(done) = slot.take() {
+            // An earlier holder of the writer committed this upload with its own.
+            return done;
+        }
+        let batch = self.uploads.drain();
+        let results = commit_batch(&mut conn, &batch);
+        // Filled while the writer is held: whoever gets it next finds its answer.
+        for (job, result) in batch.into_iter().zip(results) {
+            job.slot.fill(result);
+        }
+        drop(conn);
+        slot.take().unwrap_or_else(|| {
+            Err(StoreError::Task(
+                "an upload was left out of its commit".into(),
+            ))
         })
     }
 
@@ -93,6 +97,103 @@ impl IngestStore for SqliteStore {
         })
         .await
     }
+}
+
+/// Uploads waiting for the writer, committed together by whichever gets it first.
+#[derive(Default)]
+pub(super) struct GroupCommit(Mutex<Vec<Job>>);
+
+struct Job {
+    upload: NewUpload,
+    now_ms: i64,
+    slot: Arc<Slot>,
+}
+
+/// Where a job's result is left for its caller.
+#[derive(Default)]
+struct Slot(Mutex<Option<Result<UploadCommitted>>>);
+
+impl Slot {
+    fn fill(&self, result: Result<UploadCommitted>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+    }
+
+    fn take(&self) -> Option<Result<UploadCommitted>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
+impl GroupCommit {
+    fn enqueue(&self, upload: NewUpload, now_ms: i64) -> Arc<Slot> {
+        let slot = Arc::new(Slot::default());
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(Job {
+            upload,
+            now_ms,
+            slot: slot.clone(),
+        });
+        slot
+    }
+
+    fn drain(&self) -> Vec<Job> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Commits uploads in one transaction, each in a savepoint; the result of each, in order. When
+/// the commit itself fails, every upload gets that error (none of them is stored).
+fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<UploadCommitted>> {
+    let mut results = Vec::with_capacity(batch.len());
+    let outcome = (|| -> Result<()> {
+        let mut tx = conn.transaction()?;
+        for job in batch {
+            let sp = tx.savepoint()?;
+            let result = index_upload(&sp, &job.upload, job.now_ms);
+            if result.is_ok() {
+                sp.commit()?;
+            }
+            // Dropping a savepoint not committed rolls it back.
+            results.push(result);
+        }
+        tx.commit()?;
+        Ok(())
+    })();
+    match outcome {
+        Ok(()) => results,
+        Err(e) => {
+            let message = e.to_string();
+            batch
+                .iter()
+                .map(|_| {
+                    Err(StoreError::Task(format!(
+                        "the upload's commit failed: {message}"
+                    )))
+                })
+                .collect()
+        }
+    }
+}
+
+/// Indexes an upload's chunks and schedules its session's processing.
+fn index_upload(tx: &Connection, upload: &NewUpload, now_ms: i64) -> Result<UploadCommitted> {
+    let row = ensure_session(tx, &upload.session)?;
+    let mut committed = UploadCommitted::default();
+    for chunk in &upload.chunks {
+        if index_chunk(tx, row, upload, chunk, now_ms)? {
+            committed.stored += 1;
+        } else {
+            committed.duplicate += 1;
+        }
+    }
+    if committed.stored > 0 {
+        // The processing stage will look at this session (no later than asked).
+        tx.execute(
+            "INSERT INTO session_work (session_row, due_ms) VALUES (?1, ?2)
+             ON CONFLICT (session_row) DO UPDATE SET due_ms = MIN(due_ms, excluded.due_ms),
+                generation = generation + 1",
+            params![row, upload.process_at_ms],
+        )?;
+    }
+    Ok(committed)
 }
 
 /// Indexes one chunk of an upload and folds it into its session; false when the session has

@@ -28,6 +28,8 @@ mod events;
 mod feedback;
 mod functions;
 mod ingest;
+#[cfg(test)]
+mod ingest_tests;
 pub mod inspect;
 mod library;
 mod pool;
@@ -89,6 +91,8 @@ const READ_LIMIT: Duration = Duration::from_secs(60);
 #[derive(Clone)]
 pub struct SqliteStore {
     writer: Arc<Mutex<Connection>>,
+    /// Uploads waiting for the writer, committed together (`ingest.rs`).
+    uploads: Arc<ingest::GroupCommit>,
     readers: Arc<Pool>,
     searchers: Arc<Pool>,
     /// Set once the store closes: every statement still running on a pooled connection stops.
@@ -117,6 +121,7 @@ impl SqliteStore {
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             writer: Arc::new(Mutex::new(writer)),
+            uploads: Default::default(),
             readers: Pool::new(
                 "reader",
                 readers,
