@@ -35,7 +35,7 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let (token, via_cookie) = match bearer_token(parts) {
+        let (token, via_cookie) = match bearer(&parts.headers, Scheme::BearerOnly) {
             Some(token) => (token, false),
             None => (
                 session_cookie(&parts.headers).ok_or(ApiError::Unauthenticated)?,
@@ -121,11 +121,25 @@ impl LoginGuard {
     }
 }
 
-fn bearer_token(parts: &Parts) -> Option<String> {
-    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))?;
+/// Whether an `Authorization` value without a scheme counts as the credential itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// Only `Bearer <token>` (the query API).
+    BearerOnly,
+    /// `Bearer <key>` or the bare key (ingestion: SDKs and tools send the key both ways).
+    BearerOrBare,
+}
+
+/// The credential of the request's `Authorization` header: the token after `Bearer ` (the
+/// scheme in any case), or with [`Scheme::BearerOrBare`] the whole value when it names no
+/// scheme. The one reader of that header.
+pub fn bearer(headers: &axum::http::HeaderMap, scheme: Scheme) -> Option<String> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let token = match value.split_once(' ') {
+        Some((name, token)) if name.eq_ignore_ascii_case("bearer") => token,
+        _ if scheme == Scheme::BearerOrBare => value,
+        _ => return None,
+    };
     Some(token.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
@@ -184,6 +198,33 @@ mod tests {
         assert!(!verify_password("Correct horse", &hash));
         assert!(!verify_password("correct horse", "not a hash"));
         assert_ne!(hash, hash_password("correct horse"), "salted");
+    }
+
+    #[test]
+    fn authorization_values() {
+        use Scheme::*;
+        // (header, scheme, credential)
+        let cases: &[(&str, Scheme, Option<&str>)] = &[
+            ("Bearer abc", BearerOnly, Some("abc")),
+            ("bearer abc", BearerOnly, Some("abc")),
+            ("BEARER  abc ", BearerOnly, Some("abc")),
+            ("Bearer ", BearerOnly, None),
+            ("abc", BearerOnly, None),
+            ("Basic abc", BearerOnly, None),
+            ("abc", BearerOrBare, Some("abc")),
+            ("Bearer abc", BearerOrBare, Some("abc")),
+            ("  key-1 ", BearerOrBare, Some("key-1")),
+            ("", BearerOrBare, None),
+        ];
+        for (value, scheme, want) in cases {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(AUTHORIZATION, value.parse().unwrap());
+            assert_eq!(
+                bearer(&headers, *scheme).as_deref(),
+                *want,
+                "{value:?} {scheme:?}"
+            );
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use axum::extract::rejection::QueryRejection;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_ENCODING};
+use axum::http::header::CONTENT_ENCODING;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -22,6 +22,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::AppState;
+use crate::auth::{Scheme, bearer};
 use crate::body::{BodyError, ReadBody};
 use crate::error::IngestError;
 
@@ -54,7 +55,7 @@ async fn track(
     body: Body,
 ) -> Result<Response, IngestError> {
     let Query(query) = query.map_err(|e| IngestError::Malformed(e.body_text()))?;
-    let key = bearer(&headers).or(query.api_key.clone());
+    let key = bearer(&headers, Scheme::BearerOrBare).or(query.api_key.clone());
     let project = project_for_key(&state, key.as_deref()).await?;
     let device_id = query
         .device_id
@@ -148,7 +149,9 @@ async fn remote_config_by_query(
     Query(query): Query<ConfigQuery>,
     headers: HeaderMap,
 ) -> Result<Response, IngestError> {
-    let key = query.api_key.or_else(|| bearer(&headers));
+    let key = query
+        .api_key
+        .or_else(|| bearer(&headers, Scheme::BearerOrBare));
     remote_config(&state, key.as_deref()).await
 }
 
@@ -237,12 +240,6 @@ async fn project_for_key(state: &AppState, key: Option<&str>) -> Result<Project,
         .project_by_api_key(key)
         .await?
         .ok_or(IngestError::InvalidApiKey("unknown key"))
-}
-
-fn bearer(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let token = value.strip_prefix("Bearer ").unwrap_or(value).trim();
-    Some(token.to_owned()).filter(|t| !t.is_empty())
 }
 
 fn is_gzip(headers: &HeaderMap) -> bool {

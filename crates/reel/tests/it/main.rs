@@ -22,6 +22,8 @@ mod query_api;
 mod remote_config;
 mod replay_extras;
 mod search;
+mod search_library;
+mod search_paging;
 mod signals;
 mod storage;
 mod streaming;

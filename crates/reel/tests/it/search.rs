@@ -1,7 +1,7 @@
 //! Searching replays through the API: every filter and operator, the rule that a negated filter
-//! keeps sessions lacking the value, full text, timezones, sorting, cursor paging while new
-//! sessions arrive, saved searches, cohorts — and one search over data that came through real
-//! ingestion and processing.
+//! keeps sessions lacking the value, full text, combined filters, and searches that cannot run.
+//! The sessions and helpers here serve `search_library.rs` (saved searches, cohorts, the
+//! catalog) and `search_paging.rs` (sorting, cursors, timezones, a processed recording) too.
 //!
 //! Most sessions here are brought in with their facts, events and text the way `reel generate`
 //! does (`MetaStore::import_sessions`), so each case can name exactly what a session holds.
@@ -11,17 +11,17 @@ use std::collections::BTreeSet;
 use reel_engine::store::{
     AnalyticsEvent, Fact, ImportedSession, SessionFacts, SessionRef, SessionText, UserAgent,
 };
-use reel_server::api_types::{Cohort, ReplayPage, SavedSearch, SavedSearchList};
+use reel_server::api_types::ReplayPage;
 use reqwest::StatusCode;
 use reqwest::header::AUTHORIZATION;
 use serde_json::{Value, json};
 
 use crate::support::*;
 
-const MINUTE: i64 = 60_000;
+pub(crate) const MINUTE: i64 = 60_000;
 
 /// A session brought in with its facts.
-struct Fixture {
+pub(crate) struct Fixture {
     device: &'static str,
     user: Option<&'static str>,
     start_ms: i64,
@@ -91,7 +91,7 @@ impl Fixture {
     }
 }
 
-fn facts(pairs: &[(Fact, i64)]) -> SessionFacts {
+pub(crate) fn facts(pairs: &[(Fact, i64)]) -> SessionFacts {
     let mut f = SessionFacts::default();
     for (fact, v) in pairs {
         f.set(*fact, *v);
@@ -99,19 +99,19 @@ fn facts(pairs: &[(Fact, i64)]) -> SessionFacts {
     f
 }
 
-const ACTIVE: Fact = Fact::ActiveMs;
-const CLICKS: Fact = Fact::ClickCount;
-const KEYS: Fact = Fact::KeypressCount;
-const VIEWS: Fact = Fact::PageViewCount;
-const WARN: Fact = Fact::ConsoleWarnCount;
-const CONSOLE_ERR: Fact = Fact::ConsoleErrorCount;
-const NET_ERR: Fact = Fact::NetworkErrorCount;
-const RUNTIME: Fact = Fact::RuntimeErrorCount;
-const RAGE: Fact = Fact::RageClickCount;
-const DEAD: Fact = Fact::DeadClickCount;
-const ERROR_CLICK: Fact = Fact::ErrorClickCount;
+pub(crate) const ACTIVE: Fact = Fact::ActiveMs;
+pub(crate) const CLICKS: Fact = Fact::ClickCount;
+pub(crate) const KEYS: Fact = Fact::KeypressCount;
+pub(crate) const VIEWS: Fact = Fact::PageViewCount;
+pub(crate) const WARN: Fact = Fact::ConsoleWarnCount;
+pub(crate) const CONSOLE_ERR: Fact = Fact::ConsoleErrorCount;
+pub(crate) const NET_ERR: Fact = Fact::NetworkErrorCount;
+pub(crate) const RUNTIME: Fact = Fact::RuntimeErrorCount;
+pub(crate) const RAGE: Fact = Fact::RageClickCount;
+pub(crate) const DEAD: Fact = Fact::DeadClickCount;
+pub(crate) const ERROR_CLICK: Fact = Fact::ErrorClickCount;
 
-fn element(selector: &str, tag: &str, text: &str, classes: &[&str]) -> Value {
+pub(crate) fn element(selector: &str, tag: &str, text: &str, classes: &[&str]) -> Value {
     json!({
         "[reel] Element Selector": selector,
         "[reel] Element Tag": tag,
@@ -121,13 +121,13 @@ fn element(selector: &str, tag: &str, text: &str, classes: &[&str]) -> Value {
     })
 }
 
-fn no_props() -> Value {
+pub(crate) fn no_props() -> Value {
     json!({})
 }
 
 /// d1 alice (DE, Chrome, checkout trouble), d2 bob (FR, Firefox), d3 anonymous (no country,
 /// mobile), d4 carol (DE); carol has a second, older session outside the default range.
-fn fixtures(now: i64) -> Vec<Fixture> {
+pub(crate) fn fixtures(now: i64) -> Vec<Fixture> {
     let pay = || {
         element(
             "body > div#main > button.btn.checkout",
@@ -283,7 +283,7 @@ fn fixtures(now: i64) -> Vec<Fixture> {
     ]
 }
 
-async fn seeded() -> TestApp {
+pub(crate) async fn seeded() -> TestApp {
     let app = TestApp::spawn().await;
     let imported: Vec<ImportedSession> = fixtures(now_ms()).iter().map(|f| f.imported(1)).collect();
     let n = app
@@ -297,7 +297,7 @@ async fn seeded() -> TestApp {
 
 impl TestApp {
     /// `POST /api/v1/replays/search` with the admin's token.
-    async fn search(&self, body: &Value) -> (StatusCode, Value) {
+    pub(crate) async fn search(&self, body: &Value) -> (StatusCode, Value) {
         json_of(
             self.client
                 .post(self.url("/api/v1/replays/search"))
@@ -310,13 +310,13 @@ impl TestApp {
         .await
     }
 
-    async fn page(&self, body: &Value) -> ReplayPage {
+    pub(crate) async fn page(&self, body: &Value) -> ReplayPage {
         let (status, answer) = self.search(body).await;
         assert_eq!(status, StatusCode::OK, "{body}: {answer}");
         serde_json::from_value(answer).expect("a ReplayPage")
     }
 
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -336,16 +336,16 @@ impl TestApp {
     }
 }
 
-fn devices(page: &ReplayPage) -> BTreeSet<String> {
+pub(crate) fn devices(page: &ReplayPage) -> BTreeSet<String> {
     page.replays.iter().map(|r| r.device_id.clone()).collect()
 }
 
-fn set(devices: &[&str]) -> BTreeSet<String> {
+pub(crate) fn set(devices: &[&str]) -> BTreeSet<String> {
     devices.iter().map(|d| (*d).to_owned()).collect()
 }
 
 /// Every filter and every operator it takes, one search each: (filter, the sessions found).
-fn filter_cases() -> Vec<(Value, Vec<&'static str>)> {
+pub(crate) fn filter_cases() -> Vec<(Value, Vec<&'static str>)> {
     let all = vec!["d1", "d2", "d3", "d4"];
     vec![
         // Numbers: session facts.
@@ -857,432 +857,4 @@ async fn searches_that_cannot_run_say_why() {
             "{body}: {message:?} should say {want:?}"
         );
     }
-}
-
-#[tokio::test]
-async fn cohorts_are_made_changed_and_deleted_and_searches_follow() {
-    let app = seeded().await;
-    let definition = json!({"conditions": [
-        {"user_property": "plan", "op": "is", "values": ["pro"]},
-        {"performed": "Purchase", "min_count": 2}
-    ]});
-    let (status, created) = app
-        .send(
-            reqwest::Method::POST,
-            "/cohorts",
-            Some(&json!({"name": "Loyal pros", "definition": definition})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let cohort: Cohort = serde_json::from_value(created).unwrap();
-    let by_cohort =
-        |op: &str| json!({"filters": [{"field": "cohort", "cohort": cohort.id, "op": op}]});
-    // Carol bought once in this session and once 45 days ago: the user's sessions count.
-    assert_eq!(
-        devices(&app.page(&by_cohort("is")).await),
-        set(&["d1", "d4"])
-    );
-    assert_eq!(
-        devices(&app.page(&by_cohort("is_not")).await),
-        set(&["d2", "d3"])
-    );
-
-    let changed = json!({"name": "Very loyal pros", "definition": {"conditions": [
-        {"user_property": "plan", "op": "is", "values": ["pro"]},
-        {"performed": "Purchase", "min_count": 2},
-        {"user_property": "age", "op": "exists", "negate": true}
-    ]}});
-    let (status, body) = app
-        .send(
-            reqwest::Method::PUT,
-            &format!("/cohorts/{}", cohort.id),
-            Some(&changed),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["name"], "Very loyal pros");
-    assert_eq!(devices(&app.page(&by_cohort("is")).await), set(&["d4"]));
-
-    let (status, list) = app.send(reqwest::Method::GET, "/cohorts", None).await;
-    assert_eq!(
-        (status, list["cohorts"].as_array().map(Vec::len)),
-        (StatusCode::OK, Some(1))
-    );
-    let (status, _) = app
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/cohorts/{}", cohort.id),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, answer) = app.search(&by_cohort("is")).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-    let (status, _) = app
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/cohorts/{}", cohort.id),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-
-    let bad = json!({"name": "x", "definition": {"conditions": []}});
-    let (status, answer) = app
-        .send(reqwest::Method::POST, "/cohorts", Some(&bad))
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-}
-
-#[tokio::test]
-async fn saved_searches_keep_the_whole_search_for_the_project() {
-    let app = seeded().await;
-    let search = json!({"range": "7d", "q": "payment", "sort": "duration", "order": "asc",
-        "filters": [{"field": "country", "op": "is", "values": ["DE"]}]});
-    let (status, body) = app
-        .send(
-            reqwest::Method::POST,
-            "/saved-searches",
-            Some(&json!({"name": "Payment trouble", "search": search})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let saved: SavedSearch = serde_json::from_value(body).unwrap();
-    assert_eq!(
-        (saved.name.as_str(), saved.created_by.as_str()),
-        ("Payment trouble", ADMIN_EMAIL)
-    );
-    assert_eq!(serde_json::to_value(&saved.search).unwrap(), search);
-
-    let (_, list) = app
-        .send(reqwest::Method::GET, "/saved-searches", None)
-        .await;
-    let list: SavedSearchList = serde_json::from_value(list).unwrap();
-    assert_eq!(list.saved_searches.len(), 1);
-
-    for (bad, want) in [
-        (json!({"name": "", "search": {}}), "name must be"),
-        (
-            json!({"name": "x", "search": {"filters": [{"field": "url", "op": "between", "values": [1, 2]}]}}),
-            "between does not apply to urls",
-        ),
-        (
-            json!({"name": "x", "search": {"range": "7d", "start": "2026-01-01"}}),
-            "either range or start",
-        ),
-        (
-            json!({"name": "x", "search": {"range": "2w"}}),
-            "unknown variant",
-        ),
-    ] {
-        let (status, answer) = app
-            .send(reqwest::Method::POST, "/saved-searches", Some(&bad))
-            .await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {answer}");
-        assert!(
-            answer["error"]["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains(want),
-            "{answer}"
-        );
-    }
-    let (status, _) = app
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/saved-searches/{}", saved.id),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = app
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/saved-searches/{}", saved.id),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-}
-
-#[tokio::test]
-async fn the_catalog_names_events_and_user_properties() {
-    let app = seeded().await;
-    let (status, body) = app.send(reqwest::Method::GET, "/catalog", None).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let names: Vec<&str> = body["event_names"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    assert_eq!(
-        names.first(),
-        Some(&"Purchase"),
-        "most used first: {names:?}"
-    );
-    assert!(names.contains(&"[reel] Rage Click"), "{names:?}");
-    assert_eq!(body["user_properties"], json!(["age", "plan", "ref"]));
-}
-
-/// Sorting by each key, both ways, a page of one at a time.
-#[tokio::test]
-async fn sorted_results_page_through_in_order() {
-    let app = seeded().await;
-    let cases: Vec<(&str, &str, Vec<&str>)> = vec![
-        ("start_time", "desc", vec!["d4", "d3", "d2", "d1"]),
-        ("start_time", "asc", vec!["d1", "d2", "d3", "d4"]),
-        ("duration", "desc", vec!["d4", "d1", "d2", "d3"]),
-        ("duration", "asc", vec!["d3", "d2", "d1", "d4"]),
-        ("active_time", "desc", vec!["d4", "d1", "d2", "d3"]),
-        // Errors: d1 and d4 have 3 each, d2 and d3 none; ties come in a stable order.
-        ("errors", "desc", vec!["d1", "d4", "d2", "d3"]),
-    ];
-    for (sort, order, want) in cases {
-        let mut seen = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut body = json!({"sort": sort, "order": order, "limit": 1});
-            if let Some(c) = &cursor {
-                body["cursor"] = json!(c);
-            }
-            let page = app.page(&body).await;
-            assert_eq!(page.total, Some(4), "{sort} {order}");
-            seen.extend(page.replays.iter().map(|r| r.device_id.clone()));
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-            assert!(seen.len() <= 4, "{sort} {order}: {seen:?}");
-        }
-        if sort == "errors" {
-            assert_eq!(
-                set(&seen.iter().map(String::as_str).collect::<Vec<_>>()),
-                set(&want)
-            );
-            assert_eq!(set(&[&seen[0], &seen[1]]), set(&["d1", "d4"]), "{seen:?}");
-        } else {
-            assert_eq!(seen, want, "{sort} {order}");
-        }
-    }
-    let (status, answer) = app
-        .search(&json!({"sort": "duration", "cursor": app.page(&json!({"limit": 1})).await.next_cursor}))
-        .await;
-    assert_eq!(
-        status,
-        StatusCode::BAD_REQUEST,
-        "a cursor of another sort order: {answer}"
-    );
-}
-
-fn plain(device: String, start_ms: i64) -> ImportedSession {
-    ImportedSession {
-        session: SessionRef {
-            project_id: 1,
-            device_id: device,
-            session_id: start_ms,
-        },
-        start_ms,
-        end_ms: start_ms + 1_000,
-        first_url: None,
-        country: None,
-        user_agent: None,
-        facts: SessionFacts::default(),
-        urls: Vec::new(),
-        viewport: None,
-        events: Vec::new(),
-        texts: Vec::new(),
-    }
-}
-
-/// Pages stay stable while sessions arrive: newer ones do not push rows into the next page,
-/// rows are never repeated or skipped, and an older arrival shows up where it belongs.
-#[tokio::test]
-async fn cursor_paging_is_stable_while_sessions_arrive() {
-    let app = TestApp::spawn().await;
-    let base = now_ms() - 5 * 3_600_000;
-    let first: Vec<ImportedSession> = (0..150)
-        .map(|i| plain(format!("s{i:03}"), base + i * 1_000))
-        .collect();
-    app.meta.import_sessions(first, now_ms()).await.unwrap();
-
-    let page1 = app.page(&json!({})).await;
-    assert_eq!((page1.replays.len(), page1.total), (100, Some(150)));
-    let cursor = page1.next_cursor.clone().expect("a second page");
-    assert_eq!(page1.replays[0].device_id, "s149");
-    assert_eq!(page1.replays[99].device_id, "s050");
-
-    // Arrivals between the pages: ten newer sessions, and one that started before the cursor.
-    let mut arrivals: Vec<ImportedSession> = (0..10)
-        .map(|i| plain(format!("new{i}"), base + 200_000 + i))
-        .collect();
-    arrivals.push(plain("late".into(), base + 10_500));
-    app.meta.import_sessions(arrivals, now_ms()).await.unwrap();
-
-    let page2 = app.page(&json!({"cursor": cursor})).await;
-    let got: Vec<String> = page2.replays.iter().map(|r| r.device_id.clone()).collect();
-    let mut want: Vec<String> = (0..50).rev().map(|i| format!("s{i:03}")).collect();
-    want.insert(
-        want.iter().position(|d| d == "s010").unwrap(),
-        "late".into(),
-    );
-    assert_eq!(got, want);
-    assert_eq!(page2.next_cursor, None, "the last page has no cursor");
-    assert_eq!(
-        page2.total,
-        Some(150),
-        "the total counted for the first page"
-    );
-
-    // Another search from the start sees everything.
-    let fresh = app.page(&json!({"limit": 5})).await;
-    assert_eq!(fresh.total, Some(161));
-    assert_eq!(fresh.replays[0].device_id, "new9");
-}
-
-/// A day is the project's day: a session at 23:30 local time belongs to that local day.
-#[tokio::test]
-async fn dates_are_days_in_the_projects_timezone() {
-    let app = TestApp::spawn().await;
-    let ms = |s: &str| {
-        chrono::DateTime::parse_from_rfc3339(s)
-            .unwrap()
-            .timestamp_millis()
-    };
-    // 23:30 on 2026-03-10 in New York (UTC-4 after the DST change on 2026-03-08) is 03:30 UTC
-    // on 2026-03-11; 00:30 on 2026-03-11 local is 04:30 UTC.
-    app.meta
-        .import_sessions(
-            vec![
-                plain("late-evening".into(), ms("2026-03-11T03:30:00Z")),
-                plain("after-midnight".into(), ms("2026-03-11T04:30:00Z")),
-                plain("utc-morning".into(), ms("2026-03-10T01:00:00Z")),
-            ],
-            now_ms(),
-        )
-        .await
-        .unwrap();
-    let on = |day: &str| json!({"start": day, "end": day});
-    // UTC first: the project's default.
-    assert_eq!(
-        devices(&app.page(&on("2026-03-10")).await),
-        set(&["utc-morning"])
-    );
-    assert_eq!(
-        devices(&app.page(&on("2026-03-11")).await),
-        set(&["late-evening", "after-midnight"])
-    );
-
-    let (status, body) = app
-        .send(
-            reqwest::Method::PATCH,
-            "/projects/1",
-            Some(&json!({"timezone": "America/New_York"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    // 01:00 UTC on the 10th is 21:00 on the 9th in New York.
-    assert_eq!(
-        devices(&app.page(&on("2026-03-09")).await),
-        set(&["utc-morning"])
-    );
-    assert_eq!(
-        devices(&app.page(&on("2026-03-10")).await),
-        set(&["late-evening"])
-    );
-    assert_eq!(
-        devices(&app.page(&on("2026-03-11")).await),
-        set(&["after-midnight"])
-    );
-    // RFC 3339 instants are what they say, whatever the timezone.
-    let instant = json!({"start": "2026-03-11T03:30:00Z", "end": "2026-03-11T03:30:00.001Z"});
-    assert_eq!(devices(&app.page(&instant).await), set(&["late-evening"]));
-}
-
-/// The whole path: a recording uploaded, processed into derived events and text, then found by
-/// what happened in it.
-#[tokio::test]
-async fn recordings_are_found_by_what_happened_in_them() {
-    let app = TestApp::spawn_with(|c| {
-        c.processing_delay_ms = 0;
-        c.compaction_idle_seconds = 0;
-        c.processing_cpu_share = 1.0;
-    })
-    .await;
-    let t = now_ms() - 600_000;
-    let cart = json!({"type": 2, "id": 5, "tagName": "div", "attributes": {"id": "cart"}, "childNodes": [
-        {"type": 2, "id": 10, "tagName": "button", "attributes": {"class": "btn checkout"},
-         "childNodes": [{"type": 3, "id": 11, "textContent": "Pay now"}]}]});
-    let note = json!({"type": 2, "id": 40, "tagName": "p", "attributes": {},
-        "childNodes": [{"type": 3, "id": 41, "textContent": "Order confirmed soon"}]});
-    // What the SDK sends for masked text: only asterisks.
-    let masked = json!({"type": 2, "id": 50, "tagName": "p", "attributes": {"class": "reel-mask"},
-        "childNodes": [{"type": 3, "id": 51, "textContent": "****** ******"}]});
-    let body = json!({"type": 2, "id": 4, "tagName": "body", "attributes": {}, "childNodes": [cart, note, masked]});
-    let html =
-        json!({"type": 2, "id": 3, "tagName": "html", "attributes": {}, "childNodes": [body]});
-    let snapshot = json!({"type": 2, "timestamp": t, "data": {"initialOffset": {"top": 0, "left": 0},
-        "node": {"type": 0, "id": 1, "childNodes": [html]}}});
-    let click = |ts: i64, x: i64| {
-        json!({"type": 3, "timestamp": ts, "data": {"source": 2, "type": 2, "id": 11, "x": x, "y": 20}})
-            .to_string()
-    };
-    let events = vec![
-        meta(t, "https://shop.test/cart"),
-        snapshot.to_string(),
-        click(t + 1_000, 100),
-        click(t + 1_200, 101),
-        click(t + 1_400, 102),
-        json!({"type": 6, "timestamp": t + 1_500, "data": {"plugin": "rrweb/console@1", "payload": {
-            "level": "error", "trace": [], "payload": ["\"Payment widget crashed\""]}}})
-        .to_string(),
-        mouse_move(t + 9_000, 5),
-    ];
-    app.track_ok("d-real", t, &events).await;
-    let id = replay_id("d-real", t);
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let (_, replay) = app.replay(&id).await;
-        if replay["processing_pending"] == false {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "processing did not settle: {replay}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let finds = |body: Value| {
-        let app = &app;
-        async move {
-            app.page(&body)
-                .await
-                .replays
-                .iter()
-                .any(|r| r.device_id == "d-real")
-        }
-    };
-    assert!(finds(json!({"q": "order confirmed"})).await);
-    assert!(
-        finds(json!({"q": "Payment widget"})).await,
-        "console text is searched too"
-    );
-    assert!(!finds(json!({"q": "confirmed order"})).await);
-    for filter in [
-        json!({"field": "clicked_element", "selector": "div#cart > button.checkout"}),
-        json!({"field": "clicked_element", "selector": "button.btn", "signal": "rage"}),
-        json!({"field": "clicked_element", "op": "is", "values": ["Pay now"]}),
-        json!({"field": "console_message", "op": "contains", "values": ["widget crashed"]}),
-        json!({"field": "rage_click_count", "op": "greater_than", "values": [0]}),
-        json!({"field": "url", "op": "is", "values": ["https://shop.test/cart"]}),
-        json!({"field": "event", "name": "[reel] Rage Click"}),
-    ] {
-        assert!(
-            finds(json!({"filters": [filter.clone()]})).await,
-            "{filter}"
-        );
-    }
-    assert!(
-        !finds(json!({"filters": [{"field": "clicked_element", "selector": "a.checkout"}]})).await
-    );
 }

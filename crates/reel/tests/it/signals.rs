@@ -208,7 +208,8 @@ async fn facts_signals_and_derived_events_come_from_the_recording() {
 #[tokio::test]
 async fn signals_resume_where_they_stopped_as_data_arrives() {
     // Not idle between uploads: each run settles what it can, the rest waits for more data.
-    let mut app = TestApp::spawn_with(|c| {
+    let clock = reel_engine::ManualClock::at(now_ms());
+    let app = TestApp::spawn_with_clock(std::sync::Arc::new(clock.clone()), |c| {
         c.processing_delay_ms = 0;
         c.compaction_idle_seconds = 3_600;
     })
@@ -226,8 +227,8 @@ async fn signals_resume_where_they_stopped_as_data_arrives() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     app.track_ok("d-parts", t, second).await;
-    // Now let the session count as idle: everything settles.
-    app.restart_with(|c| c.compaction_idle_seconds = 0).await;
+    // An hour without uploads: the session counts as idle and everything settles.
+    clock.advance(3_600_000);
     let replay = settled(&app, &id).await;
 
     let mut whole = TestApp::spawn_with(quick_processing).await;

@@ -12,6 +12,7 @@ pub use process::*;
 
 use std::io::Write as _;
 use std::path::Path;
+use std::sync::Arc;
 
 use reel_server::{Application, Config};
 use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
@@ -35,6 +36,7 @@ pub struct TestApp {
     /// The running server's login limiters, for tests of what they remember.
     pub login: std::sync::Arc<reel_server::auth::LoginGuard>,
     config: Config,
+    clock: Arc<dyn reel_engine::Clock>,
     dir: tempfile::TempDir,
     running: Option<Running>,
 }
@@ -51,6 +53,15 @@ impl TestApp {
 
     /// Starts a server whose configuration `tweak` may change (limits, …).
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_with_clock(Arc::new(reel_engine::SystemClock), tweak).await
+    }
+
+    /// Starts a server that reads the time from `clock`: a test moves a
+    /// [`reel_engine::ManualClock`] instead of waiting for time to pass.
+    pub async fn spawn_with_clock(
+        clock: Arc<dyn reel_engine::Clock>,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Self {
         let dir = tempfile::tempdir().expect("a temporary data dir");
         let mut config = Config {
             listen: "127.0.0.1:0".into(),
@@ -62,13 +73,14 @@ impl TestApp {
             ..Default::default()
         };
         tweak(&mut config);
-        let (base_url, meta, login, running) = start(config.clone()).await;
+        let (base_url, meta, login, running) = start(config.clone(), clock.clone()).await;
         Self {
             base_url,
             meta,
             login,
             client: Client::new(),
             config,
+            clock,
             dir,
             running: Some(running),
         }
@@ -96,7 +108,7 @@ impl TestApp {
                 .expect("the server task does not panic")
                 .expect("the server shuts down cleanly");
         }
-        let (base_url, meta, login, running) = start(self.config.clone()).await;
+        let (base_url, meta, login, running) = start(self.config.clone(), self.clock.clone()).await;
         self.base_url = base_url;
         self.meta = meta;
         self.login = login;
@@ -262,8 +274,8 @@ type Started = (
     Running,
 );
 
-async fn start(config: Config) -> Started {
-    let app = Application::build(config)
+async fn start(config: Config, clock: Arc<dyn reel_engine::Clock>) -> Started {
+    let app = Application::build_with_clock(config, clock)
         .await
         .expect("the application builds");
     let base_url = format!("http://{}", app.local_addr());
