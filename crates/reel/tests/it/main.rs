@@ -5,6 +5,7 @@ mod support;
 
 mod accounts;
 mod auth;
+mod boundaries;
 mod compaction;
 mod connections;
 mod corpus;
