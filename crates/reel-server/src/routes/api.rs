@@ -18,7 +18,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use reel_engine::store::{NewToken, Project, ReplayId, TokenInfo, TokenOrigin, UserContext};
 use serde::Deserialize;
 
-use super::extract::ApiJson;
+use super::extract::{ApiJson, optional_text};
 use crate::AppState;
 use crate::api_types::{
     self, CreatedToken, ErrorBody, LoginAnswer, LoginRequest, Me, NewTokenRequest,
@@ -305,18 +305,7 @@ pub(super) async fn create_token(
     let body = read_json_body(&state, &headers, body, MAX_LOGIN_BODY).await?;
     let body: NewTokenRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::InvalidParameter(format!("send JSON {{\"name\": \"...\"}}: {e}")))?;
-    let name = body
-        .name
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty());
-    if name
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > MAX_TOKEN_NAME)
-    {
-        return Err(ApiError::InvalidParameter(format!(
-            "name must be at most {MAX_TOKEN_NAME} characters"
-        )));
-    }
+    let name = optional_text(body.name, MAX_TOKEN_NAME, "name")?;
     let token = auth::new_token();
     let info = state
         .store()
@@ -448,18 +437,27 @@ pub(super) async fn update_project(
     Ok(Json(project_json(&project)))
 }
 
-#[derive(Deserialize)]
+/// `?project=`: which of the user's projects a request is about.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ProjectQuery {
+    /// Project id; default: the first project of your organization.
+    #[param(value_type = Option<i64>)]
     pub(super) project: Option<String>,
 }
+
+/// A replay named in the path.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(names("id"), parameter_in = Path)]
+pub(super) struct ReplayIdPath(
+    /// The replay id from the list (URL-safe).
+    pub(super) String,
+);
 
 /// One replay.
 #[utoipa::path(
     get, path = "/replays/{id}", tag = "replays",
-    params(
-        ("id" = String, Path, description = "The replay id from the list (URL-safe)."),
-        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
-    ),
+    params(ReplayIdPath, ProjectQuery),
     responses(
         (status = 200, description = "The replay", body = api_types::Replay),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -468,7 +466,7 @@ pub(super) struct ProjectQuery {
 pub(super) async fn get_replay(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
-    Path(id): Path<String>,
+    Path(ReplayIdPath(id)): Path<ReplayIdPath>,
     Query(q): Query<ProjectQuery>,
 ) -> Result<Json<api_types::Replay>, ApiError> {
     let (_, replay) = find_replay(&state, &ctx, q.project.as_deref(), &id).await?;

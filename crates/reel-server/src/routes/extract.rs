@@ -19,3 +19,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         }
     }
 }
+
+/// An optional free text a client sent (a name, a comment): trimmed, empty as none, refused
+/// when longer than `max_chars`.
+pub(super) fn optional_text(
+    value: Option<String>,
+    max_chars: usize,
+    field: &str,
+) -> Result<Option<String>, ApiError> {
+    let text = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    if text.as_ref().is_some_and(|t| t.chars().count() > max_chars) {
+        return Err(ApiError::InvalidParameter(format!(
+            "{field} must be at most {max_chars} characters"
+        )));
+    }
+    Ok(text)
+}

@@ -16,8 +16,8 @@ use reel_engine::encoding::{Encoding, EventsJson, compress_answer};
 use reel_engine::store::StoredChunk;
 use serde::Deserialize;
 
-use super::api::{ProjectQuery, find_replay, replay_id, replay_json, rfc3339};
-use super::extract::ApiJson;
+use super::api::{ProjectQuery, ReplayIdPath, find_replay, replay_id, replay_json, rfc3339};
+use super::extract::{ApiJson, optional_text};
 use crate::AppState;
 use crate::api_types::{
     self, Activity, ActivityEvent, ErrorBody, FeedbackList, FeedbackRequest, Gap, Manifest,
@@ -46,7 +46,7 @@ pub struct EventsQuery {
     get, path = "/replays/{id}/events", tag = "replays",
     params(
         ("id" = String, Path, description = "The replay id from the list (URL-safe)."),
-        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
+        ProjectQuery,
         ("from" = Option<i64>, Query, description = "Epoch ms: start at the nearest keyframe at or before it."),
         ("to" = Option<i64>, Query, description = "Epoch ms: end with the last event at or before it."),
         ("exact" = Option<u8>, Query, description = "`1`: take `from` as is (no keyframe): the answer starts with the first event at or after it. For continuing a window the client already holds."),
@@ -138,10 +138,7 @@ fn parse_ms(value: Option<&str>, name: &str) -> Result<Option<i64>, ApiError> {
 /// What is stored of a replay and where playing can start.
 #[utoipa::path(
     get, path = "/replays/{id}/manifest", tag = "replays",
-    params(
-        ("id" = String, Path, description = "The replay id from the list (URL-safe)."),
-        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
-    ),
+    params(ReplayIdPath, ProjectQuery),
     responses(
         (status = 200, body = Manifest), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
     )
@@ -149,7 +146,7 @@ fn parse_ms(value: Option<&str>, name: &str) -> Result<Option<i64>, ApiError> {
 pub async fn manifest(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
-    Path(id): Path<String>,
+    Path(ReplayIdPath(id)): Path<ReplayIdPath>,
     Query(q): Query<ProjectQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -180,10 +177,7 @@ pub async fn manifest(
 /// recording uses, what reel derived from it. The session's analytics events stay.
 #[utoipa::path(
     delete, path = "/replays/{id}", tag = "replays",
-    params(
-        ("id" = String, Path, description = "The replay id from the list (URL-safe)."),
-        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
-    ),
+    params(ReplayIdPath, ProjectQuery),
     responses(
         (status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
     )
@@ -191,7 +185,7 @@ pub async fn manifest(
 pub async fn delete(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
-    Path(id): Path<String>,
+    Path(ReplayIdPath(id)): Path<ReplayIdPath>,
     Query(q): Query<ProjectQuery>,
 ) -> Result<axum::http::StatusCode, ApiError> {
     let project = authorize(&ctx, q.project.as_deref(), Action::DeleteData)?;
@@ -212,10 +206,7 @@ const MAX_COMMENT_CHARS: usize = 2_000;
 /// A viewer's verdict on a replay: `{"rating": "down", "comment": "…"}`.
 #[utoipa::path(
     post, path = "/replays/{id}/feedback", tag = "replays",
-    params(
-        ("id" = String, Path, description = "The replay id from the list (URL-safe)."),
-        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
-    ),
+    params(ReplayIdPath, ProjectQuery),
     request_body = FeedbackRequest,
     responses(
         (status = 201, body = api_types::Feedback), (status = 400, body = ErrorBody),
@@ -225,7 +216,7 @@ const MAX_COMMENT_CHARS: usize = 2_000;
 pub async fn add_feedback(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
-    Path(id): Path<String>,
+    Path(ReplayIdPath(id)): Path<ReplayIdPath>,
     Query(q): Query<ProjectQuery>,
     ApiJson(body): ApiJson<FeedbackRequest>,
 ) -> Result<(axum::http::StatusCode, Json<api_types::Feedback>), ApiError> {
@@ -236,18 +227,7 @@ pub async fn add_feedback(
             body.rating
         )));
     }
-    let comment = body
-        .comment
-        .map(|c| c.trim().to_owned())
-        .filter(|c| !c.is_empty());
-    if comment
-        .as_ref()
-        .is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS)
-    {
-        return Err(ApiError::InvalidParameter(format!(
-            "comment must be at most {MAX_COMMENT_CHARS} characters"
-        )));
-    }
+    let comment = optional_text(body.comment, MAX_COMMENT_CHARS, "comment")?;
     let feedback = state
         .store()
         .add_feedback(
@@ -269,7 +249,7 @@ pub async fn add_feedback(
 /// Verdicts on the project's replays, newest first (admins only).
 #[utoipa::path(
     get, path = "/feedback", tag = "replays",
-    params(("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization.")),
+    params(ProjectQuery),
     responses(
         (status = 200, body = FeedbackList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     )
@@ -306,10 +286,7 @@ const MAX_ACTIVITY: usize = 10_000;
 /// derived from the recording (with a readable name), in time order.
 #[utoipa::path(
     get, path = "/replays/{id}/activity", tag = "replays",
-    params(
-        ("id" = String, Path, description = "The replay id from the list (URL-safe)."),
-        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
-    ),
+    params(ReplayIdPath, ProjectQuery),
     responses(
         (status = 200, body = Activity), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
     )
@@ -317,7 +294,7 @@ const MAX_ACTIVITY: usize = 10_000;
 pub async fn activity(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
-    Path(id): Path<String>,
+    Path(ReplayIdPath(id)): Path<ReplayIdPath>,
     Query(q): Query<ProjectQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -365,10 +342,7 @@ pub async fn activity(
 /// capped; `truncated` says which were cut.
 #[utoipa::path(
     get, path = "/replays/{id}/timeline", tag = "replays",
-    params(
-        ("id" = String, Path, description = "The replay id from the list (URL-safe)."),
-        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
-    ),
+    params(ReplayIdPath, ProjectQuery),
     responses(
         (status = 200, description = "Compressed per Accept-Encoding", body = Timeline),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -377,7 +351,7 @@ pub async fn activity(
 pub async fn timeline(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,
-    Path(id): Path<String>,
+    Path(ReplayIdPath(id)): Path<ReplayIdPath>,
     Query(q): Query<ProjectQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {

@@ -170,7 +170,7 @@ pub(super) async fn list(
 /// The same search as `GET /replays`, as a JSON body.
 #[utoipa::path(
     post, path = "/replays/search", tag = "replays",
-    params(("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization.")),
+    params(ProjectQuery),
     request_body = SearchRequest,
     responses(
         (status = 200, body = ReplayPage),
@@ -258,7 +258,7 @@ fn id_of(id: &str, what: &str) -> Result<i64, ApiError> {
 /// The project's saved searches, by name.
 #[utoipa::path(
     get, path = "/saved-searches", tag = "search",
-    params(("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization.")),
+    params(ProjectQuery),
     responses((status = 200, body = SavedSearchList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub(super) async fn saved_searches(
@@ -273,13 +273,21 @@ pub(super) async fn saved_searches(
     }))
 }
 
+/// JSON the store kept for the API (a saved search, a cohort's definition), read back.
+fn stored_json<T: serde::de::DeserializeOwned>(
+    text: &str,
+    what: &str,
+    id: i64,
+) -> Result<T, ApiError> {
+    serde_json::from_str(text)
+        .map_err(|e| ApiError::Internal(format!("{what} {id} is stored unreadably: {e}")))
+}
+
 fn saved_json(s: &reel_engine::store::SavedSearch) -> Result<SavedSearch, ApiError> {
     Ok(SavedSearch {
         id: s.id,
         name: s.name.clone(),
-        search: serde_json::from_str(&s.search).map_err(|e| {
-            ApiError::Internal(format!("saved search {} is stored unreadably: {e}", s.id))
-        })?,
+        search: stored_json(&s.search, "saved search", s.id)?,
         created_by: s.created_by.clone(),
         created_at: rfc3339(s.created_ms),
     })
@@ -288,7 +296,7 @@ fn saved_json(s: &reel_engine::store::SavedSearch) -> Result<SavedSearch, ApiErr
 /// Save a search under a name, for everyone in the project.
 #[utoipa::path(
     post, path = "/saved-searches", tag = "search",
-    params(("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization.")),
+    params(ProjectQuery),
     request_body = SavedSearchRequest,
     responses(
         (status = 201, body = SavedSearch), (status = 400, body = ErrorBody),
@@ -350,7 +358,7 @@ async fn check_saved_search(
     delete, path = "/saved-searches/{id}", tag = "search",
     params(
         ("id" = i64, Path, description = "The saved search's id"),
-        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
+        ProjectQuery,
     ),
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
@@ -375,7 +383,7 @@ pub(super) async fn delete_saved_search(
 /// The project's cohorts, by name.
 #[utoipa::path(
     get, path = "/cohorts", tag = "search",
-    params(("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization.")),
+    params(ProjectQuery),
     responses((status = 200, body = CohortList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub(super) async fn cohorts(
@@ -394,9 +402,7 @@ fn cohort_json(c: &reel_engine::store::StoredCohort) -> Result<Cohort, ApiError>
     Ok(Cohort {
         id: c.id,
         name: c.name.clone(),
-        definition: serde_json::from_str(&c.definition).map_err(|e| {
-            ApiError::Internal(format!("cohort {} is stored unreadably: {e}", c.id))
-        })?,
+        definition: stored_json(&c.definition, "cohort", c.id)?,
         created_at: rfc3339(c.created_ms),
         updated_at: rfc3339(c.updated_ms),
     })
@@ -405,7 +411,7 @@ fn cohort_json(c: &reel_engine::store::StoredCohort) -> Result<Cohort, ApiError>
 /// Create a cohort.
 #[utoipa::path(
     post, path = "/cohorts", tag = "search",
-    params(("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization.")),
+    params(ProjectQuery),
     request_body = CohortRequest,
     responses(
         (status = 201, body = Cohort), (status = 400, body = ErrorBody),
@@ -428,7 +434,7 @@ pub(super) async fn create_cohort(
     put, path = "/cohorts/{id}", tag = "search",
     params(
         ("id" = i64, Path, description = "The cohort's id"),
-        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
+        ProjectQuery,
     ),
     request_body = CohortRequest,
     responses(
@@ -471,7 +477,7 @@ async fn put_cohort(
     delete, path = "/cohorts/{id}", tag = "search",
     params(
         ("id" = i64, Path, description = "The cohort's id"),
-        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
+        ProjectQuery,
     ),
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
@@ -504,7 +510,7 @@ pub(super) struct CatalogQuery {
 /// Event and user property names the project has seen, to build filters with.
 #[utoipa::path(
     get, path = "/catalog", tag = "search",
-    params(("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization.")),
+    params(ProjectQuery),
     responses((status = 200, body = Catalog), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub(super) async fn catalog(
