@@ -414,28 +414,16 @@ fn hundred_thousand_deep_nesting_in_a_stream() {
 
 #[test]
 fn damaged_corpus_recordings() {
-    let dir = std::path::PathBuf::from(
-        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
-    )
-    .join("../../testdata/rrweb-corpus");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("corpus")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
     let settings = Settings {
         max_nodes: 40,
         max_mirror_string_bytes: 300,
         ..Settings::default()
     };
     let mut rng = Rng(7);
-    for path in files {
-        let all: Vec<Box<serde_json::value::RawValue>> =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let texts: Vec<String> = all.iter().map(|r| r.get().to_owned()).collect();
+    for recording in reel_testdata::corpus() {
         for _ in 0..20 {
-            let stream: Vec<String> = texts
+            let stream: Vec<String> = recording
+                .events
                 .iter()
                 .map(|t| {
                     if rng.chance(30) {
@@ -447,7 +435,7 @@ fn damaged_corpus_recordings() {
                 .collect();
             let a = feed(&stream, &settings, rng.next());
             let b = feed(&stream, &settings, rng.next());
-            assert_eq!(a, b, "{}", path.display());
+            assert_eq!(a, b, "{}", recording.name);
         }
     }
 }

@@ -77,5 +77,6 @@ pub mod upload;
 pub mod user_agent;
 
 pub use chunk::{Chunk, ChunkFacts};
-pub use event::{Event, EventKind};
+pub use event::Event;
+pub use model::EventType;
 pub use upload::{TrackBody, UploadError};

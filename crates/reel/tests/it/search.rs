@@ -315,25 +315,6 @@ impl TestApp {
         assert_eq!(status, StatusCode::OK, "{body}: {answer}");
         serde_json::from_value(answer).expect("a ReplayPage")
     }
-
-    pub(crate) async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .request(method, self.url(&format!("/api/v1{path}")))
-            .header(AUTHORIZATION, format!("Bearer {ADMIN_TOKEN}"));
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await.expect("sent");
-        let status = response.status();
-        let text = response.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
 }
 
 pub(crate) fn devices(page: &ReplayPage) -> BTreeSet<String> {
