@@ -8,31 +8,7 @@
 
 use crate::Event;
 use crate::signals::{Analyzer, Output, Settings};
-
-/// splitmix64: small, fast, and the same on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
+use crate::test_support::{Rng, deep_snapshot};
 
 /// A node id: mostly from a small pool, sometimes hostile.
 fn id(r: &mut Rng) -> String {
@@ -275,19 +251,6 @@ fn mutate(r: &mut Rng, text: &str) -> String {
         4 => text.replace("\"source\":0", "\"source\":\"0\""),
         _ => format!("{text}{text}"),
     }
-}
-
-fn deep_snapshot(ts: i64, depth: usize) -> String {
-    let mut s = format!(r#"{{"type":2,"timestamp":{ts},"data":{{"node":"#);
-    for i in 0..depth {
-        s.push_str(&format!(
-            r#"{{"type":2,"tagName":"div","id":{},"attributes":{{}},"childNodes":["#,
-            i + 1
-        ));
-    }
-    s.push_str(&"]}".repeat(depth));
-    s.push_str("}}");
-    s
 }
 
 fn deep_add(ts: i64, depth: usize) -> String {

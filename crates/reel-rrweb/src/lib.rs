@@ -71,6 +71,8 @@ pub mod mirror;
 pub mod model;
 pub mod segment;
 pub mod signals;
+#[cfg(test)]
+mod test_support;
 pub mod text;
 pub mod timeline;
 pub mod upload;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::Event;
 use crate::segment::*;
+use crate::test_support::Rng;
 
 /// Pieces as the server keeps them: stored compressed, by hash.
 #[derive(Default)]
@@ -507,23 +508,6 @@ fn plan_segments_cuts_at_keyframes_within_the_target() {
     for (kinds, target_events, want) in cases {
         let got = plan_segments(&stream(kinds), target_events * len);
         assert_eq!(&got, want, "{kinds:?} target {target_events}");
-    }
-}
-
-/// splitmix64: small, fast, and the same on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
     }
 }
 
