@@ -16,10 +16,7 @@ async fn get(app: &TestApp, path: &str, header: Option<(&str, String)>) -> (Stat
 
 #[tokio::test]
 async fn the_query_api_needs_valid_credentials() {
-    let app = TestApp::spawn().await;
-    let session = now_ms() - 60_000;
-    app.track_ok("d-auth", session, &page(session, "https://shop.test/"))
-        .await;
+    let (app, session) = TestApp::spawn_with_replay("d-auth").await;
     let id = replay_id("d-auth", session);
     let paths = [
         "/api/v1/me".to_owned(),
@@ -202,10 +199,7 @@ async fn malformed_logins_get_the_api_error_shape() {
 
 #[tokio::test]
 async fn a_login_cookie_works_until_logout() {
-    let app = TestApp::spawn().await;
-    let session = now_ms() - 60_000;
-    app.track_ok("d-login", session, &page(session, "https://shop.test/"))
-        .await;
+    let (app, session) = TestApp::spawn_with_replay("d-login").await;
 
     // The email is matched without regard to case or surrounding spaces.
     let response = app

@@ -88,10 +88,7 @@ fn says_invalid_api_key(body: &Value) -> bool {
 
 #[tokio::test]
 async fn bad_batches_are_rejected_and_nothing_is_stored() {
-    let app = TestApp::spawn().await;
-    let session = now_ms() - 60_000;
-    app.track_ok("d-bad", session, &page(session, "https://shop.test/"))
-        .await;
+    let (app, session) = TestApp::spawn_with_replay("d-bad").await;
     // Every rejected batch carries an event that would set the session's user if stored.
     let sets_user = json!({"event_type": "$identify", "device_id": "d-bad", "session_id": session,
                            "user_id": "must-not-be-stored", "time": session + 1, "insert_id": "x"});

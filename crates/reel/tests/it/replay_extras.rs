@@ -37,10 +37,7 @@ async fn the_manifest_shows_where_no_data_arrived() {
 
 #[tokio::test]
 async fn viewers_leave_feedback_and_admins_see_it() {
-    let app = TestApp::spawn().await;
-    let t = now_ms() - 60_000;
-    app.track_ok("d-feedback", t, &page(t, "https://x.test/"))
-        .await;
+    let (app, t) = TestApp::spawn_with_replay("d-feedback").await;
     let id = replay_id("d-feedback", t);
     let path = format!("/replays/{id}/feedback");
     let cases: Vec<(Value, StatusCode)> = vec![

@@ -751,13 +751,7 @@ async fn the_get_form_finds_the_same_as_the_post_form() {
     let app = seeded().await;
     for (filter, want) in filter_cases().into_iter().step_by(7) {
         let query = serde_urlencoded::to_string([("filter", filter.to_string())]).unwrap();
-        let (status, body) = json_of(
-            app.api(&format!("/replays?{query}"))
-                .send()
-                .await
-                .expect("sent"),
-        )
-        .await;
+        let (status, body) = app.get(&format!("/replays?{query}")).await;
         assert_eq!(status, StatusCode::OK, "{filter}: {body}");
         let page: ReplayPage = serde_json::from_value(body).unwrap();
         assert_eq!(devices(&page), set(&want), "{filter}");

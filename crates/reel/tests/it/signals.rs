@@ -328,36 +328,20 @@ async fn changed_definitions_apply_after_reprocessing() {
     let id = replay_id("d-defs", t);
     assert_eq!(app.settled(&id).await["rage_click_count"], 1);
 
-    let (_, me) = json_of(app.api("/me").send().await.unwrap()).await;
+    let (_, me) = app.get("/me").await;
     let project = me["projects"][0]["id"].as_i64().unwrap();
     assert_eq!(me["projects"][0]["signals"]["rage_min_clicks"], 3, "{me}");
-    let patch = |body: Value| {
-        app.client
-            .patch(app.url(&format!("/api/v1/projects/{project}")))
-            .bearer_auth(ADMIN_TOKEN)
-            .json(&body)
-            .send()
-    };
-    let (status, body) = json_of(
-        patch(json!({"signals": {"rage_min_clicks": 1}}))
-            .await
-            .unwrap(),
-    )
-    .await;
+    let path = format!("/projects/{project}");
+    let patch = async |body: Value| app.send(reqwest::Method::PATCH, &path, Some(&body)).await;
+    let (status, body) = patch(json!({"signals": {"rage_min_clicks": 1}})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let (status, body) =
-        json_of(patch(json!({"signals": {"rage_clicks": 4}})).await.unwrap()).await;
+    let (status, body) = patch(json!({"signals": {"rage_clicks": 4}})).await;
     assert_eq!(
         status,
         StatusCode::BAD_REQUEST,
         "unknown definition: {body}"
     );
-    let (status, body) = json_of(
-        patch(json!({"signals": {"rage_min_clicks": 4}}))
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = patch(json!({"signals": {"rage_min_clicks": 4}})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["signals"]["rage_min_clicks"], 4);
     assert_eq!(

@@ -52,6 +52,16 @@ impl TestApp {
         Self::spawn_with(|_| {}).await
     }
 
+    /// A server holding one replay: a page view of `device`'s session a minute ago, whose id
+    /// it returns beside the server.
+    pub async fn spawn_with_replay(device: &str) -> (Self, i64) {
+        let app = Self::spawn().await;
+        let session = now_ms() - 60_000;
+        app.track_ok(device, session, &page(session, "https://shop.test/"))
+            .await;
+        (app, session)
+    }
+
     /// Starts a server whose configuration `tweak` may change (limits, …).
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
         Self::spawn_with_clock(Arc::new(reel_engine::SystemClock), tweak).await
