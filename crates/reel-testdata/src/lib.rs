@@ -22,12 +22,12 @@ pub struct Recording {
 }
 
 /// The repository's root.
-pub fn repo_root() -> PathBuf {
+fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// The folder of rrweb's test recordings.
-pub fn corpus_dir() -> PathBuf {
+fn corpus_dir() -> PathBuf {
     repo_root().join("testdata/rrweb-corpus")
 }
 

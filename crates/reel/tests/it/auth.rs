@@ -199,7 +199,7 @@ async fn malformed_logins_get_the_api_error_shape() {
 
 #[tokio::test]
 async fn a_login_cookie_works_until_logout() {
-    let (app, session) = TestApp::spawn_with_replay("d-login").await;
+    let (app, _) = TestApp::spawn_with_replay("d-login").await;
 
     // The email is matched without regard to case or surrounding spaces.
     let response = app
