@@ -19,6 +19,7 @@ import { sdkBatches, uploadBatches } from '../testkit/ingest.ts';
 import { longSession } from '../testkit/long-session.ts';
 import { pollUntil } from '../testkit/poll.ts';
 import { startReel } from '../testkit/reel-server.ts';
+import { sampleHeap, watchRequests } from '../testkit/tab-watch.ts';
 import { encodeReplayId } from '../testkit/replay-id.ts';
 import { logInThroughUi } from '../testkit/ui-login.ts';
 import { landedAt, position, waitUntilReady } from './lib/player.ts';
@@ -86,7 +87,7 @@ describeWithSetUp(
       const from = 30 * MIN;
       await page.goto(`${reel.baseUrl}/replays/${id}?t=${from}&speed=16`);
       await waitUntilReady(page, 120_000);
-      const heap = sampleHeap(cdp);
+      const heap = sampleHeap(cdp, 250);
       try {
         // Eight minutes of recording: several windows continued, keyframes passed.
         await pollUntil(async () => ((await position(page)) >= from + 8 * MIN ? true : undefined), {
@@ -116,7 +117,7 @@ describeWithSetUp(
         const heldEnd = Number(await page.getByTestId('player-shell').getAttribute('data-held-end'));
         assert.ok(heldEnd < 15 * MIN, `after seeking to the start the player holds up to ${heldEnd} ms`);
       } finally {
-        heap.stop();
+        await heap.stop();
       }
       t.diagnostic(`JS heap: peak ${(heap.peak() / 1e6).toFixed(1)} MB over ${heap.samples()} samples (bound ${HEAP_BOUND_BYTES / 1024 / 1024} MB)`);
       assert.ok(heap.samples() > 10, 'too few heap samples');
@@ -131,22 +132,9 @@ interface Traffic {
   describe(): string;
 }
 
-/** Bytes on the wire (`encodedDataLength`) of requests to paths starting with one of `prefixes`, from now on. */
+/** Bytes on the wire of requests to paths starting with one of `prefixes`, from now on. */
 function watchApiTraffic(cdp: CDPSession, prefixes: string[]): Traffic {
-  const requests = new Map<string, { url: string; bytes: number; done: boolean }>();
-  cdp.on('Network.requestWillBeSent', (event) => {
-    const url = event.request.url;
-    if (prefixes.some((prefix) => new URL(url).pathname.startsWith(prefix))) requests.set(event.requestId, { url, bytes: 0, done: false });
-  });
-  cdp.on('Network.loadingFinished', (event) => {
-    const request = requests.get(event.requestId);
-    if (request) Object.assign(request, { bytes: event.encodedDataLength, done: true });
-  });
-  cdp.on('Network.loadingFailed', (event) => {
-    const request = requests.get(event.requestId);
-    if (request) request.done = true;
-  });
-  const list = (): Array<{ url: string; bytes: number; done: boolean }> => [...requests.values()];
+  const list = watchRequests(cdp, prefixes);
   return {
     bytes: () => list().reduce((sum, r) => sum + r.bytes, 0),
     settled: (kinds) => kinds.every((kind) => list().some((r) => r.url.includes(kind))) && list().every((r) => r.done),
@@ -156,24 +144,4 @@ function watchApiTraffic(cdp: CDPSession, prefixes: string[]): Traffic {
         .map((r) => `${new URL(r.url).pathname.split('/').pop()}${new URL(r.url).search} ${r.bytes}`)
         .join(', '),
   };
-}
-
-function sampleHeap(cdp: CDPSession): { peak(): number; samples(): number; stop(): void } {
-  let peak = 0;
-  let samples = 0;
-  let running = true;
-  const loop = async (): Promise<void> => {
-    while (running) {
-      try {
-        const { usedSize } = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
-        peak = Math.max(peak, usedSize);
-        samples += 1;
-      } catch {
-        // The page is navigating: the next sample counts.
-      }
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  };
-  void loop();
-  return { peak: () => peak, samples: () => samples, stop: () => void (running = false) };
 }

@@ -32,6 +32,7 @@ import { longSession } from '../../testkit/long-session.ts';
 import { pollUntil } from '../../testkit/poll.ts';
 import { startReel, type Reel } from '../../testkit/reel-server.ts';
 import { encodeReplayId } from '../../testkit/replay-id.ts';
+import { sampleHeap, watchRequests } from '../../testkit/tab-watch.ts';
 import { logInThroughUi } from '../../testkit/ui-login.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -203,43 +204,19 @@ interface Watch {
 async function watchTab(browser: Browser, page: Page): Promise<Watch> {
   const cdp: CDPSession = await browser.context.newCDPSession(page);
   await cdp.send('Network.enable');
-  const requests = new Map<string, { bytes: number; done: boolean }>();
-  cdp.on('Network.requestWillBeSent', (event) => {
-    if (new URL(event.request.url).pathname.startsWith('/api/v1/')) requests.set(event.requestId, { bytes: 0, done: false });
-  });
-  cdp.on('Network.loadingFinished', (event) => {
-    const request = requests.get(event.requestId);
-    if (request) Object.assign(request, { bytes: event.encodedDataLength, done: true });
-  });
-  cdp.on('Network.loadingFailed', (event) => {
-    const request = requests.get(event.requestId);
-    if (request) request.done = true;
-  });
-  let peak = 0;
-  let running = true;
-  const sampling = (async () => {
-    while (running) {
-      try {
-        const { usedSize } = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
-        peak = Math.max(peak, usedSize);
-      } catch {
-        // navigating
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
+  const requests = watchRequests(cdp, ['/api/v1/']);
+  const heap = sampleHeap(cdp, 100);
   return {
-    bytes: () => [...requests.values()].reduce((sum, r) => sum + r.bytes, 0),
-    peakHeap: () => peak,
+    bytes: () => requests().reduce((sum, r) => sum + r.bytes, 0),
+    peakHeap: () => heap.peak(),
     settle: () =>
-      pollUntil(async () => ([...requests.values()].every((r) => r.done) ? true : undefined), {
+      pollUntil(async () => (requests().every((r) => r.done) ? true : undefined), {
         what: 'the tab’s API requests to end',
         timeoutMs: 600_000,
         intervalMs: 100,
       }).then(() => undefined),
     stop: async () => {
-      running = false;
-      await sampling;
+      await heap.stop();
       await cdp.detach().catch(() => undefined);
     },
   };

@@ -47,7 +47,7 @@ export function waitForReplayedText(frame: Frame, needles: string[], timeoutMs =
 }
 
 /** Values of the text-like inputs of the replayed document (rrweb sets `.value`, not the attribute). */
-export async function replayedInputValues(frame: Frame): Promise<string[]> {
+async function replayedInputValues(frame: Frame): Promise<string[]> {
   try {
     return await frame.evaluate(() =>
       Array.from(document.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>('input, textarea'))
@@ -60,6 +60,24 @@ export async function replayedInputValues(frame: Frame): Promise<string[]> {
   }
 }
 
+/**
+ * Plays the replay on until its page's inputs show what was typed (`what` names that moment),
+ * and asserts that each shows asterisks only: the typing was masked.
+ */
+export async function playUntilTypingShowsMasked(page: Page, frame: Frame, what: string, timeoutMs: number): Promise<void> {
+  await pressPlay(page);
+  const values = await pollUntil(
+    async () => {
+      const filled = await replayedInputValues(frame);
+      return filled.length > 0 ? filled : undefined;
+    },
+    { what, timeoutMs, intervalMs: 100 },
+  );
+  for (const value of values) {
+    assert.match(value, /^[*\s]+$/, `an input of the replayed page shows ${JSON.stringify(value)}, not asterisks`);
+  }
+}
+
 const PLAY_CONTROLS = ['[data-testid=play-toggle][aria-label^=Play i]', 'button[aria-label^=Play i]'];
 const PAUSE_CONTROLS = ['[data-testid=play-toggle][aria-label^=Pause i]', 'button[aria-label^=Pause i]'];
 
@@ -67,7 +85,7 @@ const PAUSE_CONTROLS = ['[data-testid=play-toggle][aria-label^=Pause i]', 'butto
  * Starts playback with the player's play control. Only controls that say "play" are pressed, so
  * a player that started on its own (it shows a pause control) is left playing.
  */
-export async function pressPlay(page: Page): Promise<void> {
+async function pressPlay(page: Page): Promise<void> {
   const play = await firstVisible(page, PLAY_CONTROLS);
   if (play) {
     await play.click();

@@ -94,6 +94,17 @@ function harness(answers: UploadResponse[]) {
   return { clock, uploader, sent, stopped, stored };
 }
 
+/** Queues two batches and lets the first use up its five attempts, each backoff waited out. */
+async function exhaustFirstOfTwoBatches(h: ReturnType<typeof harness>): Promise<void> {
+  h.uploader.enqueue(batch('b1', ['e1']));
+  h.uploader.enqueue(batch('b2', ['e2']));
+  await settle();
+  for (let attempt = 1; attempt < 5; attempt++) {
+    h.clock.advance(h.clock.pendingTimers[0]!);
+    await settle();
+  }
+}
+
 test('a batch is deleted from storage only after a 2xx', async () => {
   const h = harness([response(500)]);
   h.uploader.enqueue(batch('b1', ['e1']));
@@ -224,13 +235,7 @@ test('batches go one at a time, oldest first', async () => {
 test('a batch given up on does not let the next one skip the backoff', async () => {
   const failing = Array.from({ length: 20 }, () => response(503));
   const h = harness(failing);
-  h.uploader.enqueue(batch('b1', ['e1']));
-  h.uploader.enqueue(batch('b2', ['e2']));
-  await settle();
-  for (let attempt = 1; attempt < 5; attempt++) {
-    h.clock.advance(h.clock.pendingTimers[0]!);
-    await settle();
-  }
+  await exhaustFirstOfTwoBatches(h);
   assert.deepEqual(h.sent, [['e1'], ['e1'], ['e1'], ['e1'], ['e1']], 'b1 got its five attempts');
   assert.deepEqual(h.clock.pendingTimers, [16_000], 'b2 waits for the next backoff step');
   h.clock.advance(15_999);
@@ -244,13 +249,7 @@ test('a batch given up on does not let the next one skip the backoff', async () 
 
 test('Retry-After is honoured even when it arrives on a batch\'s last attempt', async () => {
   const h = harness([response(500), response(500), response(500), response(500), response(429, { retryAfter: '300' })]);
-  h.uploader.enqueue(batch('b1', ['e1']));
-  h.uploader.enqueue(batch('b2', ['e2']));
-  await settle();
-  for (let attempt = 1; attempt < 5; attempt++) {
-    h.clock.advance(h.clock.pendingTimers[0]!);
-    await settle();
-  }
+  await exhaustFirstOfTwoBatches(h);
   assert.equal(h.sent.length, 5);
   h.clock.advance(299_999);
   await settle();

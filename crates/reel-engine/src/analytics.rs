@@ -179,24 +179,17 @@ pub fn parse_analytics_events(
 }
 
 /// The fields of an analytics event reel reads, each as raw JSON so a wrong type is reported
-/// per field, not as an unreadable event.
+/// per field, not as an unreadable event. Every field borrows from the event's text (`'de: 'a`).
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 struct WireEvent<'a> {
-    #[serde(borrow)]
     event_type: Option<&'a RawValue>,
-    #[serde(borrow)]
     user_id: Option<&'a RawValue>,
-    #[serde(borrow)]
     device_id: Option<&'a RawValue>,
-    #[serde(borrow)]
     time: Option<&'a RawValue>,
-    #[serde(borrow)]
     insert_id: Option<&'a RawValue>,
-    #[serde(borrow)]
     session_id: Option<&'a RawValue>,
-    #[serde(borrow)]
     event_properties: Option<&'a RawValue>,
-    #[serde(borrow)]
     user_properties: Option<&'a RawValue>,
 }
 

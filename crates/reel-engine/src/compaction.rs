@@ -17,7 +17,7 @@
 //! a read that listed chunks before the switch still finds their objects.
 
 use reel_rrweb::segment::{self, SegmentOptions};
-use reel_rrweb::{Event, EventKind};
+use reel_rrweb::{Event, EventType};
 use reel_store::{
     Blobs, ChunkFormat, Compaction, NewPiece, NewSegment, ObjectIntent, SessionRef, StoredChunk,
     WorkItem,
@@ -146,10 +146,10 @@ pub async fn compact(
     let mut segment_bytes = 0usize;
     let mut run = Run::default();
     while let Some(event) = reader.next().await.map_err(|e| e.to_string())? {
-        if event.kind == EventKind::FullSnapshot {
+        if event.kind == EventType::FullSnapshot {
             // The keyframe starts at its Meta when the Meta is the run's last event.
             let mut next = Run::default();
-            if run.events.last().is_some_and(|e| e.kind == EventKind::Meta) {
+            if run.events.last().is_some_and(|e| e.kind == EventType::Meta) {
                 let meta = run.events.pop().expect("checked");
                 run.bytes -= meta.json().len();
                 next.keyframe_ms = Some(meta.timestamp);
@@ -174,7 +174,7 @@ pub async fn compact(
                 segment.push(finished);
             }
         }
-        if event.kind == EventKind::Meta {
+        if event.kind == EventType::Meta {
             last_meta = Some(event.timestamp);
         }
         run.push(event);
@@ -335,39 +335,30 @@ pub async fn settle_objects(engine: &Engine, at_start: bool) -> Result<usize, St
         .await
         .map_err(|e| e.to_string())?
     {
-        match intent {
+        let (object_key, delete) = match intent {
             ObjectIntent::Writing { object_key } => {
                 if !at_start {
                     continue;
                 }
-                if !store
+                let referenced = store
                     .object_referenced(&object_key)
                     .await
-                    .map_err(|e| e.to_string())?
-                {
-                    engine
-                        .blobs()
-                        .delete(&object_key)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                }
-                store
-                    .forget_intent(&object_key)
-                    .await
                     .map_err(|e| e.to_string())?;
+                (object_key, !referenced)
             }
-            ObjectIntent::Deleting { object_key, .. } => {
-                engine
-                    .blobs()
-                    .delete(&object_key)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                store
-                    .forget_intent(&object_key)
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
+            ObjectIntent::Deleting { object_key, .. } => (object_key, true),
+        };
+        if delete {
+            engine
+                .blobs()
+                .delete(&object_key)
+                .await
+                .map_err(|e| e.to_string())?;
         }
+        store
+            .forget_intent(&object_key)
+            .await
+            .map_err(|e| e.to_string())?;
         settled += 1;
     }
     Ok(settled)

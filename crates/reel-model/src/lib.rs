@@ -5,15 +5,18 @@
 //! - [`ReplayId`]: a replay's URL-safe id, reversible to its device and session.
 //! - [`Clock`]: the time, injected (tests move it instead of sleeping).
 //! - [`content_hash`]: the hash that names stored content (chunks, heatmap uploads).
+//! - [`nesting_depth`]: how deeply a JSON text nests, the count every depth limit uses.
 //!
 //! No IO, no async, no backend.
 
 mod clock;
 mod facts;
 mod hash;
+mod json_depth;
 mod replay_id;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use facts::{Fact, SessionFacts};
 pub use hash::{ContentHasher, content_hash};
+pub use json_depth::nesting_depth;
 pub use replay_id::{ReplayId, ReplayIdError};

@@ -321,18 +321,19 @@ fn filter(f: &FilterSpec, cx: &ParseContext<'_>) -> Result<Filter, QueryError> {
         | F::ErrorCount
         | F::ViewportWidth
         | F::ViewportHeight => {
+            use reel_model::Fact as Counted;
             let fact = match f.field {
                 F::DurationMs => Fact::DurationMs,
-                F::ActiveMs => Fact::ActiveMs,
-                F::ClickCount => Fact::ClickCount,
-                F::KeypressCount => Fact::KeypressCount,
-                F::PageViewCount => Fact::PageViewCount,
-                F::ConsoleErrorCount => Fact::ConsoleErrorCount,
-                F::NetworkErrorCount => Fact::NetworkErrorCount,
-                F::RuntimeErrorCount => Fact::RuntimeErrorCount,
-                F::RageClickCount => Fact::RageClickCount,
-                F::DeadClickCount => Fact::DeadClickCount,
-                F::ErrorClickCount => Fact::ErrorClickCount,
+                F::ActiveMs => Fact::Recorded(Counted::ActiveMs),
+                F::ClickCount => Fact::Recorded(Counted::ClickCount),
+                F::KeypressCount => Fact::Recorded(Counted::KeypressCount),
+                F::PageViewCount => Fact::Recorded(Counted::PageViewCount),
+                F::ConsoleErrorCount => Fact::Recorded(Counted::ConsoleErrorCount),
+                F::NetworkErrorCount => Fact::Recorded(Counted::NetworkErrorCount),
+                F::RuntimeErrorCount => Fact::Recorded(Counted::RuntimeErrorCount),
+                F::RageClickCount => Fact::Recorded(Counted::RageClickCount),
+                F::DeadClickCount => Fact::Recorded(Counted::DeadClickCount),
+                F::ErrorClickCount => Fact::Recorded(Counted::ErrorClickCount),
                 F::ErrorCount => Fact::Errors,
                 F::ViewportWidth => Fact::ViewportWidth,
                 _ => Fact::ViewportHeight,

@@ -232,20 +232,13 @@ pub enum CohortCondition {
     },
 }
 
-/// Session facts that are numbers.
+/// A number of a session that searches filter on: one of the counts reel works out of a
+/// recording, or one only search asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fact {
+    /// One of the recording's counts, as the store keeps it.
+    Recorded(reel_model::Fact),
     DurationMs,
-    ActiveMs,
-    ClickCount,
-    KeypressCount,
-    PageViewCount,
-    ConsoleErrorCount,
-    NetworkErrorCount,
-    RuntimeErrorCount,
-    RageClickCount,
-    DeadClickCount,
-    ErrorClickCount,
     /// Console errors plus network errors (what the list's error badge counts).
     Errors,
     ViewportWidth,

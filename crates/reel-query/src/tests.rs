@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use serde_json::json;
 
 use super::*;
+use reel_model::Fact as Counted;
 
 const NOW: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 const DAY: i64 = 86_400_000;
@@ -150,19 +151,31 @@ fn numeric_facts_and_their_operators() {
     );
     check(
         json!({"field": "active_ms", "op": "less_than", "values": ["5000"]}),
-        yes(fact(Fact::ActiveMs, N::LessThan(5_000.0))),
+        yes(fact(
+            Fact::Recorded(Counted::ActiveMs),
+            N::LessThan(5_000.0),
+        )),
     );
     check(
         json!({"field": "rage_click_count", "op": "between", "values": [1, 3]}),
-        yes(fact(Fact::RageClickCount, N::Between(1.0, 3.0))),
+        yes(fact(
+            Fact::Recorded(Counted::RageClickCount),
+            N::Between(1.0, 3.0),
+        )),
     );
     check(
         json!({"field": "dead_click_count", "op": "is", "values": [0]}),
-        yes(fact(Fact::DeadClickCount, N::Is(vec![0.0]))),
+        yes(fact(
+            Fact::Recorded(Counted::DeadClickCount),
+            N::Is(vec![0.0]),
+        )),
     );
     check(
         json!({"field": "error_click_count", "op": "is_not", "values": [0]}),
-        not(fact(Fact::ErrorClickCount, N::Is(vec![0.0]))),
+        not(fact(
+            Fact::Recorded(Counted::ErrorClickCount),
+            N::Is(vec![0.0]),
+        )),
     );
     check(
         json!({"field": "viewport_width", "op": "exists"}),
@@ -177,12 +190,21 @@ fn numeric_facts_and_their_operators() {
         yes(fact(Fact::Errors, N::GreaterThan(0.0))),
     );
     for (field, f) in [
-        ("click_count", Fact::ClickCount),
-        ("keypress_count", Fact::KeypressCount),
-        ("page_view_count", Fact::PageViewCount),
-        ("console_error_count", Fact::ConsoleErrorCount),
-        ("network_error_count", Fact::NetworkErrorCount),
-        ("runtime_error_count", Fact::RuntimeErrorCount),
+        ("click_count", Fact::Recorded(Counted::ClickCount)),
+        ("keypress_count", Fact::Recorded(Counted::KeypressCount)),
+        ("page_view_count", Fact::Recorded(Counted::PageViewCount)),
+        (
+            "console_error_count",
+            Fact::Recorded(Counted::ConsoleErrorCount),
+        ),
+        (
+            "network_error_count",
+            Fact::Recorded(Counted::NetworkErrorCount),
+        ),
+        (
+            "runtime_error_count",
+            Fact::Recorded(Counted::RuntimeErrorCount),
+        ),
     ] {
         check(
             json!({"field": field, "op": "greater_than", "values": [2]}),

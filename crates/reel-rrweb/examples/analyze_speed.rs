@@ -9,27 +9,16 @@
 //! generated session with a large page (a few thousand nodes and inlined CSS, as real full
 //! snapshots have) followed by mouse moves, clicks and mutations.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use reel_rrweb::Event;
 use reel_rrweb::signals::{Analyzer, Settings, analyze_json_texts};
 
 fn corpus_texts() -> Vec<String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/rrweb-corpus");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("testdata/rrweb-corpus")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    let mut texts = Vec::new();
-    for f in files {
-        let raw: Vec<Box<serde_json::value::RawValue>> =
-            serde_json::from_str(&std::fs::read_to_string(f).expect("readable")).expect("json");
-        texts.extend(raw.iter().map(|r| r.get().to_owned()));
-    }
-    texts
+    reel_testdata::corpus()
+        .into_iter()
+        .flat_map(|recording| recording.events)
+        .collect()
 }
 
 /// A session on a large generated page: Meta + FullSnapshot, then activity.

@@ -27,14 +27,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reel_rrweb::segment::{
     SegmentOptions, compress_piece, decode_segment, encode_segment, plan_segments, segment_stream,
 };
-use reel_rrweb::{Event, EventKind};
+use reel_rrweb::{Event, EventType};
 
 const TARGET_RAW_BYTES: usize = 8 << 20;
 const ROW_OVERHEAD: usize = 64;
@@ -44,26 +44,15 @@ struct Session {
     events: Vec<String>,
 }
 
-fn load(dir: &PathBuf) -> Vec<Session> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("directory entry").path())
-        .filter(|p| p.to_string_lossy().ends_with(".json.gz"))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .map(|f| {
-            let mut json = String::new();
-            flate2::read::GzDecoder::new(std::fs::File::open(f).expect("readable"))
-                .read_to_string(&mut json)
-                .expect("gzip of UTF-8 JSON");
-            let raw: Vec<&serde_json::value::RawValue> =
-                serde_json::from_str(&json).expect("a JSON array of events");
-            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+fn load(dir: &Path) -> Vec<Session> {
+    reel_testdata::gzipped_recordings(dir)
+        .into_iter()
+        .map(|recording| {
+            let name = &recording.name;
+            let site = name.split(['-', '.']).next().unwrap_or(name).to_owned();
             Session {
-                site: name.split(['-', '.']).next().unwrap_or(&name).to_owned(),
-                events: raw.iter().map(|r| r.get().to_owned()).collect(),
+                site,
+                events: recording.events,
             }
         })
         .collect()
@@ -139,7 +128,7 @@ fn cross_session_what_if(sessions: &[Session], options: &SegmentOptions) {
             .events
             .iter()
             .zip(&parsed)
-            .filter(|(_, e)| matches!(e.kind, EventKind::Meta | EventKind::FullSnapshot))
+            .filter(|(_, e)| matches!(e.kind, EventType::Meta | EventType::FullSnapshot))
             .map(|(t, _)| t.as_str())
             .collect();
         let snap_stream = stream_of(&snapshots);
@@ -213,10 +202,9 @@ fn mb_per_s(bytes: usize, time: Duration) -> f64 {
 }
 
 fn main() {
-    let dir = std::env::args().nth(1).map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/workload"),
-        PathBuf::from,
-    );
+    let dir = std::env::args()
+        .nth(1)
+        .map_or_else(reel_testdata::workload_dir, PathBuf::from);
     let sessions = load(&dir);
     assert!(!sessions.is_empty(), "no *.json.gz in {}", dir.display());
     let mut options = SegmentOptions::default();

@@ -11,7 +11,7 @@ use std::io::Read;
 
 use reel_model::ContentHasher;
 
-use crate::event::{Event, EventKind};
+use crate::{Event, EventType};
 
 /// zstd level for chunks: they live until compaction rewrites them (zstd -19, long matches), so
 /// the upload path takes the fastest level.
@@ -56,14 +56,14 @@ pub fn split_at_snapshots(mut events: Vec<Event>) -> Vec<Chunk> {
     let mut current: Vec<Event> = Vec::new();
     let mut iter = events.into_iter().peekable();
     while let Some(event) = iter.next() {
-        let starts_pair = event.kind == EventKind::Meta
+        let starts_pair = event.kind == EventType::Meta
             && iter
                 .peek()
-                .is_some_and(|next| next.kind == EventKind::FullSnapshot);
-        let bare_snapshot = event.kind == EventKind::FullSnapshot
+                .is_some_and(|next| next.kind == EventType::FullSnapshot);
+        let bare_snapshot = event.kind == EventType::FullSnapshot
             && current
                 .last()
-                .is_none_or(|last| last.kind != EventKind::Meta);
+                .is_none_or(|last| last.kind != EventType::Meta);
         if (starts_pair || bare_snapshot) && !current.is_empty() {
             chunks.push(Chunk {
                 events: std::mem::take(&mut current),
@@ -94,23 +94,23 @@ impl Chunk {
             raw_bytes,
             self_contained: matches!(
                 (self.events.first(), self.events.get(1)),
-                (Some(a), Some(b)) if a.kind == EventKind::Meta && b.kind == EventKind::FullSnapshot
+                (Some(a), Some(b)) if a.kind == EventType::Meta && b.kind == EventType::FullSnapshot
             ),
             starts_with_snapshot: match (self.events.first(), self.events.get(1)) {
-                (Some(a), _) if a.kind == EventKind::FullSnapshot => true,
+                (Some(a), _) if a.kind == EventType::FullSnapshot => true,
                 (Some(a), Some(b)) => {
-                    a.kind == EventKind::Meta && b.kind == EventKind::FullSnapshot
+                    a.kind == EventType::Meta && b.kind == EventType::FullSnapshot
                 }
                 _ => false,
             },
             meta_ms: first
-                .filter(|e| e.kind == EventKind::Meta)
+                .filter(|e| e.kind == EventType::Meta)
                 .map(|e| e.timestamp),
             last_meta_ms: self
                 .events
                 .iter()
                 .rev()
-                .find(|e| e.kind == EventKind::Meta)
+                .find(|e| e.kind == EventType::Meta)
                 .map(|e| e.timestamp),
             first_href: self
                 .events

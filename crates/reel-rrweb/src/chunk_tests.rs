@@ -14,25 +14,12 @@ fn shape(chunks: &[Chunk]) -> String {
         .map(|c| {
             c.events
                 .iter()
-                .map(|e| format!("{}@{}", kind_code(e.kind), e.timestamp))
+                .map(|e| format!("{}@{}", e.kind.code(), e.timestamp))
                 .collect::<Vec<_>>()
                 .join(" ")
         })
         .collect::<Vec<_>>()
         .join(" | ")
-}
-
-fn kind_code(k: EventKind) -> i64 {
-    match k {
-        EventKind::DomContentLoaded => 0,
-        EventKind::Load => 1,
-        EventKind::FullSnapshot => 2,
-        EventKind::IncrementalSnapshot => 3,
-        EventKind::Meta => 4,
-        EventKind::Custom => 5,
-        EventKind::Plugin => 6,
-        EventKind::Other(n) => n,
-    }
 }
 
 #[test]

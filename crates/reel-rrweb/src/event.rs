@@ -7,38 +7,12 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-/// rrweb `EventType`, with everything reel does not interpret kept as `Other`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
-    DomContentLoaded,
-    Load,
-    FullSnapshot,
-    IncrementalSnapshot,
-    Meta,
-    Custom,
-    Plugin,
-    Other(i64),
-}
-
-impl EventKind {
-    pub fn from_code(code: i64) -> Self {
-        match code {
-            0 => Self::DomContentLoaded,
-            1 => Self::Load,
-            2 => Self::FullSnapshot,
-            3 => Self::IncrementalSnapshot,
-            4 => Self::Meta,
-            5 => Self::Custom,
-            6 => Self::Plugin,
-            other => Self::Other(other),
-        }
-    }
-}
+use crate::model::EventType;
 
 /// One recorded event: its kind, its time and its JSON exactly as received.
 #[derive(Debug, Clone)]
 pub struct Event {
-    pub kind: EventKind,
+    pub kind: EventType,
     /// Epoch milliseconds. rrweb writes integers; floats from other recorders are truncated.
     pub timestamp: i64,
     /// For Meta events: the page URL (`data.href`).
@@ -84,14 +58,14 @@ impl Event {
         let kind = head
             .kind
             .and_then(|n| n.as_i64())
-            .map(EventKind::from_code)
+            .map(EventType::from_code)
             .ok_or(EventError::MissingType)?;
         let timestamp = head
             .timestamp
             .and_then(|n| n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)))
             .ok_or(EventError::MissingTimestamp)?;
         let href = match (kind, head.data) {
-            (EventKind::Meta, Some(data)) => serde_json::from_str::<MetaData>(data.get())
+            (EventType::Meta, Some(data)) => serde_json::from_str::<MetaData>(data.get())
                 .ok()
                 .and_then(|m| m.href),
             _ => None,
@@ -108,34 +82,6 @@ impl Event {
     pub fn json(&self) -> &str {
         self.json.get()
     }
-}
-
-/// How deeply arrays and objects nest in a JSON text (strings are skipped correctly). A cheap
-/// byte scan: it runs before anything builds a tree from the text.
-pub fn nesting_depth(json: &str) -> usize {
-    let (mut depth, mut max) = (0usize, 0usize);
-    let (mut in_string, mut escaped) = (false, false);
-    for &b in json.as_bytes() {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
 }
 
 #[cfg(test)]

@@ -2,30 +2,30 @@ use super::*;
 
 #[test]
 fn parse_cases() {
-    let cases: &[(&str, Result<(EventKind, i64, Option<&str>), EventError>)] = &[
+    let cases: &[(&str, Result<(EventType, i64, Option<&str>), EventError>)] = &[
         (
             r#"{"type":4,"data":{"href":"https://shop.test/a","width":1,"height":2},"timestamp":1700000000000}"#,
             Ok((
-                EventKind::Meta,
+                EventType::Meta,
                 1_700_000_000_000,
                 Some("https://shop.test/a"),
             )),
         ),
         (
             r#"{"type":3,"data":{"source":1},"timestamp":5}"#,
-            Ok((EventKind::IncrementalSnapshot, 5, None)),
+            Ok((EventType::IncrementalSnapshot, 5, None)),
         ),
         (
             r#"{"type":2,"data":{},"timestamp":12.9}"#,
-            Ok((EventKind::FullSnapshot, 12, None)),
+            Ok((EventType::FullSnapshot, 12, None)),
         ),
         (
             r#"{"type":42,"data":{},"timestamp":1}"#,
-            Ok((EventKind::Other(42), 1, None)),
+            Ok((EventType::Other(42), 1, None)),
         ),
         (
             r#"{"type":4,"data":"odd","timestamp":1}"#,
-            Ok((EventKind::Meta, 1, None)),
+            Ok((EventType::Meta, 1, None)),
         ),
         (r#"{"data":{},"timestamp":1}"#, Err(EventError::MissingType)),
         (
@@ -38,23 +38,6 @@ fn parse_cases() {
         let got = Event::parse(input).map(|e| (e.kind, e.timestamp, e.href.clone()));
         let want = want.clone().map(|(k, t, h)| (k, t, h.map(str::to_owned)));
         assert_eq!(got, want, "{input}");
-    }
-}
-
-#[test]
-fn nesting_depth_cases() {
-    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
-    let cases: &[(&str, usize)] = &[
-        ("1", 0),
-        ("{}", 1),
-        (r#"{"a":[1,{"b":[]}]}"#, 4),
-        (r#"{"a":"[[[[{{{"}"#, 1),
-        (r#"{"a":"\"[[[","b":[]}"#, 2),
-        (r#"{"a":"\\","b":[[]]}"#, 3),
-        (&deep, 5000),
-    ];
-    for (text, want) in cases {
-        assert_eq!(nesting_depth(text), *want, "{text:.40}");
     }
 }
 

@@ -8,31 +8,7 @@
 
 use crate::Event;
 use crate::signals::{Analyzer, Output, Settings};
-
-/// splitmix64: small, fast, and the same on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
+use crate::test_support::{Rng, deep_snapshot};
 
 /// A node id: mostly from a small pool, sometimes hostile.
 fn id(r: &mut Rng) -> String {
@@ -277,19 +253,6 @@ fn mutate(r: &mut Rng, text: &str) -> String {
     }
 }
 
-fn deep_snapshot(ts: i64, depth: usize) -> String {
-    let mut s = format!(r#"{{"type":2,"timestamp":{ts},"data":{{"node":"#);
-    for i in 0..depth {
-        s.push_str(&format!(
-            r#"{{"type":2,"tagName":"div","id":{},"attributes":{{}},"childNodes":["#,
-            i + 1
-        ));
-    }
-    s.push_str(&"]}".repeat(depth));
-    s.push_str("}}");
-    s
-}
-
 fn deep_add(ts: i64, depth: usize) -> String {
     let mut s = format!(
         r#"{{"type":3,"timestamp":{ts},"data":{{"source":0,"adds":[{{"parentId":1,"nextId":null,"node":"#
@@ -414,28 +377,16 @@ fn hundred_thousand_deep_nesting_in_a_stream() {
 
 #[test]
 fn damaged_corpus_recordings() {
-    let dir = std::path::PathBuf::from(
-        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
-    )
-    .join("../../testdata/rrweb-corpus");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("corpus")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
     let settings = Settings {
         max_nodes: 40,
         max_mirror_string_bytes: 300,
         ..Settings::default()
     };
     let mut rng = Rng(7);
-    for path in files {
-        let all: Vec<Box<serde_json::value::RawValue>> =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let texts: Vec<String> = all.iter().map(|r| r.get().to_owned()).collect();
+    for recording in reel_testdata::corpus() {
         for _ in 0..20 {
-            let stream: Vec<String> = texts
+            let stream: Vec<String> = recording
+                .events
                 .iter()
                 .map(|t| {
                     if rng.chance(30) {
@@ -447,7 +398,7 @@ fn damaged_corpus_recordings() {
                 .collect();
             let a = feed(&stream, &settings, rng.next());
             let b = feed(&stream, &settings, rng.next());
-            assert_eq!(a, b, "{}", path.display());
+            assert_eq!(a, b, "{}", recording.name);
         }
     }
 }

@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 
-use crate::event::{Event, EventKind};
+use crate::{Event, EventType};
 
 /// The start of a window showing `from`: fed events in time order, starting at a keyframe,
 /// until [`KeyframeWindow::push`] says it is complete.
@@ -36,11 +36,11 @@ impl KeyframeWindow {
         if self.done {
             return true;
         }
-        let starts_keyframe = event.kind == EventKind::FullSnapshot
+        let starts_keyframe = event.kind == EventType::FullSnapshot
             && self
                 .held
                 .back()
-                .is_some_and(|last| last.kind == EventKind::Meta && last.timestamp <= self.from);
+                .is_some_and(|last| last.kind == EventType::Meta && last.timestamp <= self.from);
         if starts_keyframe {
             let meta = self.held.pop_back();
             self.held.clear();

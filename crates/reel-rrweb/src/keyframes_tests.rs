@@ -22,8 +22,8 @@ fn spec(events: &VecDeque<Event>) -> String {
         .iter()
         .map(|e| {
             let kind = match e.kind {
-                EventKind::Meta => "M",
-                EventKind::FullSnapshot => "S",
+                EventType::Meta => "M",
+                EventType::FullSnapshot => "S",
                 _ => "I",
             };
             format!("{kind}{}", e.timestamp)

@@ -71,11 +71,14 @@ pub mod mirror;
 pub mod model;
 pub mod segment;
 pub mod signals;
+#[cfg(test)]
+mod test_support;
 pub mod text;
 pub mod timeline;
 pub mod upload;
 pub mod user_agent;
 
 pub use chunk::{Chunk, ChunkFacts};
-pub use event::{Event, EventKind};
+pub use event::Event;
+pub use model::EventType;
 pub use upload::{TrackBody, UploadError};

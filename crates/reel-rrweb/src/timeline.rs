@@ -14,8 +14,8 @@
 //!   and a page load; a gap of more than [`INACTIVE_MS`] without it is an inactive stretch,
 //!   including one from the first event and one up to the end.
 
+use crate::Event;
 use crate::devtools::{ConsoleRecord, NetworkRequest, compact_json, is_error_status};
-use crate::event::{Event, EventKind};
 use crate::model::{self, Custom, Data, EventType, Incremental, Plugin, Source};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -154,10 +154,10 @@ impl TimelineBuilder {
         let ts = event.timestamp;
         self.first_ts.get_or_insert(ts);
         match event.kind {
-            EventKind::Meta => self.on_meta(ts, event.href.as_deref().unwrap_or_default()),
+            EventType::Meta => self.on_meta(ts, event.href.as_deref().unwrap_or_default()),
             // Most events are incremental: only their source is read, unless it is a console
             // record of rrweb before 1.0.
-            EventKind::IncrementalSnapshot => match model::incremental_source(event.json()) {
+            EventType::IncrementalSnapshot => match model::incremental_source(event.json()) {
                 Some(source) if source.is_activity() => self.active(ts),
                 Some(Source::Log) => {
                     if let Some(Data::Incremental(Incremental::Log(record))) = data_of(event) {
@@ -166,7 +166,7 @@ impl TimelineBuilder {
                 }
                 _ => {}
             },
-            EventKind::Plugin => match data_of(event) {
+            EventType::Plugin => match data_of(event) {
                 Some(Data::Plugin(Plugin::Console(record))) => self.on_console(ts, &record),
                 Some(Data::Plugin(Plugin::Network(requests))) => {
                     for request in &requests {
@@ -175,7 +175,7 @@ impl TimelineBuilder {
                 }
                 _ => {}
             },
-            EventKind::Custom => {
+            EventType::Custom => {
                 if let Some(Data::Custom(custom)) = data_of(event) {
                     self.on_custom(ts, &custom);
                 }
@@ -289,7 +289,7 @@ impl TimelineBuilder {
 
 /// The event's data, read as the model reads it (no serialized nodes kept: none is needed).
 fn data_of(event: &Event) -> Option<Data<'_>> {
-    model::parse_event(event.json(), Some(EventType::from(event.kind)), 0).map(|e| e.data)
+    model::parse_event(event.json(), Some(event.kind), 0).map(|e| e.data)
 }
 
 fn push_capped<T>(list: &mut Vec<T>, truncated: &mut bool, entry: T) {

@@ -320,7 +320,7 @@ fn decode_one(
 
 /// An event that will be kept: its text is copied (and charged), after checking its depth.
 fn parse_event(text: &str, max_depth: usize, meter: &mut dyn Meter) -> Result<Event, DecodeOne> {
-    if crate::event::nesting_depth(text) > max_depth {
+    if reel_model::nesting_depth(text) > max_depth {
         return Err(DecodeOne::Skip(format!(
             "event is nested deeper than {max_depth} levels"
         )));

@@ -1,5 +1,5 @@
 use super::*;
-use crate::event::EventKind;
+use crate::EventType;
 use crate::inflate::Unmetered;
 use std::io::Write;
 
@@ -65,32 +65,32 @@ fn decode_cases() {
     let zeros = format!(r#"{{"version":1,"events":[{}]}}"#, vec!["0"; 101].join(","));
     let exactly_max = body(&vec![serde_json::Value::from(SNAP); 100]);
 
-    type Want = Result<(u32, Vec<EventKind>, usize), &'static str>;
+    type Want = Result<(u32, Vec<EventType>, usize), &'static str>;
     let cases: Vec<(&str, Vec<u8>, bool, Want)> = vec![
         (
             "json strings",
             strings.clone(),
             false,
-            Ok((1, vec![EventKind::Meta, EventKind::FullSnapshot], 0)),
+            Ok((1, vec![EventType::Meta, EventType::FullSnapshot], 0)),
         ),
         (
             "gzipped",
             gzip(&strings),
             true,
-            Ok((1, vec![EventKind::Meta, EventKind::FullSnapshot], 0)),
+            Ok((1, vec![EventType::Meta, EventType::FullSnapshot], 0)),
         ),
-        ("packed", packed, false, Ok((1, vec![EventKind::Meta], 0))),
+        ("packed", packed, false, Ok((1, vec![EventType::Meta], 0))),
         (
             "packed, in a JSON string literal (1.35.0)",
             packed_quoted.clone(),
             false,
-            Ok((1, vec![EventKind::Meta], 0)),
+            Ok((1, vec![EventType::Meta], 0)),
         ),
         (
             "too deep skipped",
             too_deep,
             false,
-            Ok((1, vec![EventKind::FullSnapshot], 1)),
+            Ok((1, vec![EventType::FullSnapshot], 1)),
         ),
         (
             "only too deep",
@@ -108,19 +108,19 @@ fn decode_cases() {
             "exactly the allowed events",
             exactly_max,
             false,
-            Ok((1, vec![EventKind::FullSnapshot; 100], 0)),
+            Ok((1, vec![EventType::FullSnapshot; 100], 0)),
         ),
         (
             "packed, in a JSON string literal, gzipped",
             gzip(&packed_quoted),
             true,
-            Ok((1, vec![EventKind::Meta], 0)),
+            Ok((1, vec![EventType::Meta], 0)),
         ),
         (
             "event JSON in a JSON string literal",
             meta_quoted,
             false,
-            Ok((1, vec![EventKind::Meta], 0)),
+            Ok((1, vec![EventType::Meta], 0)),
         ),
         (
             "two string literals deep: one layer only",
@@ -144,13 +144,13 @@ fn decode_cases() {
             "objects, beacon v2",
             objects,
             false,
-            Ok((2, vec![EventKind::Meta], 0)),
+            Ok((2, vec![EventType::Meta], 0)),
         ),
         (
             "bad event skipped",
             partly_bad,
             false,
-            Ok((1, vec![EventKind::FullSnapshot], 1)),
+            Ok((1, vec![EventType::FullSnapshot], 1)),
         ),
         ("empty batch", body(&[]), false, Ok((1, vec![], 0))),
         (

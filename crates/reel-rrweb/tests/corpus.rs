@@ -3,7 +3,6 @@
 //! things each recording is about.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use reel_rrweb::Event;
 use reel_rrweb::model::{Data, parse_event};
@@ -11,7 +10,6 @@ use reel_rrweb::signals::{
     Analyzer, DerivedKind, Fact, Item, Output, SessionSummary, Settings, analyze_json_texts,
 };
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 struct Recording {
     name: String,
@@ -20,32 +18,20 @@ struct Recording {
 }
 
 fn corpus() -> Vec<Recording> {
-    let dir = std::path::PathBuf::from(
-        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
-    )
-    .join("../../testdata/rrweb-corpus");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("the corpus must exist at {}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    assert_eq!(files.len(), 25, "the corpus has 25 recordings");
-    files
+    let corpus = reel_testdata::corpus();
+    assert_eq!(corpus.len(), 25, "the corpus has 25 recordings");
+    corpus
         .into_iter()
-        .map(|path| {
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            let text = std::fs::read_to_string(&path).expect("readable");
-            let raw: Vec<Box<RawValue>> =
-                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let texts: Vec<String> = raw.iter().map(|r| r.get().to_owned()).collect();
-            let events = raw
-                .into_iter()
-                .map(|r| Event::from_raw(r).unwrap_or_else(|e| panic!("{name}: {e}")))
+        .map(|recording| {
+            let name = recording.name;
+            let events = recording
+                .events
+                .iter()
+                .map(|text| Event::parse(text).unwrap_or_else(|e| panic!("{name}: {e}")))
                 .collect();
             Recording {
                 name,
-                texts,
+                texts: recording.events,
                 events,
             }
         })
@@ -79,7 +65,7 @@ fn analyze(rec: &Recording) -> Analysis {
     let mut settled = i64::MIN;
     for (event, text) in rec.events.iter().zip(&rec.texts) {
         a.push(event);
-        if event.kind == reel_rrweb::EventKind::FullSnapshot {
+        if event.kind == reel_rrweb::EventType::FullSnapshot {
             // The mirror holds exactly the snapshot's nodes right after it.
             let v: Value = serde_json::from_str(text).unwrap();
             assert_eq!(

@@ -68,7 +68,7 @@ enum Verdict {
 
 fn bound_value(value: &RawValue) -> Verdict {
     let text = value.get();
-    if text.len() > MAX_VALUE_BYTES || depth(text) > MAX_DEPTH {
+    if text.len() > MAX_VALUE_BYTES || reel_model::nesting_depth(text) > MAX_DEPTH {
         Verdict::Drop
     } else {
         Verdict::Keep
@@ -164,35 +164,6 @@ pub fn replace_members(event: &str, replacements: &[(&str, &str)]) -> Option<Str
     }
     out.push('}');
     Some(out)
-}
-
-/// How deep a JSON value's arrays and objects nest (0 for a scalar), counted without recursion
-/// on text that is known to be valid JSON.
-pub fn depth(json: &str) -> usize {
-    let (mut deepest, mut now) = (0usize, 0usize);
-    let mut in_string = false;
-    let mut escaped = false;
-    for b in json.bytes() {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                now += 1;
-                deepest = deepest.max(now);
-            }
-            b'}' | b']' => now = now.saturating_sub(1),
-            _ => {}
-        }
-    }
-    deepest
 }
 
 /// An object's members in order, values unparsed. Duplicate keys are kept as sent.
@@ -341,21 +312,6 @@ mod tests {
                 (want.as_str(), dropped),
                 "{input}"
             );
-        }
-    }
-
-    #[test]
-    fn depth_cases() {
-        let cases = [
-            ("1", 0),
-            ("\"[[[\"", 0),
-            ("[]", 1),
-            ("{\"a\":[{}]}", 3),
-            ("[\"\\\"[\", [1]]", 2),
-            ("[[1],[2],[[3]]]", 3),
-        ];
-        for (json, want) in cases {
-            assert_eq!(depth(json), want, "{json}");
         }
     }
 }

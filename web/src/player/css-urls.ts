@@ -162,13 +162,10 @@ function consumeString(css: string, start: number): { value: string; end: number
         i += css[i + 2] === '\n' ? 3 : 2;
         continue;
       }
-      const escape = consumeEscape(css, i + 1);
-      value += escape.value;
-      i = escape.end;
-      continue;
     }
-    value += c;
-    i += 1;
+    const point = consumeCodePoint(css, i);
+    value += point.value;
+    i = point.end;
   }
   return { value, end: i };
 }
@@ -189,15 +186,10 @@ function consumeUrlToken(css: string, start: number): { value: string | null; en
     if (c === '"' || c === "'" || c === '(' || isNonPrintable(c)) {
       return { value: null, end: consumeBadUrlRemnants(css, i) };
     }
-    if (c === '\\') {
-      if (!startsEscape(css, i)) return { value: null, end: consumeBadUrlRemnants(css, i) };
-      const escape = consumeEscape(css, i + 1);
-      value += escape.value;
-      i = escape.end;
-      continue;
-    }
-    value += c;
-    i += 1;
+    if (c === '\\' && !startsEscape(css, i)) return { value: null, end: consumeBadUrlRemnants(css, i) };
+    const point = consumeCodePoint(css, i);
+    value += point.value;
+    i = point.end;
   }
   return { value, end: i };
 }
@@ -210,6 +202,11 @@ function consumeBadUrlRemnants(css: string, start: number): number {
     else i += 1;
   }
   return i;
+}
+
+/** The code point of a token's text at `start`: an escape (a backslash there) decoded, else the character. */
+function consumeCodePoint(css: string, start: number): { value: string; end: number } {
+  return css[start] === '\\' ? consumeEscape(css, start + 1) : { value: css[start]!, end: start + 1 };
 }
 
 /** The escaped code point after a backslash (at `start`). */
@@ -232,17 +229,10 @@ function consumeEscape(css: string, start: number): { value: string; end: number
 function consumeName(css: string, start: number): { value: string; end: number } {
   let value = '';
   let i = start;
-  while (i < css.length) {
-    if (isName(css, i)) {
-      value += css[i];
-      i += 1;
-    } else if (startsEscape(css, i)) {
-      const escape = consumeEscape(css, i + 1);
-      value += escape.value;
-      i = escape.end;
-    } else {
-      break;
-    }
+  while (i < css.length && (isName(css, i) || startsEscape(css, i))) {
+    const point = consumeCodePoint(css, i);
+    value += point.value;
+    i = point.end;
   }
   return { value, end: i };
 }

@@ -149,16 +149,7 @@ export function createPanels(options: PanelsOptions): PanelsHandle {
     activityList.show(filterActivity(activity, kinds, activityText.value), activity.length ? 'Nothing matches the filter.' : 'Nothing recorded.');
   };
   activityText.addEventListener('input', renderActivity);
-  for (const chip of kindChips) {
-    chip.addEventListener('click', () => {
-      const kind = chip.dataset.kind as ActivityKind;
-      if (kinds.has(kind)) kinds.delete(kind);
-      else kinds.add(kind);
-      chip.classList.toggle('active', kinds.has(kind));
-      chip.setAttribute('aria-pressed', String(kinds.has(kind)));
-      renderActivity();
-    });
-  }
+  toggleChips(kindChips, (chip) => chip.dataset.kind as ActivityKind, kinds, renderActivity);
   const activityPanel = h(
     'section',
     { class: 'panel', role: 'tabpanel', 'data-panel': 'activity', 'data-testid': 'panel-activity' },
@@ -216,16 +207,7 @@ export function createPanels(options: PanelsOptions): PanelsHandle {
     consoleList.show(shown, consoleEntries.length ? 'Nothing matches the filter.' : 'Nothing was logged.');
   };
   consoleText.addEventListener('input', renderConsole);
-  for (const chip of levelChips) {
-    chip.addEventListener('click', () => {
-      const group = chip.dataset.level as LevelGroup;
-      if (groups.has(group)) groups.delete(group);
-      else groups.add(group);
-      chip.classList.toggle('active', groups.has(group));
-      chip.setAttribute('aria-pressed', String(groups.has(group)));
-      renderConsole();
-    });
-  }
+  toggleChips(levelChips, (chip) => chip.dataset.level as LevelGroup, groups, renderConsole);
   const consolePanel = h(
     'section',
     { class: 'panel', role: 'tabpanel', 'data-panel': 'console', 'data-testid': 'panel-console', hidden: true },
@@ -368,6 +350,21 @@ export function createPanels(options: PanelsOptions): PanelsHandle {
       networkList.setTime(t);
     },
   };
+}
+
+/** Filter chips that each show or hide one value: a click toggles the chip's value in `shown`
+ * (and the chip's pressed state), then renders the list again. */
+function toggleChips<T>(chips: HTMLElement[], valueOf: (chip: HTMLElement) => T, shown: Set<T>, render: () => void): void {
+  for (const chip of chips) {
+    chip.addEventListener('click', () => {
+      const value = valueOf(chip);
+      if (shown.has(value)) shown.delete(value);
+      else shown.add(value);
+      chip.classList.toggle('active', shown.has(value));
+      chip.setAttribute('aria-pressed', String(shown.has(value)));
+      render();
+    });
+  }
 }
 
 function propertyTable(properties: Record<string, unknown>): HTMLElement {

@@ -318,15 +318,7 @@ fn input_keeps_only_checked_state() {
 #[test]
 fn deep_trees_need_no_stack() {
     let depth = 100_000;
-    let mut text = String::from(r#"{"type":2,"timestamp":1,"data":{"node":"#);
-    for i in 0..depth {
-        text.push_str(&format!(
-            r#"{{"type":2,"tagName":"div","id":{},"attributes":{{}},"childNodes":["#,
-            i + 1
-        ));
-    }
-    text.push_str(&"]}".repeat(depth));
-    text.push_str("}}");
+    let text = crate::test_support::deep_snapshot(1, depth);
     let (m, _) = run(DEFAULT_MAX_NODES, &[&text]);
     assert_eq!(m.len(), depth);
     let (m, _) = run(1000, &[&text]);

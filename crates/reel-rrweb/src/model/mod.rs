@@ -91,22 +91,6 @@ impl EventType {
     }
 }
 
-impl From<crate::EventKind> for EventType {
-    fn from(kind: crate::EventKind) -> Self {
-        use crate::EventKind as K;
-        match kind {
-            K::DomContentLoaded => Self::DomContentLoaded,
-            K::Load => Self::Load,
-            K::FullSnapshot => Self::FullSnapshot,
-            K::IncrementalSnapshot => Self::IncrementalSnapshot,
-            K::Meta => Self::Meta,
-            K::Custom => Self::Custom,
-            K::Plugin => Self::Plugin,
-            K::Other(code) => Self::from_code(code),
-        }
-    }
-}
-
 /// rrweb `IncrementalSource` (`data.source` of an incremental snapshot).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Source {

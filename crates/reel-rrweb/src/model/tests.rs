@@ -162,15 +162,7 @@ fn parse_cases() {
 #[test]
 fn node_limit_and_deep_nesting() {
     let depth = 100_000;
-    let mut text = String::from(r#"{"type":2,"timestamp":1,"data":{"node":"#);
-    for i in 0..depth {
-        text.push_str(&format!(
-            r#"{{"type":2,"tagName":"div","id":{},"childNodes":["#,
-            i + 1
-        ));
-    }
-    text.push_str(&"]}".repeat(depth));
-    text.push_str("}}");
+    let text = crate::test_support::deep_snapshot(1, depth);
     let Some(ParsedEvent {
         data: Data::FullSnapshot(snap),
         ..

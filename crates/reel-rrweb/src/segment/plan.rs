@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use crate::event::{Event, EventKind};
+use crate::{Event, EventType};
 
 /// Where a time-ordered session is cut into segments: each range starts at a keyframe (a Meta
 /// directly followed by a FullSnapshot) — except the first, which starts at the first event —
@@ -11,10 +11,10 @@ use crate::event::{Event, EventKind};
 /// `target_raw_bytes`. A run larger than the target is a segment of its own.
 pub fn plan_segments(events: &[Event], target_raw_bytes: usize) -> Vec<Range<usize>> {
     let is_key = |i: usize| {
-        events[i].kind == EventKind::Meta
+        events[i].kind == EventType::Meta
             && events
                 .get(i + 1)
-                .is_some_and(|e| e.kind == EventKind::FullSnapshot)
+                .is_some_and(|e| e.kind == EventType::FullSnapshot)
     };
     // Keyframe-to-keyframe runs, with their sizes.
     let mut runs: Vec<(Range<usize>, usize)> = Vec::new();

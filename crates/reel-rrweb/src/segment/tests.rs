@@ -3,13 +3,12 @@
 //! and a bounded fuzz test (fixed-seed PRNG) over inputs and encoded bytes.
 
 use std::collections::HashMap;
-use std::io::Read;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::Event;
 use crate::segment::*;
+use crate::test_support::Rng;
 
 /// Pieces as the server keeps them: stored compressed, by hash.
 #[derive(Default)]
@@ -79,69 +78,34 @@ fn round_trip(events: &[&str], options: &SegmentOptions) -> EncodedSegment {
     encoded
 }
 
-fn repo() -> PathBuf {
-    std::path::PathBuf::from(
-        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
-    )
-    .join("../..")
-}
-
-fn json_files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.to_string_lossy().ends_with(suffix))
-        .collect();
-    files.sort();
-    files
-}
-
-/// The elements of a JSON array of events, each as its exact text.
-fn event_texts(json: &str) -> Vec<String> {
-    let raw: Vec<&serde_json::value::RawValue> = serde_json::from_str(json).expect("an array");
-    raw.iter().map(|r| r.get().to_owned()).collect()
-}
-
 #[test]
 fn corpus_round_trips_exactly() {
-    let files = json_files(&repo().join("testdata/rrweb-corpus"), ".json");
-    assert_eq!(files.len(), 25);
+    let corpus = reel_testdata::corpus();
+    assert_eq!(corpus.len(), 25);
     let mut all = Vec::new();
-    for f in &files {
-        let texts = event_texts(&std::fs::read_to_string(f).expect("readable"));
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    for recording in corpus {
+        let refs: Vec<&str> = recording.events.iter().map(String::as_str).collect();
         for opts in [options(3, 2048), options(3, 8), options(3, 0)] {
             let encoded = round_trip(&refs, &opts);
-            assert_eq!(encoded.verbatim_events, 0, "{}", f.display());
+            assert_eq!(encoded.verbatim_events, 0, "{}", recording.name);
         }
-        all.extend(texts);
+        all.extend(recording.events);
     }
     let refs: Vec<&str> = all.iter().map(String::as_str).collect();
     round_trip(&refs, &SegmentOptions::default());
 }
 
-fn workload_sessions() -> Vec<(String, Vec<String>)> {
-    let files = json_files(&repo().join("testdata/workload"), ".json.gz");
-    files
-        .iter()
-        .map(|f| {
-            let mut json = String::new();
-            flate2::read::GzDecoder::new(std::fs::File::open(f).expect("readable"))
-                .read_to_string(&mut json)
-                .expect("gzip");
-            let name = f.file_name().unwrap().to_string_lossy().into_owned();
-            (name, event_texts(&json))
-        })
-        .collect()
-}
-
 #[test]
 fn workload_round_trips_exactly() {
-    let sessions = workload_sessions();
+    let sessions = reel_testdata::workload();
     assert!(sessions.len() >= 9, "testdata/workload has the sessions");
     let mut store = Store::default();
     let mut segments = 0;
-    for (name, texts) in &sessions {
+    for reel_testdata::Recording {
+        name,
+        events: texts,
+    } in &sessions
+    {
         let events: Vec<Event> = texts.iter().map(|t| Event::parse(t).unwrap()).collect();
         for range in plan_segments(&events, 8 << 20) {
             let refs: Vec<&str> = texts[range].iter().map(String::as_str).collect();
@@ -547,23 +511,6 @@ fn plan_segments_cuts_at_keyframes_within_the_target() {
     }
 }
 
-/// splitmix64: small, fast, and the same on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-}
-
 const FRAGMENTS: &[&str] = &[
     "\"id\":",
     "\"parentId\":",
@@ -625,15 +572,8 @@ fn fuzz_event(r: &mut Rng, base: &[String]) -> String {
 #[test]
 fn fuzz_inputs_and_encoded_bytes() {
     let mut base: Vec<String> = HOSTILE.iter().map(|(t, _)| t.to_string()).collect();
-    for f in json_files(&repo().join("testdata/rrweb-corpus"), ".json")
-        .iter()
-        .take(6)
-    {
-        base.extend(
-            event_texts(&std::fs::read_to_string(f).unwrap())
-                .into_iter()
-                .filter(|t| t.len() < 4000),
-        );
+    for recording in reel_testdata::corpus().into_iter().take(6) {
+        base.extend(recording.events.into_iter().filter(|t| t.len() < 4000));
     }
     let mut r = Rng(0x5EED);
     let deadline = Instant::now() + Duration::from_secs(3);

@@ -113,7 +113,7 @@ use std::collections::{HashMap, VecDeque};
 use serde_json::Map;
 
 use crate::mirror::Mirror;
-use crate::model::{self, Data, EventType, Incremental, Interaction, ParsedEvent, Plugin, Source};
+use crate::model::{self, Data, Incremental, Interaction, ParsedEvent, Plugin, Source};
 use crate::text::{ellipsize, strip_url, url_path};
 use clicks::{Chain, PendingClick};
 use derived::put;
@@ -264,11 +264,7 @@ impl Analyzer {
 
     /// Feeds one event (in timestamp order).
     pub fn push(&mut self, event: &crate::Event) {
-        let parsed = model::parse_event(
-            event.json(),
-            Some(EventType::from(event.kind)),
-            self.settings.max_nodes,
-        );
+        let parsed = model::parse_event(event.json(), Some(event.kind), self.settings.max_nodes);
         match parsed {
             Some(p) => self.push_parsed(event.timestamp, &p),
             // Not readable as an event (cannot happen for a parsed `Event`): time still passes.

@@ -841,7 +841,7 @@ fn resuming_from_a_meta_gives_the_same_later_outputs() {
     let metas: Vec<usize> = events
         .iter()
         .enumerate()
-        .filter(|(_, e)| e.kind == crate::EventKind::Meta)
+        .filter(|(_, e)| e.kind == crate::EventType::Meta)
         .map(|(i, _)| i)
         .collect();
     let mut checked = 0;

@@ -93,38 +93,29 @@ impl AccountStore for SqliteStore {
     }
 
     async fn set_project_api_key(&self, project_id: i64, api_key: &str) -> Result<()> {
-        let api_key = api_key.to_owned();
-        self.write(move |c| {
-            c.execute(
-                "UPDATE projects SET api_key = ?1 WHERE id = ?2",
-                params![api_key, project_id],
-            )?;
-            Ok(())
-        })
+        self.set_project_text(
+            "UPDATE projects SET api_key = ?2 WHERE id = ?1",
+            project_id,
+            api_key,
+        )
         .await
     }
 
     async fn set_project_timezone(&self, project_id: i64, timezone: &str) -> Result<()> {
-        let tz = timezone.to_owned();
-        self.write(move |c| {
-            c.execute(
-                "UPDATE projects SET timezone = ?2 WHERE id = ?1",
-                params![project_id, tz],
-            )?;
-            Ok(())
-        })
+        self.set_project_text(
+            "UPDATE projects SET timezone = ?2 WHERE id = ?1",
+            project_id,
+            timezone,
+        )
         .await
     }
 
     async fn set_project_signal_settings(&self, project_id: i64, settings: &str) -> Result<()> {
-        let settings = settings.to_owned();
-        self.write(move |c| {
-            c.execute(
-                "UPDATE projects SET signal_settings = ?2 WHERE id = ?1",
-                params![project_id, settings],
-            )?;
-            Ok(())
-        })
+        self.set_project_text(
+            "UPDATE projects SET signal_settings = ?2 WHERE id = ?1",
+            project_id,
+            settings,
+        )
         .await
     }
 
@@ -353,6 +344,18 @@ impl AccountStore for SqliteStore {
                 "DELETE FROM auth_tokens WHERE token_hash = ?1",
                 params![hash],
             )?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+impl SqliteStore {
+    /// Sets one text column of a project: `sql` binds the project as `?1`, the text as `?2`.
+    async fn set_project_text(&self, sql: &'static str, project_id: i64, text: &str) -> Result<()> {
+        let text = text.to_owned();
+        self.write(move |c| {
+            c.execute(sql, params![project_id, text])?;
             Ok(())
         })
         .await

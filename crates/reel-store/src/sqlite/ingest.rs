@@ -247,29 +247,26 @@ fn index_chunk(
     if inserted == 0 {
         return Ok(false);
     }
+    // The session's extent and totals grow by the chunk row just written.
     let ua = upload.user_agent.as_ref();
     tx.execute(
         "UPDATE sessions SET
-            start_ms = MIN(COALESCE(start_ms, ?2), ?2),
-            end_ms = MAX(COALESCE(end_ms, ?3), ?3),
-            event_count = event_count + ?4,
-            raw_bytes = raw_bytes + ?5,
-            stored_bytes = stored_bytes + ?6,
-            country = COALESCE(country, ?7),
-            last_upload_ms = ?8,
-            last_meta_ms = MAX(COALESCE(last_meta_ms, ?9), COALESCE(?9, last_meta_ms)),
-            user_agent = COALESCE(user_agent, ?10),
-            browser = COALESCE(browser, ?11),
-            os = COALESCE(os, ?12),
-            device = COALESCE(device, ?13)
-         WHERE id = ?1",
+            start_ms = MIN(COALESCE(sessions.start_ms, c.start_ms), c.start_ms),
+            end_ms = MAX(COALESCE(sessions.end_ms, c.end_ms), c.end_ms),
+            event_count = sessions.event_count + c.event_count,
+            raw_bytes = sessions.raw_bytes + c.raw_bytes,
+            stored_bytes = sessions.stored_bytes + c.stored_bytes,
+            country = COALESCE(sessions.country, ?3),
+            last_upload_ms = ?4,
+            last_meta_ms = MAX(COALESCE(sessions.last_meta_ms, ?5), COALESCE(?5, sessions.last_meta_ms)),
+            user_agent = COALESCE(sessions.user_agent, ?6),
+            browser = COALESCE(sessions.browser, ?7),
+            os = COALESCE(sessions.os, ?8),
+            device = COALESCE(sessions.device, ?9)
+         FROM chunks c WHERE sessions.id = ?1 AND c.id = ?2",
         params![
             row,
-            chunk.start_ms,
-            chunk.end_ms,
-            chunk.event_count,
-            chunk.raw_bytes,
-            chunk.stored_bytes,
+            tx.last_insert_rowid(),
             upload.country,
             now_ms,
             chunk.last_meta_ms,

@@ -178,6 +178,12 @@ fn configure(conn: &Connection, closing: &Arc<AtomicBool>) -> Result<Arc<Watch>>
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
+    migrate_to(conn, MIGRATIONS.len())
+}
+
+/// Applies the migrations after the database's version, up to `version`: what the reel of that
+/// version did (tests make older databases with it).
+fn migrate_to(conn: &mut Connection, version: usize) -> Result<()> {
     let applied: usize =
         conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
     if applied > MIGRATIONS.len() {
@@ -186,7 +192,7 @@ fn migrate(conn: &mut Connection) -> Result<()> {
             MIGRATIONS.len()
         )));
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+    for (i, sql) in MIGRATIONS.iter().enumerate().take(version).skip(applied) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         if i + 1 == SEARCH_MIGRATION {

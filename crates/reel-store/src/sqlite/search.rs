@@ -27,6 +27,7 @@
 //! Asking the index per session is no option: FTS5 expands the last word's prefix over the whole
 //! index for every query.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
@@ -55,26 +56,33 @@ impl SearchStore for SqliteStore {
     }
 
     async fn event_names(&self, project_id: i64, limit: usize) -> Result<Vec<String>> {
-        self.read(move |c| {
-            // Most used first, counted from the names index (a sample of each is enough).
-            let mut stmt = c.prepare_cached(
-                "SELECT t.name FROM event_types t WHERE t.project_id = ?1
-                 ORDER BY (SELECT COUNT(*) FROM (SELECT 1 FROM events e WHERE e.type_id = t.id LIMIT 10000)) DESC,
-                          t.name LIMIT ?2",
-            )?;
-            let rows = stmt
-                .query_map(params![project_id, limit as i64], |r| r.get(0))?
-                .collect::<Result<Vec<String>, _>>()?;
-            Ok(rows)
-        })
+        // Most used first, counted from the names index (a sample of each is enough).
+        self.names(
+            "SELECT t.name FROM event_types t WHERE t.project_id = ?1
+             ORDER BY (SELECT COUNT(*) FROM (SELECT 1 FROM events e WHERE e.type_id = t.id LIMIT 10000)) DESC,
+                      t.name LIMIT ?2",
+            project_id,
+            limit,
+        )
         .await
     }
 
     async fn user_property_keys(&self, project_id: i64, limit: usize) -> Result<Vec<String>> {
+        self.names(
+            "SELECT DISTINCT key FROM user_properties WHERE project_id = ?1 ORDER BY key LIMIT ?2",
+            project_id,
+            limit,
+        )
+        .await
+    }
+}
+
+impl SqliteStore {
+    /// The names a catalog query lists (its first column) for a project (`?1`), at most `limit`
+    /// (`?2`).
+    async fn names(&self, sql: &'static str, project_id: i64, limit: usize) -> Result<Vec<String>> {
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT DISTINCT key FROM user_properties WHERE project_id = ?1 ORDER BY key LIMIT ?2",
-            )?;
+            let mut stmt = c.prepare_cached(sql)?;
             let rows = stmt
                 .query_map(params![project_id, limit as i64], |r| r.get(0))?
                 .collect::<Result<Vec<String>, _>>()?;
@@ -388,7 +396,7 @@ impl<'t> Query<'t> {
                     .collect();
                 parts.join(" AND ")
             }
-            Predicate::Fact { fact, condition } => self.number(fact_expression(*fact), condition),
+            Predicate::Fact { fact, condition } => self.number(&fact_expression(*fact), condition),
             Predicate::Attribute {
                 attribute,
                 condition,
@@ -734,22 +742,14 @@ fn fts_phrase(phrase: &Phrase) -> String {
     format!("\"{}\" *", phrase.as_str().replace('"', "\"\""))
 }
 
-fn fact_expression(fact: Fact) -> &'static str {
+fn fact_expression(fact: Fact) -> Cow<'static, str> {
     match fact {
-        Fact::DurationMs => "(s.end_ms - s.start_ms)",
-        Fact::ActiveMs => "s.active_ms",
-        Fact::ClickCount => "s.click_count",
-        Fact::KeypressCount => "s.keypress_count",
-        Fact::PageViewCount => "s.page_view_count",
-        Fact::ConsoleErrorCount => "s.console_error_count",
-        Fact::NetworkErrorCount => "s.network_error_count",
-        Fact::RuntimeErrorCount => "s.runtime_error_count",
-        Fact::RageClickCount => "s.rage_click_count",
-        Fact::DeadClickCount => "s.dead_click_count",
-        Fact::ErrorClickCount => "s.error_click_count",
-        Fact::Errors => "(s.console_error_count + s.network_error_count)",
-        Fact::ViewportWidth => "s.viewport_width",
-        Fact::ViewportHeight => "s.viewport_height",
+        // The sessions table names its columns after the facts.
+        Fact::Recorded(fact) => format!("s.{}", fact.name()).into(),
+        Fact::DurationMs => "(s.end_ms - s.start_ms)".into(),
+        Fact::Errors => "(s.console_error_count + s.network_error_count)".into(),
+        Fact::ViewportWidth => "s.viewport_width".into(),
+        Fact::ViewportHeight => "s.viewport_height".into(),
     }
 }
 

@@ -180,13 +180,7 @@ async fn what_was_stored_before_the_search_migration_is_searchable() {
     let path = dir.path().join("t.db");
     {
         let mut conn = Connection::open(&path).unwrap();
-        for (i, sql) in MIGRATIONS.iter().take(SEARCH_MIGRATION - 1).enumerate() {
-            let tx = conn.transaction().unwrap();
-            tx.execute_batch(sql).unwrap();
-            tx.pragma_update(None, "user_version", (i + 1) as i64)
-                .unwrap();
-            tx.commit().unwrap();
-        }
+        migrate_to(&mut conn, SEARCH_MIGRATION - 1).unwrap();
         conn.execute_batch(
             "INSERT INTO organizations (id, name, created_ms) VALUES (1, 'o', 0);
              INSERT INTO projects (id, organization_id, name, api_key, created_ms) VALUES (1, 1, 'p', 'k', 0);
@@ -362,13 +356,7 @@ async fn unreadable_properties_stored_earlier_are_cleared() {
     {
         let mut conn = Connection::open(&path).unwrap();
         configure(&conn, &Default::default()).unwrap();
-        for (i, sql) in MIGRATIONS.iter().take(MIGRATIONS.len() - 1).enumerate() {
-            let tx = conn.transaction().unwrap();
-            tx.execute_batch(sql).unwrap();
-            tx.pragma_update(None, "user_version", (i + 1) as i64)
-                .unwrap();
-            tx.commit().unwrap();
-        }
+        migrate_to(&mut conn, MIGRATIONS.len() - 1).unwrap();
         conn.execute_batch(
             "INSERT INTO organizations (id, name, created_ms) VALUES (1, 'o', 0);
              INSERT INTO projects (id, organization_id, name, api_key, created_ms) VALUES (1, 1, 'p', 'k', 0);

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, COOKIE, RETRY_AFTER, SET_COOKIE};
+use reqwest::header::{AUTHORIZATION, RETRY_AFTER, SET_COOKIE};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -25,20 +25,8 @@ async fn login_from(
     request.send().await.expect("sent")
 }
 
-fn cookie_of(response: &reqwest::Response) -> String {
-    let set_cookie = response
-        .headers()
-        .get(SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .expect("a Set-Cookie header");
-    set_cookie.split(';').next().expect("name=value").to_owned()
-}
-
 async fn me_with_cookie(app: &TestApp, cookie: &str) -> StatusCode {
-    app.client
-        .get(app.url("/api/v1/me"))
-        .header(COOKIE, cookie)
-        .header("x-reel-request", "1")
+    app.ui_get("/api/v1/me", cookie)
         .send()
         .await
         .expect("sent")
@@ -130,7 +118,7 @@ async fn an_unknown_email_costs_as_much_as_a_known_one() {
 #[tokio::test]
 async fn changing_the_configured_token_or_password_revokes_the_old_ones() {
     let mut app = TestApp::spawn().await;
-    let cookie = cookie_of(&login_from(&app, ADMIN_EMAIL, ADMIN_PASSWORD, None).await);
+    let cookie = app.admin_cookie().await;
     assert_eq!(me_with_cookie(&app, &cookie).await, StatusCode::OK);
     assert_eq!(me_with_token(&app, ADMIN_TOKEN).await, StatusCode::OK);
 
@@ -230,27 +218,21 @@ async fn tokens_show_when_they_were_made_and_used_and_can_be_revoked() {
     assert_eq!(configured["current"], false);
 
     let id = mine[0]["id"].as_i64().unwrap();
-    let r = api(
-        reqwest::Method::DELETE,
-        &format!("/tokens/{id}"),
-        ADMIN_TOKEN,
-    )
-    .header("content-type", "application/json")
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let revoke = async || {
+        api(
+            reqwest::Method::DELETE,
+            &format!("/tokens/{id}"),
+            ADMIN_TOKEN,
+        )
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .status()
+    };
+    assert_eq!(revoke().await, StatusCode::NO_CONTENT);
     assert_eq!(me_with_token(&app, &token).await, StatusCode::UNAUTHORIZED);
-    let r = api(
-        reqwest::Method::DELETE,
-        &format!("/tokens/{id}"),
-        ADMIN_TOKEN,
-    )
-    .header("content-type", "application/json")
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(revoke().await, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

@@ -11,24 +11,12 @@ async fn get(app: &TestApp, path: &str, header: Option<(&str, String)>) -> (Stat
     if let Some((name, value)) = header {
         request = request.header(name, value);
     }
-    json_of(request.send().await.expect("sent")).await
-}
-
-async fn login(app: &TestApp, body: Value) -> reqwest::Response {
-    app.client
-        .post(app.url("/api/v1/login"))
-        .json(&body)
-        .send()
-        .await
-        .expect("sent")
+    json_reply(request).await
 }
 
 #[tokio::test]
 async fn the_query_api_needs_valid_credentials() {
-    let app = TestApp::spawn().await;
-    let session = now_ms() - 60_000;
-    app.track_ok("d-auth", session, &page(session, "https://shop.test/"))
-        .await;
+    let (app, session) = TestApp::spawn_with_replay("d-auth").await;
     let id = replay_id("d-auth", session);
     let paths = [
         "/api/v1/me".to_owned(),
@@ -122,7 +110,7 @@ async fn wrong_logins_are_refused() {
         ),
     ];
     for (name, body) in cases {
-        let response = login(&app, body).await;
+        let response = app.login(&body).await;
         assert!(
             response.headers().get(SET_COOKIE).is_none(),
             "{name}: no cookie"
@@ -211,17 +199,12 @@ async fn malformed_logins_get_the_api_error_shape() {
 
 #[tokio::test]
 async fn a_login_cookie_works_until_logout() {
-    let app = TestApp::spawn().await;
-    let session = now_ms() - 60_000;
-    app.track_ok("d-login", session, &page(session, "https://shop.test/"))
-        .await;
+    let (app, _) = TestApp::spawn_with_replay("d-login").await;
 
     // The email is matched without regard to case or surrounding spaces.
-    let response = login(
-        &app,
-        json!({"email": format!(" {} ", ADMIN_EMAIL.to_uppercase()), "password": ADMIN_PASSWORD}),
-    )
-    .await;
+    let response = app
+        .login(&json!({"email": format!(" {} ", ADMIN_EMAIL.to_uppercase()), "password": ADMIN_PASSWORD}))
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let set_cookie = response
         .headers()
@@ -246,16 +229,12 @@ async fn a_login_cookie_works_until_logout() {
     let (_, body) = json_of(response).await;
     assert_eq!(body["user"]["email"], ADMIN_EMAIL, "{body}");
 
-    let with_cookie = |path: &str| {
-        app.client
-            .get(app.url(path))
-            .header(COOKIE, format!("theme=dark; {pair}"))
-            .header("x-reel-request", "1")
-    };
-    let (status, me) = json_of(with_cookie("/api/v1/me").send().await.expect("sent")).await;
+    let cookies = format!("theme=dark; {pair}");
+    let with_cookie = |path: &str| app.ui_get(path, &cookies);
+    let (status, me) = json_reply(with_cookie("/api/v1/me")).await;
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!(me["user"]["email"], ADMIN_EMAIL);
-    let (status, list) = json_of(with_cookie("/api/v1/replays").send().await.expect("sent")).await;
+    let (status, list) = json_reply(with_cookie("/api/v1/replays")).await;
     assert_eq!(status, StatusCode::OK, "{list}");
     assert_eq!(list["replays"][0]["device_id"], "d-login", "{list}");
 
@@ -279,7 +258,7 @@ async fn a_login_cookie_works_until_logout() {
     );
 
     for path in ["/api/v1/me", "/api/v1/replays"] {
-        let (status, body) = json_of(with_cookie(path).send().await.expect("sent")).await;
+        let (status, body) = json_reply(with_cookie(path)).await;
         assert_eq!(
             status,
             StatusCode::UNAUTHORIZED,
@@ -291,40 +270,21 @@ async fn a_login_cookie_works_until_logout() {
     assert_eq!(app.replays().await.len(), 1);
 }
 
-/// Signs in and returns the `reel_session=...` cookie pair.
-async fn session_cookie(app: &TestApp) -> String {
-    let response = login(
-        app,
-        json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
-    )
-    .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let set_cookie = response
-        .headers()
-        .get(SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .expect("a Set-Cookie header");
-    set_cookie.split(';').next().expect("name=value").to_owned()
-}
-
 /// A recorded page replayed in the player can make the viewer's browser fetch
 /// `<img src=/api/v1/me>` or CSS `url(/api/v1/replays)` with the viewer's cookie. Such requests
 /// cannot carry a custom header, so the API refuses cookie requests without one.
 #[tokio::test]
 async fn cookie_requests_without_the_ui_header_are_refused() {
     let app = TestApp::spawn().await;
-    let cookie = session_cookie(&app).await;
+    let cookie = app.admin_cookie().await;
     for path in ["/api/v1/me", "/api/v1/replays"] {
         // What an <img> or a style sheet sends: the cookie, image Accept, no custom header.
-        let (status, body) = json_of(
+        let (status, body) = json_reply(
             app.client
                 .get(app.url(path))
                 .header(COOKIE, cookie.clone())
                 .header("accept", "image/avif,image/webp,*/*")
-                .header("sec-fetch-dest", "image")
-                .send()
-                .await
-                .expect("sent"),
+                .header("sec-fetch-dest", "image"),
         )
         .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
@@ -335,16 +295,7 @@ async fn cookie_requests_without_the_ui_header_are_refused() {
                 .is_some_and(|m| m.contains("X-Reel-Request")),
             "{body}"
         );
-        let (status, body) = json_of(
-            app.client
-                .get(app.url(path))
-                .header(COOKIE, cookie.clone())
-                .header("x-reel-request", "1")
-                .send()
-                .await
-                .expect("sent"),
-        )
-        .await;
+        let (status, body) = json_reply(app.ui_get(path, &cookie)).await;
         assert_eq!(status, StatusCode::OK, "{path} with the header: {body}");
     }
 }
@@ -353,13 +304,8 @@ async fn cookie_requests_without_the_ui_header_are_refused() {
 #[tokio::test]
 async fn cross_site_forms_cannot_change_state() {
     let app = TestApp::spawn().await;
-    let cookie = session_cookie(&app).await;
-    let me = |cookie: String| {
-        app.client
-            .get(app.url("/api/v1/me"))
-            .header(COOKIE, cookie)
-            .header("x-reel-request", "1")
-    };
+    let cookie = app.admin_cookie().await;
+    let me = || app.ui_get("/api/v1/me", &cookie);
     let host = app.base_url.trim_start_matches("http://").to_owned();
     type Case<'a> = (
         &'a str,
@@ -424,10 +370,10 @@ async fn cross_site_forms_cannot_change_state() {
         for (k, v) in headers {
             request = request.header(k, v);
         }
-        let (status, body) = json_of(request.send().await.expect("sent")).await;
+        let (status, body) = json_reply(request).await;
         assert_eq!(status, want_status, "{name}: {body}");
         assert_eq!(body["error"]["code"], want_code, "{name}: {body}");
-        let (status, body) = json_of(me(cookie.clone()).send().await.expect("sent")).await;
+        let (status, body) = json_reply(me()).await;
         assert_eq!(
             status,
             StatusCode::OK,
@@ -446,6 +392,6 @@ async fn cross_site_forms_cannot_change_state() {
         .await
         .expect("sent");
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let (status, _) = json_of(me(cookie).send().await.expect("sent")).await;
+    let (status, _) = json_reply(me()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

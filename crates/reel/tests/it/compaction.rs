@@ -4,7 +4,6 @@
 //! when no session refers to them.
 
 use std::collections::BTreeSet;
-use std::io::Read as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -16,9 +15,7 @@ use reel_engine::store::sqlite::inspect::{Inspector, Rows};
 use crate::support::*;
 
 fn quick(c: &mut reel_server::Config) {
-    c.processing_delay_ms = 0;
-    c.compaction_idle_seconds = 0;
-    c.processing_cpu_share = 1.0;
+    quick_processing(c);
     c.replaced_object_grace_seconds = 0;
 }
 
@@ -100,63 +97,33 @@ fn expected_text(events: &[String]) -> String {
 
 /// Waits until every chunk of the data dir was compacted into segments.
 async fn until_compacted(data_dir: &Path) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    loop {
+    eventually(Duration::from_secs(120), async || {
         let f = formats(data_dir);
         if !f.is_empty() && f.iter().all(|f| f == "segment") {
-            return;
+            Ok(())
+        } else {
+            Err(format!("not compacted: {f:?}"))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not compacted: {f:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 /// Waits until the objects on disk are exactly those rows name, with nothing in flight.
 async fn until_nothing_left_behind(data_dir: &Path) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
+    eventually(Duration::from_secs(60), async || {
         let (named, intents) = named_objects(data_dir);
         let disk = objects_on_disk(data_dir);
         if disk == named && intents == 0 {
-            return;
+            Ok(())
+        } else {
+            Err(format!(
+                "left behind: {:?}; missing: {:?}; intents: {intents}",
+                disk.difference(&named).collect::<Vec<_>>(),
+                named.difference(&disk).collect::<Vec<_>>()
+            ))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "left behind: {:?}; missing: {:?}; intents: {intents}",
-            disk.difference(&named).collect::<Vec<_>>(),
-            named.difference(&disk).collect::<Vec<_>>()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The recorded workload (testdata/workload), each session as event texts exactly as recorded.
-fn workload() -> Vec<(String, Vec<String>)> {
-    let dir = std::path::PathBuf::from(
-        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
-    )
-    .join("../../testdata/workload");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".json.gz"))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .map(|f| {
-            let mut text = String::new();
-            flate2::read::GzDecoder::new(std::fs::File::open(f).unwrap())
-                .read_to_string(&mut text)
-                .unwrap();
-            let raw: Vec<Box<serde_json::value::RawValue>> = serde_json::from_str(&text).unwrap();
-            let name = f.file_name().unwrap().to_string_lossy().into_owned();
-            (name, raw.into_iter().map(|r| r.get().to_owned()).collect())
-        })
-        .collect()
+    })
+    .await
 }
 
 /// Uploads a session in batches of about `batch` events, as an SDK flushes.
@@ -182,60 +149,34 @@ fn first_ts(events: &[String]) -> i64 {
 #[tokio::test]
 async fn every_event_of_the_workload_and_corpus_comes_back_byte_for_byte() {
     let app = TestApp::spawn_with(quick).await;
-    let mut sessions = workload();
+    let mut sessions = reel_testdata::workload();
     assert!(
         sessions.len() >= 9,
         "the workload has {} sessions",
         sessions.len()
     );
-    let corpus_dir = std::path::PathBuf::from(
-        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
-    )
-    .join("../../testdata/rrweb-corpus");
-    let mut corpus: Vec<_> = std::fs::read_dir(&corpus_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    corpus.sort();
     let now = now_ms();
-    for (i, path) in corpus.iter().enumerate() {
+    for (i, recording) in reel_testdata::corpus().into_iter().enumerate() {
         // Shifted to recent times, kept within a plausible session span.
-        let events: Vec<Value> =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let first = events
-            .iter()
-            .filter_map(|e| e["timestamp"].as_i64())
-            .min()
-            .unwrap();
         let start = now - 3_600_000 + i as i64 * 1000;
-        let texts: Vec<String> = events
-            .into_iter()
-            .map(|mut e| {
-                e["timestamp"] = json!(e["timestamp"].as_i64().unwrap() - first + start);
-                e.to_string()
-            })
-            .filter(|e| {
-                serde_json::from_str::<Value>(e).unwrap()["timestamp"]
-                    .as_i64()
-                    .unwrap()
-                    - start
-                    < 7 * DAY_MS
-            })
+        let events = starting_at(&recording, start)
+            .iter()
+            .filter(|e| e["timestamp"].as_i64().unwrap() - start < 7 * DAY_MS)
+            .map(Value::to_string)
             .collect();
-        sessions.push((
-            path.file_name().unwrap().to_string_lossy().into_owned(),
-            texts,
-        ));
+        sessions.push(reel_testdata::Recording {
+            events,
+            ..recording
+        });
     }
-    for (i, (name, events)) in sessions.iter().enumerate() {
+    for (i, reel_testdata::Recording { name, events }) in sessions.iter().enumerate() {
         let device = format!("c-{i}");
         let session = first_ts(events);
         upload(&app, &device, session, events, 40).await;
         let _ = name;
     }
     until_compacted(app.data_dir()).await;
-    for (i, (name, events)) in sessions.iter().enumerate() {
+    for (i, reel_testdata::Recording { name, events }) in sessions.iter().enumerate() {
         let id = replay_id(&format!("c-{i}"), first_ts(events));
         let got = events_text(&app.client, &app.base_url, &id).await;
         assert!(
@@ -298,14 +239,14 @@ async fn compaction_survives_a_kill_between_any_two_of_its_steps() {
                 .expect("answered before the crash");
             assert_eq!(r.status(), StatusCode::OK);
         }
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        while server.is_running() {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{step}: reel did not reach the crash point"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        eventually(Duration::from_secs(60), async || {
+            if server.is_running() {
+                Err(format!("{step}: reel did not reach the crash point"))
+            } else {
+                Ok(())
+            }
+        })
+        .await;
         drop(server);
 
         let server = launch(None);
@@ -328,9 +269,9 @@ async fn compaction_survives_a_kill_between_any_two_of_its_steps() {
 #[tokio::test]
 async fn reads_return_the_same_events_before_during_and_after_compaction() {
     let app = TestApp::spawn_with(|c| {
+        quick_processing(c);
+        // Compaction waits a moment, and replaced objects outlive a read across it.
         c.processing_delay_ms = 1_500;
-        c.compaction_idle_seconds = 0;
-        c.processing_cpu_share = 1.0;
         c.replaced_object_grace_seconds = 300;
     })
     .await;
@@ -454,10 +395,10 @@ async fn a_shared_piece_is_stored_once_and_freed_when_no_session_uses_it() {
 #[tokio::test]
 async fn a_large_open_recording_is_compacted_up_to_its_latest_keyframe() {
     let app = TestApp::spawn_with(|c| {
-        c.processing_delay_ms = 0;
+        quick_processing(c);
+        // Never idle: only the open recording's size starts a compaction.
         c.compaction_idle_seconds = 3_600;
         c.compaction_open_bytes = 2_000;
-        c.processing_cpu_share = 1.0;
     })
     .await;
     let t = now_ms() - 600_000;
@@ -469,27 +410,18 @@ async fn a_large_open_recording_is_compacted_up_to_its_latest_keyframe() {
         app.track_ok("d-open", t, &events).await;
         all.extend(events);
     }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
+    eventually(Duration::from_secs(30), async || {
         let f = formats(app.data_dir());
         if f.first().is_some_and(|f| f == "segment") && f.last().is_some_and(|f| f == "chunk") {
-            break;
+            Ok(())
+        } else {
+            Err(format!("not compacted up to the keyframe: {f:?}"))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not compacted up to the keyframe: {f:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     let id = replay_id("d-open", t);
     assert!(events_text(&app.client, &app.base_url, &id).await == expected_text(&all));
-    let (_, manifest) = json_of(
-        app.api(&format!("/replays/{id}/manifest"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, manifest) = app.get(&format!("/replays/{id}/manifest")).await;
     let last = manifest["pieces"]
         .as_array()
         .unwrap()

@@ -96,10 +96,7 @@ fn identify(device: &str, session: i64, user: &str, time: i64, insert_id: &str) 
 
 #[tokio::test]
 async fn a_resent_httpapi_batch_is_acknowledged_and_applied_once() {
-    let app = TestApp::spawn().await;
-    let session = now_ms() - 60_000;
-    app.track_ok("d-http", session, &page(session, "https://shop.test/"))
-        .await;
+    let (app, session) = TestApp::spawn_with_replay("d-http").await;
     let batch = json!({"api_key": KEY, "events": [
         identify("d-http", session, "first-user", session + 10, "insert-1"),
         {"event_type": "[Amplitude] Page Viewed", "device_id": "d-http", "session_id": session,

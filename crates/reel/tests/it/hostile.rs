@@ -137,14 +137,16 @@ async fn a_spent_memory_budget_answers_503_with_retry_after() {
             .to_string()
     };
     // Once the server holds the stalled body's reservation, a 300 KB upload cannot fit.
-    let response = poll_until(Duration::from_secs(10), || async {
+    let response = eventually(Duration::from_secs(10), async || {
         let r = app
             .track("d-busy", session, &[padded(session)], false)
             .await;
-        (r.status() == StatusCode::SERVICE_UNAVAILABLE).then_some(r)
+        match r.status() {
+            StatusCode::SERVICE_UNAVAILABLE => Ok(r),
+            other => Err(format!("a 503 while the budget is held, not {other}")),
+        }
     })
-    .await
-    .expect("a 503 while the budget is held");
+    .await;
     assert!(response.headers().contains_key(RETRY_AFTER));
     let (_, body) = json_of(response).await;
     assert_eq!(body["code"], 503, "{body}");
@@ -154,14 +156,16 @@ async fn a_spent_memory_budget_answers_503_with_retry_after() {
 
     // Once the stalled client goes away, the same upload passes.
     drop(stalled);
-    let passed = poll_until(Duration::from_secs(10), || async {
+    eventually(Duration::from_secs(10), async || {
         let r = app
             .track("d-busy", session, &[padded(session)], false)
             .await;
-        (r.status() == StatusCode::OK).then_some(())
+        match r.status() {
+            StatusCode::OK => Ok(()),
+            other => Err(format!("the retried upload is accepted, not {other}")),
+        }
     })
     .await;
-    assert!(passed.is_some(), "the retried upload is accepted");
 
     // A body larger than the whole budget can never pass: 413, so the SDK halves it.
     let huge: Vec<String> = (0..4).map(|i| padded(session + i)).collect();
@@ -313,22 +317,4 @@ async fn deeply_nested_snapshots_are_refused() {
             .contains("nested deeper than"),
         "{reply}"
     );
-}
-
-/// Polls `check` until it gives a value or `deadline` passes.
-async fn poll_until<T, F, Fut>(deadline: Duration, mut check: F) -> Option<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let end = tokio::time::Instant::now() + deadline;
-    loop {
-        if let Some(v) = check().await {
-            return Some(v);
-        }
-        if tokio::time::Instant::now() >= end {
-            return None;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }

@@ -80,12 +80,15 @@ async fn valid_batches_are_acknowledged_in_amplitudes_shape() {
 /// What a rejected batch's body must say.
 type BodyCheck = fn(&Value) -> bool;
 
+fn says_invalid_api_key(body: &Value) -> bool {
+    body["error"]
+        .as_str()
+        .is_some_and(|e| e.starts_with("Invalid API key"))
+}
+
 #[tokio::test]
 async fn bad_batches_are_rejected_and_nothing_is_stored() {
-    let app = TestApp::spawn().await;
-    let session = now_ms() - 60_000;
-    app.track_ok("d-bad", session, &page(session, "https://shop.test/"))
-        .await;
+    let (app, session) = TestApp::spawn_with_replay("d-bad").await;
     // Every rejected batch carries an event that would set the session's user if stored.
     let sets_user = json!({"event_type": "$identify", "device_id": "d-bad", "session_id": session,
                            "user_id": "must-not-be-stored", "time": session + 1, "insert_id": "x"});
@@ -104,44 +107,28 @@ async fn bad_batches_are_rejected_and_nothing_is_stored() {
             "/2/httpapi",
             with_events(None, ok_event.clone()),
             StatusCode::UNAUTHORIZED,
-            |b| {
-                b["error"]
-                    .as_str()
-                    .is_some_and(|e| e.starts_with("Invalid API key"))
-            },
+            says_invalid_api_key,
         ),
         (
             "empty api_key",
             "/batch",
             with_events(Some(""), ok_event.clone()),
             StatusCode::UNAUTHORIZED,
-            |b| {
-                b["error"]
-                    .as_str()
-                    .is_some_and(|e| e.starts_with("Invalid API key"))
-            },
+            says_invalid_api_key,
         ),
         (
             "unknown api_key",
             "/2/httpapi",
             with_events(Some("nope"), ok_event.clone()),
             StatusCode::UNAUTHORIZED,
-            |b| {
-                b["error"]
-                    .as_str()
-                    .is_some_and(|e| e.starts_with("Invalid API key"))
-            },
+            says_invalid_api_key,
         ),
         (
             "unknown api_key on /batch",
             "/batch",
             with_events(Some("nope"), ok_event.clone()),
             StatusCode::UNAUTHORIZED,
-            |b| {
-                b["error"]
-                    .as_str()
-                    .is_some_and(|e| e.starts_with("Invalid API key"))
-            },
+            says_invalid_api_key,
         ),
         (
             "malformed JSON",

@@ -2,7 +2,7 @@
 //! query API shows what was uploaded.
 
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -30,6 +30,13 @@ impl Carry {
             Self::PackedQuoted => json!(json!(pack(event)).to_string()),
         }
     }
+}
+
+/// A page load at `t`, then the pointer moving at each (time, x) of `moves`.
+fn visit(t: i64, href: &str, moves: &[(i64, i64)]) -> Vec<String> {
+    let mut events = page(t, href);
+    events.extend(moves.iter().map(|&(ts, x)| mouse_move(ts, x)));
+    events
 }
 
 #[tokio::test]
@@ -64,9 +71,11 @@ async fn every_upload_shape_is_stored_and_played_back() {
     for (i, (name, version, carry, gzip, key_in_query)) in shapes.into_iter().enumerate() {
         let device = format!("device-{i}");
         let session = t0 + i as i64;
-        let mut events = page(session + 5, &format!("https://shop.test/{i}"));
-        events.push(mouse_move(session + 100, 1));
-        events.push(mouse_move(session + 200, 2));
+        let events = visit(
+            session + 5,
+            &format!("https://shop.test/{i}"),
+            &[(session + 100, 1), (session + 200, 2)],
+        );
         let body = json!({"version": version, "events": events.iter().map(|e| carry.wrap(e)).collect::<Vec<_>>()});
         let body = body.to_string().into_bytes();
 
@@ -80,14 +89,7 @@ async fn every_upload_shape_is_stored_and_played_back() {
                 .header(CONTENT_TYPE, "application/json")
                 .header(AUTHORIZATION, format!("Bearer {KEY}"))
         };
-        let request = if gzip {
-            request
-                .header(CONTENT_ENCODING, "gzip")
-                .body(gzip_bytes(&body))
-        } else {
-            request.body(body)
-        };
-        let (status, reply) = json_of(request.send().await.expect("sent")).await;
+        let (status, reply) = json_reply(with_body(request, body, gzip)).await;
         assert_eq!(status, StatusCode::OK, "{name}: {reply}");
         assert_eq!(reply["code"], 200, "{name}: {reply}");
         assert_eq!(reply["events_accepted"], 4, "{name}: {reply}");
@@ -117,11 +119,7 @@ async fn the_replay_list_reports_the_session() {
     let app = TestApp::spawn().await;
     let session = now_ms() - 3_600_000;
     let start = session + 40;
-    let first: Vec<String> = [
-        page(start, "https://shop.test/home"),
-        vec![mouse_move(start + 500, 7)],
-    ]
-    .concat();
+    let first = visit(start, "https://shop.test/home", &[(start + 500, 7)]);
     let second = vec![
         mouse_move(start + 1_000, 8),
         meta(start + 2_000, "https://shop.test/cart"),
@@ -156,11 +154,7 @@ async fn batches_arriving_out_of_order_play_back_in_time_order() {
     let session = now_ms() - 600_000;
     let t = session + 1;
     // The first page, then a navigation whose Meta+FullSnapshot sits in the middle of a batch.
-    let early: Vec<String> = [
-        page(t, "https://shop.test/first"),
-        vec![mouse_move(t + 10, 1), mouse_move(t + 20, 2)],
-    ]
-    .concat();
+    let early = visit(t, "https://shop.test/first", &[(t + 10, 1), (t + 20, 2)]);
     let middle = vec![
         mouse_move(t + 30, 3),
         mouse_move(t + 40, 4),
@@ -210,11 +204,7 @@ async fn interleaved_batches_merge_by_time() {
     let app = TestApp::spawn().await;
     let session = now_ms() - 600_000;
     let t = session + 1;
-    let tab_a: Vec<String> = [
-        page(t, "https://shop.test/a"),
-        vec![mouse_move(t + 20, 1), mouse_move(t + 40, 2)],
-    ]
-    .concat();
+    let tab_a = visit(t, "https://shop.test/a", &[(t + 20, 1), (t + 40, 2)]);
     let tab_b = vec![
         mouse_move(t + 10, 3),
         mouse_move(t + 30, 4),
@@ -310,14 +300,7 @@ async fn interaction_uploads_are_accepted_but_are_not_replays() {
             .client
             .post(url)
             .header(AUTHORIZATION, format!("Bearer {KEY}"));
-        let request = if gzip {
-            request
-                .header(CONTENT_ENCODING, "gzip")
-                .body(gzip_bytes(&body))
-        } else {
-            request.body(body)
-        };
-        let (status, reply) = json_of(request.send().await.expect("sent")).await;
+        let (status, reply) = json_reply(with_body(request, body, gzip)).await;
         assert_eq!(status, StatusCode::OK, "{device}: {reply}");
         assert_eq!(reply["code"], 200, "{device}: {reply}");
     }
@@ -335,13 +318,9 @@ async fn interaction_uploads_are_accepted_but_are_not_replays() {
     );
     let (status, body) = app.replay(&replay_id("d-heat", session)).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    let (status, body) = json_of(
-        app.api(&format!("/replays/{}/events", replay_id("d-heat", session)))
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (status, body) = app
+        .get(&format!("/replays/{}/events", replay_id("d-heat", session)))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert_eq!(
         app.events(&replay_id("d-rec", session)).await,

@@ -4,7 +4,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use reqwest::StatusCode;
+use reqwest::{Response, StatusCode};
 
 use crate::support::*;
 
@@ -124,13 +124,29 @@ async fn an_unwritable_stderr_costs_no_answer() {
     assert!(server.is_running());
 }
 
-async fn idle_sockets(base_url: &str, n: usize) -> Vec<tokio::net::TcpStream> {
-    let addr = base_url.trim_start_matches("http://");
-    let mut sockets = Vec::with_capacity(n);
-    for _ in 0..n {
-        sockets.push(tokio::net::TcpStream::connect(addr).await.expect("connect"));
+/// Starts reel in `dir` under `limit` (a `ulimit` command) and opens 300 idle sockets to it.
+async fn start_crowded(
+    dir: &std::path::Path,
+    limit: &str,
+) -> (RealServer, Vec<tokio::net::TcpStream>) {
+    let server = Launch::new(dir).shell_prefix(limit).start();
+    let addr = server.base_url.trim_start_matches("http://").to_owned();
+    let mut sockets = Vec::with_capacity(300);
+    for _ in 0..300 {
+        sockets.push(
+            tokio::net::TcpStream::connect(&addr)
+                .await
+                .expect("connect"),
+        );
     }
-    sockets
+    (server, sockets)
+}
+
+async fn healthz(client: &reqwest::Client, server: &RealServer) -> reqwest::Result<Response> {
+    client
+        .get(format!("{}/healthz", server.base_url))
+        .send()
+        .await
 }
 
 /// Before: with a 1024-descriptor limit, 1100 idle sockets made every request time out.
@@ -142,46 +158,26 @@ async fn idle_sockets_cannot_exhaust_file_descriptors() {
         .unwrap();
     // A hard limit of 256: reel keeps its connections under it and refuses the rest at once.
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Launch::new(dir.path())
-        .shell_prefix("ulimit -n 256")
-        .start();
-    let idle = idle_sockets(&server.base_url, 300).await;
-    let answer = client
-        .get(format!("{}/healthz", server.base_url))
-        .send()
+    let (mut server, idle) = start_crowded(dir.path(), "ulimit -n 256").await;
+    let answer = healthz(&client, &server)
         .await
         .expect("an answer, not a timeout");
     assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(answer.headers().contains_key("retry-after"));
     drop(idle);
-    let served = tokio::time::timeout(Duration::from_secs(15), async {
-        loop {
-            if let Ok(r) = client
-                .get(format!("{}/healthz", server.base_url))
-                .send()
-                .await
-                && r.status().is_success()
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+    eventually(Duration::from_secs(15), async || {
+        match healthz(&client, &server).await {
+            Ok(r) if r.status().is_success() => Ok(()),
+            _ => Err("served again once the idle sockets closed".to_owned()),
         }
     })
     .await;
-    assert!(served.is_ok(), "served again once the idle sockets closed");
     assert!(server.is_running());
 
     // Only the soft limit is low: reel raises it to the hard limit at start and serves all.
     let dir = tempfile::tempdir().unwrap();
-    let server = Launch::new(dir.path())
-        .shell_prefix("ulimit -S -n 256")
-        .start();
-    let idle = idle_sockets(&server.base_url, 300).await;
-    let answer = client
-        .get(format!("{}/healthz", server.base_url))
-        .send()
-        .await
-        .expect("answered");
+    let (server, idle) = start_crowded(dir.path(), "ulimit -S -n 256").await;
+    let answer = healthz(&client, &server).await.expect("answered");
     assert_eq!(answer.status(), StatusCode::OK);
     drop(idle);
 }

@@ -136,10 +136,7 @@ async fn time_ranges_select_sessions_by_start() {
 
 #[tokio::test]
 async fn bad_parameters_and_unknown_ids_get_stable_error_codes() {
-    let app = TestApp::spawn().await;
-    let session = now_ms() - 60_000;
-    app.track_ok("d-q", session, &page(session, "https://shop.test/"))
-        .await;
+    let (app, session) = TestApp::spawn_with_replay("d-q").await;
     let id = replay_id("d-q", session);
     let missing = replay_id("d-q", session + 1);
     // (path under /api/v1, status, code)

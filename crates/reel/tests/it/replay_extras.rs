@@ -8,29 +8,9 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-async fn call(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = app
-        .client
-        .request(method, app.url(&format!("/api/v1{path}")))
-        .bearer_auth(ADMIN_TOKEN);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    json_of(request.send().await.expect("sent")).await
-}
-
 #[tokio::test]
 async fn the_manifest_shows_where_no_data_arrived() {
-    let app = TestApp::spawn_with(|c| {
-        c.processing_delay_ms = 0;
-        c.compaction_idle_seconds = 0;
-    })
-    .await;
+    let app = TestApp::spawn_with(quick_processing).await;
     let t = now_ms() - 3_600_000;
     let mut events = page(t, "https://x.test/");
     events.push(mouse_move(t + 1_000, 1));
@@ -39,34 +19,25 @@ async fn the_manifest_shows_where_no_data_arrived() {
     events.push(mouse_move(t + 602_000, 3));
     app.track_ok("d-gap", t, &events).await;
     let id = replay_id("d-gap", t);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let (_, manifest) = call(
-            &app,
-            reqwest::Method::GET,
-            &format!("/replays/{id}/manifest"),
-            None,
-        )
-        .await;
+    let manifest = eventually(Duration::from_secs(20), async || {
+        let (_, manifest) = app.get(&format!("/replays/{id}/manifest")).await;
         if manifest["replay"]["processing_pending"] == false {
-            assert_eq!(
-                manifest["gaps"],
-                json!([{"start_ms": t + 1_000, "end_ms": t + 601_000}]),
-                "{manifest}"
-            );
-            break;
+            Ok(manifest)
+        } else {
+            Err(manifest.to_string())
         }
-        assert!(tokio::time::Instant::now() < deadline, "{manifest}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
+    assert_eq!(
+        manifest["gaps"],
+        json!([{"start_ms": t + 1_000, "end_ms": t + 601_000}]),
+        "{manifest}"
+    );
 }
 
 #[tokio::test]
 async fn viewers_leave_feedback_and_admins_see_it() {
-    let app = TestApp::spawn().await;
-    let t = now_ms() - 60_000;
-    app.track_ok("d-feedback", t, &page(t, "https://x.test/"))
-        .await;
+    let (app, t) = TestApp::spawn_with_replay("d-feedback").await;
     let id = replay_id("d-feedback", t);
     let path = format!("/replays/{id}/feedback");
     let cases: Vec<(Value, StatusCode)> = vec![
@@ -82,19 +53,19 @@ async fn viewers_leave_feedback_and_admins_see_it() {
         ),
     ];
     for (body, want) in cases {
-        let (status, answer) = call(&app, reqwest::Method::POST, &path, Some(body.clone())).await;
+        let (status, answer) = app.send(reqwest::Method::POST, &path, Some(&body)).await;
         assert_eq!(status, want, "{body}: {answer}");
     }
-    let (status, _) = call(
-        &app,
-        reqwest::Method::POST,
-        "/replays/bm90LWEtcmVwbGF5/feedback",
-        Some(json!({"rating": "down"})),
-    )
-    .await;
+    let (status, _) = app
+        .send(
+            reqwest::Method::POST,
+            "/replays/bm90LWEtcmVwbGF5/feedback",
+            Some(&json!({"rating": "down"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    let (status, list) = call(&app, reqwest::Method::GET, "/feedback", None).await;
+    let (status, list) = app.send(reqwest::Method::GET, "/feedback", None).await;
     assert_eq!(status, StatusCode::OK, "{list}");
     let items = list["feedback"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{list}");
@@ -111,38 +82,38 @@ async fn viewers_leave_feedback_and_admins_see_it() {
 #[tokio::test]
 async fn the_project_timezone_is_a_setting() {
     let app = TestApp::spawn().await;
-    let (_, me) = call(&app, reqwest::Method::GET, "/me", None).await;
+    let (_, me) = app.send(reqwest::Method::GET, "/me", None).await;
     assert_eq!(me["projects"][0]["timezone"], "UTC", "{me}");
     assert_eq!(me["role"], "admin");
     let id = me["projects"][0]["id"].as_i64().unwrap();
-    let (status, project) = call(
-        &app,
-        reqwest::Method::PATCH,
-        &format!("/projects/{id}"),
-        Some(json!({"timezone": "Europe/Berlin"})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{project}");
-    assert_eq!(project["timezone"], "Europe/Berlin");
-    let (_, me) = call(&app, reqwest::Method::GET, "/me", None).await;
-    assert_eq!(me["projects"][0]["timezone"], "Europe/Berlin");
-    for bad in ["Mars/Olympus", "", "UTC+25"] {
-        let (status, body) = call(
-            &app,
+    let (status, project) = app
+        .send(
             reqwest::Method::PATCH,
             &format!("/projects/{id}"),
-            Some(json!({"timezone": bad})),
+            Some(&json!({"timezone": "Europe/Berlin"})),
         )
         .await;
+    assert_eq!(status, StatusCode::OK, "{project}");
+    assert_eq!(project["timezone"], "Europe/Berlin");
+    let (_, me) = app.send(reqwest::Method::GET, "/me", None).await;
+    assert_eq!(me["projects"][0]["timezone"], "Europe/Berlin");
+    for bad in ["Mars/Olympus", "", "UTC+25"] {
+        let (status, body) = app
+            .send(
+                reqwest::Method::PATCH,
+                &format!("/projects/{id}"),
+                Some(&json!({"timezone": bad})),
+            )
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
     }
-    let (status, _) = call(
-        &app,
-        reqwest::Method::PATCH,
-        "/projects/999",
-        Some(json!({"timezone": "UTC"})),
-    )
-    .await;
+    let (status, _) = app
+        .send(
+            reqwest::Method::PATCH,
+            "/projects/999",
+            Some(&json!({"timezone": "UTC"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -170,13 +141,13 @@ async fn the_timeline_lists_console_network_pages_and_idle_stretches_of_the_whol
         app.track_ok("d-timeline", t, batch).await;
     }
     let id = replay_id("d-timeline", t);
-    let (status, timeline) = call(
-        &app,
-        reqwest::Method::GET,
-        &format!("/replays/{id}/timeline"),
-        None,
-    )
-    .await;
+    let (status, timeline) = app
+        .send(
+            reqwest::Method::GET,
+            &format!("/replays/{id}/timeline"),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{timeline}");
     assert_eq!(timeline["start_ms"], t);
     assert_eq!(timeline["end_ms"], t + 64_000);
@@ -202,6 +173,8 @@ async fn the_timeline_lists_console_network_pages_and_idle_stretches_of_the_whol
         json!([{"start_ms": t + 1_000, "end_ms": t + 62_000}])
     );
 
-    let (status, _) = call(&app, reqwest::Method::GET, "/replays/bm9wZQ/timeline", None).await;
+    let (status, _) = app
+        .send(reqwest::Method::GET, "/replays/bm9wZQ/timeline", None)
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

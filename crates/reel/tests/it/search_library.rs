@@ -16,15 +16,12 @@ async fn cohorts_are_made_changed_and_deleted_and_searches_follow() {
         {"user_property": "plan", "op": "is", "values": ["pro"]},
         {"performed": "Purchase", "min_count": 2}
     ]});
-    let (status, created) = app
-        .send(
-            reqwest::Method::POST,
+    let cohort: Cohort = app
+        .created(
             "/cohorts",
-            Some(&json!({"name": "Loyal pros", "definition": definition})),
+            &json!({"name": "Loyal pros", "definition": definition}),
         )
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let cohort: Cohort = serde_json::from_value(created).unwrap();
     let by_cohort =
         |op: &str| json!({"filters": [{"field": "cohort", "cohort": cohort.id, "op": op}]});
     // Carol bought once in this session and once 45 days ago: the user's sessions count.
@@ -58,24 +55,11 @@ async fn cohorts_are_made_changed_and_deleted_and_searches_follow() {
         (status, list["cohorts"].as_array().map(Vec::len)),
         (StatusCode::OK, Some(1))
     );
-    let (status, _) = app
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/cohorts/{}", cohort.id),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    let path = format!("/cohorts/{}", cohort.id);
+    assert_eq!(app.delete(&path).await, StatusCode::NO_CONTENT);
     let (status, answer) = app.search(&by_cohort("is")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-    let (status, _) = app
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/cohorts/{}", cohort.id),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(app.delete(&path).await, StatusCode::NOT_FOUND);
 
     let bad = json!({"name": "x", "definition": {"conditions": []}});
     let (status, answer) = app
@@ -89,15 +73,12 @@ async fn saved_searches_keep_the_whole_search_for_the_project() {
     let app = seeded().await;
     let search = json!({"range": "7d", "q": "payment", "sort": "duration", "order": "asc",
         "filters": [{"field": "country", "op": "is", "values": ["DE"]}]});
-    let (status, body) = app
-        .send(
-            reqwest::Method::POST,
+    let saved: SavedSearch = app
+        .created(
             "/saved-searches",
-            Some(&json!({"name": "Payment trouble", "search": search})),
+            &json!({"name": "Payment trouble", "search": search}),
         )
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let saved: SavedSearch = serde_json::from_value(body).unwrap();
     assert_eq!(
         (saved.name.as_str(), saved.created_by.as_str()),
         ("Payment trouble", ADMIN_EMAIL)
@@ -137,22 +118,9 @@ async fn saved_searches_keep_the_whole_search_for_the_project() {
             "{answer}"
         );
     }
-    let (status, _) = app
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/saved-searches/{}", saved.id),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = app
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/saved-searches/{}", saved.id),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    let path = format!("/saved-searches/{}", saved.id);
+    assert_eq!(app.delete(&path).await, StatusCode::NO_CONTENT);
+    assert_eq!(app.delete(&path).await, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

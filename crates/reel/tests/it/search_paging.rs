@@ -187,12 +187,7 @@ async fn dates_are_days_in_the_projects_timezone() {
 /// what happened in it.
 #[tokio::test]
 async fn recordings_are_found_by_what_happened_in_them() {
-    let app = TestApp::spawn_with(|c| {
-        c.processing_delay_ms = 0;
-        c.compaction_idle_seconds = 0;
-        c.processing_cpu_share = 1.0;
-    })
-    .await;
+    let app = TestApp::spawn_with(quick_processing).await;
     let t = now_ms() - 600_000;
     let cart = json!({"type": 2, "id": 5, "tagName": "div", "attributes": {"id": "cart"}, "childNodes": [
         {"type": 2, "id": 10, "tagName": "button", "attributes": {"class": "btn checkout"},
@@ -224,18 +219,7 @@ async fn recordings_are_found_by_what_happened_in_them() {
     ];
     app.track_ok("d-real", t, &events).await;
     let id = replay_id("d-real", t);
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let (_, replay) = app.replay(&id).await;
-        if replay["processing_pending"] == false {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "processing did not settle: {replay}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    app.settled(&id).await;
     let finds = |body: Value| {
         let app = &app;
         async move {

@@ -77,39 +77,10 @@ fn visit(t: i64) -> Vec<String> {
     events
 }
 
-/// Waits until the processing stage has settled the replay, then returns it.
-async fn settled(app: &TestApp, id: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let (status, replay) = app.replay(id).await;
-        assert_eq!(status, StatusCode::OK, "{replay}");
-        if replay["processing_pending"] == false {
-            return replay;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "processing did not settle: {replay}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn activity(app: &TestApp, id: &str) -> Vec<Value> {
-    let (status, body) = json_of(
-        app.api(&format!("/replays/{id}/activity"))
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (status, body) = app.get(&format!("/replays/{id}/activity")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["events"].as_array().expect("events").clone()
-}
-
-fn quick_processing(c: &mut reel_server::Config) {
-    c.processing_delay_ms = 0;
-    c.compaction_idle_seconds = 0;
-    c.processing_cpu_share = 1.0;
 }
 
 #[tokio::test]
@@ -129,7 +100,7 @@ async fn facts_signals_and_derived_events_come_from_the_recording() {
         .expect("sent");
     assert_eq!(response.status(), StatusCode::OK);
     let id = replay_id("d-signals", t);
-    let replay = settled(&app, &id).await;
+    let replay = app.settled(&id).await;
 
     let expected = [
         ("click_count", 4),
@@ -200,8 +171,8 @@ async fn facts_signals_and_derived_events_come_from_the_recording() {
     app.restart().await;
     app.track_ok("d-other", t, &page(t, "https://shop.test/"))
         .await;
-    settled(&app, &replay_id("d-other", t)).await;
-    assert_eq!(settled(&app, &id).await, before.0);
+    app.settled(&replay_id("d-other", t)).await;
+    assert_eq!(app.settled(&id).await, before.0);
     assert_eq!(activity(&app, &id).await.len(), before.1);
 }
 
@@ -221,19 +192,22 @@ async fn signals_resume_where_they_stopped_as_data_arrives() {
     let id = replay_id("d-parts", t);
     // Wait for the first run to record its progress: the page view is settled, the clicks
     // are not (their rage and dead-click windows are still open when the data ends).
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while app.replay(&id).await.1["page_view_count"] == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "no progress");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(Duration::from_secs(20), async || {
+        if app.replay(&id).await.1["page_view_count"] == 0 {
+            Err("no progress".to_owned())
+        } else {
+            Ok(())
+        }
+    })
+    .await;
     app.track_ok("d-parts", t, second).await;
     // An hour without uploads: the session counts as idle and everything settles.
     clock.advance(3_600_000);
-    let replay = settled(&app, &id).await;
+    let replay = app.settled(&id).await;
 
     let mut whole = TestApp::spawn_with(quick_processing).await;
     whole.track_ok("d-parts", t, &all).await;
-    let reference = settled(&whole, &id).await;
+    let reference = whole.settled(&id).await;
     for fact in reel_engine::store::Fact::ALL.map(|f| f.name()) {
         assert_eq!(replay[fact], reference[fact], "{fact}");
     }
@@ -255,47 +229,27 @@ async fn signals_resume_where_they_stopped_as_data_arrives() {
 #[tokio::test]
 async fn every_corpus_recording_is_understood() {
     let app = TestApp::spawn_with(quick_processing).await;
-    let dir = std::path::PathBuf::from(
-        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
-    )
-    .join("../../testdata/rrweb-corpus");
-    let mut names: Vec<_> = std::fs::read_dir(&dir)
-        .expect("corpus")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    names.sort();
     let start = now_ms() - 3_600_000;
-    for (i, path) in names.iter().enumerate() {
-        let events: Vec<Value> =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let first = events
-            .iter()
-            .filter_map(|e| e["timestamp"].as_i64())
-            .min()
-            .unwrap();
+    for (i, recording) in reel_testdata::corpus().iter().enumerate() {
+        let name = &recording.name;
         let session = start + i as i64 * 1000;
-        let texts: Vec<String> = events
+        let texts: Vec<String> = starting_at(recording, session)
             .iter()
-            .map(|e| {
-                let mut e = e.clone();
-                e["timestamp"] = json!(e["timestamp"].as_i64().unwrap() - first + session);
-                e.to_string()
-            })
+            .map(Value::to_string)
             .collect();
         let device = format!("corpus-{i}");
         let (status, reply) = json_of(app.track(&device, session, &texts, false).await).await;
-        assert_eq!(status, StatusCode::OK, "{path:?}: {reply}");
-        let replay = settled(&app, &replay_id(&device, session)).await;
+        assert_eq!(status, StatusCode::OK, "{name}: {reply}");
+        let replay = app.settled(&replay_id(&device, session)).await;
         for fact in reel_engine::store::Fact::ALL.map(|f| f.name()) {
             assert!(
                 replay[fact].as_i64().is_some_and(|n| n >= 0),
-                "{path:?} {fact}: {replay}"
+                "{name} {fact}: {replay}"
             );
         }
         assert!(
             replay["active_ms"].as_i64().unwrap() <= replay["duration_ms"].as_i64().unwrap(),
-            "{path:?}: {replay}"
+            "{name}: {replay}"
         );
     }
 }
@@ -317,35 +271,17 @@ async fn reprocess_recomputes_the_same_results_idempotently() {
         let client = client.clone();
         let id = id.clone();
         async move {
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-            loop {
-                let replay: Value = client
-                    .get(format!("{base}/api/v1/replays/{id}"))
-                    .bearer_auth(ADMIN_TOKEN)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+            let url = format!("{base}/api/v1/replays/{id}");
+            let replay = eventually(Duration::from_secs(20), async || {
+                let replay = admin_get(&client, &url).await;
                 if replay["processing_pending"] == false {
-                    let activity: Value = client
-                        .get(format!("{base}/api/v1/replays/{id}/activity"))
-                        .bearer_auth(ADMIN_TOKEN)
-                        .send()
-                        .await
-                        .unwrap()
-                        .json()
-                        .await
-                        .unwrap();
-                    return (replay, activity);
+                    Ok(replay)
+                } else {
+                    Err(format!("not processed: {replay}"))
                 }
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "not processed: {replay}"
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
+            })
+            .await;
+            (replay, admin_get(&client, &format!("{url}/activity")).await)
         }
     };
 
@@ -390,38 +326,22 @@ async fn changed_definitions_apply_after_reprocessing() {
     let t = now_ms() - 600_000;
     app.track_ok("d-defs", t, &visit(t)).await;
     let id = replay_id("d-defs", t);
-    assert_eq!(settled(&app, &id).await["rage_click_count"], 1);
+    assert_eq!(app.settled(&id).await["rage_click_count"], 1);
 
-    let (_, me) = json_of(app.api("/me").send().await.unwrap()).await;
+    let (_, me) = app.get("/me").await;
     let project = me["projects"][0]["id"].as_i64().unwrap();
     assert_eq!(me["projects"][0]["signals"]["rage_min_clicks"], 3, "{me}");
-    let patch = |body: Value| {
-        app.client
-            .patch(app.url(&format!("/api/v1/projects/{project}")))
-            .bearer_auth(ADMIN_TOKEN)
-            .json(&body)
-            .send()
-    };
-    let (status, body) = json_of(
-        patch(json!({"signals": {"rage_min_clicks": 1}}))
-            .await
-            .unwrap(),
-    )
-    .await;
+    let path = format!("/projects/{project}");
+    let patch = async |body: Value| app.send(reqwest::Method::PATCH, &path, Some(&body)).await;
+    let (status, body) = patch(json!({"signals": {"rage_min_clicks": 1}})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let (status, body) =
-        json_of(patch(json!({"signals": {"rage_clicks": 4}})).await.unwrap()).await;
+    let (status, body) = patch(json!({"signals": {"rage_clicks": 4}})).await;
     assert_eq!(
         status,
         StatusCode::BAD_REQUEST,
         "unknown definition: {body}"
     );
-    let (status, body) = json_of(
-        patch(json!({"signals": {"rage_min_clicks": 4}}))
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = patch(json!({"signals": {"rage_min_clicks": 4}})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["signals"]["rage_min_clicks"], 4);
     assert_eq!(
@@ -435,7 +355,7 @@ async fn changed_definitions_apply_after_reprocessing() {
         &[("REEL_COMPACTION_IDLE_SECONDS", "0")],
     );
     assert_eq!(code, 0, "{stdout} {stderr}");
-    let replay = settled(&app, &id).await;
+    let replay = app.settled(&id).await;
     assert_eq!(
         replay["rage_click_count"], 0,
         "three clicks are no rage with 4 required"

@@ -86,13 +86,7 @@ async fn a_window_starts_at_the_keyframe_before_it_and_holds_exactly_its_events(
     let id = replay_id("d-window", t);
     let all = in_time_order(parsed(&batches.concat()));
 
-    let (status, manifest) = json_of(
-        app.api(&format!("/replays/{id}/manifest"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, manifest) = app.get(&format!("/replays/{id}/manifest")).await;
     assert_eq!(status, StatusCode::OK, "{manifest}");
     assert_eq!(
         manifest["keyframes"],
@@ -186,11 +180,7 @@ async fn a_window_starts_at_the_keyframe_before_it_and_holds_exactly_its_events(
 
 #[tokio::test]
 async fn a_window_of_a_compacted_recording_starts_at_the_keyframe_inside_its_segment() {
-    let app = TestApp::spawn_with(|c| {
-        c.processing_delay_ms = 0;
-        c.compaction_idle_seconds = 0;
-    })
-    .await;
+    let app = TestApp::spawn_with(quick_processing).await;
     let t = now_ms() - 3_600_000;
     let batches = uploads(t);
     // One upload, so compaction sees the three page loads together.
@@ -198,26 +188,17 @@ async fn a_window_of_a_compacted_recording_starts_at_the_keyframe_inside_its_seg
     let id = replay_id("d-segment-window", t);
     let all = in_time_order(parsed(&batches.concat()));
     // Compaction puts the three page loads into one segment, which records one keyframe.
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let (_, manifest) = json_of(
-            app.api(&format!("/replays/{id}/manifest"))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+    let manifest = eventually(std::time::Duration::from_secs(30), async || {
+        let (_, manifest) = app.get(&format!("/replays/{id}/manifest")).await;
         let pieces = manifest["pieces"].as_array().cloned().unwrap_or_default();
         if !pieces.is_empty() && pieces.iter().all(|p| p["kind"] == "segment") {
-            assert_eq!(manifest["keyframes"], serde_json::json!([t]), "{manifest}");
-            break;
+            Ok(manifest)
+        } else {
+            Err(format!("not compacted: {manifest}"))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not compacted: {manifest}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    })
+    .await;
+    assert_eq!(manifest["keyframes"], serde_json::json!([t]), "{manifest}");
     for (from, start) in [
         (t + 130_000, t + 120_000),
         (t + 95_000, t + 60_000),

@@ -13,9 +13,10 @@ pub use process::*;
 use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use reel_server::{Application, Config};
-use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
+use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -49,6 +50,16 @@ struct Running {
 impl TestApp {
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
+    }
+
+    /// A server holding one replay: a page view of `device`'s session a minute ago, whose id
+    /// it returns beside the server.
+    pub async fn spawn_with_replay(device: &str) -> (Self, i64) {
+        let app = Self::spawn().await;
+        let session = now_ms() - 60_000;
+        app.track_ok(device, session, &page(session, "https://shop.test/"))
+            .await;
+        (app, session)
     }
 
     /// Starts a server whose configuration `tweak` may change (limits, …).
@@ -184,15 +195,10 @@ impl TestApp {
     }
 
     async fn post_bytes(&self, request: RequestBuilder, body: Vec<u8>, gzip: bool) -> Response {
-        let request = request.header(CONTENT_TYPE, "application/json");
-        let request = if gzip {
-            request
-                .header(CONTENT_ENCODING, "gzip")
-                .body(gzip_bytes(&body))
-        } else {
-            request.body(body)
-        };
-        request.send().await.expect("request sent")
+        with_body(request.header(CONTENT_TYPE, "application/json"), body, gzip)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     /// A GET on the query API with the admin's bearer token.
@@ -200,6 +206,71 @@ impl TestApp {
         self.client
             .get(self.url(&format!("/api/v1{path}")))
             .header(AUTHORIZATION, format!("Bearer {ADMIN_TOKEN}"))
+    }
+
+    /// A query API call (`/api/v1{path}`) with the admin's token: its status and JSON body
+    /// (`null` when there is none).
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, self.url(&format!("/api/v1{path}")))
+            .header(AUTHORIZATION, format!("Bearer {ADMIN_TOKEN}"));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("sent");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// `POST /api/v1{path}` of `body`, asserting it made something (201); what it made.
+    pub async fn created<T: serde::de::DeserializeOwned>(&self, path: &str, body: &Value) -> T {
+        let (status, made) = self.send(reqwest::Method::POST, path, Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{path}: {made}");
+        serde_json::from_value(made).expect("what the API made")
+    }
+
+    /// `DELETE /api/v1{path}`: the status it answers.
+    pub async fn delete(&self, path: &str) -> StatusCode {
+        self.send(reqwest::Method::DELETE, path, None).await.0
+    }
+
+    /// A GET on the query API with the admin's token: its status and JSON body.
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        json_reply(self.api(path)).await
+    }
+
+    /// `POST /api/v1/login` with this body.
+    pub async fn login(&self, body: &Value) -> Response {
+        self.client
+            .post(self.url("/api/v1/login"))
+            .json(body)
+            .send()
+            .await
+            .expect("sent")
+    }
+
+    /// Signs the admin in: the `reel_session=…` cookie pair.
+    pub async fn admin_cookie(&self) -> String {
+        let response = self
+            .login(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        cookie_pair(&response)
+    }
+
+    /// A GET as the UI sends it: with a session cookie and the `X-Reel-Request` header.
+    pub fn ui_get(&self, path: &str, cookie: &str) -> RequestBuilder {
+        self.client
+            .get(self.url(path))
+            .header(COOKIE, cookie)
+            .header("x-reel-request", "1")
     }
 
     /// `GET /api/v1/replays` (default range and limit).
@@ -234,24 +305,26 @@ impl TestApp {
 
     /// `GET /api/v1/replays/{id}` with its status (works outside the list's default range).
     pub async fn replay(&self, id: &str) -> (StatusCode, Value) {
-        json_of(
-            self.api(&format!("/replays/{id}"))
-                .send()
-                .await
-                .expect("sent"),
-        )
+        self.get(&format!("/replays/{id}")).await
+    }
+
+    /// The replay once the processing stage has settled it.
+    pub async fn settled(&self, id: &str) -> Value {
+        eventually(Duration::from_secs(20), async || {
+            let (status, replay) = self.replay(id).await;
+            assert_eq!(status, StatusCode::OK, "{replay}");
+            if replay["processing_pending"] == false {
+                Ok(replay)
+            } else {
+                Err(format!("processing did not settle: {replay}"))
+            }
+        })
         .await
     }
 
     /// `GET /api/v1/replays/{id}/events`, asserting success.
     pub async fn events(&self, id: &str) -> Vec<Value> {
-        let (status, body) = json_of(
-            self.api(&format!("/replays/{id}/events"))
-                .send()
-                .await
-                .expect("sent"),
-        )
-        .await;
+        let (status, body) = self.get(&format!("/replays/{id}/events")).await;
         assert_eq!(status, StatusCode::OK, "events of {id}: {body}");
         body.as_array()
             .unwrap_or_else(|| panic!("events are not an array: {body}"))
@@ -295,6 +368,86 @@ pub async fn json_of(response: Response) -> (StatusCode, Value) {
     let value = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("{status}: body is not JSON ({e}): {text:?}"));
     (status, value)
+}
+
+/// Sends `request`: its status and JSON body.
+pub async fn json_reply(request: RequestBuilder) -> (StatusCode, Value) {
+    json_of(request.send().await.expect("sent")).await
+}
+
+/// `request` with `body`, gzipped (and said so in `Content-Encoding`) when `gzip`.
+pub fn with_body(request: RequestBuilder, body: Vec<u8>, gzip: bool) -> RequestBuilder {
+    if gzip {
+        request
+            .header(CONTENT_ENCODING, "gzip")
+            .body(gzip_bytes(&body))
+    } else {
+        request.body(body)
+    }
+}
+
+/// The `name=value` pair of a response's `Set-Cookie`.
+pub fn cookie_pair(response: &Response) -> String {
+    let set_cookie = response
+        .headers()
+        .get(SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .expect("a Set-Cookie header");
+    set_cookie.split(';').next().expect("name=value").to_owned()
+}
+
+/// `GET {url}` with the admin's token, on any server (a [`RealServer`] too): the JSON body.
+pub async fn admin_get(client: &Client, url: &str) -> Value {
+    client
+        .get(url)
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("a JSON body")
+}
+
+/// Asks `check` again every 50 ms until it answers `Ok`, and returns that; once `limit` has
+/// passed, fails with its last `Err` (what is still missing). How tests wait for background
+/// work.
+pub async fn eventually<T>(
+    limit: Duration,
+    mut check: impl AsyncFnMut() -> Result<T, String>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let missing = match check().await {
+            Ok(done) => return done,
+            Err(missing) => missing,
+        };
+        assert!(tokio::time::Instant::now() < deadline, "{missing}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Settings under which processing and compaction run at once and at full speed.
+pub fn quick_processing(config: &mut Config) {
+    config.processing_delay_ms = 0;
+    config.compaction_idle_seconds = 0;
+    config.processing_cpu_share = 1.0;
+}
+
+/// A recording's events with its clock moved so that it starts at `start`, as a live session
+/// would (the corpus files' clocks differ: 0, 1970, 2021, today).
+pub fn starting_at(recording: &reel_testdata::Recording, start: i64) -> Vec<Value> {
+    let mut events: Vec<Value> = parsed(&recording.events);
+    let first = events
+        .iter()
+        .filter_map(|e| e["timestamp"].as_i64())
+        .min()
+        .expect("events have timestamps");
+    for event in &mut events {
+        let ts = event["timestamp"].as_i64().expect("numeric timestamp");
+        event["timestamp"] = (ts - first + start).into();
+    }
+    events
 }
 
 /// What a 413 body must look like for Amplitude's SDKs to halve the batch and retry:
