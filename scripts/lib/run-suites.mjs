@@ -70,7 +70,13 @@ async function runSuite(suite, cwd) {
 async function runStep(step, cwd) {
   const label = step.label ?? step.command.join(' ');
   if (step.kind === 'node-test') return runNodeTest(step, cwd, label);
-  const run = await runCommand(step.command, { cwd: step.cwd ?? cwd, env: step.env });
+  // cargo names each test binary on stderr and the binary writes its results to stdout: only one
+  // pipe for both keeps them in the order they were written, which the parser depends on.
+  const run = await runCommand(step.command, {
+    cwd: step.cwd ?? cwd,
+    env: step.env,
+    oneStream: step.kind === 'cargo-test',
+  });
   const outcome = (() => {
     switch (step.kind) {
       case 'build':
@@ -99,8 +105,8 @@ function withExitStatus(outcome, run, label) {
  * Runs a command with its output shown as it comes and kept for parsing.
  * @returns {Promise<{ ok: boolean, status: string, output: string }>}
  */
-export function runCommand(command, { cwd, env }) {
-  const [program, ...args] = command;
+export function runCommand(command, { cwd, env, oneStream = false }) {
+  const [program, ...args] = oneStream ? ['sh', '-c', 'exec "$@" 2>&1', 'sh', ...command] : command;
   return new Promise((resolve) => {
     const childEnv = { ...process.env, ...env };
     // Set by node --test for its workers; a suite started from inside one must still run as a
