@@ -1,4 +1,5 @@
-//! Housekeeping that runs beside the server, never between an upload and its answer.
+//! Housekeeping that runs beside the server, never between an upload and its answer: the
+//! orphan sweep and the retention job every hour, deletions of replaced objects every 15 s.
 //!
 //! The orphan sweep: objects are written before the rows that name them, so a crash in between
 //! leaves an object no row names (harmless, but it takes disk). The sweep deletes such objects
@@ -49,8 +50,8 @@ impl Engine {
         Ok(report)
     }
 
-    /// Runs the sweep at start and every hour, and deletes objects that compaction or a deleted
-    /// replay left for deletion, until the task is dropped.
+    /// Runs the sweep and the retention job at start and every hour, and deletes objects that
+    /// compaction or a deleted replay left for deletion, until the task is dropped.
     pub fn spawn_housekeeping(&self) -> tokio::task::JoinHandle<()> {
         let engine = self.clone();
         tokio::spawn(async move {
@@ -64,6 +65,15 @@ impl Engine {
                         Ok(_) => {}
                         Err(e) => {
                             tracing::warn!(error = %e, "orphan sweep failed; next try in an hour")
+                        }
+                    }
+                    match engine.apply_retention().await {
+                        Ok(report) if !report.erased.is_empty() => {
+                            tracing::info!(?report, "deleted data past its retention");
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "retention job failed; next try in an hour")
                         }
                     }
                     next_sweep += SWEEP_EVERY;

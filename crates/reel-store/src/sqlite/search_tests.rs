@@ -297,8 +297,15 @@ async fn busy_searches_hold_up_no_other_read_or_write() {
         matches!(login, Ok(Ok(Some(_)))),
         "a login read waited for searches"
     );
-    let write = tokio::time::timeout(within, store.set_project_timezone(1, "UTC")).await;
-    assert!(matches!(write, Ok(Ok(()))), "a write waited for searches");
+    let change = crate::ProjectChanges {
+        timezone: Some("UTC".into()),
+        ..Default::default()
+    };
+    let write = tokio::time::timeout(within, store.update_project(1, change)).await;
+    assert!(
+        matches!(write, Ok(Ok(Some(_)))),
+        "a write waited for searches"
+    );
     assert!(
         !waiting.is_finished(),
         "a search beyond the pool waits its turn"

@@ -151,6 +151,14 @@ impl SessionStore for SqliteStore {
             tx.execute("DELETE FROM session_text WHERE session_row = ?1", params![row])?;
             tx.execute("DELETE FROM session_gaps WHERE session_row = ?1", params![row])?;
             tx.execute("DELETE FROM session_work WHERE session_row = ?1", params![row])?;
+            // Clicked elements' words index the derived click events that go next; feedback
+            // was about the recording.
+            tx.execute(
+                "DELETE FROM element_tokens WHERE session_row = ?1 AND type_id IN
+                     (SELECT type_id FROM events WHERE session_row = ?1 AND derived = 1)",
+                params![row],
+            )?;
+            tx.execute("DELETE FROM replay_feedback WHERE session_row = ?1", params![row])?;
             tx.execute(
                 "DELETE FROM events WHERE session_row = ?1 AND derived = 1",
                 params![row],
