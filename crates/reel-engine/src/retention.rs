@@ -1,7 +1,7 @@
 //! Keeping data only as long as a project says, and deleting one person's data on request.
 //!
-//! The retention job ([`Engine::apply_retention`], run by the housekeeping task every hour and
-//! at start) deletes, per project, every session whose last data is older than the project's
+//! The retention job ([`Engine::apply_retention`], run by the housekeeping task five minutes
+//! after start and every hour) deletes, per project, every session whose last data is older than the project's
 //! retention — its recording's objects (after the grace period reads in flight need), the
 //! pieces no other segment uses, its events, facts, text — and events and user properties that
 //! belong to no session and are as old. [`Engine::erase`] deletes everything of one user id or

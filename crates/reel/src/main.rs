@@ -217,6 +217,23 @@ async fn generate(
                 .id
         }
     };
+    // Generated sessions reach back `days`: the project keeps them (a shorter retention would
+    // delete them at its next run).
+    if let Some(project) = state.store().project(project_id).await?
+        && project.retention_days < i64::from(days) + 1
+    {
+        let keep = (i64::from(days) + 1).min(reel_engine::retention::MAX_RETENTION_DAYS);
+        let changes = reel_engine::store::ProjectChanges {
+            retention_days: Some(keep),
+            ..Default::default()
+        };
+        state.store().update_project(project_id, changes).await?;
+        let _ = writeln!(
+            std::io::stdout(),
+            "project {project_id} now keeps data for {keep} days (it kept {})",
+            project.retention_days
+        );
+    }
     let plan = generate::Plan {
         project_id,
         sessions,

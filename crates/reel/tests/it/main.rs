@@ -21,6 +21,8 @@ mod process;
 mod query_api;
 mod remote_config;
 mod replay_extras;
+mod retention;
+mod roles;
 mod search;
 mod signals;
 mod storage;
