@@ -9,13 +9,20 @@ import type { RecordedEvent } from '../../testkit/api-types.ts';
 export interface Sent {
   /** Every rrweb event of every replay upload so far. */
   replayEvents(): RecordedEvent[];
-  /** Every `/2/httpapi` answer so far: its status and the insert ids of the events it carried. */
-  analytics(): Array<{ status: number; insertIds: string[] }>;
+  /** Every `/2/httpapi` answer so far: its status and the events it carried. */
+  analytics(): Array<{ status: number; events: SentEvent[] }>;
+}
+
+/** An analytics event as an SDK sent it (the fields the tests read). */
+export interface SentEvent {
+  event_type?: string;
+  insert_id?: string;
+  event_properties?: Record<string, unknown>;
 }
 
 export function watchSent(page: Page): Sent {
   const replay: RecordedEvent[] = [];
-  const analytics: Array<{ status: number; insertIds: string[] }> = [];
+  const analytics: Array<{ status: number; events: SentEvent[] }> = [];
   page.on('request', (request: Request) => {
     if (new URL(request.url()).pathname !== '/sessions/v2/track') return;
     const body = decode(request.postDataBuffer());
@@ -32,14 +39,13 @@ export function watchSent(page: Page): Sent {
   page.on('response', (response: Response) => {
     if (new URL(response.url()).pathname !== '/2/httpapi') return;
     const body = decode(response.request().postDataBuffer());
-    let insertIds: string[] = [];
+    let events: SentEvent[] = [];
     try {
-      const parsed = JSON.parse(body ?? '{}') as { events?: Array<{ insert_id?: string }> };
-      insertIds = (parsed.events ?? []).map((e) => e.insert_id ?? '');
+      events = (JSON.parse(body ?? '{}') as { events?: SentEvent[] }).events ?? [];
     } catch {
-      // counted without ids
+      // counted without its events
     }
-    analytics.push({ status: response.status(), insertIds });
+    analytics.push({ status: response.status(), events });
   });
   return { replayEvents: () => [...replay], analytics: () => [...analytics] };
 }

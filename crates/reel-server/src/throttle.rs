@@ -1,8 +1,11 @@
 //! Ingestion limits per project: events a second and bytes a second, each a token bucket that
-//! holds one second of its rate. A request is admitted when both buckets hold what it costs
-//! (a request larger than a second's worth costs a full bucket, so it passes once the project
-//! has been quiet for a second); otherwise it is refused with the seconds until it would fit,
-//! and nothing of it is stored — the SDK's retry lands once the burst is over.
+//! holds [`BURST_SECONDS`] of its rate — a project may send that much at once, then its rate.
+//! A request is admitted when both buckets hold what it costs (a request larger than a full
+//! bucket costs a full bucket, so it passes once the project has been quiet long enough);
+//! otherwise it is refused with the seconds until it would fit, and nothing of it is stored.
+//! The SDKs retry: reel's after `Retry-After`, Amplitude's analytics SDK the events a 429 lists
+//! 30 s later, all at once — a bucket holding several seconds takes such a wave of retries in,
+//! so a burst that ends loses nothing.
 //!
 //! Bytes are the body as sent; events are counted once the body is decoded. A first check of
 //! the bytes bucket before the body is read refuses a flood without reading it.
@@ -19,6 +22,9 @@ pub struct Limits {
     pub events_per_second: u64,
     pub bytes_per_second: u64,
 }
+
+/// How many seconds of its rate a bucket holds.
+pub const BURST_SECONDS: u64 = 10;
 
 #[derive(Default)]
 pub struct Throttle {
@@ -39,7 +45,7 @@ struct Bucket {
 }
 
 impl Bucket {
-    /// Tokens held at `now_ms` for a rate (capacity: one second of it).
+    /// Tokens held at `now_ms` for a rate (capacity: [`BURST_SECONDS`] of it).
     fn refill(&mut self, rate: u64, now_ms: i64) {
         let elapsed = (now_ms - self.at_ms).max(0) as f64 / 1000.0;
         self.spent = (self.spent - elapsed * rate as f64).max(0.0);
@@ -51,21 +57,25 @@ impl Bucket {
         if rate == 0 {
             return 0;
         }
-        let capacity = rate as f64;
+        let capacity = capacity(rate);
         let cost = (cost as f64).min(capacity);
         let free = capacity - self.spent;
         if free >= cost {
             0
         } else {
-            ((cost - free) / capacity * 1000.0).ceil() as u64
+            ((cost - free) / rate as f64 * 1000.0).ceil() as u64
         }
     }
 
     fn take(&mut self, rate: u64, cost: u64) {
         if rate > 0 {
-            self.spent += (cost as f64).min(rate as f64);
+            self.spent += (cost as f64).min(capacity(rate));
         }
     }
+}
+
+fn capacity(rate: u64) -> f64 {
+    rate as f64 * BURST_SECONDS as f64
 }
 
 /// Whole seconds to wait for `ms`, at least one.
@@ -129,28 +139,30 @@ impl Throttle {
 mod tests {
     use super::*;
 
+    /// Buckets of 100 events and 10 000 bytes, refilled at a tenth of that a second.
     const LIMITS: Limits = Limits {
-        events_per_second: 100,
-        bytes_per_second: 10_000,
+        events_per_second: 10,
+        bytes_per_second: 1_000,
     };
 
     #[test]
-    fn a_burst_is_refused_until_a_second_has_refilled_the_buckets() {
+    fn a_burst_is_refused_until_the_buckets_have_refilled_enough() {
         let throttle = Throttle::default();
         // (ms, events, bytes, answer)
         let steps: &[(i64, u64, u64, Result<(), u64>)] = &[
             (0, 60, 1_000, Ok(())),
             (0, 40, 1_000, Ok(())),
-            (0, 1, 10, Err(1)),    // the events bucket is empty
-            (500, 50, 10, Ok(())), // half a second refilled half of it
-            (500, 1, 10, Err(1)),
-            (1_500, 1_000, 10, Ok(())), // more than a second's worth: a full bucket
-            (1_600, 20, 10, Err(1)),    // a tenth of a second refilled ten
-            (2_600, 0, 50_000, Ok(())), // bytes alone, more than a second's worth
-            (2_600, 0, 1, Err(1)),
-            (3_600, 10, 9_000, Ok(())),
-            (3_600, 10, 2_000, Err(1)), // nothing is taken from the events bucket…
-            (3_600, 80, 1_000, Ok(())), // …so 80 more events still fit
+            (0, 1, 10, Err(1)),      // the events bucket is empty: 0.1 s for one
+            (0, 25, 10, Err(3)),     // 2.5 s for 25
+            (2_500, 25, 10, Ok(())), // two and a half seconds refilled 25
+            (2_500, 1, 10, Err(1)),
+            (12_500, 1_000, 10, Ok(())), // more than a bucket: a full bucket
+            (12_600, 2, 10, Err(1)),     // a tenth of a second refilled one
+            (22_600, 0, 50_000, Ok(())), // bytes alone, more than a bucket
+            (22_600, 0, 1, Err(1)),
+            (32_600, 10, 9_000, Ok(())),
+            (32_600, 10, 2_000, Err(1)), // nothing is taken from the events bucket…
+            (32_600, 90, 1_000, Ok(())), // …so 90 more events still fit
         ];
         for (i, (ms, events, bytes, want)) in steps.iter().enumerate() {
             assert_eq!(

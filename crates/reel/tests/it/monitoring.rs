@@ -37,10 +37,11 @@ async fn the_ingestion_monitor_counts_every_outcome_per_minute_and_metrics_agree
         .await
         .unwrap();
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
-    let four: Vec<Value> = (0..4)
+    // The bucket holds 30 events; two went to the upload.
+    let forty: Vec<Value> = (0..40)
         .map(|i| json!({"event_type": "x", "device_id": "m", "insert_id": format!("m{i}")}))
         .collect();
-    let throttled = app.httpapi(&json!({"api_key": KEY, "events": four})).await;
+    let throttled = app.httpapi(&json!({"api_key": KEY, "events": forty})).await;
     assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
     // Counts written by the flush and counts not written yet are both shown, once.
     reel_server::monitor::flush(&app.state).await;
@@ -67,7 +68,7 @@ async fn the_ingestion_monitor_counts_every_outcome_per_minute_and_metrics_agree
     assert!(minutes[0]["accepted"]["bytes"].as_i64().unwrap() > 100);
     assert_eq!(minutes[0]["rejected"]["requests"], 1);
     assert_eq!(minutes[0]["throttled"]["requests"], 1);
-    assert_eq!(minutes[0]["throttled"]["events"], 4);
+    assert_eq!(minutes[0]["throttled"]["events"], 40);
     assert_eq!(minutes[1]["minute"], rfc3339(T0 + 60_000));
     assert_eq!(minutes[1]["accepted"]["requests"], 1);
     assert_eq!(
@@ -100,7 +101,7 @@ async fn the_ingestion_monitor_counts_every_outcome_per_minute_and_metrics_agree
         "reel_ingest_requests_total{project=\"1\",endpoint=\"replay\",outcome=\"accepted\",reason=\"\"} 2",
         "reel_ingest_requests_total{project=\"1\",endpoint=\"replay\",outcome=\"rejected\",reason=\"invalid_request\"} 1",
         "reel_ingest_requests_total{project=\"1\",endpoint=\"events\",outcome=\"throttled\",reason=\"\"} 1",
-        "reel_ingest_events_total{project=\"1\",endpoint=\"events\",outcome=\"throttled\",reason=\"\"} 4",
+        "reel_ingest_events_total{project=\"1\",endpoint=\"events\",outcome=\"throttled\",reason=\"\"} 40",
         "reel_ingest_requests_total{project=\"none\",endpoint=\"replay\",outcome=\"rejected\",reason=\"invalid_api_key\"} 1",
         "reel_http_requests_total{method=\"POST\",route=\"/sessions/v2/track\",status=\"200\"} 2",
         "reel_http_requests_total{method=\"GET\",route=\"/api/v1/projects/{id}/ingestion\",status=\"200\"} 2",

@@ -33,24 +33,26 @@ async fn a_burst_over_the_events_limit_gets_429s_and_its_retries_land() {
         Value::Null,
         "the server's default"
     );
-    let (status, _) = json_of(app.httpapi(&batch(8, 0)).await).await;
+    // The bucket holds ten seconds: 100 events at once, then 10 a second.
+    let (status, _) = json_of(app.httpapi(&batch(60, 0)).await).await;
     assert_eq!(status, StatusCode::OK);
-    // The same instant: eight more do not fit the second.
-    let refused = app.httpapi(&batch(8, 8)).await;
+    // The same instant: sixty more do not fit.
+    let refused = app.httpapi(&batch(60, 60)).await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(
         refused
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok()),
-        Some("1")
+        Some("2"),
+        "twenty more events than the bucket holds take two seconds"
     );
     let (_, body) = json_of(refused).await;
     assert_eq!(body["code"], 429, "{body}");
     assert_eq!(body["eps_threshold"], 10, "{body}");
     assert_eq!(
         body["throttled_events"],
-        json!([0, 1, 2, 3, 4, 5, 6, 7]),
+        json!((0..60).collect::<Vec<_>>()),
         "{body}"
     );
     for key in [
@@ -61,9 +63,9 @@ async fn a_burst_over_the_events_limit_gets_429s_and_its_retries_land() {
     ] {
         assert_eq!(body[key], json!({}), "{key}: {body}");
     }
-    // A second later the retry lands; nothing was stored twice or lost.
-    clock.advance(1_000);
-    let (status, reply) = json_of(app.httpapi(&batch(8, 8)).await).await;
+    // Two seconds later the retry lands; nothing was stored twice or lost.
+    clock.advance(2_000);
+    let (status, reply) = json_of(app.httpapi(&batch(60, 60)).await).await;
     assert_eq!(status, StatusCode::OK, "{reply}");
     let (_, catalog) = app.call(Method::GET, "/catalog", None).await;
     assert_eq!(catalog["event_names"], json!(["Tick"]), "{catalog}");
@@ -71,7 +73,7 @@ async fn a_burst_over_the_events_limit_gets_429s_and_its_retries_land() {
         .unwrap()
         .count(Rows::Events)
         .unwrap();
-    assert_eq!(count, 16, "every event once");
+    assert_eq!(count, 120, "every event once");
 
     // A project's own limit wins over the server's; null goes back to it.
     let (status, settings) = app
@@ -84,7 +86,7 @@ async fn a_burst_over_the_events_limit_gets_429s_and_its_retries_land() {
     assert_eq!(status, StatusCode::OK, "{settings}");
     assert_eq!(settings["effective_events_per_second"], 100);
     clock.advance(1_000);
-    let (status, _) = json_of(app.httpapi(&batch(50, 100)).await).await;
+    let (status, _) = json_of(app.httpapi(&batch(500, 200)).await).await;
     assert_eq!(status, StatusCode::OK);
     let (_, settings) = app
         .call(
@@ -104,20 +106,21 @@ async fn a_burst_over_the_bytes_limit_gets_429s_and_its_retries_land() {
         .call(
             Method::PATCH,
             "/projects/1/settings",
-            Some(&json!({"bytes_per_second": 1_500})),
+            Some(&json!({"bytes_per_second": 150})),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
     let first = page(T0, "https://shop.test/");
     let more: Vec<String> = (1..=10).map(|i| mouse_move(T0 + i * 100, i)).collect();
     app.track_ok("burst", T0, &first).await;
-    // Refused before its body is read: the bucket holds less than its Content-Length.
+    // Refused before its body is read: the bucket (1 500 bytes) holds less than its
+    // Content-Length.
     let refused = app.track("burst", T0, &more, false).await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(refused.headers().contains_key("retry-after"));
     let (_, body) = json_of(refused).await;
     assert_eq!(body["code"], 429, "{body}");
-    clock.advance(1_000);
+    clock.advance(2_000);
     app.track_ok("burst", T0, &more).await;
     let mut sent = first.clone();
     sent.extend(more);
@@ -126,8 +129,8 @@ async fn a_burst_over_the_bytes_limit_gets_429s_and_its_retries_land() {
         in_time_order(parsed(&sent)),
         "nothing lost, nothing twice"
     );
-    // An upload larger than a second's worth passes once the project has been quiet a second.
-    clock.advance(1_000);
+    // An upload larger than the bucket passes once the project has been quiet long enough.
+    clock.advance(10_000);
     let large: Vec<String> = (11..=80).map(|i| mouse_move(T0 + i * 100, i)).collect();
     app.track_ok("burst", T0, &large).await;
     // The monitor saw the throttled upload.
