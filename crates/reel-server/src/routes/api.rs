@@ -269,6 +269,11 @@ pub(super) async fn login(
         email: &user.email,
     };
     audit::record(&state, audit::Event::new("login", by).target(address)).await;
+    Ok(signed_in(user, cookie))
+}
+
+/// The answer to a sign-in: who, and the cookie of the new browser session.
+pub(super) fn signed_in(user: reel_engine::store::User, cookie: HeaderValue) -> Response {
     let mut response = Json(LoginAnswer {
         user: UserInfo {
             id: user.id,
@@ -277,7 +282,7 @@ pub(super) async fn login(
     })
     .into_response();
     response.headers_mut().insert(SET_COOKIE, cookie);
-    Ok(response)
+    response
 }
 
 /// Starts a browser session for the user: the `Set-Cookie` value that carries it.

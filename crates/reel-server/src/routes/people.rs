@@ -5,13 +5,12 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use reel_engine::store::{Accepted, NewInvite, NewPerson, Person as StoredPerson, UserContext};
 use serde_json::json;
 
-use super::api::{ProjectQuery, browser_session, rfc3339};
+use super::api::{ProjectQuery, browser_session, rfc3339, signed_in};
 use super::extract::ApiJson;
 use crate::AppState;
 use crate::api_types::{
@@ -555,13 +554,5 @@ pub(super) async fn accept_invite(
         .detail(json!({"role": invite.role, "invited_by": invite.created_by}));
     audit::record(&state, event).await;
     let cookie = browser_session(&state, &headers, peer, user.id).await?;
-    let mut response = Json(LoginAnswer {
-        user: UserInfo {
-            id: user.id,
-            email: user.email,
-        },
-    })
-    .into_response();
-    response.headers_mut().insert(SET_COOKIE, cookie);
-    Ok(response)
+    Ok(signed_in(user, cookie))
 }

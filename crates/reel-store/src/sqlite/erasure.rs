@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SqliteStore;
-use super::compaction::{detach_pieces, free_detached_pieces};
 use super::events::session_row;
+use super::sessions::{delete_interactions, release_recording};
 use crate::{Erased, ErasureStore, Result, SessionRef, Subject};
 
 #[async_trait]
@@ -197,37 +197,13 @@ fn delete_session(
         )
         .optional()?
         .unwrap_or(false);
+    release_recording(tx, row, delete_after_ms)?;
     tx.execute(
-        "INSERT INTO object_intents (object_key, state, not_before_ms)
-         SELECT object_key, 'deleting', ?2 FROM chunks WHERE session_row = ?1
-         ON CONFLICT (object_key) DO UPDATE SET state = 'deleting', not_before_ms = excluded.not_before_ms",
-        params![row, delete_after_ms],
+        "DELETE FROM element_tokens WHERE session_row = ?1",
+        params![row],
     )?;
-    let chunk_ids: Vec<i64> = tx
-        .prepare_cached("SELECT id FROM chunks WHERE session_row = ?1")?
-        .query_map(params![row], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    detach_pieces(tx, &chunk_ids)?;
-    tx.execute("DELETE FROM chunks WHERE session_row = ?1", params![row])?;
-    free_detached_pieces(tx)?;
-    for table in [
-        "compacted_hashes",
-        "session_text",
-        "session_gaps",
-        "session_work",
-        "element_tokens",
-        "replay_feedback",
-    ] {
-        tx.execute(
-            &format!("DELETE FROM {table} WHERE session_row = ?1"),
-            params![row],
-        )?;
-    }
     let events = tx.execute("DELETE FROM events WHERE session_row = ?1", params![row])?;
-    tx.execute(
-        "DELETE FROM interactions WHERE project_id = ?1 AND device_id = ?2 AND session_id = ?3",
-        params![session.project_id, session.device_id, session.session_id],
-    )?;
+    delete_interactions(tx, session)?;
     tx.execute("DELETE FROM sessions WHERE id = ?1", params![row])?;
     Ok(Erased {
         sessions: 1,

@@ -3,7 +3,6 @@
 //! events, facts, text — while newer ones stay whole; deleting a user's data on request leaves
 //! nothing of it in any table or object, and nothing that points at data that is gone.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,32 +56,6 @@ fn stored(data_dir: &Path) -> Inspector {
 
 fn count(data_dir: &Path, rows: Rows) -> i64 {
     stored(data_dir).count(rows).unwrap()
-}
-
-/// Files under `objects/`, as object keys.
-fn objects_on_disk(data_dir: &Path) -> BTreeSet<String> {
-    let root = data_dir.join("objects");
-    let mut found = BTreeSet::new();
-    let mut pending = vec![root.clone()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                found.insert(
-                    path.strip_prefix(&root)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                );
-            }
-        }
-    }
-    found
 }
 
 /// Waits until the processing stage has settled and compacted every recording (the test clock

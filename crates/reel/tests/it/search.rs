@@ -322,17 +322,7 @@ impl TestApp {
         path: &str,
         body: Option<&Value>,
     ) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .request(method, self.url(&format!("/api/v1{path}")))
-            .header(AUTHORIZATION, format!("Bearer {ADMIN_TOKEN}"));
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await.expect("sent");
-        let status = response.status();
-        let text = response.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        self.call(method, path, body).await
     }
 }
 

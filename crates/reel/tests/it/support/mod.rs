@@ -10,6 +10,7 @@ pub mod mmdb;
 mod process;
 pub use process::*;
 
+use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::Path;
 
@@ -426,6 +427,29 @@ pub fn says_payload_exceeded(text: &str) -> bool {
     lower
         .find("payload")
         .is_some_and(|at| lower[at..].contains("exceed"))
+}
+
+/// Files under `objects/`, as object keys.
+pub fn objects_on_disk(data_dir: &Path) -> BTreeSet<String> {
+    let root = data_dir.join("objects");
+    let mut found = BTreeSet::new();
+    let mut pending = vec![root.clone()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                found.insert(
+                    path.strip_prefix(&root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    found
 }
 
 pub fn now_ms() -> i64 {
