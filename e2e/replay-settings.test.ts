@@ -275,5 +275,28 @@ describeWithSetUp(
         }
       }
     });
+
+    test("reel's SDK holds a session's recording until the session is as old as the minimum", async () => {
+      const { reel } = env();
+      await updateSettings(reel, 1, { sample_rate: 1, min_session_ms: 8000 });
+      const browser = await launchBrowser();
+      try {
+        const page = browser.page;
+        const sent = watchSent(page);
+        await page.goto(`${reel.baseUrl}/demo/`);
+        const replayId = String(await (await page.waitForFunction(() => (window as any).reel?.getSessionReplayId())).jsonValue());
+        const started = Number(replayId.split('/')[1]);
+        await page.evaluate(() => (window as any).reel.flush());
+        assert.ok(Date.now() - started < 8000, 'the flush came before the minimum');
+        assert.deepEqual(sent.replayEvents(), [], 'nothing of the recording went before the minimum');
+        await pollUntil(async () => (hasEvent(sent.replayEvents(), EventType.FullSnapshot) ? true : undefined), {
+          what: 'the recording to be sent once the session is old enough',
+          timeoutMs: 20_000,
+        });
+        assert.ok(Date.now() - started >= 8000, 'the recording went before the minimum');
+      } finally {
+        await browser.close();
+      }
+    });
   },
 );

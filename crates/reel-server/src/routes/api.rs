@@ -127,6 +127,7 @@ pub fn routes() -> Router<AppState> {
         .route("/audit-log", get(super::operations::audit_log))
         .route("/usage", get(super::operations::usage))
         .route("/organization/quota", put(super::operations::set_quota))
+        .route("/metrics", get(super::operations::metrics))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound("endpoint") })
         .layer(axum::middleware::from_fn(refuse_cross_site_writes))

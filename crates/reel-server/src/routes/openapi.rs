@@ -59,6 +59,7 @@ and refuse requests whose `Origin` or `Sec-Fetch-Site` names another site (403 `
         super::operations::usage,
         super::operations::set_quota,
         super::operations::ingestion,
+        super::operations::metrics,
         super::search::list,
         super::search::search,
         super::api::get_replay,

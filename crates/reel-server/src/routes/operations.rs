@@ -225,8 +225,16 @@ pub(super) async fn ingestion(
     }))
 }
 
-/// `GET /metrics`: Prometheus text (organization admins, with a bearer token or the UI's
-/// session).
+/// Prometheus text format: ingestion counters by project, endpoint, outcome and reason
+/// (`reel_ingest_…`), HTTP requests by route and status, connections, the process (organization
+/// admins). Also served at `/metrics`, outside `/api/v1`, for scrapers.
+#[utoipa::path(
+    get, path = "/metrics", tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    )
+)]
 pub(super) async fn metrics(
     State(state): State<AppState>,
     CurrentUser(ctx, _): CurrentUser,

@@ -85,6 +85,15 @@ async fn settle_objects(app: &TestApp) {
     assert_eq!(count(app.data_dir(), Rows::ObjectIntents), 0);
 }
 
+/// No table holds any of `values` anywhere.
+fn nothing_holds(data_dir: &Path, values: &[&str]) {
+    let db = stored(data_dir);
+    for value in values {
+        let places = db.places_holding(value).unwrap();
+        assert!(places.is_empty(), "{value} is left in {places:?}");
+    }
+}
+
 fn no_dangling_rows(data_dir: &Path) {
     let dangling = stored(data_dir).dangling_references().unwrap();
     assert!(dangling.is_empty(), "rows point at nothing: {dangling:?}");
@@ -153,14 +162,10 @@ async fn expired_sessions_go_with_everything_of_them_and_newer_ones_stay_whole()
         0,
         "properties set before the cutoff"
     );
-    let db = stored(app.data_dir());
-    for gone in ["old-device", "old-user", "Old sale banner"] {
-        assert_eq!(
-            db.places_holding(gone).unwrap(),
-            Vec::<String>::new(),
-            "{gone}"
-        );
-    }
+    nothing_holds(
+        app.data_dir(),
+        &["old-device", "old-user", "Old sale banner"],
+    );
     no_dangling_rows(app.data_dir());
     settle_objects(&app).await;
     // A full-text search no longer finds the old text.
@@ -281,19 +286,16 @@ async fn deleting_a_users_data_leaves_nothing_of_it_anywhere() {
     assert_eq!(status, StatusCode::OK, "{erased}");
     assert_eq!(erased["sessions"], 2, "{erased}");
     assert_eq!(erased["replays"], 2, "{erased}");
-    for needle in [
-        "gdpr-person",
-        "gdpr-device-1",
-        "gdpr-device-2",
-        "Welcome back",
-        "p@x.test",
-    ] {
-        assert_eq!(
-            db.places_holding(needle).unwrap(),
-            Vec::<String>::new(),
-            "{needle} is left"
-        );
-    }
+    nothing_holds(
+        app.data_dir(),
+        &[
+            "gdpr-person",
+            "gdpr-device-1",
+            "gdpr-device-2",
+            "Welcome back",
+            "p@x.test",
+        ],
+    );
     no_dangling_rows(app.data_dir());
     settle_objects(&app).await;
     let found = app.replays_with("q=Welcome%20back&start=2025-12-01").await;
