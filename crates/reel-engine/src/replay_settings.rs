@@ -183,10 +183,16 @@ impl ReplaySettings {
 mod tests {
     use super::*;
 
+    /// (stored JSON, what it reads as, whether it validates)
+    type Case = (
+        &'static str,
+        fn(&ReplaySettings) -> bool,
+        Result<(), &'static str>,
+    );
+
     #[test]
     fn stored_settings_cases() {
-        // (stored JSON, what it reads as, whether it validates)
-        let cases: Vec<(&str, fn(&ReplaySettings) -> bool, Result<(), &str>)> = vec![
+        let cases: Vec<Case> = vec![
             ("{}", |s| *s == ReplaySettings::default(), Ok(())),
             ("not json", |s| *s == ReplaySettings::default(), Ok(())),
             (

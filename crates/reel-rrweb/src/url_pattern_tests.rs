@@ -12,7 +12,7 @@ fn patterns_match_whole_urls() {
     let cases = cases();
     assert!(cases.len() > 10);
     for (pattern, url, want) in cases {
-        let patterns = UrlPatterns::new(&[pattern.clone()]);
+        let patterns = UrlPatterns::new(std::slice::from_ref(&pattern));
         assert_eq!(patterns.matches(&url), want, "{pattern} vs {url}");
     }
     assert!(!UrlPatterns::new(&[]).matches("https://a.test/"));

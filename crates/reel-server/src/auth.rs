@@ -163,7 +163,7 @@ pub const MAX_PASSWORD_CHARS: usize = 1024;
 /// Whether a new password is long enough (and not absurdly long).
 pub fn check_new_password(password: &str) -> Result<(), ApiError> {
     let n = password.chars().count();
-    if n < MIN_PASSWORD_CHARS || n > MAX_PASSWORD_CHARS {
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&n) {
         return Err(ApiError::InvalidParameter(format!(
             "a password must have {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"
         )));

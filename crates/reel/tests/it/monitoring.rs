@@ -115,7 +115,12 @@ async fn the_ingestion_monitor_counts_every_outcome_per_minute_and_metrics_agree
     // The same text under /api/v1, where the OpenAPI document describes it.
     let api = app.call(Method::GET, "/metrics", None).await;
     assert_eq!(api.0, StatusCode::OK);
-    assert!(api.1.as_str().unwrap().contains("# TYPE reel_ingest_requests_total counter"));
+    assert!(
+        api.1
+            .as_str()
+            .unwrap()
+            .contains("# TYPE reel_ingest_requests_total counter")
+    );
     // Every sample line is `name{labels} value` with a number.
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let value = line.rsplit(' ').next().unwrap();
