@@ -184,7 +184,7 @@ describeWithSetUp(
       await rows.first().waitFor();
       assert.ok((await rows.count()) >= 4, 'the uploads and the demo sessions of the past week');
       const play = rows.first().locator('[data-testid=widget-play]');
-      assert.match((await play.getAttribute('href')) ?? '', /^\/replays\/[A-Za-z0-9_-]+$/);
+      assert.match((await play.getAttribute('href')) ?? '', /^\/replays\/[A-Za-z0-9_-]+\?project=\d+$/);
       await page.locator('[data-testid=see-all]').click();
       await page.waitForURL((url) => url.pathname === '/replays' && url.searchParams.get('range') === '7d');
       assert.equal(await page.locator('[data-testid=range-7d]').getAttribute('aria-pressed'), 'true');

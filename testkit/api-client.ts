@@ -4,9 +4,12 @@
 import type {
   Activity,
   FeedbackList,
+  IngestionMonitor,
   Manifest,
   Me,
   ProjectInfo,
+  ProjectSettings,
+  ProjectSettingsUpdate,
   ProjectUpdate,
   RecordedEvent,
   Replay,
@@ -42,8 +45,9 @@ async function call<T>(api: AdminApi, method: string, path: string, body?: unkno
   return (await response.json()) as T;
 }
 
-function replayPath(replayId: string): string {
-  return `/api/v1/replays/${encodeURIComponent(replayId)}`;
+/** A replay's API path, with `tail`; of `project` when given (else the first project). */
+function replayPath(replayId: string, tail = '', project?: number): string {
+  return `/api/v1/replays/${encodeURIComponent(replayId)}${tail}${project === undefined ? '' : `?project=${project}`}`;
 }
 
 /**
@@ -69,16 +73,16 @@ export function getReplay(api: AdminApi, replayId: string): Promise<Replay> {
   return getJson<Replay>(api, replayPath(replayId));
 }
 
-export function getReplayEvents(api: AdminApi, replayId: string): Promise<RecordedEvent[]> {
-  return getJson<RecordedEvent[]>(api, `${replayPath(replayId)}/events`);
+export function getReplayEvents(api: AdminApi, replayId: string, project?: number): Promise<RecordedEvent[]> {
+  return getJson<RecordedEvent[]>(api, replayPath(replayId, '/events', project));
 }
 
 export function getManifest(api: AdminApi, replayId: string): Promise<Manifest> {
   return getJson<Manifest>(api, `${replayPath(replayId)}/manifest`);
 }
 
-export function getActivity(api: AdminApi, replayId: string): Promise<Activity> {
-  return getJson<Activity>(api, `${replayPath(replayId)}/activity`);
+export function getActivity(api: AdminApi, replayId: string, project?: number): Promise<Activity> {
+  return getJson<Activity>(api, replayPath(replayId, '/activity', project));
 }
 
 export function getMe(api: AdminApi): Promise<Me> {
@@ -91,4 +95,17 @@ export function listFeedback(api: AdminApi): Promise<FeedbackList> {
 
 export function updateProject(api: AdminApi, projectId: number, update: ProjectUpdate): Promise<ProjectInfo> {
   return sendJson<ProjectInfo>(api, 'PATCH', `/api/v1/projects/${projectId}`, update);
+}
+
+/** A new project (the token's owner must be an organization admin): its id and ingestion key. */
+export function createProject(api: AdminApi, name: string): Promise<ProjectInfo> {
+  return sendJson<ProjectInfo>(api, 'POST', '/api/v1/projects', { name });
+}
+
+export function updateSettings(api: AdminApi, projectId: number, update: ProjectSettingsUpdate): Promise<ProjectSettings> {
+  return sendJson<ProjectSettings>(api, 'PATCH', `/api/v1/projects/${projectId}/settings`, update);
+}
+
+export function getIngestion(api: AdminApi, projectId: number): Promise<IngestionMonitor> {
+  return getJson<IngestionMonitor>(api, `/api/v1/projects/${projectId}/ingestion`);
 }

@@ -17,6 +17,9 @@ export type FeedbackList = Schemas['FeedbackList'];
 export type Manifest = Schemas['Manifest'];
 export type Me = Schemas['Me'];
 export type ProjectInfo = Schemas['ProjectInfo'];
+export type ProjectSettings = Schemas['ProjectSettings'];
+export type ProjectSettingsUpdate = Schemas['ProjectSettingsUpdate'];
+export type IngestionMonitor = Schemas['IngestionMonitor'];
 export type ProjectUpdate = Schemas['ProjectUpdate'];
 /** An rrweb event as reel stores and answers it; `data` is rrweb's business, so it is not typed further. */
 export type RecordedEvent = Schemas['RecordedEvent'];

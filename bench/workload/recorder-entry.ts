@@ -29,7 +29,7 @@ if (win.top === win) {
       return false;
     }
   });
-  startRecording({ emit, privacy, checkoutEveryNms: CHECKOUT_EVERY_MS });
+  startRecording({ emit, privacy, checkoutEveryNms: CHECKOUT_EVERY_MS, console: true });
   captureFailedRequests(win, {
     now: () => Date.now(),
     ignore: () => false,

@@ -5,10 +5,14 @@ import type { ElementHandle, Frame, Locator, Page } from 'playwright-core';
 import { pollUntil } from '../../testkit/poll.ts';
 import type { Reel } from '../../testkit/reel-server.ts';
 
-/** The replay list shows a row linking to the replay (the row is the link, or holds it). */
+/**
+ * The replay list shows a row linking to the replay (the row is the link, or holds it), with or
+ * without the replay's project in the link.
+ */
 export async function expectReplayRow(page: Page, replayId: string): Promise<void> {
   const href = `/replays/${encodeURIComponent(replayId)}`;
-  const row = page.locator(`[data-testid=replay-row][href="${href}"], [data-testid=replay-row]:has(a[href="${href}"])`);
+  const links = [`[href="${href}"]`, `[href^="${href}?"]`];
+  const row = page.locator(links.flatMap((l) => [`[data-testid=replay-row]${l}`, `[data-testid=replay-row]:has(a${l})`]).join(', '));
   await row.first().waitFor({ state: 'visible' });
 }
 

@@ -9,10 +9,12 @@ import { debug, shortHash, systemClock, uuid, type Clock, type KeyValueStore } f
 import { captureFailedRequests, type FailedRequest } from './network';
 import { resolvePrivacy, type PrivacyOptions, type ResolvedPrivacy } from './privacy';
 import { EventType, startRecording, type RecordedEvent } from './recorder';
+import { combine, CONFIG_TIMEOUT_MS, fetchRemoteConfig, type CaptureSettings } from './remote-config';
 import { isSampled, SessionTracker } from './session';
 import { deferredStore, openBatchStore, takeHandoff, writeHandoff, type BatchKind, type BatchStore, type StoredBatch } from './store';
 import { fetchSender, sendBeacon } from './transport';
 import { Uploader } from './uploader';
+import { compilePatterns, matchesAny, type UrlPatterns } from './url-pattern';
 import { LIBRARY_NAME, VERSION } from './version';
 import { beaconsFor, buildUploadRequest, type WireConfig } from './wire';
 
@@ -103,9 +105,20 @@ function isValidSelector(doc: Document): (selector: string) => boolean {
 export class ReelClient {
   private readonly clock: Clock = systemClock;
   private readonly wire: WireConfig;
-  private readonly sampleRate: number;
   private readonly checkoutEveryNms: number;
+  /** The options the site passed, before the project's settings are known. */
+  private readonly local: { sampleRate: number; privacy: PrivacyOptions | undefined };
+  /** Resolved in place once the project's settings arrive (autocapture holds this object). */
   private readonly privacy: ResolvedPrivacy;
+  /** The settings in force; null until the remote configuration answered (or timed out). */
+  private settings: CaptureSettings | null = null;
+  private blockedPages: UrlPatterns = [];
+  /** The current page's URL is blocked: nothing is recorded on it. */
+  private onBlockedPage = false;
+  /** Replay batches of a session younger than the minimum duration, not sent yet. */
+  private held: StoredBatch[] = [];
+  private releaseTimer: unknown = null;
+  private readonly pageFetch: typeof fetch;
   private readonly session: SessionTracker;
   private readonly kv: KeyValueStore;
   private readonly store: BatchStore;
@@ -125,13 +138,14 @@ export class ReelClient {
     private readonly win: Window & typeof globalThis,
   ) {
     const serverUrl = String(options.serverUrl).replace(/\/+$/, '');
-    this.sampleRate = clampRate(options.sampleRate);
+    this.local = { sampleRate: clampRate(options.sampleRate), privacy: options.privacy };
     this.checkoutEveryNms = positive(options.checkoutEveryNms, DEFAULT_CHECKOUT_MS);
     this.privacy = resolvePrivacy(options.privacy, isValidSelector(win.document));
+    this.pageFetch = win.fetch.bind(win);
     this.wire = {
       apiKey: options.apiKey,
       serverUrl,
-      sampleRate: this.sampleRate,
+      sampleRate: this.local.sampleRate,
       pageUrl: () => `${win.location.origin}${win.location.pathname}`,
     };
     const namespace = shortHash(options.apiKey);
@@ -148,7 +162,7 @@ export class ReelClient {
     this.store = deferredStore(openBatchStore(namespace, IDB_MAX_SIZE, LOCAL_STORAGE_MAX_SIZE));
 
     // Keep the page's fetch as it is now: uploads must not pass through reel's own wrapper.
-    const send = fetchSender(win.fetch.bind(win));
+    const send = fetchSender(this.pageFetch);
     const uploader = (splitOnAny413: boolean): Uploader =>
       new Uploader({
         clock: this.clock,
@@ -172,7 +186,7 @@ export class ReelClient {
         maxEventSize: MAX_EVENT_SIZE,
         flushIntervalMs,
         clock: this.clock,
-        onBatch: (key, events, size) => this.uploaders[kind].enqueue(this.newBatch(kind, key, events, size)),
+        onBatch: (key, events, size) => this.send(this.newBatch(kind, key, events, size)),
         onOversizeEvent: (_key, size) => debug(`dropping a ${kind} event of ${size} bytes`),
         // A Meta and the FullSnapshot after it travel in one upload: the server starts a playable chunk there.
         ...(kind === 'replay' ? { holdWithNext: isMetaEvent } : {}),
@@ -191,13 +205,37 @@ export class ReelClient {
     this.teardown.push(
       captureFailedRequests(this.win, {
         now: () => this.clock.now(),
-        ignore: (url) => url.startsWith(`${this.wire.serverUrl}/sessions/`) || url.startsWith(`${this.wire.serverUrl}/2/httpapi`),
+        ignore: (url) =>
+          url.startsWith(`${this.wire.serverUrl}/sessions/`) ||
+          url.startsWith(`${this.wire.serverUrl}/2/httpapi`) ||
+          url.startsWith(`${this.wire.serverUrl}/config`),
         onFailure: (request) => this.recordNetworkFailure(request),
       }),
     );
     this.session.touch();
-    this.syncRecording();
     this.teardown.push(startAutocapture(this.win, { track: (name, props) => this.track(name, props), privacy: this.privacy }));
+    void this.configure();
+  }
+
+  /**
+   * Fetches the project's Session Replay settings (the remote configuration), then starts
+   * recording with them; without an answer in time, with the site's own options. A page keeps
+   * the settings it started with: a change reaches the next page load.
+   */
+  private async configure(): Promise<void> {
+    const remote = await fetchRemoteConfig(this.pageFetch, this.wire.serverUrl, this.wire.apiKey, CONFIG_TIMEOUT_MS);
+    try {
+      const settings = combine(this.local, remote);
+      Object.assign(this.privacy, resolvePrivacy(settings.privacy, isValidSelector(this.win.document)));
+      this.blockedPages = compilePatterns(settings.blockedUrls);
+      this.wire.sampleRate = settings.sampleRate;
+      this.settings = settings;
+      this.decidedSession = 0;
+      this.syncRecording();
+      if (this.held.length) this.scheduleRelease();
+    } catch (error) {
+      debug('could not apply the project settings', error);
+    }
   }
 
   get replayId(): string {
@@ -206,6 +244,7 @@ export class ReelClient {
 
   track(eventType: string, properties: Properties | undefined, userProperties?: Properties): void {
     this.session.touch();
+    this.checkPage();
     this.syncRecording();
     const event: AnalyticsEvent = {
       event_type: eventType,
@@ -258,23 +297,42 @@ export class ReelClient {
     if (now - this.lastActivity < ACTIVITY_THROTTLE_MS) return;
     this.lastActivity = now;
     this.session.touch();
+    this.checkPage();
     this.syncRecording();
+  }
+
+  /**
+   * Nothing is recorded on a page whose URL is blocked: entering one (a link within a single-page
+   * app) stops the recording, leaving it starts a new one (with a full snapshot) for the session.
+   */
+  private checkPage(): void {
+    if (!this.settings) return;
+    const blocked = this.blockedPages.length > 0 && matchesAny(this.blockedPages, this.win.location.href);
+    if (blocked === this.onBlockedPage) return;
+    this.onBlockedPage = blocked;
+    this.decidedSession = 0;
+    if (blocked) this.stopRecording();
   }
 
   /** Starts a new recording when the session changed, so every session's replay opens with Meta + FullSnapshot. */
   private syncRecording(): void {
+    const settings = this.settings;
+    // Nothing is recorded before the project's settings are known.
+    if (!settings) return;
     const sessionId = this.session.sessionId;
     if (sessionId === this.decidedSession) return;
     this.decidedSession = sessionId;
     this.stopRecording();
     const replayId = this.replayId;
-    if (!isSampled(sessionId, this.sampleRate) || this.kv.getItem(this.stoppedKey) === replayId) return;
+    if (!settings.captureEnabled || this.onBlockedPage || this.blockedNow()) return;
+    if (!isSampled(sessionId, settings.sampleRate) || this.kv.getItem(this.stoppedKey) === replayId) return;
     const recording: Recording = { replayId, stop: null, active: true };
     this.recording = recording;
     recording.stop = startRecording({
       emit: (event) => this.onRecorded(recording, event),
       privacy: this.privacy,
       checkoutEveryNms: this.checkoutEveryNms,
+      console: settings.console,
     });
     if (!recording.stop) this.recording = null;
   }
@@ -305,9 +363,47 @@ export class ReelClient {
     }
   }
 
+  private blockedNow(): boolean {
+    this.onBlockedPage = this.blockedPages.length > 0 && matchesAny(this.blockedPages, this.win.location.href);
+    return this.onBlockedPage;
+  }
+
+  /**
+   * Queues a batch for upload — unless it holds replay events of a session younger than the
+   * project's minimum duration: those wait until the session is old enough (and go with the
+   * page-exit handoff to the session's next page; a session that ends younger is never sent).
+   */
+  private send(batch: StoredBatch): void {
+    if (batch.kind === 'replay' && this.tooYoung(batch.replayId)) {
+      this.held.push(batch);
+      this.scheduleRelease();
+      return;
+    }
+    this.uploaders[batch.kind].enqueue(batch);
+  }
+
+  /** Whether replay events of `replayId` must wait: it is this page's session, and too young. */
+  private tooYoung(replayId: string): boolean {
+    const min = this.settings?.minSessionMs ?? 0;
+    if (min <= 0 || replayId !== this.replayId) return false;
+    return this.clock.now() - this.session.sessionId < min;
+  }
+
+  private scheduleRelease(): void {
+    // Before the project's settings are known, held events wait for them.
+    if (this.releaseTimer !== null || !this.settings) return;
+    const wait = Math.max(0, this.session.sessionId + (this.settings?.minSessionMs ?? 0) - this.clock.now());
+    this.releaseTimer = this.clock.setTimeout(() => {
+      this.releaseTimer = null;
+      const held = this.held;
+      this.held = [];
+      for (const batch of held) this.send(batch);
+    }, wait);
+  }
+
   private recordNetworkFailure(request: FailedRequest): void {
     const recording = this.recording;
-    if (!recording) return;
+    if (!recording || this.settings?.network === false) return;
     this.onRecorded(recording, {
       type: EventType.Plugin,
       data: { plugin: 'rrweb/network@1', payload: { requests: [request] } },
@@ -337,9 +433,16 @@ export class ReelClient {
           this.uploaders[kind].adopt(batches.filter((b) => b.kind === kind && !this.uploaders[kind].has(b.id)));
         }
       };
-      const handedOver = takeHandoff(this.kv, this.handoffKey).map((b) => ({ ...b, leaseUntil: now + LEASE_MS }));
+      const all = takeHandoff(this.kv, this.handoffKey).map((b) => ({ ...b, leaseUntil: now + LEASE_MS }));
+      const handedOver = all.filter((b) => !b.held);
       for (const b of handedOver) this.store.put(b).catch((error) => debug('could not persist batch', error));
       adopt(handedOver);
+      // Batches an earlier page held for the minimum duration: this session's wait on; another
+      // session's ended younger than the minimum, so they are not sent.
+      for (const b of all.filter((b) => b.held)) {
+        if (b.replayId === this.replayId) this.held.push({ ...b, held: false });
+      }
+      if (this.held.length) this.scheduleRelease();
       this.store
         .claim(now, now + LEASE_MS)
         .then(adopt)
@@ -364,7 +467,14 @@ export class ReelClient {
     if (replayPending) pending.push(this.newBatch('replay', replayPending.key, replayPending.events, replayPending.size));
     const analyticsPending = this.analyticsBatcher.take();
     if (analyticsPending) pending.push(this.newBatch('analytics', analyticsPending.key, analyticsPending.events, analyticsPending.size));
-    const waiting = [...this.uploaders.analytics.takeWaiting(), ...this.uploaders.replay.takeWaiting(), ...pending];
+    // Held for the minimum duration: handed to the session's next page as they are.
+    const held = pending.filter((b) => b.kind === 'replay' && this.tooYoung(b.replayId));
+    const waiting = [
+      ...this.uploaders.analytics.takeWaiting(),
+      ...this.uploaders.replay.takeWaiting(),
+      ...pending.filter((b) => !held.includes(b)),
+    ];
+    held.push(...this.held);
 
     let beaconsRefused = false;
     const leftovers: StoredBatch[] = [];
@@ -394,8 +504,12 @@ export class ReelClient {
         this.store.put(rest).catch(() => undefined);
         this.uploaders[rest.kind].adopt([rest]);
       }
+      this.held = held;
+      if (held.length) this.scheduleRelease();
       return;
     }
+    leftovers.push(...held.map((b) => ({ ...b, held: true })));
+    this.held = [];
     // A request cut off by the unload would otherwise keep its batch leased for minutes.
     const sending = [this.uploaders.replay.sending, this.uploaders.analytics.sending].filter((b): b is StoredBatch => b !== null);
     try {

@@ -16,6 +16,11 @@ export interface PrivacyOptions {
   maskAllInputs?: boolean;
   /** Mask all page text, not only text under `reel-mask` (default false). */
   maskAllText?: boolean;
+  /**
+   * With `maskAllInputs: false`: still mask sensitive inputs — emails, phone numbers, hidden
+   * inputs, card fields (`autocomplete="cc-…"`) — as the project's "light" privacy level does.
+   */
+  maskSensitiveInputs?: boolean;
   /** Extra CSS selector whose elements are masked like `reel-mask`. */
   maskSelector?: string;
   /** Extra CSS selector whose elements are unmasked like `reel-unmask`. */
@@ -63,6 +68,7 @@ export function maskInputText(text: string): string {
 export interface ResolvedPrivacy {
   maskAllInputs: boolean;
   maskAllText: boolean;
+  maskSensitiveInputs: boolean;
   maskSelector: string;
   unmaskSelector: string;
   blockSelector: string;
@@ -80,6 +86,7 @@ export function resolvePrivacy(options: PrivacyOptions | undefined, isValidSelec
   return {
     maskAllInputs: options?.maskAllInputs !== false,
     maskAllText: options?.maskAllText === true,
+    maskSensitiveInputs: options?.maskSensitiveInputs === true,
     maskSelector: join(MASK_CLASS, extraMask),
     unmaskSelector: join(UNMASK_CLASS, extraUnmask),
     blockSelector: join(BLOCK_CLASS, extraBlock),
@@ -112,6 +119,15 @@ export function elementTextMasked(element: Element | null, privacy: ResolvedPriv
   return isTextMasked(markersOf(element, privacy), privacy.maskAllText);
 }
 
+/** Inputs the "light" privacy level masks: emails, phone numbers, hidden inputs, card fields. */
+export function isSensitiveInput(element: Element): boolean {
+  if (element.tagName !== 'INPUT') return false;
+  const input = element as HTMLInputElement;
+  const type = input.type.toLowerCase();
+  return type === 'email' || type === 'tel' || type === 'hidden' || (input.autocomplete ?? '').toLowerCase().startsWith('cc-');
+}
+
 export function elementInputMasked(element: Element, privacy: ResolvedPrivacy): boolean {
-  return isInputMasked({ ...markersOf(element, privacy), isPassword: isPasswordInput(element) }, privacy.maskAllInputs);
+  const alwaysMasked = isPasswordInput(element) || (privacy.maskSensitiveInputs && isSensitiveInput(element));
+  return isInputMasked({ ...markersOf(element, privacy), isPassword: alwaysMasked }, privacy.maskAllInputs);
 }

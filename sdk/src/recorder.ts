@@ -40,6 +40,8 @@ export interface RecordingOptions {
   emit(event: RecordedEvent): void;
   privacy: ResolvedPrivacy;
   checkoutEveryNms: number;
+  /** Record console messages (the project's setting). */
+  console: boolean;
 }
 
 /** Starts rrweb; the first events emitted (synchronously, on a loaded page) are Meta and FullSnapshot. */
@@ -58,7 +60,7 @@ export function startRecording(options: RecordingOptions): (() => void) | null {
       maskInputOptions: MASKABLE_INPUTS,
       maskInputFn: (text, element) => (safe(() => elementInputMasked(element, privacy), true) ? maskInputText(text) : text),
       maskTextFn: (text, element) => (safe(() => elementTextMasked(element, privacy), true) ? maskText(text) : text),
-      plugins: [getRecordConsolePlugin({ level: [...CONSOLE_LEVELS] })],
+      plugins: options.console ? [getRecordConsolePlugin({ level: [...CONSOLE_LEVELS] })] : [],
       errorHandler: (error) => {
         debug('recorder error', error);
         return true;

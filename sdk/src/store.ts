@@ -25,6 +25,11 @@ export interface StoredBatch {
   size: number;
   createdAt: number;
   leaseUntil: number;
+  /**
+   * Replay events a page held back because their session was younger than the project's
+   * minimum duration when the page went away: only that session's next page sends them.
+   */
+  held?: boolean;
 }
 
 export type BatchMeta = Omit<StoredBatch, 'events'>;

@@ -15,3 +15,6 @@ declare module 'node:assert/strict' {
   export default assert;
 }
 declare function setImmediate(fn: () => void): unknown;
+declare module 'node:fs' {
+  export function readFileSync(path: URL | string, encoding: 'utf8'): string;
+}

@@ -66,6 +66,9 @@ class FakeElement {
   get type(): string {
     return this.attributes.type ?? 'text';
   }
+  get autocomplete(): string {
+    return this.attributes.autocomplete ?? '';
+  }
   child(el: FakeElement): FakeElement {
     el.parentElement = this;
     return el;
@@ -125,4 +128,22 @@ test('invalid user selectors are ignored rather than breaking masking', () => {
   assert.equal(resolved.maskSelector, '.reel-mask');
   assert.equal(resolved.extraMaskSelector, undefined);
   assert.equal(resolved.blockSelector, '.reel-block, .ok');
+});
+
+test('the light level masks sensitive inputs only', () => {
+  const light = resolvePrivacy({ maskAllInputs: false, maskSensitiveInputs: true }, () => true);
+  const none = resolvePrivacy({ maskAllInputs: false }, () => true);
+  const cases: Array<[name: string, element: Element, light: boolean, none: boolean]> = [
+    ['text input', dom([['form'], ['input', [], { type: 'text' }]]), false, false],
+    ['email', dom([['form'], ['input', [], { type: 'email' }]]), true, false],
+    ['phone', dom([['form'], ['input', [], { type: 'tel' }]]), true, false],
+    ['hidden', dom([['form'], ['input', [], { type: 'hidden' }]]), true, false],
+    ['card number', dom([['form'], ['input', [], { type: 'text', autocomplete: 'cc-number' }]]), true, false],
+    ['password', dom([['form'], ['input', [], { type: 'password' }]]), true, true],
+    ['email under reel-unmask', dom([['form', ['reel-unmask']], ['input', [], { type: 'email' }]]), true, false],
+  ];
+  for (const [name, element, underLight, underNone] of cases) {
+    assert.equal(elementInputMasked(element, light), underLight, `light: ${name}`);
+    assert.equal(elementInputMasked(element, none), underNone, `none: ${name}`);
+  }
 });

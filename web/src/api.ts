@@ -25,6 +25,7 @@ export type Cohort = Schemas['Cohort'];
 export type CohortDefinition = Schemas['CohortDefinition'];
 export type CohortCondition = Schemas['CohortConditionSpec'];
 export type Catalog = Schemas['Catalog'];
+export type Role = Schemas['Role'];
 
 /** An rrweb event as the player needs it; the rest of its shape is rrweb's business. */
 export interface RecordedEvent {
@@ -88,7 +89,7 @@ async function readError(response: Response): Promise<{ code: string; message: s
   return fallback;
 }
 
-async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
   const response = await request(path, signal ? { signal } : {});
   return (await response.json()) as T;
 }
@@ -97,7 +98,7 @@ async function postJson(path: string, body: unknown, signal?: AbortSignal): Prom
   return sendJson('POST', path, body, signal);
 }
 
-async function sendJson(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+export async function sendJson(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
   return request(path, {
     method,
     headers: { 'Content-Type': 'application/json' },

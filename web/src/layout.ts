@@ -1,8 +1,12 @@
-// The frame around every signed-in page: header with product, project, user and logout.
+// The frame around every signed-in page: header with product, the project switcher, the
+// sections the user's role on the project opens, the user (their account page) and logout.
 
 import { forgetMe, getMe, logout, type Me, type Project } from './api';
 import { h } from './dom';
 import { navigate } from './router';
+import { atLeast } from './team-api';
+
+export type Section = 'home' | 'replays' | 'cohorts' | 'feedback' | 'portfolio' | 'settings' | 'account';
 
 /** The project a page works on: `?project=<id>` when given and known, else the first one. */
 export function selectedProject(me: Me, url: URL): Project | undefined {
@@ -11,13 +15,10 @@ export function selectedProject(me: Me, url: URL): Project | undefined {
 }
 
 /** Renders header + an empty main area into root and returns the main area. */
-export function renderShell(
-  root: HTMLElement,
-  url: URL,
-  section: 'home' | 'replays' | 'cohorts' | 'feedback' = 'replays',
-): HTMLElement {
+export function renderShell(root: HTMLElement, url: URL, section: Section = 'replays'): HTMLElement {
   const projectName = h('span', { class: 'header-project', 'data-testid': 'project-name' });
-  const userEmail = h('span', { class: 'header-user' });
+  const switcher = h('select', { class: 'project-switcher', 'data-testid': 'project-switcher', 'aria-label': 'Project', hidden: true });
+  const userEmail = h('a', { class: 'header-user', href: withProject('/account', url), 'data-testid': 'nav-account' });
   const logoutButton = h(
     'button',
     { type: 'button', class: 'button button-quiet', 'data-testid': 'logout', onclick: onLogout },
@@ -43,6 +44,7 @@ export function renderShell(
     projectName,
     nav,
     h('div', { class: 'header-spacer' }),
+    switcher,
     userEmail,
     logoutButton,
   );
@@ -55,15 +57,30 @@ export function renderShell(
       projectName.textContent = project ? project.name : me.organization.name;
       projectName.title = `${me.organization.name} / ${project?.name ?? 'no project'}`;
       userEmail.textContent = me.user.email;
-      // Admins read what viewers said about replays (views/feedback.ts).
-      if (me.role === 'admin') {
-        nav.append(h('a', { href: withProject('/feedback', url), class: `header-link${section === 'feedback' ? ' active' : ''}`, 'data-testid': 'nav-feedback' }, 'Feedback'));
+      if (me.projects.length > 1) {
+        // Several projects: a switcher instead of the name, and the portfolio of all of them.
+        projectName.hidden = true;
+        switcher.hidden = false;
+        for (const p of me.projects) {
+          switcher.append(h('option', { value: String(p.id), selected: p.id === project?.id }, p.name));
+        }
+        switcher.addEventListener('change', () => navigate(switchedTo(url, switcher.value)));
+        nav.append(link('portfolio', '/portfolio', 'Portfolio'));
+      }
+      const role = project?.role;
+      // Managers and admins read what viewers said about replays, and change settings.
+      if (atLeast(role, 'manager')) {
+        nav.append(link('feedback', '/feedback', 'Feedback'), link('settings', '/settings', 'Settings'));
       }
     },
     () => {
       // The page itself reports the failure (and a 401 already went to the login page).
     },
   );
+
+  function link(key: Section, href: string, label: string): HTMLElement {
+    return h('a', { href: withProject(href, url), class: `header-link${key === section ? ' active' : ''}`, 'data-testid': `nav-${key}` }, label);
+  }
 
   async function onLogout(): Promise<void> {
     logoutButton.disabled = true;
@@ -79,8 +96,17 @@ export function renderShell(
   return main;
 }
 
+/**
+ * Where the switcher goes for another project: the same page when it is about the project
+ * (a replay belongs to one project: its list instead), with `?project=` set.
+ */
+export function switchedTo(url: URL, project: string): string {
+  const path = url.pathname.startsWith('/replays/') ? '/replays' : url.pathname;
+  return `${path}?project=${encodeURIComponent(project)}`;
+}
+
 /** An in-app link that stays on the page's project. */
-function withProject(path: string, url: URL): string {
+export function withProject(path: string, url: URL): string {
   const project = url.searchParams.get('project');
   return project ? `${path}?project=${encodeURIComponent(project)}` : path;
 }

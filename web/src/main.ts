@@ -4,16 +4,25 @@ import { forgetMe, setUnauthenticatedHandler } from './api';
 import { h } from './dom';
 import { notice, renderShell } from './layout';
 import { navigate, route, startRouter, type ViewContext } from './router';
+import { accountView } from './views/account';
+import { auditLogView } from './views/audit-log';
+import { billingView } from './views/billing';
 import { cohortsView } from './views/cohorts';
 import { feedbackView } from './views/feedback';
 import { homeView } from './views/home';
+import { ingestionView } from './views/ingestion';
+import { inviteView } from './views/invite';
 import { loginView } from './views/login';
+import { peopleView } from './views/people';
 import { playerView } from './views/player';
+import { portfolioView } from './views/portfolio';
+import { projectSettingsView } from './views/project-settings';
+import { replaySettingsView } from './views/replay-settings';
 import { replaysView } from './views/replays';
 
 setUnauthenticatedHandler(() => {
   forgetMe();
-  if (location.pathname === '/login') return;
+  if (location.pathname === '/login' || location.pathname.startsWith('/invite/')) return;
   const next = location.pathname + location.search;
   navigate(`/login?next=${encodeURIComponent(next)}`, { replace: true });
 });
@@ -24,6 +33,15 @@ route('/replays', replaysView);
 route('/cohorts', cohortsView);
 route('/replays/:id', playerView);
 route('/feedback', feedbackView);
+route('/portfolio', portfolioView);
+route('/settings', replaySettingsView);
+route('/settings/project', projectSettingsView);
+route('/people', peopleView);
+route('/ingestion', ingestionView);
+route('/billing', billingView);
+route('/audit-log', auditLogView);
+route('/account', accountView);
+route('/invite/:token', inviteView);
 
 function notFoundView({ root, url }: ViewContext): void {
   const main = renderShell(root, url);

@@ -43,7 +43,7 @@ function settle(): Promise<void> {
 
 test('a seek replaced by a newer one never reaches the player; the newer one does', async () => {
   const server = fakeServer();
-  const loader = new WindowLoader('replay-1');
+  const loader = new WindowLoader({ id: 'replay-1' });
   const loaded: Array<[string, EventWindow]> = [];
   const failed: unknown[] = [];
   loader.loadForSeek(1_500, READ, (win) => loaded.push(['first', win]), (error) => failed.push(error));
@@ -60,7 +60,7 @@ test('a seek replaced by a newer one never reaches the player; the newer one doe
 
 test('cancelled reads are dropped: nothing arrives after cancelAll', async () => {
   const server = fakeServer();
-  const loader = new WindowLoader('replay-1');
+  const loader = new WindowLoader({ id: 'replay-1' });
   const arrived: string[] = [];
   loader.loadForSeek(1_500, READ, () => arrived.push('seek'), () => arrived.push('seek failed'));
   loader.cancelAll();
@@ -77,7 +77,7 @@ test('cancelled reads are dropped: nothing arrives after cancelAll', async () =>
 
 test('failing reads are reported and, after three in a row, stop prefetching until play is pressed', async () => {
   const server = fakeServer();
-  const loader = new WindowLoader('replay-1');
+  const loader = new WindowLoader({ id: 'replay-1' });
   const failures: unknown[] = [];
   for (let i = 0; i < 3; i++) {
     loader.loadForSeek(1_500, READ, () => assert.fail('a failed read loaded'), (error) => failures.push(error));

@@ -17,6 +17,9 @@ pub enum IngestError {
     /// The memory budget is spent right now; retrying later can succeed.
     #[error("the memory budget is spent")]
     Busy,
+    /// The project sends more than its limits allow; retrying after the wait succeeds.
+    #[error("over the project's ingestion limits; retry in {retry_after_seconds} s")]
+    Throttled { retry_after_seconds: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A blocking task failed (panicked or was cancelled).

@@ -8,6 +8,7 @@
 //! transaction. The upload is answered after that: acknowledged means durable.
 
 use bytes::Bytes;
+use reel_rrweb::capture_filter::{self, CaptureRules};
 use reel_rrweb::inflate::{InflateError, Meter};
 use reel_rrweb::upload::{Limits, decode_track_body};
 use reel_rrweb::{ChunkFacts, Event, UploadError};
@@ -27,6 +28,9 @@ pub struct RecordingOutcome {
     pub chunks_stored: usize,
     /// Chunks already stored by an earlier (retried) upload.
     pub chunks_duplicate: usize,
+    /// Readable events the project's settings leave out (console or network records it does
+    /// not keep, pages on blocked URLs).
+    pub events_left_out: usize,
 }
 
 /// What an upload says about where it came from.
@@ -36,6 +40,10 @@ pub struct UploadContext {
     pub user_agent: Option<UserAgent>,
 }
 
+/// Decides, once an upload is decoded, whether it may be stored now: called with the number of
+/// events it holds; `Err` carries how many seconds the client should wait (throttling).
+pub type Admission = Box<dyn FnOnce(usize) -> Result<(), u64> + Send>;
+
 /// A recording upload as it arrived, with the memory reservation that paid for reading it.
 pub struct RecordingUpload {
     pub session: SessionRef,
@@ -43,6 +51,13 @@ pub struct RecordingUpload {
     pub gzip: bool,
     pub reservation: Reservation,
     pub context: UploadContext,
+    /// What the project's settings leave out.
+    pub rules: CaptureRules,
+    /// The page the SDK says it is on (`X-Client-Url`): where the upload's events before its
+    /// first Meta were recorded.
+    pub page: Option<String>,
+    /// Whether the upload may be stored now, once its size in events is known.
+    pub admission: Option<Admission>,
 }
 
 /// Events are kept only within this long before the session started (clock drift between
@@ -120,6 +135,9 @@ impl Engine {
             gzip,
             mut reservation,
             context,
+            rules,
+            page,
+            admission,
         } = upload;
         let now = self.now_ms();
         let mut meter = ReservationMeter::new(&mut reservation);
@@ -130,8 +148,14 @@ impl Engine {
             tracing::warn!(%reason, "skipped an unreadable event");
         }
         let read = decoded.events.len();
-        let events: Vec<Event> = decoded
-            .events
+        if let Some(admit) = admission {
+            admit(read).map_err(|retry_after_seconds| IngestError::Throttled {
+                retry_after_seconds,
+            })?;
+        }
+        let (events, left_out) = capture_filter::apply(decoded.events, &rules, page.as_deref());
+        let read = events.len();
+        let events: Vec<Event> = events
             .into_iter()
             .filter(|e| plausible_time(e.timestamp, session.session_id, now))
             .collect();
@@ -146,6 +170,7 @@ impl Engine {
         let mut outcome = self.store_events_here(session, events, context)?;
         outcome.events_unreadable = decoded.skipped;
         outcome.events_out_of_range = out_of_range;
+        outcome.events_left_out = left_out.total();
         Ok(outcome)
     }
 

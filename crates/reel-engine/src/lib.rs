@@ -9,8 +9,11 @@
 //! - [`reader`]: a recording read back in time order, whole or from a keyframe, with the caches
 //!   of decoded pieces and old dictionaries; [`encoding`]: answers compressed off the async
 //!   threads.
-//! - [`sweep`]: objects no row names, and objects due for deletion.
-//! - [`signal_settings`]: a project's definitions of frustration signals.
+//! - [`sweep`]: objects no row names, and objects due for deletion; the housekeeping task that
+//!   also runs [`retention`] (sessions past a project's retention; a person's data on request).
+//! - [`signal_settings`]: a project's definitions of frustration signals;
+//!   [`replay_settings`]: what its SDKs capture, and the remote configuration that says so.
+//! - [`quota`]: the monthly captured-session quota of an organization.
 //!
 //! The engine takes store handles and a [`Clock`] ([`Engine::new`]); the server maps its
 //! errors ([`IngestError`], [`ReadError`]) to HTTP in its one error table.
@@ -23,7 +26,10 @@ mod dictionaries;
 pub mod encoding;
 mod error;
 pub mod ingest;
+pub mod quota;
 pub mod reader;
+pub mod replay_settings;
+pub mod retention;
 pub mod signal_settings;
 pub mod sweep;
 
@@ -63,6 +69,9 @@ pub struct Settings {
     pub processing_cpu_share: f64,
     /// An object no row names, older than this, is deleted by the sweep.
     pub orphan_grace_seconds: u64,
+    /// Sessions an organization may capture a month unless it sets its own quota (none: no
+    /// limit).
+    pub monthly_session_quota: Option<i64>,
 }
 
 impl Default for Settings {
@@ -78,6 +87,7 @@ impl Default for Settings {
             gap_threshold_seconds: 300,
             processing_cpu_share: 0.5,
             orphan_grace_seconds: 3_600,
+            monthly_session_quota: None,
         }
     }
 }

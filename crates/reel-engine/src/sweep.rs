@@ -1,4 +1,5 @@
-//! Housekeeping that runs beside the server, never between an upload and its answer.
+//! Housekeeping that runs beside the server, never between an upload and its answer: the
+//! orphan sweep and the retention job every hour, deletions of replaced objects every 15 s.
 //!
 //! The orphan sweep: objects are written before the rows that name them, so a crash in between
 //! leaves an object no row names (harmless, but it takes disk). The sweep deletes such objects
@@ -16,6 +17,10 @@ const SWEPT_PREFIXES: &[&str] = &["recordings", "dictionaries"];
 /// Keys asked about per database round trip.
 const BATCH: usize = 500;
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+/// The retention job runs this long after start (a restart loop does not run it over and over;
+/// an operator who just raised a retention has time to restart with it), then every hour.
+const RETENTION_FIRST_AFTER: Duration = Duration::from_secs(300);
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SweepReport {
@@ -49,12 +54,14 @@ impl Engine {
         Ok(report)
     }
 
-    /// Runs the sweep at start and every hour, and deletes objects that compaction or a deleted
-    /// replay left for deletion, until the task is dropped.
+    /// Runs the sweep at start and every hour, the retention job five minutes after start and
+    /// every hour, and deletes objects that compaction or a deleted replay left for deletion,
+    /// until the task is dropped.
     pub fn spawn_housekeeping(&self) -> tokio::task::JoinHandle<()> {
         let engine = self.clone();
         tokio::spawn(async move {
             let mut next_sweep = tokio::time::Instant::now();
+            let mut next_retention = tokio::time::Instant::now() + RETENTION_FIRST_AFTER;
             loop {
                 if tokio::time::Instant::now() >= next_sweep {
                     match engine.sweep_orphans().await {
@@ -67,6 +74,18 @@ impl Engine {
                         }
                     }
                     next_sweep += SWEEP_EVERY;
+                }
+                if tokio::time::Instant::now() >= next_retention {
+                    match engine.apply_retention().await {
+                        Ok(report) if !report.erased.is_empty() => {
+                            tracing::info!(?report, "deleted data past its retention");
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "retention job failed; next try in an hour")
+                        }
+                    }
+                    next_retention += RETENTION_EVERY;
                 }
                 if let Err(e) = engine.settle_objects(false).await {
                     tracing::warn!(error = %e, "deleting replaced objects failed; will retry");

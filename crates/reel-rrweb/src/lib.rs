@@ -6,6 +6,8 @@
 //!   including the "packed" per-event encoding of older SDKs) → typed [`Event`]s.
 //! - [`event`]: a tolerant view of one rrweb event. The original JSON is kept byte for byte;
 //!   only the fields reel needs are read out of it.
+//! - [`capture_filter`]: what a project's Session Replay settings leave out of an upload
+//!   (console or network records, pages on blocked URLs: [`url_pattern`]).
 //! - [`chunk`]: cutting a batch into chunks that start at a Meta+FullSnapshot pair, and the
 //!   on-disk chunk encoding (zstd-compressed newline-delimited JSON).
 //! - [`segment`]: the compacted form of a recording. [`segment::plan_segments`] cuts a session
@@ -59,6 +61,7 @@
 //!   however they are fed and drained.
 
 pub mod attribution;
+pub mod capture_filter;
 pub mod chunk;
 pub mod devtools;
 pub mod event;
@@ -76,6 +79,7 @@ mod test_support;
 pub mod text;
 pub mod timeline;
 pub mod upload;
+pub mod url_pattern;
 pub mod user_agent;
 
 pub use chunk::{Chunk, ChunkFacts};

@@ -7,6 +7,11 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+mod team;
+pub use team::*;
+
+pub use crate::permissions::Role;
+
 pub use reel_engine::SessionFacts;
 pub use reel_engine::signal_settings::SignalDefinitions;
 
@@ -34,8 +39,10 @@ pub struct ErrorDetail {
 pub enum ErrorCode {
     Unauthenticated,
     InvalidCredentials,
+    AccountDisabled,
     Forbidden,
     NotFound,
+    Conflict,
     InvalidParameter,
     UnsupportedMediaType,
     RateLimited,
@@ -59,16 +66,18 @@ pub struct LoginAnswer {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct UserInfo {
+    pub id: i64,
     pub email: String,
 }
 
-/// The signed-in user, their organization, role and projects.
+/// The signed-in user, their organization and the projects they have access to, each with
+/// their role on it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Me {
     pub user: UserInfo,
     pub organization: OrganizationInfo,
-    /// "admin" (the only role so far).
-    pub role: String,
+    /// Organization admins are admins of every project, create projects and manage accounts.
+    pub organization_admin: bool,
     pub projects: Vec<ProjectInfo>,
 }
 
@@ -88,12 +97,17 @@ pub struct ProjectInfo {
     pub timezone: String,
     /// The signal definitions in effect (docs/signals.md).
     pub signals: SignalDefinitions,
+    /// Your role on this project.
+    pub role: Role,
 }
 
 /// Project settings to change; what is left out stays as it is.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectUpdate {
+    #[serde(default)]
+    #[schema(max_length = 200)]
+    pub name: Option<String>,
     /// An IANA timezone name like `Europe/Berlin` or `UTC`.
     #[serde(default)]
     pub timezone: Option<String>,
@@ -135,10 +149,15 @@ pub enum TokenKind {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewTokenRequest {
     #[serde(default)]
     #[schema(max_length = 200)]
     pub name: Option<String>,
+    /// The token stops working after this many days (none: until revoked).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
+    pub expires_in_days: Option<u32>,
 }
 
 /// A new token; the secret is in this answer only.

@@ -104,6 +104,20 @@ impl LoginGuard {
         }
     }
 
+    /// Hashes a new password, waiting for a free hashing slot (the same slots as checks);
+    /// `Busy` when none frees up in time.
+    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+        let permit = tokio::time::timeout(self.hashing_wait, self.hashing.acquire())
+            .await
+            .map_err(|_| ApiError::Busy)?
+            .map_err(|_| ApiError::Busy)?;
+        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        drop(permit);
+        Ok(hash)
+    }
+
     /// Checks `password` against `hash` (or against a dummy hash when the account is unknown),
     /// waiting for a free hashing slot; `Busy` when none frees up in time.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, ApiError> {
@@ -153,6 +167,22 @@ pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
         .find(|(name, _)| *name == SESSION_COOKIE)
         .map(|(_, value)| value.to_owned())
         .filter(|v| !v.is_empty())
+}
+
+/// The fewest characters a password set through the API may have.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// The most: argon2 reads all of it.
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
+/// Whether a new password is long enough (and not absurdly long).
+pub fn check_new_password(password: &str) -> Result<(), ApiError> {
+    let n = password.chars().count();
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&n) {
+        return Err(ApiError::InvalidParameter(format!(
+            "a password must have {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"
+        )));
+    }
+    Ok(())
 }
 
 /// A new random token: 32 bytes, base64url.

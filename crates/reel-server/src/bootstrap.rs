@@ -78,7 +78,8 @@ pub async fn run(state: &AppState) -> Result<BootstrapReport, StartError> {
         (&config.admin_email, &config.admin_password, created)
     {
         match state.store().user_for_login(email).await? {
-            Some((user, hash)) => {
+            Some(account) => {
+                let (user, hash) = (account.user, account.password_hash);
                 // Re-hashing on every start would change nothing but the salt; only a real
                 // change replaces the hash (and signs the user out everywhere).
                 let (candidate, hash) = (password.clone(), hash.clone());
@@ -89,7 +90,7 @@ pub async fn run(state: &AppState) -> Result<BootstrapReport, StartError> {
                 if !same {
                     state
                         .store()
-                        .set_password(user.id, &auth::hash_password(password))
+                        .set_password(user.id, &auth::hash_password(password), None)
                         .await?;
                     tracing::info!(email = %user.email, "admin password changed; browser sessions revoked");
                 }
@@ -106,7 +107,7 @@ pub async fn run(state: &AppState) -> Result<BootstrapReport, StartError> {
         None => None,
         Some(token) => {
             let user = match state.store().user_for_login(&admin_email).await? {
-                Some((user, _)) => user,
+                Some(account) => account.user,
                 None => {
                     return Err(StartError::Config(format!(
                         "REEL_ADMIN_TOKEN needs an admin; {admin_email} does not exist (set REEL_ADMIN_EMAIL)"
@@ -137,7 +138,8 @@ pub async fn run(state: &AppState) -> Result<BootstrapReport, StartError> {
     })
 }
 
-fn new_api_key() -> String {
+/// A new ingestion key.
+pub fn new_api_key() -> String {
     // 128 bits, hex: easy to paste into a snippet.
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).expect("the OS random source is available");

@@ -87,6 +87,13 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// A bearer token for the query API, owned by the admin. Changing it revokes the old one.
     pub admin_token: Option<String>,
+    /// A project's ingestion limits unless it sets its own: events a second and bytes (as
+    /// sent) a second; 0: no limit. Over a limit, uploads get 429 with `Retry-After`.
+    pub ingest_events_per_second: u64,
+    pub ingest_bytes_per_second: u64,
+    /// Sessions an organization may capture a month unless it sets its own quota (none: no
+    /// limit).
+    pub monthly_session_quota: Option<i64>,
     /// Serve the demo shop at /demo.
     pub demo: bool,
 }
@@ -126,6 +133,9 @@ impl Default for Config {
             admin_email: None,
             admin_password: None,
             admin_token: None,
+            ingest_events_per_second: 0,
+            ingest_bytes_per_second: 0,
+            monthly_session_quota: None,
             demo: false,
         }
     }
@@ -155,6 +165,7 @@ impl Config {
             gap_threshold_seconds: self.gap_threshold_seconds,
             processing_cpu_share: self.processing_cpu_share,
             orphan_grace_seconds: self.orphan_grace_seconds,
+            monthly_session_quota: self.monthly_session_quota,
         }
     }
 }
@@ -207,6 +218,9 @@ impl std::fmt::Debug for Config {
             .field("admin_email", &self.admin_email)
             .field("admin_password", &secret(&self.admin_password))
             .field("admin_token", &secret(&self.admin_token))
+            .field("ingest_events_per_second", &self.ingest_events_per_second)
+            .field("ingest_bytes_per_second", &self.ingest_bytes_per_second)
+            .field("monthly_session_quota", &self.monthly_session_quota)
             .field("demo", &self.demo)
             .finish()
     }

@@ -19,10 +19,15 @@ pub enum ApiError {
     Unauthenticated,
     #[error("wrong email or password")]
     InvalidCredentials,
+    #[error("this account is disabled: ask an organization admin")]
+    AccountDisabled,
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The request conflicts with what exists (an email that has an account already).
+    #[error("{0}")]
+    Conflict(String),
     #[error("send the body as JSON with Content-Type: application/json")]
     UnsupportedMediaType,
     #[error("too many attempts; try again in {retry_after_seconds} s")]
@@ -47,8 +52,10 @@ impl ApiError {
         match self {
             Self::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             Self::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            Self::AccountDisabled => (StatusCode::FORBIDDEN, "account_disabled"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
@@ -122,10 +129,37 @@ pub enum IngestError {
     /// The memory budget is spent: 503 + Retry-After, which the SDKs retry.
     #[error("the server is busy; retry shortly")]
     Busy,
+    /// The project is over its ingestion limits: 429 + Retry-After and Amplitude's 429 body
+    /// (every event of the request listed as throttled), which the SDKs retry.
+    #[error(
+        "too many events or bytes for this project right now; retry in {retry_after_seconds} s"
+    )]
+    Throttled {
+        retry_after_seconds: u64,
+        /// Events in the refused request, when it was read.
+        events: usize,
+        /// The project's events-a-second limit.
+        eps_threshold: u64,
+    },
     #[error("the request body did not arrive in time")]
     BodyTimeout,
     #[error("internal error")]
     Internal(String),
+}
+
+impl IngestError {
+    /// The Ingestion Monitor's reason for a refusal (`throttled` is an outcome of its own).
+    pub fn monitor_reason(&self) -> &'static str {
+        match self {
+            Self::InvalidApiKey(_) => "invalid_api_key",
+            Self::MissingField(_) | Self::Malformed(_) => "invalid_request",
+            Self::PayloadTooLarge(_) => "too_large",
+            Self::Busy => "busy",
+            Self::Throttled { .. } => "throttled",
+            Self::BodyTimeout => "timeout",
+            Self::Internal(_) => "error",
+        }
+    }
 }
 
 impl From<reel_engine::IngestError> for IngestError {
@@ -136,6 +170,14 @@ impl From<reel_engine::IngestError> for IngestError {
             E::MissingField(field) => Self::MissingField(field),
             E::TooLarge(message) => Self::PayloadTooLarge(message),
             E::Busy => Self::Busy,
+            // The route that set the admission knows the limits and answers itself.
+            E::Throttled {
+                retry_after_seconds,
+            } => Self::Throttled {
+                retry_after_seconds,
+                events: 0,
+                eps_threshold: 0,
+            },
             E::Store(e) => e.into(),
             E::Task(detail) => Self::Internal(detail),
         }
@@ -187,6 +229,23 @@ impl IntoResponse for IngestError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 json!({"code": 503, "error": message}),
             ),
+            Self::Throttled {
+                events,
+                eps_threshold,
+                ..
+            } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({
+                    "code": 429,
+                    "error": message,
+                    "eps_threshold": eps_threshold,
+                    "throttled_devices": {},
+                    "throttled_users": {},
+                    "exceeded_daily_quota_devices": {},
+                    "exceeded_daily_quota_users": {},
+                    "throttled_events": (0..*events).collect::<Vec<_>>(),
+                }),
+            ),
             Self::BodyTimeout => (
                 StatusCode::REQUEST_TIMEOUT,
                 json!({"code": 408, "error": message}),
@@ -200,10 +259,18 @@ impl IntoResponse for IngestError {
             }
         };
         let mut response = (status, Json(body)).into_response();
-        if matches!(self, Self::Busy) {
+        let retry_after = match self {
+            Self::Busy => Some(BUSY_RETRY_AFTER_SECONDS),
+            Self::Throttled {
+                retry_after_seconds,
+                ..
+            } => Some(retry_after_seconds.max(1)),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(BUSY_RETRY_AFTER_SECONDS));
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -5,6 +5,11 @@
 //! - `routes::api`, `routes::search`, `routes::replays`: the query API under `/api/v1` (login,
 //!   tokens, searching replays, saved searches, cohorts, one replay and its events), described
 //!   by `/api/v1/openapi.json`, generated from [`api_types`] (`routes::openapi`).
+//! - `routes::projects`, `routes::people`, `routes::operations`: projects (keys, settings,
+//!   deletion on request, the portfolio), people (accounts, roles, invitations), and what
+//!   operators watch (audit log, Plans & Billing, Ingestion Monitor); `/metrics` (`metrics.rs`,
+//!   fed by `monitor.rs`). Every permission is `permissions.rs`'s; ingestion limits are
+//!   `throttle.rs`'s.
 //! - `routes::assets`: the embedded UI, SDK and demo shop.
 //!
 //! What happens to recordings — ingest, analysis, compaction, reading back — is
@@ -14,6 +19,7 @@
 //! listener; production and tests start the server the same way.
 
 pub mod api_types;
+pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod bootstrap;
@@ -21,10 +27,13 @@ pub mod client;
 pub mod config;
 pub mod country;
 pub mod error;
+pub mod metrics;
+pub mod monitor;
 pub mod permissions;
 pub mod ratelimit;
 mod routes;
 pub mod serve;
+pub mod throttle;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,6 +56,14 @@ pub struct AppState {
     pub login: Arc<auth::LoginGuard>,
     /// The country database, when one is configured.
     pub countries: Option<Arc<country::Countries>>,
+    /// Ingestion limits per project.
+    pub throttle: Arc<throttle::Throttle>,
+    /// What ingestion accepted, throttled and rejected.
+    pub monitor: Arc<monitor::IngestMonitor>,
+    /// HTTP requests and connections, for `/metrics`.
+    pub metrics: Arc<metrics::HttpMetrics>,
+    /// When the process started (Unix seconds), for `/metrics`.
+    pub started_unix_s: u64,
 }
 
 impl AppState {
@@ -144,11 +161,16 @@ impl Application {
         }
         let housekeeping = engine.spawn_housekeeping();
         let processing = engine.spawn_processing();
+        let monitor_flush = monitor::spawn_flush(self.state.clone());
         let meta = engine.store().clone();
-        let router = routes::router(self.state);
-        let served = serve::serve(self.listener, router, limits, shutdown).await;
+        let gauges = self.state.metrics.clone();
+        let router = routes::router(self.state.clone());
+        let served = serve::serve(self.listener, router, limits, gauges, shutdown).await;
         housekeeping.abort();
         processing.abort();
+        monitor_flush.abort();
+        // What the monitor counted since the last flush is kept.
+        monitor::flush(&self.state).await;
         // Requests still running past the grace period: their reads and searches stop now.
         meta.close();
         served
@@ -181,12 +203,19 @@ pub fn open_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, Sta
         )),
         None => None,
     };
+    let started_unix_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     Ok(AppState {
         engine,
         config: Arc::new(config),
         budget,
         login,
         countries,
+        throttle: Default::default(),
+        monitor: Default::default(),
+        metrics: Default::default(),
+        started_unix_s,
     })
 }
 

@@ -1,13 +1,16 @@
 //! Who may do what: one table ([`MINIMUM_ROLE`]) and one check ([`authorize`]) that every route
-//! touching a project's data goes through. A user without access to a project gets 404 for
-//! everything of it (its existence is not told); a user whose role does not allow the action
-//! gets 403. `docs/permissions.md` shows the same table; a test keeps the two in step.
+//! touching a project's data goes through. Roles are per project; organization admins are
+//! admins of every project. A user without access to a project gets 404 for everything of it
+//! (its existence is not told); a user whose role does not allow the action gets 403. What
+//! concerns the whole organization ([`ORGANIZATION_ACTIONS`]) is for organization admins
+//! ([`authorize_organization`]). `docs/permissions.md` shows both tables; a test keeps them in
+//! step.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use reel_engine::store::{Project, UserContext};
+use reel_engine::store::{Project, ProjectAccess, UserContext};
 
 /// A person's role, from least to most trusted: each role may do what the ones below it may.
 #[derive(
@@ -59,8 +62,13 @@ pub enum Action {
     ViewFeedback,
     /// Read the ingestion monitor.
     ViewIngestion,
-    /// Change the project's settings (timezone, signal definitions, replay settings).
+    /// Read Plans & Billing: sessions captured this month, the quota, retention.
+    ViewBilling,
+    /// Read and change the project's settings (name, timezone, signal definitions, Session
+    /// Replay settings, ingestion limits).
     ChangeSettings,
+    /// Change how long the project keeps data (a shorter retention deletes data).
+    ChangeRetention,
     /// Delete replays and everything of a user.
     DeleteData,
     /// Rotate the project's ingestion key.
@@ -109,9 +117,19 @@ pub const MINIMUM_ROLE: &[(Action, Role, &str)] = &[
         "read the ingestion monitor",
     ),
     (
+        Action::ViewBilling,
+        Role::Manager,
+        "read Plans & Billing (sessions captured, quota, retention)",
+    ),
+    (
         Action::ChangeSettings,
         Role::Manager,
-        "change the project's settings",
+        "read and change the project's settings (Session Replay, timezone, limits)",
+    ),
+    (
+        Action::ChangeRetention,
+        Role::Admin,
+        "change how long the project keeps data",
     ),
     (
         Action::DeleteData,
@@ -131,20 +149,70 @@ pub fn allows(role: Role, action: Action) -> bool {
         .is_some_and(|(_, minimum, _)| role >= *minimum)
 }
 
+/// Something only organization admins do: it concerns every project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrganizationAction {
+    /// Create projects.
+    CreateProjects,
+    /// Disable and enable accounts, make organization admins, list every account.
+    ManageAccounts,
+    /// Set the monthly session quota.
+    ChangeQuota,
+    /// Read `/metrics` (every project's counters).
+    ReadMetrics,
+}
+
+/// What organization admins alone may do, with what the docs call it.
+pub const ORGANIZATION_ACTIONS: &[(OrganizationAction, &str)] = &[
+    (OrganizationAction::CreateProjects, "create projects"),
+    (
+        OrganizationAction::ManageAccounts,
+        "disable accounts, make organization admins, see every account",
+    ),
+    (
+        OrganizationAction::ChangeQuota,
+        "set the monthly session quota",
+    ),
+    (
+        OrganizationAction::ReadMetrics,
+        "read `/metrics` (every project's counters)",
+    ),
+];
+
 /// The project a request names (or the user's first), if the user may do `action` with it:
-/// 404 when the user has no access to it, 403 when their role does not allow the action.
+/// 404 when the user has no access to it, 403 when their role on it does not allow the action.
 pub fn authorize<'a>(
     ctx: &'a UserContext,
     project: Option<&str>,
     action: Action,
 ) -> Result<&'a Project, ApiError> {
-    let project = pick_project(&ctx.projects, project)?;
-    let role = Role::parse(&ctx.role).unwrap_or(Role::Viewer);
-    if allows(role, action) {
-        Ok(project)
+    let access = pick_project(&ctx.projects, project)?;
+    if allows(role_of(access), action) {
+        Ok(&access.project)
     } else {
         Err(ApiError::Forbidden(forbidden_message(action)))
     }
+}
+
+/// Whether the user is an organization admin, who alone may do `action`: 403 otherwise.
+pub fn authorize_organization(
+    ctx: &UserContext,
+    action: OrganizationAction,
+) -> Result<(), ApiError> {
+    if ctx.organization_admin {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden(match action {
+        OrganizationAction::CreateProjects => "only organization admins may create projects",
+        OrganizationAction::ManageAccounts => "only organization admins may manage accounts",
+        OrganizationAction::ChangeQuota => "only organization admins may set the quota",
+        OrganizationAction::ReadMetrics => "only organization admins may read the metrics",
+    }))
+}
+
+/// The user's role on a project they have access to.
+pub fn role_of(access: &ProjectAccess) -> Role {
+    Role::parse(&access.role).unwrap_or(Role::Viewer)
 }
 
 /// What a refusal says.
@@ -156,20 +224,23 @@ fn forbidden_message(action: Action) -> &'static str {
         Action::SaveSearches | Action::SaveAnalytics => {
             "viewers cannot save: ask an admin for the member role"
         }
-        Action::ViewFeedback | Action::ViewIngestion | Action::ChangeSettings => {
-            "only managers and admins may do this"
-        }
-        Action::DeleteData | Action::ManageKeys | Action::ManagePeople | Action::ViewAuditLog => {
-            "only admins may do this"
-        }
+        Action::ViewFeedback
+        | Action::ViewIngestion
+        | Action::ViewBilling
+        | Action::ChangeSettings => "only managers and admins may do this",
+        Action::ChangeRetention
+        | Action::DeleteData
+        | Action::ManageKeys
+        | Action::ManagePeople
+        | Action::ViewAuditLog => "only admins may do this",
     }
 }
 
 /// The project a request names, among those the user may see (the first when none is named).
 pub fn pick_project<'a>(
-    projects: &'a [Project],
+    projects: &'a [ProjectAccess],
     wanted: Option<&str>,
-) -> Result<&'a Project, ApiError> {
+) -> Result<&'a ProjectAccess, ApiError> {
     match wanted.filter(|w| !w.is_empty()) {
         None => projects.first().ok_or(ApiError::NotFound("project")),
         Some(id) => {
@@ -178,7 +249,7 @@ pub fn pick_project<'a>(
             })?;
             projects
                 .iter()
-                .find(|p| p.id == id)
+                .find(|p| p.project.id == id)
                 .ok_or(ApiError::NotFound("project"))
         }
     }
@@ -220,6 +291,13 @@ mod tests {
             assert!(
                 docs.contains(&row),
                 "docs/permissions.md lacks the row\n{row}"
+            );
+        }
+        for (_, what) in ORGANIZATION_ACTIONS {
+            let row = format!("| {what} |");
+            assert!(
+                docs.contains(&row),
+                "docs/permissions.md lacks the organization row\n{row}"
             );
         }
     }

@@ -14,6 +14,7 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -46,6 +47,7 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
+    gauges: Arc<crate::metrics::HttpMetrics>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let open = Arc::new(Semaphore::new(limits.max_connections));
@@ -71,6 +73,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let Ok(permit) = open.clone().try_acquire_owned() else {
+            gauges.connections_refused.fetch_add(1, Ordering::Relaxed);
             if let Ok(refusal) = refusing.clone().try_acquire_owned() {
                 tokio::spawn(async move {
                     refuse(stream).await;
@@ -94,10 +97,13 @@ pub async fn serve(
         });
         let connection = http.serve_connection(TokioIo::new(StallGuard::new(stream)), service);
         let connection = graceful.watch(connection);
+        let gauges = gauges.clone();
+        gauges.connections_open.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, %peer, "connection ended with an error");
             }
+            gauges.connections_open.fetch_sub(1, Ordering::Relaxed);
             drop(permit);
         });
     }

@@ -2,14 +2,15 @@
 
 use async_trait::async_trait;
 
-use crate::{ReplayId, Result};
+use crate::{ReplayId, Result, User};
 
 /// A viewer's verdict on a replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Feedback {
     pub id: i64,
     pub replay_id: ReplayId,
-    pub user_email: String,
+    /// Who gave it.
+    pub user: User,
     /// "down" or "up".
     pub rating: String,
     pub comment: Option<String>,

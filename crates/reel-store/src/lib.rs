@@ -1,7 +1,10 @@
 //! reel's storage: what the engine and the server keep, behind traits a second backend can
 //! implement, one per area.
 //!
-//! - [`AccountStore`] (`accounts.rs`): organizations, projects, users, tokens.
+//! - [`AccountStore`] (`accounts.rs`): organizations, projects (keys, settings), users,
+//!   tokens.
+//! - [`PeopleStore`] (`people.rs`): accounts of an organization, roles per project, disabled
+//!   accounts, invitations.
 //! - [`IngestStore`] (`ingest.rs`): uploads' chunks, analytics events, heatmap uploads,
 //!   compression dictionaries.
 //! - [`CompactionStore`] (`compaction.rs`): a recording's stored pieces, segments replacing
@@ -13,6 +16,9 @@
 //! - [`SearchStore`] (`search.rs`): the typed search of `reel-query`, the catalog of names.
 //! - [`LibraryStore`] (`library.rs`): saved searches and cohorts.
 //! - [`FeedbackStore`] (`feedback.rs`): viewers' verdicts on replays.
+//! - [`ErasureStore`] (`erasure.rs`): sessions past retention, a user's data on request.
+//! - [`OperationsStore`] (`operations.rs`): the audit log, sessions captured per month,
+//!   ingestion counts per minute.
 //! - [`MetaStore`]: all of them at once, what the server holds; [`sqlite::SqliteStore`] is the
 //!   embedded default (`sqlite/`, a module per area).
 //! - [`blobs::Blobs`]: recording objects through the `object_store` crate (local files now).
@@ -30,9 +36,12 @@
 pub mod accounts;
 pub mod blobs;
 pub mod compaction;
+pub mod erasure;
 pub mod feedback;
 pub mod ingest;
 pub mod library;
+pub mod operations;
+pub mod people;
 pub mod processing;
 pub mod properties;
 pub mod search;
@@ -42,9 +51,12 @@ pub mod sqlite;
 pub use accounts::*;
 pub use blobs::Blobs;
 pub use compaction::*;
+pub use erasure::*;
 pub use feedback::*;
 pub use ingest::*;
 pub use library::*;
+pub use operations::*;
+pub use people::*;
 pub use processing::*;
 pub use reel_model::{Fact, ReplayId, SessionFacts};
 pub use search::*;
@@ -54,8 +66,8 @@ pub use sqlite::SqliteStore;
 /// Every area's trait, to `use reel_store::prelude::*` where a [`MetaStore`] is called.
 pub mod prelude {
     pub use crate::{
-        AccountStore, CompactionStore, FeedbackStore, IngestStore, LibraryStore, MetaStore,
-        ProcessingStore, SearchStore, SessionStore,
+        AccountStore, CompactionStore, ErasureStore, FeedbackStore, IngestStore, LibraryStore,
+        MetaStore, OperationsStore, PeopleStore, ProcessingStore, SearchStore, SessionStore,
     };
 }
 
@@ -109,6 +121,9 @@ pub trait MetaStore:
     + SearchStore
     + LibraryStore
     + FeedbackStore
+    + PeopleStore
+    + ErasureStore
+    + OperationsStore
 {
     /// Stops every read and search still running (the server is shutting down); later calls
     /// fail. Writes under way finish.

@@ -42,6 +42,7 @@ variable; see README.md for what each one does:
   REEL_HEADER_TIMEOUT_SECONDS, REEL_BODY_TIMEOUT_SECONDS, REEL_ORPHAN_GRACE_SECONDS,
   REEL_PROCESSING_DELAY_MS, REEL_COMPACTION_IDLE_SECONDS, REEL_PROCESSING_CPU_SHARE,
   REEL_COMPACTION_OPEN_BYTES, REEL_REPLACED_OBJECT_GRACE_SECONDS, REEL_GAP_THRESHOLD_SECONDS,
+  REEL_INGEST_EVENTS_PER_SECOND, REEL_INGEST_BYTES_PER_SECOND, REEL_MONTHLY_SESSION_QUOTA,
   REEL_LOG (log filter, default info)";
 
 #[derive(Debug)]
@@ -386,6 +387,18 @@ const ENV: &[(&str, Setter)] = &[
         c.admin_token = Some(v.into());
         Ok(())
     }),
+    ("REEL_INGEST_EVENTS_PER_SECOND", |c, n, v| {
+        c.ingest_events_per_second = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_INGEST_BYTES_PER_SECOND", |c, n, v| {
+        c.ingest_bytes_per_second = number(n, v)?;
+        Ok(())
+    }),
+    ("REEL_MONTHLY_SESSION_QUOTA", |c, n, v| {
+        c.monthly_session_quota = Some(number(n, v)?);
+        Ok(())
+    }),
 ];
 
 fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
@@ -683,6 +696,9 @@ mod tests {
             ("REEL_ORPHAN_GRACE_SECONDS", "17"),
             ("REEL_LOGIN_LIMITER_ENTRIES", "18"),
             ("REEL_COUNTRY_DATABASE", "/var/lib/GeoLite2-Country.mmdb"),
+            ("REEL_INGEST_EVENTS_PER_SECOND", "19"),
+            ("REEL_INGEST_BYTES_PER_SECOND", "20"),
+            ("REEL_MONTHLY_SESSION_QUOTA", "21"),
         ]
         .into_iter()
         .collect();
@@ -715,10 +731,18 @@ mod tests {
             ),
             (7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
         );
+        assert_eq!(
+            (
+                c.ingest_events_per_second,
+                c.ingest_bytes_per_second,
+                c.monthly_session_quota
+            ),
+            (19, 20, Some(21))
+        );
         // Every field of Config but `demo` (the command decides that one).
         assert_eq!(
             ENV.len(),
-            32,
+            35,
             "a new setting needs its variable here and in USAGE"
         );
     }

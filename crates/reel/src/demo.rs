@@ -8,9 +8,13 @@
 //! through the same ingestion pipeline as uploads from a browser, with the SDK's own analytics
 //! events of that visit (page views, clicks, changes) moved the same way. What reel derives
 //! (rage and dead clicks, errors) the processing stage works out again.
+//!
+//! The demo is a small team: a second project (a few visits of its own, for the portfolio
+//! view) and a person of each role besides the organization admin, all with the admin's
+//! password ([`seed_team`]).
 
 use reel_engine::ingest::{UploadContext, user_agent};
-use reel_engine::store::{AnalyticsEvent, SessionRef};
+use reel_engine::store::{AnalyticsEvent, NewPerson, Project, SessionRef};
 use reel_rrweb::Event;
 use reel_rrweb::inflate::{Unmetered, gunzip_bounded};
 use reel_server::AppState;
@@ -77,6 +81,70 @@ const PLANS: &[(&str, Option<&str>, &str, i64, &str)] = &[
     ("demo-device-femi", None, "NG", 2, "browse"),
 ];
 
+/// The second project's visitors (on the same shop: the demo has one site to record).
+const SECOND_PROJECT_PLANS: &[(&str, Option<&str>, &str, i64, &str)] = &[
+    (
+        "demo-device-gus",
+        Some("gus@example.com"),
+        "SE",
+        30,
+        "browse",
+    ),
+    ("demo-device-hana", None, "IN", 7, "promo"),
+];
+
+/// The second project of the demo.
+pub const SECOND_PROJECT: &str = "Marketing site";
+
+/// The people of the demo besides its organization admin: (email, role on both projects).
+pub const PEOPLE: &[(&str, &str)] = &[
+    ("manager@reel.local", "manager"),
+    ("member@reel.local", "member"),
+    ("viewer@reel.local", "viewer"),
+];
+
+/// Makes the demo's second project (with a few visits) and a person of each role (manager,
+/// member, viewer on both projects; the admin is the organization admin), each with
+/// `password`.
+pub async fn seed_team(
+    state: &AppState,
+    base_url: &str,
+    now_ms: i64,
+    password: &str,
+) -> anyhow::Result<()> {
+    let first = state
+        .store()
+        .first_project()
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo project does not exist"))?;
+    let second = state
+        .store()
+        .create_project(
+            first.organization_id,
+            SECOND_PROJECT,
+            &reel_server::bootstrap::new_api_key(),
+            now_ms,
+        )
+        .await?;
+    let hash = reel_server::auth::hash_password(password);
+    for (email, role) in PEOPLE {
+        let new = NewPerson {
+            organization_id: first.organization_id,
+            email: (*email).into(),
+            password_hash: hash.clone(),
+            project_role: Some((first.id, (*role).into())),
+        };
+        if let Some(user) = state.store().create_person(new, now_ms).await? {
+            state
+                .store()
+                .set_project_role(second.id, user.id, Some(role))
+                .await?;
+        }
+    }
+    seed_visits(state, &second, SECOND_PROJECT_PLANS, base_url, now_ms).await?;
+    Ok(())
+}
+
 /// Seeds the demo project with the recorded visits, moved to the last days.
 pub async fn seed(state: &AppState, base_url: &str, now_ms: i64) -> anyhow::Result<usize> {
     let project = state
@@ -84,8 +152,19 @@ pub async fn seed(state: &AppState, base_url: &str, now_ms: i64) -> anyhow::Resu
         .first_project()
         .await?
         .ok_or_else(|| anyhow::anyhow!("the demo project does not exist"))?;
-    let mut rng = Rng(0x5eed_cafe);
-    for (device, user, country, hours_ago, journey) in PLANS {
+    seed_visits(state, &project, PLANS, base_url, now_ms).await
+}
+
+/// Seeds `project` with the recorded visits of `plans`, moved to the last days.
+async fn seed_visits(
+    state: &AppState,
+    project: &Project,
+    plans: &[(&str, Option<&str>, &str, i64, &str)],
+    base_url: &str,
+    now_ms: i64,
+) -> anyhow::Result<usize> {
+    let mut rng = Rng(0x5eed_cafe ^ project.id as u64);
+    for (device, user, country, hours_ago, journey) in plans {
         let recording = load(journey)?;
         let start = now_ms - hours_ago * 3_600_000 - rng.below(3_000_000) as i64;
         let moved = Moved::new(&recording, base_url, start);
@@ -142,7 +221,7 @@ pub async fn seed(state: &AppState, base_url: &str, now_ms: i64) -> anyhow::Resu
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    Ok(PLANS.len())
+    Ok(plans.len())
 }
 
 fn load(journey: &str) -> anyhow::Result<Recording> {

@@ -222,6 +222,23 @@ async fn generate(
                 .id
         }
     };
+    // Generated sessions reach back `days`: the project keeps them (a shorter retention would
+    // delete them at its next run).
+    if let Some(project) = state.store().project(project_id).await?
+        && project.retention_days < i64::from(days) + 1
+    {
+        let keep = (i64::from(days) + 1).min(reel_engine::retention::MAX_RETENTION_DAYS);
+        let changes = reel_engine::store::ProjectChanges {
+            retention_days: Some(keep),
+            ..Default::default()
+        };
+        state.store().update_project(project_id, changes).await?;
+        let _ = writeln!(
+            std::io::stdout(),
+            "project {project_id} now keeps data for {keep} days (it kept {})",
+            project.retention_days
+        );
+    }
     let plan = generate::Plan {
         project_id,
         sessions,
@@ -286,12 +303,18 @@ async fn run(config: reel_server::Config, demo: bool) -> anyhow::Result<()> {
     let app = Application::build(config).await.context("cannot start")?;
     let base = format!("http://{}", app.local_addr());
     let report = app.bootstrap().clone();
+    let state = app.state();
     if demo && report.created {
-        let seeded = demo::seed(app.state(), &base, app.state().now_ms())
+        let seeded = demo::seed(state, &base, state.now_ms())
             .await
             .context("seeding demo sessions")?;
+        let password = state.config.admin_password.clone().unwrap_or_default();
+        demo::seed_team(state, &base, state.now_ms(), &password)
+            .await
+            .context("seeding the demo's team")?;
         tracing::info!(sessions = seeded, "seeded demo sessions");
     }
+    let projects = state.store().projects().await?;
     // What the operator needs to start using reel. Printed best effort: a closed stdout must not
     // stop the server.
     let mut out = Vec::new();
@@ -300,8 +323,13 @@ async fn run(config: reel_server::Config, demo: bool) -> anyhow::Result<()> {
         writeln!(out, "  demo shop:  {base}/demo/")?;
     }
     writeln!(out, "  replays:    {base}/replays")?;
-    writeln!(out, "  project:    {}", report.project_name)?;
-    writeln!(out, "  api key: {}", report.api_key)?;
+    for project in &projects {
+        writeln!(
+            out,
+            "  project:    {} (id {}), api key: {}",
+            project.name, project.id, project.api_key
+        )?;
+    }
     match (
         &report.generated_password,
         app.state().config.admin_password.as_deref(),
@@ -311,7 +339,16 @@ async fn run(config: reel_server::Config, demo: bool) -> anyhow::Result<()> {
             "  login: {} / {p}   (generated now: keep it, it is not shown again)",
             report.admin_email
         )?,
-        (None, Some(p)) if demo => writeln!(out, "  login: {} / {p}", report.admin_email)?,
+        (None, Some(p)) if demo => {
+            writeln!(
+                out,
+                "  login: {} / {p}   (organization admin)",
+                report.admin_email
+            )?;
+            for (email, role) in demo::PEOPLE {
+                writeln!(out, "  login: {email} / {p}   ({role} of both projects)")?;
+            }
+        }
         _ => writeln!(out, "  login: {} (password as set)", report.admin_email)?,
     }
     let mut stdout = std::io::stdout().lock();

@@ -2,6 +2,26 @@
 // OpenAPI document, itself generated from the Rust types). Do not edit: run `make api-types`.
 
 export interface paths {
+    "/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log, newest first: a project's (its admins), or the whole organization's —
+         *     logins included — for organization admins who name no project.
+         */
+        get: operations["audit_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/catalog": {
         parameters: {
             query?: never;
@@ -72,6 +92,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/invites/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What an invitation link offers; no sign-in needed (the link is the secret). */
+        get: operations["invite_info"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invites/{token}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept an invitation: creates the account with the password given and signs it in (sets
+         *     the `reel_session` cookie). A link works once.
+         */
+        post: operations["accept_invite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/login": {
         parameters: {
             query?: never;
@@ -113,8 +170,66 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in user, organization and projects. */
+        /** The signed-in user, organization and projects (with your role on each). */
         get: operations["me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Change your password (give the current one); your other browser sessions are signed out. */
+        put: operations["change_password"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/sign-out-everywhere": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out every browser session of yours, this one included (API tokens stay: revoke them
+         *     one by one).
+         */
+        post: operations["sign_out_everywhere"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus text format: ingestion counters by project, endpoint, outcome and reason
+         *     (`reel_ingest_…`), HTTP requests by route and status, connections, the process (organization
+         *     admins). Also served at `/metrics`, outside `/api/v1`, for scrapers.
+         */
+        get: operations["metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -140,6 +255,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/organization/quota": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the organization's monthly session quota (organization admins); `null` goes back to the
+         *     server's default.
+         */
+        put: operations["set_quota"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portfolio/replays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The newest replays across every project you may watch (each names its project). One
+         *     person's sessions in two projects stay two replays: nothing is stitched across projects.
+         */
+        get: operations["portfolio"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a project (organization admins): `{"name"}`; answers its `id` and `api_key`. */
+        post: operations["create_project"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/projects/{id}": {
         parameters: {
             query?: never;
@@ -153,8 +325,204 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change a project's settings (admins): `{"timezone": "Europe/Berlin"}`. */
+        /**
+         * Change a project's name, timezone (`{"timezone": "Europe/Berlin"}`) or signal definitions
+         *     (managers and admins).
+         */
         patch: operations["update_project"];
+        trace?: never;
+    };
+    "/projects/{id}/devices/{device_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete everything of one device id in the project (admins): its sessions with their
+         *     recordings, events and text, its other events, its anonymous user properties.
+         */
+        delete: operations["erase_device"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{id}/ingestion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The Ingestion Monitor: requests, events and bytes accepted, throttled and rejected (by
+         *     reason), per minute over the last 24 hours (managers and admins).
+         */
+        get: operations["ingestion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{id}/invites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's invitations not used yet (admins). */
+        get: operations["invites"];
+        put?: never;
+        /**
+         * Invite someone to the project with a role (admins). The answer holds the link's path, once;
+         *     the link works once, until it expires.
+         */
+        post: operations["invite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{id}/invites/{invite_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an invitation not used yet (admins). */
+        delete: operations["revoke_invite"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{id}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's ingestion keys: the current one, and replaced ones that still work (admins). */
+        get: operations["keys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{id}/keys/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give the project a new ingestion key (admins): the current one keeps working for
+         *     `overlap_hours`, then answers 401.
+         */
+        post: operations["rotate_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everyone with access to the project and their role on it (admins). */
+        get: operations["members"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{id}/members/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Give a person of the organization a role on the project, or change it (admins). */
+        put: operations["set_role"];
+        post?: never;
+        /** Take a person's access to the project away (admins). */
+        delete: operations["remove_member"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{id}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's settings: Session Replay, retention, ingestion limits (managers and admins). */
+        get: operations["settings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the project's settings (managers and admins; retention: admins). Session Replay
+         *     settings reach SDKs through the remote configuration and apply to captures that start after
+         *     it; stored recordings are not changed.
+         */
+        patch: operations["update_settings"];
+        trace?: never;
+    };
+    "/projects/{id}/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete everything of one user id in the project (admins): every session with an event of
+         *     it — recordings, events, on-screen and console text, facts — its other events and its user
+         *     properties. The audit log records a hash of the id, not the id.
+         */
+        delete: operations["erase_user"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/replays": {
@@ -379,10 +747,82 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Plans & Billing: sessions the organization captured this month against its quota, and how
+         *     long each of your projects keeps data (managers and admins).
+         */
+        get: operations["usage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every account of the organization with its roles (organization admins). */
+        get: operations["accounts"];
+        put?: never;
+        /**
+         * Create an account with a role on the project (admins of it): `{"email", "password",
+         *     "role"}`.
+         */
+        post: operations["create_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Disable or enable an account, make it an organization admin or not (organization admins).
+         *     A disabled account's browser sessions and API tokens stop at once.
+         */
+        patch: operations["update_account"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Accepting an invitation: the new account's password. */
+        AcceptInvite: {
+            /** @description At least 10 characters. */
+            password: string;
+        };
+        /** @description Account changes (organization admins); what is left out stays as it is. */
+        AccountUpdate: {
+            /** @description Disabling signs the account out everywhere at once and stops its API tokens. */
+            disabled?: boolean | null;
+            organization_admin?: boolean | null;
+        };
         /** @description What happened in a session: events an SDK sent and events reel derived. */
         Activity: {
             events: components["schemas"]["ActivityEvent"][];
@@ -406,6 +846,36 @@ export interface components {
             /** Format: int64 */
             time_ms: number;
             user_id?: string | null;
+        };
+        /** @description One line of the audit log. */
+        AuditEntry: {
+            /**
+             * @description `login`, `login_failed`, `password_changed`, `signed_out_everywhere`, `user_created`,
+             *     `invite_created`, `invite_accepted`, `invite_revoked`, `role_changed`, `access_removed`,
+             *     `account_disabled`, `account_enabled`, `organization_admin_changed`, `project_created`,
+             *     `project_changed`, `settings_changed`, `key_rotated`, `token_created`, `token_revoked`,
+             *     `replay_deleted`, `user_data_deleted`, `device_data_deleted`, `quota_changed`.
+             */
+            action: string;
+            /** @description Who did it (none: reel itself). */
+            actor?: string | null;
+            /** Format: date-time */
+            at: string;
+            detail: Record<string, unknown>;
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            project_id?: number | null;
+            /** @description What it happened to (an email, a replay id, a hash of a deleted user id). */
+            target?: string | null;
+        };
+        AuditLog: {
+            entries: components["schemas"]["AuditEntry"][];
+            /**
+             * Format: int64
+             * @description Pass as `before` for older lines; absent on the last page.
+             */
+            next_before?: number | null;
         };
         /** @description Names a project has seen, for building filters. */
         Catalog: {
@@ -468,6 +938,11 @@ export interface components {
             /** @description Stack frames, at most 30. */
             trace: string[];
         };
+        /** @description A new invitation; its link is in this answer only. */
+        CreatedInvite: components["schemas"]["Invite"] & {
+            /** @description The path to send the invited person (`/invite/<secret>`), on reel's address. */
+            path: string;
+        };
         /** @description A new token; the secret is in this answer only. */
         CreatedToken: components["schemas"]["Token"] & {
             token: string;
@@ -482,6 +957,14 @@ export interface components {
             /** Format: int64 */
             time_ms: number;
         };
+        /** @description What a deletion on request removed. */
+        Erasure: {
+            events: number;
+            /** @description Of those, sessions with a recording. */
+            replays: number;
+            sessions: number;
+            user_properties: number;
+        };
         /** @description Every error answer: `{"error": {"code", "message"}}`. */
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
@@ -490,7 +973,7 @@ export interface components {
          * @description Stable error codes.
          * @enum {string}
          */
-        ErrorCode: "unauthenticated" | "invalid_credentials" | "forbidden" | "not_found" | "invalid_parameter" | "unsupported_media_type" | "rate_limited" | "busy" | "body_timeout" | "body_too_large" | "search_timeout" | "internal";
+        ErrorCode: "unauthenticated" | "invalid_credentials" | "account_disabled" | "forbidden" | "not_found" | "conflict" | "invalid_parameter" | "unsupported_media_type" | "rate_limited" | "busy" | "body_timeout" | "body_too_large" | "search_timeout" | "internal";
         ErrorDetail: {
             code: components["schemas"]["ErrorCode"];
             /** @description For people; may change. */
@@ -581,6 +1064,90 @@ export interface components {
             /** Format: int64 */
             start_ms: number;
         };
+        /** @description Requests, events and bytes. */
+        IngestCounts: {
+            /** Format: int64 */
+            bytes: number;
+            /** Format: int64 */
+            events: number;
+            /** Format: int64 */
+            requests: number;
+        };
+        /**
+         * @description The Ingestion Monitor: a project's ingestion per minute over the last 24 hours (minutes
+         *     without requests are left out).
+         */
+        IngestionMonitor: {
+            minutes: components["schemas"]["IngestMinute"][];
+            /** Format: date-time */
+            since: string;
+            totals: components["schemas"]["IngestTotal"][];
+        };
+        /** @description What ingestion did in one minute. */
+        IngestMinute: {
+            accepted: components["schemas"]["IngestCounts"];
+            /** Format: date-time */
+            minute: string;
+            rejected: components["schemas"]["IngestCounts"];
+            throttled: components["schemas"]["IngestCounts"];
+        };
+        /** @description Totals of the period by outcome and reason. */
+        IngestTotal: components["schemas"]["IngestCounts"] & {
+            /** @description `accepted`, `throttled` or `rejected`. */
+            outcome: string;
+            /**
+             * @description Why it was rejected: `invalid_request`, `too_large`, `over_quota`, `busy`,
+             *     `timeout`, `error`; empty for accepted and throttled.
+             */
+            reason: string;
+        };
+        Invite: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description The email of who invited. */
+            created_by: string;
+            email: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            project_id: number;
+            role: components["schemas"]["Role"];
+        };
+        /** @description What an invitation link offers (no sign-in needed). */
+        InviteInfo: {
+            email: string;
+            /** Format: date-time */
+            expires_at: string;
+            organization: string;
+            project: string;
+            role: components["schemas"]["Role"];
+        };
+        InviteList: {
+            invites: components["schemas"]["Invite"][];
+        };
+        /** @description An invitation to a project by link. */
+        InviteRequest: {
+            email: string;
+            /**
+             * Format: int32
+             * @description The link works this long (default 72 hours, at most 30 days).
+             */
+            expires_in_hours?: number | null;
+            role: components["schemas"]["Role"];
+        };
+        /**
+         * @description Rotate the ingestion key: the current one keeps working for `overlap_hours`, then answers
+         *     401.
+         */
+        KeyRotation: {
+            /**
+             * Format: int32
+             * @description 0 (the old key stops now) to 720 (30 days).
+             */
+            overlap_hours: number;
+        };
         LoginAnswer: {
             user: components["schemas"]["UserInfo"];
         };
@@ -618,12 +1185,15 @@ export interface components {
             /** Format: int64 */
             stored_bytes: number;
         };
-        /** @description The signed-in user, their organization, role and projects. */
+        /**
+         * @description The signed-in user, their organization and the projects they have access to, each with
+         *     their role on it.
+         */
         Me: {
             organization: components["schemas"]["OrganizationInfo"];
+            /** @description Organization admins are admins of every project, create projects and manage accounts. */
+            organization_admin: boolean;
             projects: components["schemas"]["ProjectInfo"][];
-            /** @description "admin" (the only role so far). */
-            role: string;
             user: components["schemas"]["UserInfo"];
         };
         /** @description A network request. */
@@ -645,8 +1215,23 @@ export interface components {
             /** @description As recorded; the player hides query values. */
             url: string;
         };
+        NewProjectRequest: {
+            name: string;
+        };
         NewTokenRequest: {
+            /**
+             * Format: int32
+             * @description The token stops working after this many days (none: until revoked).
+             */
+            expires_in_days?: number | null;
             name?: string | null;
+        };
+        /** @description A new account with a role on the project asked about. */
+        NewUserRequest: {
+            email: string;
+            /** @description At least 10 characters. */
+            password: string;
+            role: components["schemas"]["Role"];
         };
         /** @enum {string} */
         Operator: "is" | "is_not" | "contains" | "does_not_contain" | "starts_with" | "glob" | "exists" | "does_not_exist" | "greater_than" | "less_than" | "between";
@@ -663,24 +1248,149 @@ export interface components {
             /** Format: int64 */
             time_ms: number;
         };
+        /** @description Change your password; every other browser session of yours is signed out. */
+        PasswordChange: {
+            current_password: string;
+            /** @description At least 10 characters. */
+            new_password: string;
+        };
+        /** @description An account of the organization. */
+        Person: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description A disabled account signs in nowhere. */
+            disabled: boolean;
+            /** @description Admin of every project; creates projects and manages accounts. */
+            organization_admin: boolean;
+            role?: null | components["schemas"]["Role"];
+            /** @description Roles on projects (organization admins are admins of every project whatever this says). */
+            roles: components["schemas"]["ProjectRole"][];
+            user: components["schemas"]["UserInfo"];
+        };
+        PersonList: {
+            people: components["schemas"]["Person"][];
+        };
         /**
          * @description `chunk`: an upload as it came; `segment`: compacted.
          * @enum {string}
          */
         PieceKind: "chunk" | "segment";
+        /**
+         * @description The newest replays across the projects you may watch, newest first. Sessions are never
+         *     stitched across projects: one person's visits to two projects are two replays.
+         */
+        PortfolioPage: {
+            replays: components["schemas"]["PortfolioReplay"][];
+        };
+        /** @description A replay of one of your projects. */
+        PortfolioReplay: components["schemas"]["Replay"] & {
+            /** Format: int64 */
+            project_id: number;
+            project_name: string;
+        };
+        /**
+         * @description How much of a page the SDKs mask, as Amplitude's SDK names its levels.
+         * @enum {string}
+         */
+        PrivacyLevel: "light" | "medium" | "conservative";
         ProjectInfo: {
             /** @description The ingestion key SDKs send. */
             api_key: string;
             /** Format: int64 */
             id: number;
             name: string;
+            /** @description Your role on this project. */
+            role: components["schemas"]["Role"];
             /** @description The signal definitions in effect (docs/signals.md). */
             signals: components["schemas"]["SignalDefinitions"];
             /** @description IANA timezone name: dates are shown and filtered in it. */
             timezone: string;
         };
+        /** @description The project's ingestion keys. */
+        ProjectKeys: {
+            api_key: string;
+            /** @description Keys replaced by a rotation that still work, until when. */
+            retired: components["schemas"]["RetiredKey"][];
+        };
+        ProjectRetention: {
+            name: string;
+            /** Format: int64 */
+            project_id: number;
+            /** Format: int64 */
+            retention_days: number;
+        };
+        ProjectRole: {
+            /** Format: int64 */
+            project_id: number;
+            role: components["schemas"]["Role"];
+        };
+        /** @description A project's settings: Session Replay (what SDKs capture), retention and ingestion limits. */
+        ProjectSettings: components["schemas"]["ReplaySettings"] & {
+            /**
+             * Format: int64
+             * @description The project's own limit of bytes a second, as sent (none: the server's).
+             */
+            bytes_per_second?: number | null;
+            /** Format: int64 */
+            effective_bytes_per_second: number;
+            /**
+             * Format: int64
+             * @description The limits in effect.
+             */
+            effective_events_per_second: number;
+            /**
+             * Format: int64
+             * @description The project's own limit of events a second (none: the server's).
+             */
+            events_per_second?: number | null;
+            /**
+             * Format: int64
+             * @description Days recordings, events and text are kept (1 to 730).
+             */
+            retention_days: number;
+        };
+        /**
+         * @description Settings to change; what is left out stays as it is. Session Replay settings apply to
+         *     captures that start after the change; stored recordings are not changed.
+         */
+        ProjectSettingsUpdate: {
+            block_selector?: string | null;
+            /** @description URL patterns (`*`: any characters), at most 50. */
+            blocked_urls?: string[] | null;
+            /**
+             * Format: int64
+             * @description `null` goes back to the server's limit.
+             */
+            bytes_per_second?: number | null;
+            console_logs?: boolean | null;
+            /**
+             * Format: int64
+             * @description `null` goes back to the server's limit.
+             */
+            events_per_second?: number | null;
+            mask_selector?: string | null;
+            /**
+             * Format: int32
+             * @description At most 60000.
+             */
+            min_session_ms?: number | null;
+            network_errors?: boolean | null;
+            privacy_level?: null | components["schemas"]["PrivacyLevel"];
+            /**
+             * Format: int64
+             * @description 1 to 730; admins only.
+             */
+            retention_days?: number | null;
+            /**
+             * Format: double
+             * @description 0 to 1.
+             */
+            sample_rate?: number | null;
+            unmask_selector?: string | null;
+        };
         /** @description Project settings to change; what is left out stays as it is. */
         ProjectUpdate: {
+            name?: string | null;
             signals?: null | components["schemas"]["SignalDefinitions"];
             /** @description An IANA timezone name like `Europe/Berlin` or `UTC`. */
             timezone?: string | null;
@@ -691,6 +1401,11 @@ export interface components {
             op: components["schemas"]["Operator"];
             property: string;
             values?: components["schemas"]["ScalarValue"][];
+        };
+        /** @description The organization's own quota; `null` goes back to the server's default. */
+        QuotaUpdate: {
+            /** Format: int64 */
+            monthly_session_quota?: number | null;
         };
         /**
          * @description A relative date range: days up to today in the project's timezone (`today`; `1d`, `7d`, …:
@@ -760,6 +1475,69 @@ export interface components {
              *     as counted for the first).
              */
             total?: number | null;
+        };
+        /** @description What the SDKs of a project capture. Missing fields of a stored value are the defaults. */
+        ReplaySettings: {
+            /**
+             * @description Elements matching this CSS selector are not recorded at all.
+             * @default
+             */
+            block_selector: string;
+            /**
+             * @description Pages whose URL matches one of these patterns (`*` matches any characters) are not
+             *     recorded.
+             * @default []
+             */
+            blocked_urls: string[];
+            /**
+             * @description Record console logs (`log`, `info`, `warn`, `error`).
+             * @default true
+             */
+            console_logs: boolean;
+            /**
+             * @description Elements matching this CSS selector have their text and inputs masked.
+             * @default
+             */
+            mask_selector: string;
+            /**
+             * Format: int32
+             * @description Sessions shorter than this are not uploaded (at most 60 000 ms, as Amplitude's SDK
+             *     allows).
+             * @default 0
+             */
+            min_session_ms: number;
+            /**
+             * @description Record failed network requests.
+             * @default true
+             */
+            network_errors: boolean;
+            /** @default medium */
+            privacy_level: components["schemas"]["PrivacyLevel"];
+            /**
+             * Format: double
+             * @description Share of sessions recorded, 0 to 1.
+             * @default 1
+             */
+            sample_rate: number;
+            /**
+             * @description Elements matching this CSS selector are shown unmasked (password fields stay masked).
+             * @default
+             */
+            unmask_selector: string;
+        };
+        RetiredKey: {
+            api_key: string;
+            /** Format: date-time */
+            valid_until: string;
+        };
+        /**
+         * @description A person's role, from least to most trusted: each role may do what the ones below it may.
+         * @enum {string}
+         */
+        Role: "viewer" | "member" | "manager" | "admin";
+        /** @description A person's role on a project. */
+        RoleRequest: {
+            role: components["schemas"]["Role"];
         };
         SavedSearch: {
             /** Format: date-time */
@@ -886,6 +1664,11 @@ export interface components {
             /** Format: int32 */
             rage_min_clicks?: number | null;
         };
+        /** @description What signing out everywhere did. */
+        SignedOut: {
+            /** @description Browser sessions signed out (this one included). */
+            browser_sessions: number;
+        };
         /** @enum {string} */
         SortField: "start_time" | "duration" | "active_time" | "errors";
         /** @enum {string} */
@@ -954,8 +1737,28 @@ export interface components {
         TokenList: {
             tokens: components["schemas"]["Token"][];
         };
+        /** @description Plans & Billing: sessions captured this month against the quota, and retention. */
+        Usage: {
+            /** @description `YYYY-MM`, UTC. */
+            month: string;
+            /**
+             * Format: int64
+             * @description Sessions the organization may capture a month (none: no limit).
+             */
+            monthly_session_quota?: number | null;
+            /** @description New sessions are refused until the month ends. */
+            over_quota: boolean;
+            /** @description Retention of each of your projects. */
+            projects: components["schemas"]["ProjectRetention"][];
+            /** @description The organization set its own quota (else the server's default applies). */
+            quota_is_own: boolean;
+            /** Format: int64 */
+            sessions_captured: number;
+        };
         UserInfo: {
             email: string;
+            /** Format: int64 */
+            id: number;
         };
         Viewport: {
             /** Format: int64 */
@@ -972,6 +1775,56 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    audit_log: {
+        parameters: {
+            query?: {
+                /** @description The previous page's `next_before`. */
+                before?: number;
+                /** @description Lines per page, at most 200 (default 100). */
+                limit?: number;
+                /** @description Only this project's lines; organization admins who leave it out see every line. */
+                project?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditLog"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     catalog: {
         parameters: {
             query?: {
@@ -1245,6 +2098,107 @@ export interface operations {
             };
         };
     };
+    invite_info: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The secret of the link */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteInfo"];
+                };
+            };
+            /** @description No such link, or it was used or has expired */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    accept_invite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The secret of the link */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptInvite"];
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginAnswer"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such link, or it was used or has expired */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The email has an account already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many password checks at once; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -1370,6 +2324,137 @@ export interface operations {
             };
         };
     };
+    change_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            /** @description Changed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many password checks at once; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    sign_out_everywhere: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description `{}` */
+        requestBody: {
+            content: {
+                "application/json": Record<string, unknown>;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedOut"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text format 0.0.4 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     openapi: {
         parameters: {
             query?: never;
@@ -1386,6 +2471,156 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+        };
+    };
+    set_quota: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuotaUpdate"];
+            };
+        };
+        responses: {
+            /** @description Set */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    portfolio: {
+        parameters: {
+            query?: {
+                /** @description Sessions started in the last this many days (default 7, at most 90). */
+                days?: number;
+                /** @description At most this many replays (default and most 100). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortfolioPage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_project: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewProjectRequest"];
+            };
+        };
+        responses: {
+            /** @description The new project */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectInfo"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1413,6 +2648,730 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProjectInfo"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    erase_device: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The device id (as the SDK sent it) */
+                device_id: string;
+                /** @description The project's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What was deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Erasure"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ingestion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestionMonitor"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    invites: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    invite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InviteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedInvite"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The email has an account already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_invite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id */
+                id: number;
+                /** @description The invitation's id */
+                invite_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    keys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectKeys"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotate_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyRotation"];
+            };
+        };
+        responses: {
+            /** @description The keys after the rotation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectKeys"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    members: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id */
+                id: number;
+                /** @description The person's user id */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleRequest"];
+            };
+        };
+        responses: {
+            /** @description The person as they are now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id */
+                id: number;
+                /** @description The person's user id */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectSettings"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProjectSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description The settings as they are now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectSettings"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    erase_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id */
+                id: number;
+                /** @description The analytics user id (as the SDK sent it) */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What was deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Erasure"];
                 };
             };
             400: {
@@ -2150,6 +4109,230 @@ export interface operations {
                 content?: never;
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    usage: {
+        parameters: {
+            query?: {
+                /** @description A project of yours you may see billing of; default: your first. */
+                project?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Usage"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    accounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_user: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewUserRequest"];
+            };
+        };
+        responses: {
+            /** @description The new account */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The email has an account already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The person's user id */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountUpdate"];
+            };
+        };
+        responses: {
+            /** @description The account as it is now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

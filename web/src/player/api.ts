@@ -18,7 +18,18 @@ export type Timeline = Schemas['Timeline'];
 export type Feedback = Schemas['Feedback'];
 export type MeWithSettings = Me;
 
-const base = (id: string): string => `/api/v1/replays/${encodeURIComponent(id)}`;
+/** Which replay: its id and its project (none: your first project). */
+export interface ReplayRef {
+  id: string;
+  project?: number | undefined;
+}
+
+/** The API path of a replay's `path`, with `params` and its project. */
+function replayPath(replay: ReplayRef, path = '', params = new URLSearchParams()): string {
+  if (replay.project !== undefined) params.set('project', String(replay.project));
+  const query = params.toString();
+  return `/api/v1/replays/${encodeURIComponent(replay.id)}${path}${query ? `?${query}` : ''}`;
+}
 
 async function json<T>(path: string, signal?: AbortSignal): Promise<T> {
   const response = await apiFetch(path, signal ? { signal } : {});
@@ -29,21 +40,21 @@ export function getMeWithSettings(): Promise<MeWithSettings> {
   return getMe();
 }
 
-export function getReplayDetails(id: string, signal?: AbortSignal): Promise<ReplayDetails> {
-  return json<ReplayDetails>(base(id), signal);
+export function getReplayDetails(replay: ReplayRef, signal?: AbortSignal): Promise<ReplayDetails> {
+  return json<ReplayDetails>(replayPath(replay), signal);
 }
 
-export function getManifest(id: string, signal?: AbortSignal): Promise<Manifest> {
-  return json<Manifest>(`${base(id)}/manifest`, signal);
+export function getManifest(replay: ReplayRef, signal?: AbortSignal): Promise<Manifest> {
+  return json<Manifest>(replayPath(replay, '/manifest'), signal);
 }
 
-export async function getActivity(id: string, signal?: AbortSignal): Promise<ActivityEvent[]> {
-  const body = await json<Schemas['Activity']>(`${base(id)}/activity`, signal);
+export async function getActivity(replay: ReplayRef, signal?: AbortSignal): Promise<ActivityEvent[]> {
+  const body = await json<Schemas['Activity']>(replayPath(replay, '/activity'), signal);
   return body.events;
 }
 
-export function getTimeline(id: string, signal?: AbortSignal): Promise<Timeline> {
-  return json<Timeline>(`${base(id)}/timeline`, signal);
+export function getTimeline(replay: ReplayRef, signal?: AbortSignal): Promise<Timeline> {
+  return json<Timeline>(replayPath(replay, '/timeline'), signal);
 }
 
 export interface EventWindow {
@@ -56,13 +67,13 @@ export interface EventWindow {
 
 /** Events with `from <= timestamp <= to` (a non-exact read starts at the keyframe before `from`). */
 export async function getEventWindow(
-  id: string,
+  replay: ReplayRef,
   read: { from: number; to: number; exact: boolean },
   signal?: AbortSignal,
 ): Promise<EventWindow> {
   const params = new URLSearchParams({ from: String(Math.floor(read.from)), to: String(Math.floor(read.to)) });
   if (read.exact) params.set('exact', '1');
-  const response = await apiFetch(`${base(id)}/events?${params}`, signal ? { signal } : {});
+  const response = await apiFetch(replayPath(replay, '/events', params), signal ? { signal } : {});
   mark('reel:window-answered');
   const header = Number(response.headers.get('X-Reel-Window-Start'));
   const text = await response.text();
@@ -80,8 +91,8 @@ export async function getEventWindow(
   return { events, start: Math.min(start, first ?? start), bytes: text.length };
 }
 
-export async function sendFeedback(id: string, rating: 'up' | 'down', comment: string): Promise<Feedback> {
-  const response = await apiFetch(`${base(id)}/feedback`, {
+export async function sendFeedback(replay: ReplayRef, rating: 'up' | 'down', comment: string): Promise<Feedback> {
+  const response = await apiFetch(replayPath(replay, '/feedback'), {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify(comment.trim() ? { rating, comment: comment.trim() } : { rating }),
@@ -89,8 +100,9 @@ export async function sendFeedback(id: string, rating: 'up' | 'down', comment: s
   return (await response.json()) as Feedback;
 }
 
-export async function listFeedback(signal?: AbortSignal): Promise<Feedback[]> {
-  const body = await json<Schemas['FeedbackList']>('/api/v1/feedback', signal);
+export async function listFeedback(project: number | undefined, signal?: AbortSignal): Promise<Feedback[]> {
+  const query = project === undefined ? '' : `?project=${project}`;
+  const body = await json<Schemas['FeedbackList']>(`/api/v1/feedback${query}`, signal);
   return body.feedback;
 }
 

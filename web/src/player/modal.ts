@@ -9,6 +9,8 @@ import { mountReplayView, type ReplayViewHandle } from './replay-view';
 export interface PlayerModalOptions {
   /** Where to start, in ms from the beginning of the replay. */
   startAt?: number;
+  /** The replay's project (none: your first). */
+  project?: number | undefined;
   /** Called once the modal is closed (by its button, Escape, or navigation). */
   onClose?: () => void;
 }
@@ -23,7 +25,14 @@ export function openPlayerModal(replayId: string, options: PlayerModalOptions = 
   const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
   const controller = new AbortController();
   const title = h('h2', { class: 'modal-title', id: `modal-title-${Date.now()}` }, 'Replay');
-  const pageLink = h('a', { class: 'button button-small', href: `/replays/${encodeURIComponent(replayId)}`, 'data-testid': 'modal-open-page' }, 'Open replay page');
+  const pageHref = (at?: number): string => {
+    const params = new URLSearchParams();
+    if (options.project !== undefined) params.set('project', String(options.project));
+    if (at !== undefined) params.set('t', String(Math.round(at)));
+    const query = params.toString();
+    return `/replays/${encodeURIComponent(replayId)}${query ? `?${query}` : ''}`;
+  };
+  const pageLink = h('a', { class: 'button button-small', href: pageHref(), 'data-testid': 'modal-open-page' }, 'Open replay page');
   const closeButton = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close', title: 'Close (Esc)', 'data-testid': 'modal-close' }, icon('close'));
   const body = h('div', { class: 'modal-body' });
   const dialog = h(
@@ -37,6 +46,7 @@ export function openPlayerModal(replayId: string, options: PlayerModalOptions = 
   if (options.startAt !== undefined) params.set('t', String(Math.max(0, Math.round(options.startAt))));
   const view = mountReplayView(body, replayId, {
     mode: 'modal',
+    project: options.project,
     params,
     signal: controller.signal,
     onTitle: (text) => (title.textContent = text),
@@ -57,7 +67,7 @@ export function openPlayerModal(replayId: string, options: PlayerModalOptions = 
   // The page link leaves for the full page at the moment being watched (the router follows it).
   pageLink.addEventListener('click', () => {
     const at = view.player()?.currentTime();
-    if (at !== undefined) pageLink.href = `/replays/${encodeURIComponent(replayId)}?t=${Math.round(at)}`;
+    if (at !== undefined) pageLink.href = pageHref(at);
     queueMicrotask(close);
   });
   closeButton.addEventListener('click', close);

@@ -22,7 +22,7 @@
 // that rebuilds clears it.
 
 import { h } from '../dom';
-import type { EventWindow } from './api';
+import type { EventWindow, ReplayRef } from './api';
 import { listenForShortcuts } from './keyboard-shortcuts';
 import { mark } from './marks';
 import type { Marker } from './markers';
@@ -44,7 +44,7 @@ const FALLBACK_VIEWPORT = { width: 1280, height: 800 };
 const EVICT_EVERY_MS = 2_000;
 
 export interface PlayerOptions {
-  replayId: string;
+  replay: ReplayRef;
   /** The recording's time span and stored pieces (the manifest). */
   plan: Plan;
   speed: Speed;
@@ -134,7 +134,7 @@ class ReplayPlayer implements PlayerHandle {
     this.live = options.live;
     this.wantPlaying = options.autoplay;
     this.position = this.plan.startMs + options.startAt;
-    this.loader = new WindowLoader(options.replayId);
+    this.loader = new WindowLoader(options.replay);
 
     this.stage = createStage();
     this.controls = createControls(

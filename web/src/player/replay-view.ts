@@ -13,6 +13,7 @@ import {
   getMeWithSettings,
   getTimeline,
   sendFeedback,
+  type ReplayRef,
   type ActivityEvent,
   type Manifest,
   type ReplayDetails,
@@ -29,6 +30,8 @@ import type { Plan } from './windows';
 
 export interface ReplayViewOptions {
   mode: 'page' | 'modal';
+  /** The replay's project (none: your first). */
+  project?: number | undefined;
   /** `?t=` (ms from the start), `?speed=`, `?skip=0` as on the page's URL. */
   params: URLSearchParams;
   signal: AbortSignal;
@@ -51,6 +54,7 @@ const LIVE_DERIVED_REFRESH_MS = 10_000;
 const ACTIVITY_FALLBACK_MS = 3_000;
 
 export function mountReplayView(host: HTMLElement, replayId: string, options: ReplayViewOptions): ReplayViewHandle {
+  const replay: ReplayRef = { id: replayId, project: options.project };
   let player: PlayerHandle | null = null;
   let destroyed = false;
   let pollTimer: number | undefined;
@@ -65,7 +69,7 @@ export function mountReplayView(host: HTMLElement, replayId: string, options: Re
   const liveBadge = h('span', { class: 'live-badge', hidden: true, 'data-testid': 'header-live-badge' }, 'Live');
   const copyButton = h('button', { type: 'button', class: 'button', 'data-testid': 'copy-link', disabled: true }, 'Copy link');
   const copiedLink = h('input', { type: 'text', class: 'copied-link', readonly: true, hidden: true, 'aria-label': 'Link to this moment', 'data-testid': 'copied-link' });
-  const feedback = feedbackControls(replayId);
+  const feedback = feedbackControls(replay);
   const gapNotice = h('div', { class: 'gap-notice', role: 'note', hidden: true, 'data-testid': 'gap-notice' });
   const stageHost = h('div', { class: 'player-main' }, notice('loading', 'Loading replay…', undefined, 'player-loading-notice'));
   const details = h('dl', { class: 'session-details', 'data-testid': 'session-details' });
@@ -78,7 +82,7 @@ export function mountReplayView(host: HTMLElement, replayId: string, options: Re
       h(
         'div',
         { class: 'page-head replay-view-head' },
-        h('div', { class: 'replay-heading' }, options.mode === 'page' ? h('a', { class: 'back-link', href: '/replays' }, '← All replays') : null, h('div', { class: 'title-row' }, title, liveBadge), subtitle),
+        h('div', { class: 'replay-heading' }, options.mode === 'page' ? h('a', { class: 'back-link', href: replay.project === undefined ? '/replays' : `/replays?project=${replay.project}` }, '← All replays') : null, h('div', { class: 'title-row' }, title, liveBadge), subtitle),
         h('div', { class: 'replay-actions' }, feedback.element, h('div', { class: 'copy-wrap' }, copyButton, copiedLink)),
       ),
       h('div', { class: 'player-layout' }, mainColumn, panels.element),
@@ -88,6 +92,7 @@ export function mountReplayView(host: HTMLElement, replayId: string, options: Re
   copyButton.addEventListener('click', async () => {
     if (!player) return;
     const link = new URL(`/replays/${encodeURIComponent(replayId)}`, location.origin);
+    if (replay.project !== undefined) link.searchParams.set('project', String(replay.project));
     link.searchParams.set('t', String(Math.max(0, Math.round(player.currentTime()))));
     copiedLink.value = link.href;
     copiedLink.hidden = false;
@@ -102,12 +107,13 @@ export function mountReplayView(host: HTMLElement, replayId: string, options: Re
   async function load(): Promise<void> {
     const signal = options.signal;
     const mePromise = getMeWithSettings();
-    const manifestPromise = getManifest(replayId, signal);
-    const activityPromise = getActivity(replayId, signal);
+    const manifestPromise = getManifest(replay, signal);
+    const activityPromise = getActivity(replay, signal);
     for (const p of [mePromise, manifestPromise, activityPromise]) p.catch(() => {});
     try {
       const me = await mePromise.catch(() => null);
-      const zone = me?.projects?.[0]?.timezone;
+      const project = me?.projects?.find((p) => p.id === replay.project) ?? me?.projects?.[0];
+      const zone = project?.timezone;
       timeZone = zone && isTimeZone(zone) ? zone : 'UTC';
       manifest = await manifestPromise;
       mark('reel:manifest');
@@ -145,7 +151,7 @@ export function mountReplayView(host: HTMLElement, replayId: string, options: Re
     const plan = planOf(manifest);
     try {
       player = mountPlayer(stageHost, {
-        replayId,
+        replay,
         plan,
         speed: (SPEEDS as readonly number[]).includes(speedParam) ? (speedParam as Speed) : 1,
         skipInactive: options.params.get('skip') !== '0',
@@ -196,7 +202,7 @@ export function mountReplayView(host: HTMLElement, replayId: string, options: Re
   }
 
   function loadTimeline(): void {
-    getTimeline(replayId, options.signal).then(
+    getTimeline(replay, options.signal).then(
       (t) => {
         if (destroyed) return;
         timeline = t;
@@ -231,7 +237,7 @@ export function mountReplayView(host: HTMLElement, replayId: string, options: Re
   async function poll(): Promise<void> {
     if (destroyed || options.signal.aborted) return;
     try {
-      const next = await getManifest(replayId, options.signal);
+      const next = await getManifest(replay, options.signal);
       if (destroyed) return;
       const grew = !manifest || next.end_ms > manifest.end_ms;
       const hadPlayer = !!player;
@@ -252,7 +258,7 @@ export function mountReplayView(host: HTMLElement, replayId: string, options: Re
       const now = Date.now();
       if ((grew && now - lastDerivedRefresh > LIVE_DERIVED_REFRESH_MS) || (!live && grew)) {
         lastDerivedRefresh = now;
-        getActivity(replayId, options.signal).then((events) => {
+        getActivity(replay, options.signal).then((events) => {
           activity = events;
           renderActivity();
         }, () => {});
@@ -347,7 +353,7 @@ export function isLive(replay: Pick<ReplayDetails, 'last_upload_time' | 'end_tim
 }
 
 /** Thumbs up, or thumbs down with an optional comment; stored with who and when. */
-function feedbackControls(replayId: string): { element: HTMLElement } {
+function feedbackControls(replay: ReplayRef): { element: HTMLElement } {
   const status = h('span', { class: 'feedback-status muted', 'data-testid': 'feedback-status', role: 'status' });
   const up = h('button', { type: 'button', class: 'icon-button feedback-button', title: 'This replay looks right', 'aria-label': 'Thumbs up', 'data-testid': 'feedback-up' }, icon('thumb-up'));
   const down = h('button', { type: 'button', class: 'icon-button feedback-button', title: 'Something is wrong with this replay', 'aria-label': 'Thumbs down', 'aria-expanded': 'false', 'data-testid': 'feedback-down' }, icon('thumb-down'));
@@ -359,7 +365,7 @@ function feedbackControls(replayId: string): { element: HTMLElement } {
     for (const b of [up, down, send]) b.disabled = true;
     status.textContent = 'Sending…';
     try {
-      await sendFeedback(replayId, rating, text);
+      await sendFeedback(replay, rating, text);
       status.textContent = 'Thanks, feedback sent';
       form.hidden = true;
       comment.value = '';

@@ -4,7 +4,7 @@
 // still wants reaches it. Which window to read is windows.ts's decision, what to do with it the
 // player's.
 
-import { getEventWindow, type EventWindow } from './api';
+import { getEventWindow, type EventWindow, type ReplayRef } from './api';
 import type { WindowRead } from './windows';
 
 /** More failed reads in a row than this stop prefetching until a read succeeds or play is pressed. */
@@ -23,7 +23,7 @@ export class WindowLoader {
   /** Reads that failed since the last one that succeeded (or since the viewer pressed play). */
   private failures = 0;
 
-  constructor(private readonly replayId: string) {}
+  constructor(private readonly replay: ReplayRef) {}
 
   /** The seek waiting for its window, if any. */
   get pendingSeek(): PendingSeek | null {
@@ -89,7 +89,7 @@ export class WindowLoader {
     loaded: (win: EventWindow) => void,
     failed?: (error: unknown) => void,
   ): void {
-    getEventWindow(this.replayId, read, controller.signal).then(
+    getEventWindow(this.replay, read, controller.signal).then(
       (win) => {
         if (!slot.wanted()) return;
         slot.release();

@@ -1,10 +1,10 @@
-// /feedback — what viewers said about replays (thumbs up/down with a comment), newest first.
-// Admins only: the server answers 403 to others.
+// /feedback — what viewers said about a project's replays (thumbs up/down with a comment),
+// newest first. Managers and admins: the server answers 403 to others.
 
-import { ApiError } from '../api';
+import { ApiError, getMe } from '../api';
 import { h, replaceChildren } from '../dom';
 import { formatDateTime } from '../format';
-import { notice, renderShell } from '../layout';
+import { notice, renderShell, selectedProject } from '../layout';
 import { listFeedback, type Feedback } from '../player/api';
 import type { ViewContext } from '../router';
 
@@ -19,20 +19,25 @@ export function feedbackView({ root, url, signal }: ViewContext): void {
       body,
     ),
   );
-  listFeedback(signal).then(
-    (all) => replaceChildren(body, all.length ? table(all) : notice('info', 'No feedback yet', 'Viewers leave it with the thumbs on a replay.', 'feedback-empty')),
+  getMe()
+    .then((me) => {
+      const project = selectedProject(me, url)?.id;
+      return listFeedback(project, signal).then((all) => ({ all, project }));
+    })
+    .then(
+    ({ all, project }) => replaceChildren(body, all.length ? table(all, project) : notice('info', 'No feedback yet', 'Viewers leave it with the thumbs on a replay.', 'feedback-empty')),
     (err: unknown) => {
       if (signal.aborted || (err instanceof ApiError && err.status === 401)) return;
       const forbidden = err instanceof ApiError && err.status === 403;
       replaceChildren(
         body,
-        notice('error', forbidden ? 'Only admins see feedback' : 'Could not load feedback', forbidden ? undefined : err instanceof Error ? err.message : String(err), 'feedback-error'),
+        notice('error', forbidden ? 'Only managers and admins see feedback' : 'Could not load feedback', forbidden ? undefined : err instanceof Error ? err.message : String(err), 'feedback-error'),
       );
     },
   );
 }
 
-function table(all: Feedback[]): HTMLElement {
+function table(all: Feedback[], project: number | undefined): HTMLElement {
   return h(
     'table',
     { class: 'feedback-table', 'data-testid': 'feedback-list' },
@@ -48,7 +53,7 @@ function table(all: Feedback[]): HTMLElement {
           h('td', {}, f.user.email),
           h('td', { class: f.rating === 'down' ? 'rating-down' : 'rating-up' }, f.rating === 'down' ? 'Thumbs down' : 'Thumbs up'),
           h('td', { 'data-testid': 'feedback-row-comment' }, f.comment ?? h('span', { class: 'muted' }, '—')),
-          h('td', {}, h('a', { href: `/replays/${encodeURIComponent(f.replay_id)}` }, 'Watch')),
+          h('td', {}, h('a', { href: `/replays/${encodeURIComponent(f.replay_id)}${project === undefined ? '' : `?project=${project}`}` }, 'Watch')),
         ),
       ),
     ),

@@ -53,7 +53,7 @@ function widgetTable(project: Project, replays: Replay[]): HTMLElement {
       ...['', 'Start time', 'User', 'Length', 'Country'].map((label) => h('span', { role: 'columnheader' }, label))),
     ...replays.map((replay) =>
       h('div', { class: 'widget-row', role: 'row', 'data-testid': 'widget-row' },
-        h('span', { role: 'cell' }, playControl(replay)),
+        h('span', { role: 'cell' }, playControl(project, replay)),
         h('span', { role: 'cell', class: 'cell-main' }, formatDateTime(new Date(replay.start_time), false, project.timezone)),
         h('span', { role: 'cell', class: `cell-main${replay.user_id ? '' : ' muted'}` }, replay.user_id ?? 'anonymous'),
         h('span', { role: 'cell', class: 'cell-main tabular' }, formatDuration(replay.duration_ms)),
@@ -65,17 +65,17 @@ function widgetTable(project: Project, replays: Replay[]): HTMLElement {
  * Play: opens the player in a modal over the home page. It stays a link to the player page, so
  * it works without script and with ctrl-click (a new tab).
  */
-function playControl(replay: Replay): HTMLElement {
+function playControl(project: Project, replay: Replay): HTMLElement {
   return h('a', {
     class: 'button button-small play-button',
-    href: `/replays/${encodeURIComponent(replay.id)}`,
+    href: `/replays/${encodeURIComponent(replay.id)}?project=${project.id}`,
     'data-testid': 'widget-play',
     'aria-label': `Play the session of ${replay.user_id ?? 'an anonymous user'}`,
     onclick: (event: Event) => {
       if (!(event instanceof MouseEvent)) return;
       if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
       event.preventDefault();
-      openPlayerModal(replay.id);
+      openPlayerModal(replay.id, { project: project.id });
     },
   }, '▶ Play');
 }

@@ -1,6 +1,6 @@
 // /replays/{id} — one replay: the player with its panels (player/replay-view.ts).
-// URL state: ?t=<ms from the start> start position, ?speed=0.5|1|2|4|8|16, ?skip=0 turns
-// skip-inactivity off.
+// URL state: ?project=<id> (default: your first), ?t=<ms from the start> start position,
+// ?speed=0.5|1|2|4|8|16, ?skip=0 turns skip-inactivity off.
 
 import { renderShell } from '../layout';
 import { mountReplayView } from '../player/replay-view';
@@ -11,8 +11,10 @@ export function playerView({ root, url, params, signal }: ViewContext): Cleanup 
   const page = document.createElement('div');
   page.className = 'page player-page';
   main.append(page);
+  const project = Number(url.searchParams.get('project'));
   const view = mountReplayView(page, params.id ?? '', {
     mode: 'page',
+    project: Number.isInteger(project) && project > 0 ? project : undefined,
     params: url.searchParams,
     signal,
     onTitle: (title) => (document.title = `${title} · reel`),

@@ -127,7 +127,7 @@ export function replaysView({ root, url, signal }: ViewContext): void {
           container: body,
           fetchFirstPage: async (s) => (await searchReplays(request, project.id, s)).replays,
           keyOf: (replay) => replay.id,
-          render: (replay) => replayItem(replay, project.timezone),
+          render: (replay) => replayItem(replay, project),
           shown: [],
           firstRow: () => null,
           signal,
@@ -143,12 +143,12 @@ export function replaysView({ root, url, signal }: ViewContext): void {
         container: table.element,
         fetchFirstPage: async (s) => (await searchReplays(request, project.id, s)).replays,
         keyOf: (replay) => replay.id,
-        render: (replay) => replayItem(replay, project.timezone),
+        render: (replay) => replayItem(replay, project),
         shown: rows.map((replay) => replay.id),
         firstRow: () => table.element.querySelector('.replay-item'),
         signal,
         // A session still recording grew: its row shows the new duration (unless focused).
-        refresh: (replay, row) => (row.dataset.duration === String(replay.duration_ms) ? null : replayItem(replay, project.timezone)),
+        refresh: (replay, row) => (row.dataset.duration === String(replay.duration_ms) ? null : replayItem(replay, project)),
         onInserted: (items) => {
           rows.unshift(...items);
           if (total !== null) total += items.length;
@@ -341,7 +341,7 @@ export function replaysView({ root, url, signal }: ViewContext): void {
     );
     const element = h('div', { class: 'replay-table', role: 'table', 'aria-label': 'Replays', 'data-testid': 'replay-list' }, head);
     const add = (replays: Replay[]): void => {
-      element.append(...replays.map((r) => replayItem(r, project.timezone)));
+      element.append(...replays.map((r) => replayItem(r, project)));
     };
     add(first);
     return { element, add };
@@ -349,7 +349,7 @@ export function replaysView({ root, url, signal }: ViewContext): void {
 }
 
 /** A row of the list with its "Play" button (the player opens in a modal, player/modal.ts). */
-function replayItem(replay: Replay, timeZone: string): HTMLElement {
+function replayItem(replay: Replay, project: Project): HTMLElement {
   const play = h('button', {
     type: 'button',
     class: 'row-play',
@@ -357,16 +357,17 @@ function replayItem(replay: Replay, timeZone: string): HTMLElement {
     'aria-label': `Play the replay of ${replay.user_id ?? 'an anonymous user'} here`,
     'data-testid': 'row-play',
   });
-  play.addEventListener('click', () => openPlayerModal(replay.id));
+  play.addEventListener('click', () => openPlayerModal(replay.id, { project: project.id }));
   return h(
     'div',
     { class: 'replay-item', role: 'none', 'data-key': replay.id, 'data-duration': String(replay.duration_ms) },
-    replayRow(replay, timeZone),
+    replayRow(replay, project),
     play,
   );
 }
 
-function replayRow(replay: Replay, timeZone: string): HTMLElement {
+function replayRow(replay: Replay, project: Project): HTMLElement {
+  const timeZone = project.timezone;
   const started = new Date(replay.start_time);
   const errors = replay.console_error_count + replay.network_error_count;
   const badges = [
@@ -376,7 +377,7 @@ function replayRow(replay: Replay, timeZone: string): HTMLElement {
   ];
   return h(
     'a',
-    { class: 'replay-row search-row', role: 'row', href: `/replays/${encodeURIComponent(replay.id)}`, 'data-testid': 'replay-row', 'data-device': replay.device_id },
+    { class: 'replay-row search-row', role: 'row', href: `/replays/${encodeURIComponent(replay.id)}?project=${project.id}`, 'data-testid': 'replay-row', 'data-device': replay.device_id },
     h(
       'span',
       { role: 'cell', class: 'cell-time' },

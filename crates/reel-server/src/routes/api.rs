@@ -1,5 +1,7 @@
-//! The query API under `/api/v1`: login, tokens, projects, one replay. Searching replays is
-//! `search.rs`; reading a replay's recording is `replays.rs`. The OpenAPI document served at
+//! The query API under `/api/v1`: its route table, login, who you are, one replay. Your
+//! password and tokens are `account.rs`; projects `projects.rs`; people `people.rs`; the audit
+//! log, usage and the Ingestion Monitor `operations.rs`; searching replays `search.rs`; reading
+//! a replay's recording `replays.rs`. The OpenAPI document served at
 //! `/api/v1/openapi.json` is generated from the handlers' annotations and `api_types`
 //! (`openapi.rs`).
 
@@ -15,29 +17,37 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
-use reel_engine::store::{NewToken, Project, ReplayId, TokenInfo, TokenOrigin, UserContext};
+use reel_engine::store::{NewToken, Project, ProjectAccess, ReplayId, TokenOrigin, UserContext};
 use serde::Deserialize;
 
-use super::extract::{ApiJson, optional_text};
 use crate::AppState;
 use crate::api_types::{
-    self, CreatedToken, ErrorBody, LoginAnswer, LoginRequest, Me, NewTokenRequest,
-    OrganizationInfo, ProjectInfo, ProjectUpdate, TokenKind, TokenList, UserInfo,
+    self, ErrorBody, LoginAnswer, LoginRequest, Me, OrganizationInfo, ProjectInfo, UserInfo,
 };
+use crate::audit;
 use crate::auth::{self, CurrentUser, SESSION_COOKIE};
 use crate::body::BodyError;
 use crate::client;
 use crate::error::ApiError;
-use crate::permissions::{Action, authorize};
+use crate::permissions::{Action, authorize, role_of};
 use reel_engine::signal_settings::SignalDefinitions;
 
 pub fn routes() -> Router<AppState> {
+    use axum::routing::{delete, patch, put};
     Router::new()
         .route("/login", post(login))
         .route("/logout", post(logout))
         .route("/me", get(me))
-        .route("/tokens", get(list_tokens).post(create_token))
-        .route("/tokens/{id}", axum::routing::delete(revoke_token))
+        .route("/me/password", put(super::account::change_password))
+        .route(
+            "/me/sign-out-everywhere",
+            post(super::account::sign_out_everywhere),
+        )
+        .route(
+            "/tokens",
+            get(super::account::list_tokens).post(super::account::create_token),
+        )
+        .route("/tokens/{id}", delete(super::account::revoke_token))
         .route("/replays", get(super::search::list))
         .route("/replays/search", post(super::search::search))
         .route(
@@ -46,7 +56,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/saved-searches/{id}",
-            axum::routing::delete(super::search::delete_saved_search),
+            delete(super::search::delete_saved_search),
         )
         .route(
             "/cohorts",
@@ -54,7 +64,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/cohorts/{id}",
-            axum::routing::put(super::search::update_cohort).delete(super::search::delete_cohort),
+            put(super::search::update_cohort).delete(super::search::delete_cohort),
         )
         .route("/catalog", get(super::search::catalog))
         .route(
@@ -67,7 +77,57 @@ pub fn routes() -> Router<AppState> {
         .route("/replays/{id}/timeline", get(super::replays::timeline))
         .route("/replays/{id}/feedback", post(super::replays::add_feedback))
         .route("/feedback", get(super::replays::list_feedback))
-        .route("/projects/{id}", axum::routing::patch(update_project))
+        .route("/portfolio/replays", get(super::projects::portfolio))
+        .route("/projects", post(super::projects::create_project))
+        .route("/projects/{id}", patch(super::projects::update_project))
+        .route(
+            "/projects/{id}/settings",
+            get(super::projects::settings).patch(super::projects::update_settings),
+        )
+        .route("/projects/{id}/keys", get(super::projects::keys))
+        .route(
+            "/projects/{id}/keys/rotate",
+            post(super::projects::rotate_key),
+        )
+        .route(
+            "/projects/{id}/users/{user_id}",
+            delete(super::projects::erase_user),
+        )
+        .route(
+            "/projects/{id}/devices/{device_id}",
+            delete(super::projects::erase_device),
+        )
+        .route("/projects/{id}/members", get(super::people::members))
+        .route(
+            "/projects/{id}/members/{user_id}",
+            put(super::people::set_role).delete(super::people::remove_member),
+        )
+        .route(
+            "/projects/{id}/invites",
+            get(super::people::invites).post(super::people::invite),
+        )
+        .route(
+            "/projects/{id}/invites/{invite_id}",
+            delete(super::people::revoke_invite),
+        )
+        .route(
+            "/projects/{id}/ingestion",
+            get(super::operations::ingestion),
+        )
+        .route(
+            "/users",
+            get(super::people::accounts).post(super::people::create_user),
+        )
+        .route("/users/{user_id}", patch(super::people::update_account))
+        .route("/invites/{token}", get(super::people::invite_info))
+        .route(
+            "/invites/{token}/accept",
+            post(super::people::accept_invite),
+        )
+        .route("/audit-log", get(super::operations::audit_log))
+        .route("/usage", get(super::operations::usage))
+        .route("/organization/quota", put(super::operations::set_quota))
+        .route("/metrics", get(super::operations::metrics))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound("endpoint") })
         .layer(axum::middleware::from_fn(refuse_cross_site_writes))
@@ -177,24 +237,70 @@ pub(super) async fn login(
         });
     }
     let account = state.store().user_for_login(&email).await?;
-    let (user, hash) = match account {
-        Some((user, hash)) => (Some(user), Some(hash)),
-        None => (None, None),
-    };
+    let hash = account.as_ref().map(|a| a.password_hash.clone());
     let ok = guard.verify(body.password, hash).await?;
-    let Some(user) = user.filter(|_| ok) else {
-        guard.by_address.fail(&address, now);
-        guard.by_account.fail(&email, now);
-        return Err(ApiError::InvalidCredentials);
+    let account = match account {
+        Some(account) if ok => account,
+        known => {
+            guard.by_address.fail(&address, now);
+            guard.by_account.fail(&email, now);
+            // Failures for existing accounts are bounded per account by the limiter above.
+            if let Some(known) = known {
+                let by = audit::Actor::Account {
+                    organization_id: known.organization_id,
+                    user_id: known.user.id,
+                    email: &known.user.email,
+                };
+                let failed = audit::Event::new("login_failed", by).target(address.clone());
+                audit::record(&state, failed).await;
+            }
+            return Err(ApiError::InvalidCredentials);
+        }
     };
+    if account.disabled {
+        // Told only to whoever knows the password.
+        return Err(ApiError::AccountDisabled);
+    }
+    let user = account.user.clone();
     guard.by_account.forget(&email);
+    let cookie = browser_session(&state, &headers, peer, user.id).await?;
+    let by = audit::Actor::Account {
+        organization_id: account.organization_id,
+        user_id: user.id,
+        email: &user.email,
+    };
+    audit::record(&state, audit::Event::new("login", by).target(address)).await;
+    Ok(signed_in(user, cookie))
+}
+
+/// The answer to a sign-in: who, and the cookie of the new browser session.
+pub(super) fn signed_in(user: reel_engine::store::User, cookie: HeaderValue) -> Response {
+    let mut response = Json(LoginAnswer {
+        user: UserInfo {
+            id: user.id,
+            email: user.email,
+        },
+    })
+    .into_response();
+    response.headers_mut().insert(SET_COOKIE, cookie);
+    response
+}
+
+/// Starts a browser session for the user: the `Set-Cookie` value that carries it.
+pub(super) async fn browser_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    user_id: i64,
+) -> Result<HeaderValue, ApiError> {
+    let now = state.now_ms();
     let token = auth::new_token();
     let ttl_ms = state.config.session_ttl_hours as i64 * 3_600_000;
     state
         .store()
         .put_token(
             NewToken {
-                user_id: user.id,
+                user_id,
                 token_hash: auth::token_hash(&token),
                 origin: TokenOrigin::Login,
                 name: None,
@@ -203,7 +309,7 @@ pub(super) async fn login(
             now,
         )
         .await?;
-    let secure = if client::is_https(&headers, peer, &state.config) {
+    let secure = if client::is_https(headers, peer, &state.config) {
         "; Secure"
     } else {
         ""
@@ -212,20 +318,12 @@ pub(super) async fn login(
         "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{secure}",
         ttl_ms / 1000
     );
-    let mut response = Json(LoginAnswer {
-        user: UserInfo { email: user.email },
-    })
-    .into_response();
-    response.headers_mut().insert(
-        SET_COOKIE,
-        HeaderValue::from_str(&cookie).expect("token is ascii"),
-    );
-    Ok(response)
+    Ok(HeaderValue::from_str(&cookie).expect("token is ascii"))
 }
 
 /// Reads a small JSON body of a state-changing call (the content type was checked by
 /// [`refuse_cross_site_writes`]) within the body deadline and the memory budget.
-async fn read_json_body(
+pub(super) async fn read_json_body(
     state: &AppState,
     headers: &HeaderMap,
     body: Body,
@@ -267,107 +365,7 @@ pub(super) async fn logout(
     Ok(response)
 }
 
-/// Your API tokens and browser sessions (never the secrets).
-#[utoipa::path(
-    get, path = "/tokens", tag = "session",
-    responses((status = 200, body = TokenList), (status = 401, body = ErrorBody))
-)]
-pub(super) async fn list_tokens(
-    State(state): State<AppState>,
-    CurrentUser(ctx, current): CurrentUser,
-) -> Result<Json<TokenList>, ApiError> {
-    let tokens = state.store().tokens_of(ctx.user.id, state.now_ms()).await?;
-    Ok(Json(TokenList {
-        tokens: tokens
-            .iter()
-            .map(|t| token_json(t, t.id == current.id))
-            .collect(),
-    }))
-}
-
-const MAX_TOKEN_NAME: usize = 200;
-
-/// Make an API token; the token is in this answer only.
-#[utoipa::path(
-    post, path = "/tokens", tag = "session",
-    request_body = NewTokenRequest,
-    responses(
-        (status = 201, description = "The new token", body = CreatedToken),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 415, body = ErrorBody),
-    )
-)]
-pub(super) async fn create_token(
-    State(state): State<AppState>,
-    CurrentUser(ctx, _): CurrentUser,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let body = read_json_body(&state, &headers, body, MAX_LOGIN_BODY).await?;
-    let body: NewTokenRequest = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::InvalidParameter(format!("send JSON {{\"name\": \"...\"}}: {e}")))?;
-    let name = optional_text(body.name, MAX_TOKEN_NAME, "name")?;
-    let token = auth::new_token();
-    let info = state
-        .store()
-        .put_token(
-            NewToken {
-                user_id: ctx.user.id,
-                token_hash: auth::token_hash(&token),
-                origin: TokenOrigin::Created,
-                name,
-                expires_ms: None,
-            },
-            state.now_ms(),
-        )
-        .await?;
-    let body = CreatedToken {
-        info: token_json(&info, false),
-        token,
-    };
-    Ok((StatusCode::CREATED, Json(body)).into_response())
-}
-
-/// Revoke one of your tokens or browser sessions.
-#[utoipa::path(
-    delete, path = "/tokens/{id}", tag = "session",
-    params(("id" = i64, Path, description = "The token's id")),
-    responses(
-        (status = 204, description = "Revoked"), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 415, body = ErrorBody),
-    )
-)]
-pub(super) async fn revoke_token(
-    State(state): State<AppState>,
-    CurrentUser(ctx, _): CurrentUser,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let id: i64 = id.parse().map_err(|_| {
-        ApiError::InvalidParameter(format!("token id must be a number, got {id:?}"))
-    })?;
-    if state.store().revoke_token(ctx.user.id, id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound("token"))
-    }
-}
-
-fn token_json(t: &TokenInfo, current: bool) -> api_types::Token {
-    api_types::Token {
-        id: t.id,
-        kind: match t.origin {
-            TokenOrigin::Login => TokenKind::BrowserSession,
-            TokenOrigin::Config => TokenKind::Configured,
-            TokenOrigin::Created => TokenKind::Api,
-        },
-        name: t.name.clone(),
-        created_at: rfc3339(t.created_ms),
-        last_used_at: t.last_used_ms.map(rfc3339),
-        expires_at: t.expires_ms.map(rfc3339),
-        current,
-    }
-}
-
-/// The signed-in user, organization and projects.
+/// The signed-in user, organization and projects (with your role on each).
 #[utoipa::path(
     get, path = "/me", tag = "session",
     responses((status = 200, description = "Who you are", body = Me), (status = 401, body = ErrorBody))
@@ -375,66 +373,29 @@ fn token_json(t: &TokenInfo, current: bool) -> api_types::Token {
 pub(super) async fn me(CurrentUser(ctx, _): CurrentUser) -> Json<Me> {
     Json(Me {
         user: UserInfo {
+            id: ctx.user.id,
             email: ctx.user.email,
         },
         organization: OrganizationInfo {
             id: ctx.organization.id,
             name: ctx.organization.name,
         },
-        role: ctx.role,
+        organization_admin: ctx.organization_admin,
         projects: ctx.projects.iter().map(project_json).collect(),
     })
 }
 
-fn project_json(p: &Project) -> ProjectInfo {
+/// A project as the API shows it, with the caller's role on it.
+pub(super) fn project_json(access: &ProjectAccess) -> ProjectInfo {
+    let p = &access.project;
     ProjectInfo {
         id: p.id,
         name: p.name.clone(),
         api_key: p.api_key.clone(),
         timezone: p.timezone.clone(),
         signals: SignalDefinitions::from_stored(&p.signal_settings).effective(),
+        role: role_of(access),
     }
-}
-
-/// Change a project's settings (admins): `{"timezone": "Europe/Berlin"}`.
-#[utoipa::path(
-    patch, path = "/projects/{id}", tag = "projects",
-    params(("id" = i64, Path, description = "The project's id")),
-    request_body = ProjectUpdate,
-    responses(
-        (status = 200, description = "The project as it is now", body = ProjectInfo),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-    )
-)]
-pub(super) async fn update_project(
-    State(state): State<AppState>,
-    CurrentUser(ctx, _): CurrentUser,
-    Path(id): Path<String>,
-    ApiJson(update): ApiJson<ProjectUpdate>,
-) -> Result<Json<ProjectInfo>, ApiError> {
-    let mut project = authorize(&ctx, Some(&id), Action::ChangeSettings)?.clone();
-    if let Some(tz) = update.timezone {
-        let tz = tz.trim();
-        if tz.parse::<chrono_tz::Tz>().is_err() {
-            return Err(ApiError::InvalidParameter(format!(
-                "timezone must be an IANA timezone name like Europe/Berlin or UTC, got {tz:?}"
-            )));
-        }
-        state.store().set_project_timezone(project.id, tz).await?;
-        project.timezone = tz.to_owned();
-    }
-    if let Some(signals) = update.signals {
-        signals.validate().map_err(ApiError::InvalidParameter)?;
-        let merged = SignalDefinitions::from_stored(&project.signal_settings).merged(&signals);
-        let stored = serde_json::to_string(&merged).expect("serializable");
-        state
-            .store()
-            .set_project_signal_settings(project.id, &stored)
-            .await?;
-        project.signal_settings = stored;
-    }
-    Ok(Json(project_json(&project)))
 }
 
 /// `?project=`: which of the user's projects a request is about.

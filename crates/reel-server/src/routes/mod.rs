@@ -1,11 +1,15 @@
 //! The route table. Each area's file exposes its routes; this file joins them and adds the
 //! cross-cutting layers (CORS on ingestion, no body limit where handlers enforce their own).
 
+mod account;
 mod api;
 pub(crate) mod assets;
 mod extract;
 mod ingest;
 pub(crate) mod openapi;
+mod operations;
+mod people;
+mod projects;
 mod replays;
 mod search;
 
@@ -30,7 +34,12 @@ pub fn router(state: AppState) -> Router {
         )
         .nest("/api/v1", api::routes())
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(operations::metrics))
         .merge(assets::routes(&state))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
 }

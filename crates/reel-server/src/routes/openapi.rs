@@ -17,7 +17,8 @@ use crate::api_types::*;
         version = "1",
         description = "Read and search replays recorded by reel. Authenticate with the `reel_session` \
 cookie from `POST /api/v1/login`, or `Authorization: Bearer <token>` (REEL_ADMIN_TOKEN, or a token \
-made with `POST /api/v1/tokens`). Errors are `{\"error\":{\"code\",\"message\"}}` with a stable \
+made with `POST /api/v1/tokens`; it acts with its owner's role). Roles are per project (see \
+`Role`); a project you have no access to answers 404 for everything of it. Errors are `{\"error\":{\"code\",\"message\"}}` with a stable \
 code (see `ErrorCode`).\n\nState-changing calls (POST, PUT, PATCH, DELETE) need \
 `Content-Type: application/json` (415 `unsupported_media_type` otherwise; DELETE needs no body) \
 and refuse requests whose `Origin` or `Sec-Fetch-Site` names another site (403 `forbidden`). \
@@ -29,10 +30,36 @@ and refuse requests whose `Origin` or `Sec-Fetch-Site` names another site (403 `
         super::api::login,
         super::api::logout,
         super::api::me,
-        super::api::list_tokens,
-        super::api::create_token,
-        super::api::revoke_token,
-        super::api::update_project,
+        super::account::change_password,
+        super::account::sign_out_everywhere,
+        super::account::list_tokens,
+        super::account::create_token,
+        super::account::revoke_token,
+        super::projects::create_project,
+        super::projects::update_project,
+        super::projects::settings,
+        super::projects::update_settings,
+        super::projects::keys,
+        super::projects::rotate_key,
+        super::projects::erase_user,
+        super::projects::erase_device,
+        super::projects::portfolio,
+        super::people::accounts,
+        super::people::create_user,
+        super::people::update_account,
+        super::people::members,
+        super::people::set_role,
+        super::people::remove_member,
+        super::people::invites,
+        super::people::invite,
+        super::people::revoke_invite,
+        super::people::invite_info,
+        super::people::accept_invite,
+        super::operations::audit_log,
+        super::operations::usage,
+        super::operations::set_quota,
+        super::operations::ingestion,
+        super::operations::metrics,
         super::search::list,
         super::search::search,
         super::api::get_replay,
@@ -53,7 +80,7 @@ and refuse requests whose `Origin` or `Sec-Fetch-Site` names another site (403 `
         super::search::catalog,
         super::api::openapi,
     ),
-    components(schemas(ErrorBody, ErrorCode, FilterField, Operator, ClickSignalSpec)),
+    components(schemas(ErrorBody, ErrorCode, FilterField, Operator, ClickSignalSpec, Role)),
     modifiers(&SecuritySchemes)
 )]
 pub struct ApiDoc;

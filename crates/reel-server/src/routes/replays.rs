@@ -271,7 +271,8 @@ fn feedback_json(f: &reel_engine::store::Feedback) -> api_types::Feedback {
         id: f.id,
         replay_id: f.replay_id.to_string(),
         user: api_types::UserInfo {
-            email: f.user_email.clone(),
+            id: f.user.id,
+            email: f.user.email.clone(),
         },
         rating: f.rating.clone(),
         comment: f.comment.clone(),

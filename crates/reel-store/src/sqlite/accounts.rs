@@ -1,12 +1,12 @@
-//! Organizations, projects, users and tokens ([`AccountStore`]).
+//! Organizations, projects (keys, settings), users and tokens ([`AccountStore`]).
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{SqliteStore, project_from_row};
 use crate::{
-    AccountStore, NewInstallation, NewToken, Organization, Project, Result, StoreError, TokenInfo,
-    TokenOrigin, User, UserContext,
+    AccountStore, LoginAccount, NewInstallation, NewToken, Organization, Project, ProjectAccess,
+    ProjectChanges, Result, RetiredKey, StoreError, TokenInfo, TokenOrigin, User, UserContext,
 };
 
 #[async_trait]
@@ -39,6 +39,10 @@ impl AccountStore for SqliteStore {
                 api_key: new.api_key,
                 timezone: "UTC".into(),
                 signal_settings: "{}".into(),
+                replay_settings: "{}".into(),
+                retention_days: 30,
+                events_per_second: None,
+                bytes_per_second: None,
             };
             tx.execute(
                 "INSERT INTO users (email, password_hash, created_ms) VALUES (?1, ?2, ?3)",
@@ -79,12 +83,36 @@ impl AccountStore for SqliteStore {
         .await
     }
 
-    async fn project_by_api_key(&self, api_key: &str) -> Result<Option<Project>> {
+    async fn projects(&self) -> Result<Vec<Project>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(concat!(project_select!(), " ORDER BY id"))?;
+            let rows = stmt
+                .query_map([], project_from_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn project_by_api_key(&self, api_key: &str, now_ms: i64) -> Result<Option<Project>> {
         let api_key = api_key.to_owned();
         self.read(move |c| {
+            let current = c
+                .query_row(
+                    concat!(project_select!(), " WHERE api_key = ?1"),
+                    params![api_key],
+                    project_from_row,
+                )
+                .optional()?;
+            if current.is_some() {
+                return Ok(current);
+            }
             Ok(c.query_row(
-                concat!(project_select!(), " WHERE api_key = ?1"),
-                params![api_key],
+                concat!(
+                    project_select!(),
+                    " WHERE id = (SELECT project_id FROM retired_api_keys WHERE api_key = ?1 AND until_ms > ?2)"
+                ),
+                params![api_key, now_ms],
                 project_from_row,
             )
             .optional()?)
@@ -93,29 +121,162 @@ impl AccountStore for SqliteStore {
     }
 
     async fn set_project_api_key(&self, project_id: i64, api_key: &str) -> Result<()> {
-        self.set_project_text(
-            "UPDATE projects SET api_key = ?2 WHERE id = ?1",
-            project_id,
-            api_key,
-        )
+        let api_key = api_key.to_owned();
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "DELETE FROM retired_api_keys WHERE api_key = ?1",
+                params![api_key],
+            )?;
+            tx.execute(
+                "UPDATE projects SET api_key = ?1 WHERE id = ?2",
+                params![api_key, project_id],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
         .await
     }
 
-    async fn set_project_timezone(&self, project_id: i64, timezone: &str) -> Result<()> {
-        self.set_project_text(
-            "UPDATE projects SET timezone = ?2 WHERE id = ?1",
-            project_id,
-            timezone,
-        )
+    async fn rotate_api_key(
+        &self,
+        project_id: i64,
+        new_key: &str,
+        old_until_ms: i64,
+    ) -> Result<()> {
+        let new_key = new_key.to_owned();
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO retired_api_keys (api_key, project_id, until_ms)
+                 SELECT api_key, id, ?2 FROM projects WHERE id = ?1
+                 ON CONFLICT (api_key) DO UPDATE SET until_ms = excluded.until_ms",
+                params![project_id, old_until_ms],
+            )?;
+            tx.execute(
+                "UPDATE projects SET api_key = ?2 WHERE id = ?1",
+                params![project_id, new_key],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
         .await
     }
 
-    async fn set_project_signal_settings(&self, project_id: i64, settings: &str) -> Result<()> {
-        self.set_project_text(
-            "UPDATE projects SET signal_settings = ?2 WHERE id = ?1",
-            project_id,
-            settings,
-        )
+    async fn retired_keys(&self, project_id: i64, now_ms: i64) -> Result<Vec<RetiredKey>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT api_key, until_ms FROM retired_api_keys
+                 WHERE project_id = ?1 AND until_ms > ?2 ORDER BY until_ms DESC",
+            )?;
+            let rows = stmt
+                .query_map(params![project_id, now_ms], |r| {
+                    Ok(RetiredKey {
+                        api_key: r.get(0)?,
+                        until_ms: r.get(1)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn update_project(
+        &self,
+        project_id: i64,
+        changes: ProjectChanges,
+    ) -> Result<Option<Project>> {
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            let set = |column: &str, value: &dyn rusqlite::ToSql| -> Result<()> {
+                tx.execute(
+                    &format!("UPDATE projects SET {column} = ?2 WHERE id = ?1"),
+                    params![project_id, value],
+                )?;
+                Ok(())
+            };
+            if let Some(v) = &changes.name {
+                set("name", v)?;
+            }
+            if let Some(v) = &changes.timezone {
+                set("timezone", v)?;
+            }
+            if let Some(v) = &changes.signal_settings {
+                set("signal_settings", v)?;
+            }
+            if let Some(v) = &changes.replay_settings {
+                set("replay_settings", v)?;
+            }
+            if let Some(v) = &changes.retention_days {
+                set("retention_days", v)?;
+            }
+            if let Some(v) = &changes.events_per_second {
+                set("events_per_second", v)?;
+            }
+            if let Some(v) = &changes.bytes_per_second {
+                set("bytes_per_second", v)?;
+            }
+            let project = tx
+                .query_row(
+                    concat!(project_select!(), " WHERE id = ?1"),
+                    params![project_id],
+                    project_from_row,
+                )
+                .optional()?;
+            tx.commit()?;
+            Ok(project)
+        })
+        .await
+    }
+
+    async fn create_project(
+        &self,
+        organization_id: i64,
+        name: &str,
+        api_key: &str,
+        now_ms: i64,
+    ) -> Result<Project> {
+        let (name, api_key) = (name.to_owned(), api_key.to_owned());
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO projects (organization_id, name, api_key, created_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![organization_id, name, api_key, now_ms],
+            )?;
+            let id = c.last_insert_rowid();
+            Ok(c.query_row(
+                concat!(project_select!(), " WHERE id = ?1"),
+                params![id],
+                project_from_row,
+            )?)
+        })
+        .await
+    }
+
+    async fn organization(&self, organization_id: i64) -> Result<Option<Organization>> {
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT id, name, monthly_session_quota FROM organizations WHERE id = ?1",
+                params![organization_id],
+                organization_from_row,
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn set_monthly_session_quota(
+        &self,
+        organization_id: i64,
+        quota: Option<i64>,
+    ) -> Result<()> {
+        self.write(move |c| {
+            c.execute(
+                "UPDATE organizations SET monthly_session_quota = ?2 WHERE id = ?1",
+                params![organization_id, quota],
+            )?;
+            Ok(())
+        })
         .await
     }
 
@@ -157,20 +318,24 @@ impl AccountStore for SqliteStore {
         .await
     }
 
-    async fn user_for_login(&self, email: &str) -> Result<Option<(User, String)>> {
+    async fn user_for_login(&self, email: &str) -> Result<Option<LoginAccount>> {
         let email = email.to_owned();
         self.read(move |c| {
             Ok(c.query_row(
-                "SELECT id, email, password_hash FROM users WHERE email = ?1",
+                "SELECT u.id, u.email, u.password_hash, u.disabled_ms IS NOT NULL, m.organization_id
+                 FROM users u JOIN memberships m ON m.user_id = u.id
+                 WHERE u.email = ?1 ORDER BY m.organization_id LIMIT 1",
                 params![email],
                 |r| {
-                    Ok((
-                        User {
+                    Ok(LoginAccount {
+                        user: User {
                             id: r.get(0)?,
                             email: r.get(1)?,
                         },
-                        r.get(2)?,
-                    ))
+                        password_hash: r.get(2)?,
+                        disabled: r.get(3)?,
+                        organization_id: r.get(4)?,
+                    })
                 },
             )
             .optional()?)
@@ -180,12 +345,12 @@ impl AccountStore for SqliteStore {
 
     async fn user_context(&self, user_id: i64) -> Result<Option<UserContext>> {
         self.read(move |c| {
-            let Some((user, organization, role)) = c
+            let Some((user, organization, org_role)) = c
                 .query_row(
-                    "SELECT u.id, u.email, o.id, o.name, m.role FROM users u
+                    "SELECT u.id, u.email, o.id, o.name, o.monthly_session_quota, m.role FROM users u
                      JOIN memberships m ON m.user_id = u.id
                      JOIN organizations o ON o.id = m.organization_id
-                     WHERE u.id = ?1 ORDER BY o.id LIMIT 1",
+                     WHERE u.id = ?1 AND u.disabled_ms IS NULL ORDER BY o.id LIMIT 1",
                     params![user_id],
                     |r| {
                         Ok((
@@ -196,8 +361,9 @@ impl AccountStore for SqliteStore {
                             Organization {
                                 id: r.get(2)?,
                                 name: r.get(3)?,
+                                monthly_session_quota: r.get(4)?,
                             },
-                            r.get::<_, String>(4)?,
+                            r.get::<_, String>(5)?,
                         ))
                     },
                 )
@@ -205,24 +371,51 @@ impl AccountStore for SqliteStore {
             else {
                 return Ok(None);
             };
-            let mut stmt = c.prepare(concat!(
-                project_select!(),
-                " WHERE organization_id = ?1 ORDER BY id"
-            ))?;
-            let projects = stmt
-                .query_map(params![organization.id], project_from_row)?
-                .collect::<Result<Vec<_>, _>>()?;
+            let organization_admin = org_role == "admin";
+            let projects = if organization_admin {
+                let mut stmt = c.prepare(concat!(
+                    project_select!(),
+                    " WHERE organization_id = ?1 ORDER BY id"
+                ))?;
+                stmt.query_map(params![organization.id], |r| {
+                    Ok(ProjectAccess {
+                        project: project_from_row(r)?,
+                        role: "admin".into(),
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?
+            } else {
+                let mut stmt = c.prepare(
+                    "SELECT p.id, p.organization_id, p.name, p.api_key, p.timezone, p.signal_settings,
+                            p.replay_settings, p.retention_days, p.events_per_second,
+                            p.bytes_per_second, pm.role
+                     FROM project_members pm JOIN projects p ON p.id = pm.project_id
+                     WHERE pm.user_id = ?1 AND p.organization_id = ?2 ORDER BY p.id",
+                )?;
+                stmt.query_map(params![user.id, organization.id], |r| {
+                    Ok(ProjectAccess {
+                        project: project_from_row(r)?,
+                        role: r.get(10)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?
+            };
             Ok(Some(UserContext {
                 user,
                 organization,
-                role,
+                organization_admin,
                 projects,
             }))
         })
         .await
     }
 
-    async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<()> {
+    async fn set_password(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+        keep: Option<i64>,
+    ) -> Result<()> {
         let hash = password_hash.to_owned();
         self.write(move |c| {
             let tx = c.transaction()?;
@@ -230,14 +423,15 @@ impl AccountStore for SqliteStore {
                 "UPDATE users SET password_hash = ?2 WHERE id = ?1",
                 params![user_id, hash],
             )?;
-            tx.execute(
-                "DELETE FROM auth_tokens WHERE user_id = ?1 AND origin = 'login'",
-                params![user_id],
-            )?;
+            revoke_sessions(&tx, user_id, keep)?;
             tx.commit()?;
             Ok(())
         })
         .await
+    }
+
+    async fn revoke_browser_sessions(&self, user_id: i64, keep: Option<i64>) -> Result<usize> {
+        self.write(move |c| revoke_sessions(c, user_id, keep)).await
     }
 
     async fn put_token(&self, token: NewToken, now_ms: i64) -> Result<TokenInfo> {
@@ -283,7 +477,8 @@ impl AccountStore for SqliteStore {
             Ok(c.query_row(
                 &format!(
                     "SELECT u.id, u.email, {TOKEN_COLUMNS} FROM auth_tokens t JOIN users u ON u.id = t.user_id
-                     WHERE t.token_hash = ?1 AND (t.expires_ms IS NULL OR t.expires_ms > ?2)"
+                     WHERE t.token_hash = ?1 AND (t.expires_ms IS NULL OR t.expires_ms > ?2)
+                       AND u.disabled_ms IS NULL"
                 ),
                 params![hash, now_ms],
                 |r| {
@@ -350,16 +545,20 @@ impl AccountStore for SqliteStore {
     }
 }
 
-impl SqliteStore {
-    /// Sets one text column of a project: `sql` binds the project as `?1`, the text as `?2`.
-    async fn set_project_text(&self, sql: &'static str, project_id: i64, text: &str) -> Result<()> {
-        let text = text.to_owned();
-        self.write(move |c| {
-            c.execute(sql, params![project_id, text])?;
-            Ok(())
-        })
-        .await
-    }
+/// Deletes the user's browser sessions except `keep`; returns how many went.
+fn revoke_sessions(c: &Connection, user_id: i64, keep: Option<i64>) -> Result<usize> {
+    Ok(c.execute(
+        "DELETE FROM auth_tokens WHERE user_id = ?1 AND origin = 'login' AND rowid IS NOT ?2",
+        params![user_id, keep],
+    )?)
+}
+
+pub(super) fn organization_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Organization> {
+    Ok(Organization {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        monthly_session_quota: r.get(2)?,
+    })
 }
 
 const TOKEN_COLUMNS: &str =

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::params;
 
 use super::{SqliteStore, replay_row};
-use crate::{Feedback, FeedbackStore, ReplayId, Result};
+use crate::{Feedback, FeedbackStore, ReplayId, Result, User};
 
 #[async_trait]
 impl FeedbackStore for SqliteStore {
@@ -38,7 +38,7 @@ impl FeedbackStore for SqliteStore {
             Ok(Some(Feedback {
                 id,
                 replay_id: replay,
-                user_email: email,
+                user: User { id: user_id, email },
                 rating,
                 comment,
                 created_ms: now_ms,
@@ -50,7 +50,7 @@ impl FeedbackStore for SqliteStore {
     async fn feedback(&self, project_id: i64, limit: usize) -> Result<Vec<Feedback>> {
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT f.id, s.replay_key, u.email, f.rating, f.comment, f.created_ms
+                "SELECT f.id, s.replay_key, u.email, f.rating, f.comment, f.created_ms, u.id
                  FROM replay_feedback f JOIN sessions s ON s.id = f.session_row
                  JOIN users u ON u.id = f.user_id
                  WHERE s.project_id = ?1 ORDER BY f.created_ms DESC, f.id DESC LIMIT ?2",
@@ -60,7 +60,10 @@ impl FeedbackStore for SqliteStore {
                     Ok(Feedback {
                         id: r.get(0)?,
                         replay_id: ReplayId::from_stored(r.get(1)?),
-                        user_email: r.get(2)?,
+                        user: User {
+                            id: r.get(6)?,
+                            email: r.get(2)?,
+                        },
                         rating: r.get(3)?,
                         comment: r.get(4)?,
                         created_ms: r.get(5)?,

@@ -176,6 +176,11 @@ fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<UploadCommit
 /// Indexes an upload's chunks and schedules its session's processing.
 fn index_upload(tx: &Connection, upload: &NewUpload, now_ms: i64) -> Result<UploadCommitted> {
     let row = ensure_session(tx, &upload.session)?;
+    let recorded_before: bool = tx.query_row(
+        "SELECT start_ms IS NOT NULL FROM sessions WHERE id = ?1",
+        params![row],
+        |r| r.get(0),
+    )?;
     let mut committed = UploadCommitted::default();
     for chunk in &upload.chunks {
         if index_chunk(tx, row, upload, chunk, now_ms)? {
@@ -183,6 +188,16 @@ fn index_upload(tx: &Connection, upload: &NewUpload, now_ms: i64) -> Result<Uplo
         } else {
             committed.duplicate += 1;
         }
+    }
+    if committed.stored > 0 && !recorded_before {
+        // A newly captured session counts against its organization's monthly quota.
+        tx.execute(
+            "INSERT INTO monthly_usage (organization_id, month, sessions)
+             SELECT organization_id, strftime('%Y-%m', ?2 / 1000, 'unixepoch'), 1
+             FROM projects WHERE id = ?1
+             ON CONFLICT (organization_id, month) DO UPDATE SET sessions = sessions + 1",
+            params![upload.session.project_id, now_ms],
+        )?;
     }
     if committed.stored > 0 {
         // The processing stage will look at this session (no later than asked).

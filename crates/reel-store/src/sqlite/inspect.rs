@@ -30,6 +30,14 @@ pub enum Rows {
     Replays,
     /// Heatmap uploads.
     Interactions,
+    /// Analytics events, sent and derived.
+    Events,
+    /// Latest values of user properties.
+    UserProperties,
+    /// Text sessions showed and logged.
+    SessionTexts,
+    /// Sessions, with a recording or not.
+    Sessions,
 }
 
 impl Inspector {
@@ -47,8 +55,58 @@ impl Inspector {
             Rows::ObjectIntents => "SELECT COUNT(*) FROM object_intents",
             Rows::Replays => "SELECT COUNT(*) FROM sessions WHERE start_ms IS NOT NULL",
             Rows::Interactions => "SELECT COUNT(*) FROM interactions",
+            Rows::Events => "SELECT COUNT(*) FROM events",
+            Rows::UserProperties => "SELECT COUNT(*) FROM user_properties",
+            Rows::SessionTexts => "SELECT COUNT(*) FROM session_text",
+            Rows::Sessions => "SELECT COUNT(*) FROM sessions",
         };
         Ok(self.0.query_row(sql, [], |r| r.get(0))?)
+    }
+
+    /// Rows whose references point at nothing (SQLite's foreign key check over every table),
+    /// as `table → referenced table`.
+    pub fn dangling_references(&self) -> Result<Vec<String>> {
+        let mut stmt = self.0.prepare("PRAGMA foreign_key_check")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(format!(
+                    "{} → {}",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(2)?
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Every `table.column` holding `needle` anywhere in its text (or blob as text), over every
+    /// table but the full-text index's own (whose terms are asked through a search instead).
+    pub fn places_holding(&self, needle: &str) -> Result<Vec<String>> {
+        let tables: Vec<String> = self.strings(
+            "SELECT name FROM sqlite_master WHERE type = 'table'
+             AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'session_text_fts%' ORDER BY name",
+        )?;
+        let mut found = Vec::new();
+        for table in tables {
+            let columns: Vec<String> = {
+                let mut stmt = self.0.prepare(&format!("PRAGMA table_info(\"{table}\")"))?;
+                stmt.query_map([], |r| r.get::<_, String>(1))?
+                    .collect::<Result<Vec<_>, _>>()?
+            };
+            for column in columns {
+                let n: i64 = self.0.query_row(
+                    &format!(
+                        "SELECT COUNT(*) FROM \"{table}\" WHERE instr(CAST(\"{column}\" AS TEXT), ?1) > 0"
+                    ),
+                    [needle],
+                    |r| r.get(0),
+                )?;
+                if n > 0 {
+                    found.push(format!("{table}.{column}"));
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// The stored form of every chunk and segment (`chunk`, `segment`), by start time.

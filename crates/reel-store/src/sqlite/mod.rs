@@ -7,9 +7,9 @@
 //! blocking thread. Every pooled statement can be stopped (`watch.rs`): by its deadline, by its
 //! caller going away, or by the store closing.
 //!
-//! - `accounts.rs`, `ingest.rs`, `compaction.rs`, `sessions.rs`, `processing.rs`, `search.rs`
-//!   (with the SQL a [`reel_query::Search`] becomes), `library.rs`, `feedback.rs`: each area's
-//!   trait.
+//! - `accounts.rs`, `people.rs`, `ingest.rs`, `compaction.rs`, `sessions.rs`, `processing.rs`,
+//!   `search.rs` (with the SQL a [`reel_query::Search`] becomes), `library.rs`, `feedback.rs`,
+//!   `erasure.rs`, `operations.rs`: each area's trait.
 //! - `events.rs`: analytics events and what they index (user properties, element words,
 //!   session text).
 //! - `functions.rs`: reel's SQL functions. `pool.rs`, `watch.rs`: connections and stopping.
@@ -18,12 +18,14 @@
 /// The columns `project_from_row` reads, in its order.
 macro_rules! project_select {
     () => {
-        "SELECT id, organization_id, name, api_key, timezone, signal_settings FROM projects"
+        "SELECT id, organization_id, name, api_key, timezone, signal_settings, replay_settings, \
+         retention_days, events_per_second, bytes_per_second FROM projects"
     };
 }
 
 mod accounts;
 mod compaction;
+mod erasure;
 mod events;
 mod feedback;
 mod functions;
@@ -32,6 +34,8 @@ mod ingest;
 mod ingest_tests;
 pub mod inspect;
 mod library;
+mod operations;
+mod people;
 mod pool;
 #[cfg(test)]
 mod pool_tests;
@@ -72,6 +76,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_feedback_gaps_timezone.sql"),
     include_str!("../../migrations/0007_search.sql"),
     include_str!("../../migrations/0008_bounded_properties.sql"),
+    include_str!("../../migrations/0009_team.sql"),
 ];
 
 /// The position of 0007_search in [`MIGRATIONS`] (1-based): after it, Rust fills what SQL
@@ -213,6 +218,10 @@ fn project_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Project> {
         api_key: r.get(3)?,
         timezone: r.get(4)?,
         signal_settings: r.get(5)?,
+        replay_settings: r.get(6)?,
+        retention_days: r.get(7)?,
+        events_per_second: r.get(8)?,
+        bytes_per_second: r.get(9)?,
     })
 }
 

@@ -2,7 +2,7 @@
 //! ([`SessionStore`]).
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::compaction::{detach_pieces, free_detached_pieces};
 use super::events::{ensure_session, insert_events, insert_texts, session_row};
@@ -134,31 +134,18 @@ impl SessionStore for SqliteStore {
             else {
                 return Ok(false);
             };
+            release_recording(&tx, row, delete_after_ms)?;
+            // Clicked elements' words index the derived click events that go next.
             tx.execute(
-                "INSERT INTO object_intents (object_key, state, not_before_ms)
-                 SELECT object_key, 'deleting', ?2 FROM chunks WHERE session_row = ?1
-                 ON CONFLICT (object_key) DO UPDATE SET state = 'deleting', not_before_ms = excluded.not_before_ms",
-                params![row, delete_after_ms],
+                "DELETE FROM element_tokens WHERE session_row = ?1 AND type_id IN
+                     (SELECT type_id FROM events WHERE session_row = ?1 AND derived = 1)",
+                params![row],
             )?;
-            let chunk_ids: Vec<i64> = tx
-                .prepare("SELECT id FROM chunks WHERE session_row = ?1")?
-                .query_map(params![row], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            detach_pieces(&tx, &chunk_ids)?;
-            tx.execute("DELETE FROM chunks WHERE session_row = ?1", params![row])?;
-            free_detached_pieces(&tx)?;
-            tx.execute("DELETE FROM compacted_hashes WHERE session_row = ?1", params![row])?;
-            tx.execute("DELETE FROM session_text WHERE session_row = ?1", params![row])?;
-            tx.execute("DELETE FROM session_gaps WHERE session_row = ?1", params![row])?;
-            tx.execute("DELETE FROM session_work WHERE session_row = ?1", params![row])?;
             tx.execute(
                 "DELETE FROM events WHERE session_row = ?1 AND derived = 1",
                 params![row],
             )?;
-            tx.execute(
-                "DELETE FROM interactions WHERE project_id = ?1 AND device_id = ?2 AND session_id = ?3",
-                params![project_id, device_id, session_id],
-            )?;
+            delete_interactions(&tx, &SessionRef { project_id, device_id, session_id })?;
             // The session row stays (its analytics events and user may still refer to it), with
             // no recording: it is no longer a replay.
             tx.execute(
@@ -224,4 +211,45 @@ impl SessionStore for SqliteStore {
         })
         .await
     }
+}
+
+/// Deletes a session's recording and what was made of it — its chunks and segments (their
+/// objects marked for deletion after `delete_after_ms`), the pieces no other segment uses, its
+/// text, holes, processing state and feedback — leaving its row and analytics events.
+pub(super) fn release_recording(tx: &Connection, row: i64, delete_after_ms: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO object_intents (object_key, state, not_before_ms)
+         SELECT object_key, 'deleting', ?2 FROM chunks WHERE session_row = ?1
+         ON CONFLICT (object_key) DO UPDATE SET state = 'deleting', not_before_ms = excluded.not_before_ms",
+        params![row, delete_after_ms],
+    )?;
+    let chunk_ids: Vec<i64> = tx
+        .prepare_cached("SELECT id FROM chunks WHERE session_row = ?1")?
+        .query_map(params![row], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    detach_pieces(tx, &chunk_ids)?;
+    tx.execute("DELETE FROM chunks WHERE session_row = ?1", params![row])?;
+    free_detached_pieces(tx)?;
+    for table in [
+        "compacted_hashes",
+        "session_text",
+        "session_gaps",
+        "session_work",
+        "replay_feedback",
+    ] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE session_row = ?1"),
+            params![row],
+        )?;
+    }
+    Ok(())
+}
+
+/// Deletes a session's heatmap uploads.
+pub(super) fn delete_interactions(tx: &Connection, session: &SessionRef) -> Result<()> {
+    tx.execute(
+        "DELETE FROM interactions WHERE project_id = ?1 AND device_id = ?2 AND session_id = ?3",
+        params![session.project_id, session.device_id, session.session_id],
+    )?;
+    Ok(())
 }

@@ -19,29 +19,6 @@ fn quick(c: &mut reel_server::Config) {
     c.replaced_object_grace_seconds = 0;
 }
 
-/// Files under `objects/`, as object keys.
-fn objects_on_disk(data_dir: &Path) -> BTreeSet<String> {
-    let root = data_dir.join("objects");
-    let mut found = BTreeSet::new();
-    let mut pending = vec![root.clone()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                found.insert(
-                    path.strip_prefix(&root)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                );
-            }
-        }
-    }
-    found
-}
-
 /// Object keys rows name, and how many objects are still on their way in or out.
 fn named_objects(data_dir: &Path) -> (BTreeSet<String>, i64) {
     let db = stored(data_dir);

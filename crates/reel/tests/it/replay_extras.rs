@@ -84,7 +84,8 @@ async fn the_project_timezone_is_a_setting() {
     let app = TestApp::spawn().await;
     let (_, me) = app.send(reqwest::Method::GET, "/me", None).await;
     assert_eq!(me["projects"][0]["timezone"], "UTC", "{me}");
-    assert_eq!(me["role"], "admin");
+    assert_eq!(me["organization_admin"], true, "{me}");
+    assert_eq!(me["projects"][0]["role"], "admin", "{me}");
     let id = me["projects"][0]["id"].as_i64().unwrap();
     let (status, project) = app
         .send(

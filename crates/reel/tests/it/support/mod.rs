@@ -10,6 +10,7 @@ pub mod mmdb;
 mod process;
 pub use process::*;
 
+use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
@@ -36,6 +37,9 @@ pub struct TestApp {
     pub meta: std::sync::Arc<dyn reel_engine::store::MetaStore>,
     /// The running server's login limiters, for tests of what they remember.
     pub login: std::sync::Arc<reel_server::auth::LoginGuard>,
+    /// The running server's state, for tests that run its jobs now (retention, the monitor's
+    /// flush) instead of waiting for their timers.
+    pub state: reel_server::AppState,
     config: Config,
     clock: Arc<dyn reel_engine::Clock>,
     dir: tempfile::TempDir,
@@ -84,11 +88,12 @@ impl TestApp {
             ..Default::default()
         };
         tweak(&mut config);
-        let (base_url, meta, login, running) = start(config.clone(), clock.clone()).await;
+        let (base_url, state, running) = start(config.clone(), clock.clone()).await;
         Self {
             base_url,
-            meta,
-            login,
+            meta: state.store().clone(),
+            login: state.login.clone(),
+            state,
             client: Client::new(),
             config,
             clock,
@@ -119,10 +124,11 @@ impl TestApp {
                 .expect("the server task does not panic")
                 .expect("the server shuts down cleanly");
         }
-        let (base_url, meta, login, running) = start(self.config.clone(), self.clock.clone()).await;
+        let (base_url, state, running) = start(self.config.clone(), self.clock.clone()).await;
         self.base_url = base_url;
-        self.meta = meta;
-        self.login = login;
+        self.meta = state.store().clone();
+        self.login = state.login.clone();
+        self.state = state;
         self.running = Some(running);
     }
 
@@ -332,6 +338,130 @@ impl TestApp {
     }
 }
 
+/// People and calls as them: the query API the way each role's tools use it.
+impl TestApp {
+    /// A call to the query API with `token`: status and body (JSON; a body that is not JSON
+    /// comes back as a JSON string, an empty one as null).
+    pub async fn call_as(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, self.url(&format!("/api/v1{path}")))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("sent");
+        let status = response.status();
+        let text = response.text().await.expect("a readable body");
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    /// A call to the query API as the organization admin.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        self.call_as(ADMIN_TOKEN, method, path, body).await
+    }
+
+    /// Makes an account with `role` on `project` (as the organization admin); returns its user
+    /// id and an API token of it.
+    pub async fn person(&self, email: &str, role: &str, project: i64) -> (i64, String) {
+        let (status, person) = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/users?project={project}"),
+                Some(&json!({"email": email, "password": PERSON_PASSWORD, "role": role})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{email}: {person}");
+        let id = person["user"]["id"].as_i64().expect("a user id");
+        (id, self.token_of(email, PERSON_PASSWORD).await)
+    }
+
+    /// Signs in as `email` and makes an API token with that session.
+    pub async fn token_of(&self, email: &str, password: &str) -> String {
+        let cookie = self.sign_in(email, password).await;
+        let response = self
+            .client
+            .post(self.url("/api/v1/tokens"))
+            .header(reqwest::header::COOKIE, cookie)
+            .header("x-reel-request", "1")
+            .json(&json!({"name": "tests"}))
+            .send()
+            .await
+            .expect("sent");
+        let (status, token) = json_of(response).await;
+        assert_eq!(status, StatusCode::CREATED, "token of {email}: {token}");
+        token["token"].as_str().expect("a token").to_owned()
+    }
+
+    /// Signs in with the UI's login; returns the session cookie (`reel_session=…`).
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/api/v1/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("sent");
+        let cookie = response
+            .headers()
+            .get(reqwest::header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        assert_eq!(status, StatusCode::OK, "login of {email}: {body}");
+        cookie.expect("the login sets a cookie")
+    }
+
+    /// A new project (as the organization admin): its id and ingestion key.
+    pub async fn project(&self, name: &str) -> (i64, String) {
+        let (status, project) = self
+            .call(
+                reqwest::Method::POST,
+                "/projects",
+                Some(&json!({"name": name})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{project}");
+        (
+            project["id"].as_i64().expect("an id"),
+            project["api_key"].as_str().expect("a key").to_owned(),
+        )
+    }
+
+    /// Uploads a one-page recording of `device`/`session` with `key`; the answer's status.
+    pub async fn track_with_key(&self, key: &str, device: &str, session: i64) -> StatusCode {
+        self.client
+            .post(self.track_url(device, session))
+            .bearer_auth(key)
+            .json(&json!({"version": 1, "events": page(session, "https://shop.test/")}))
+            .send()
+            .await
+            .expect("sent")
+            .status()
+    }
+}
+
+/// The password of accounts [`TestApp::person`] makes.
+pub const PERSON_PASSWORD: &str = "person-password-123";
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(running) = self.running.take() {
@@ -340,25 +470,20 @@ impl Drop for TestApp {
     }
 }
 
-type Started = (
-    String,
-    std::sync::Arc<dyn reel_engine::store::MetaStore>,
-    std::sync::Arc<reel_server::auth::LoginGuard>,
-    Running,
-);
-
-async fn start(config: Config, clock: Arc<dyn reel_engine::Clock>) -> Started {
+async fn start(
+    config: Config,
+    clock: Arc<dyn reel_engine::Clock>,
+) -> (String, reel_server::AppState, Running) {
     let app = Application::build_with_clock(config, clock)
         .await
         .expect("the application builds");
     let base_url = format!("http://{}", app.local_addr());
-    let meta = app.state().store().clone();
-    let login = app.state().login.clone();
+    let state = app.state().clone();
     let (shutdown, signal) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until(async {
         let _ = signal.await;
     }));
-    (base_url, meta, login, Running { shutdown, task })
+    (base_url, state, Running { shutdown, task })
 }
 
 /// Status and JSON body of a response; panics with the text when the body is not JSON.
@@ -457,6 +582,29 @@ pub fn says_payload_exceeded(text: &str) -> bool {
     lower
         .find("payload")
         .is_some_and(|at| lower[at..].contains("exceed"))
+}
+
+/// Files under `objects/`, as object keys.
+pub fn objects_on_disk(data_dir: &Path) -> BTreeSet<String> {
+    let root = data_dir.join("objects");
+    let mut found = BTreeSet::new();
+    let mut pending = vec![root.clone()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                found.insert(
+                    path.strip_prefix(&root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    found
 }
 
 pub fn now_ms() -> i64 {
