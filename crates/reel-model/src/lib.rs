@@ -5,12 +5,14 @@
 //! - [`ReplayId`]: a replay's URL-safe id, reversible to its device and session.
 //! - [`Clock`]: the time, injected (tests move it instead of sleeping).
 //! - [`content_hash`]: the hash that names stored content (chunks, heatmap uploads).
+//! - [`identify`]: what Amplitude's identify operations do to a user's properties.
 //!
 //! No IO, no async, no backend.
 
 mod clock;
 mod facts;
 mod hash;
+pub mod identify;
 mod replay_id;
 
 pub use clock::{Clock, ManualClock, SystemClock};
