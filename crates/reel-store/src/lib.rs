@@ -13,6 +13,8 @@
 //! - [`SearchStore`] (`search.rs`): the typed search of `reel-query`, the catalog of names.
 //! - [`LibraryStore`] (`library.rs`): saved searches and cohorts.
 //! - [`FeedbackStore`] (`feedback.rs`): viewers' verdicts on replays.
+//! - [`AnalyticsStore`] and [`BoardStore`] (`analytics.rs`): charts of `reel_query::chart`, the
+//!   sessions behind a data point, users and their event streams; dashboards and notebooks.
 //! - [`MetaStore`]: all of them at once, what the server holds; [`sqlite::SqliteStore`] is the
 //!   embedded default (`sqlite/`, a module per area).
 //! - [`blobs::Blobs`]: recording objects through the `object_store` crate (local files now).
@@ -28,6 +30,7 @@
 //!   leaves an unreferenced object, never a row without its object.
 
 pub mod accounts;
+pub mod analytics;
 pub mod blobs;
 pub mod compaction;
 pub mod feedback;
@@ -40,6 +43,7 @@ pub mod sessions;
 pub mod sqlite;
 
 pub use accounts::*;
+pub use analytics::*;
 pub use blobs::Blobs;
 pub use compaction::*;
 pub use feedback::*;
@@ -54,8 +58,8 @@ pub use sqlite::SqliteStore;
 /// Every area's trait, to `use reel_store::prelude::*` where a [`MetaStore`] is called.
 pub mod prelude {
     pub use crate::{
-        AccountStore, CompactionStore, FeedbackStore, IngestStore, LibraryStore, MetaStore,
-        ProcessingStore, SearchStore, SessionStore,
+        AccountStore, AnalyticsStore, BoardStore, CompactionStore, FeedbackStore, IngestStore,
+        LibraryStore, MetaStore, ProcessingStore, SearchStore, SessionStore,
     };
 }
 
@@ -109,6 +113,8 @@ pub trait MetaStore:
     + SearchStore
     + LibraryStore
     + FeedbackStore
+    + AnalyticsStore
+    + BoardStore
 {
     /// Stops every read and search still running (the server is shutting down); later calls
     /// fail. Writes under way finish.

@@ -90,6 +90,13 @@ impl Buckets {
     }
 }
 
+/// An instant as RFC 3339 in UTC, to the millisecond.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
 /// The first interval boundary after `ms`.
 fn next_boundary(interval: Interval, tz: Tz, ms: i64) -> i64 {
     let local = tz

@@ -14,7 +14,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
-use chrono::{DateTime, SecondsFormat, Utc};
 use reel_engine::store::{NewToken, Project, ReplayId, TokenInfo, TokenOrigin, UserContext};
 use serde::Deserialize;
 
@@ -68,6 +67,42 @@ pub fn routes() -> Router<AppState> {
         .route("/replays/{id}/feedback", post(super::replays::add_feedback))
         .route("/feedback", get(super::replays::list_feedback))
         .route("/projects/{id}", axum::routing::patch(update_project))
+        .route("/charts/segmentation", post(super::charts::segmentation))
+        .route("/charts/funnel", post(super::charts::funnel))
+        .route("/charts/sessions", post(super::charts::sessions))
+        .route("/charts/journeys", post(super::charts::journeys))
+        .route("/charts/experiment", post(super::charts::experiment))
+        .route("/charts/{kind}/sessions", post(super::charts::microscope))
+        .route("/users", get(super::users::find))
+        .route("/users/{id}", get(super::users::profile))
+        .route(
+            "/dashboards",
+            get(super::boards::list_dashboards).post(super::boards::create_dashboard),
+        )
+        .route(
+            "/dashboards/order",
+            axum::routing::put(super::boards::order_dashboards),
+        )
+        .route(
+            "/dashboards/{id}",
+            get(super::boards::get_dashboard)
+                .put(super::boards::put_dashboard)
+                .delete(super::boards::delete_dashboard),
+        )
+        .route(
+            "/notebooks",
+            get(super::boards::list_notebooks).post(super::boards::create_notebook),
+        )
+        .route(
+            "/notebooks/order",
+            axum::routing::put(super::boards::order_notebooks),
+        )
+        .route(
+            "/notebooks/{id}",
+            get(super::boards::get_notebook)
+                .put(super::boards::put_notebook)
+                .delete(super::boards::delete_notebook),
+        )
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound("endpoint") })
         .layer(axum::middleware::from_fn(refuse_cross_site_writes))
@@ -539,7 +574,5 @@ pub(super) fn replay_json(r: &reel_engine::store::Replay) -> api_types::Replay {
 }
 
 pub(super) fn rfc3339(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Millis, true)
+    reel_query::chart::buckets::rfc3339(ms)
 }

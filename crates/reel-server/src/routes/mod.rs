@@ -3,11 +3,14 @@
 
 mod api;
 pub(crate) mod assets;
+mod boards;
+mod charts;
 mod extract;
 mod ingest;
 pub(crate) mod openapi;
 mod replays;
 mod search;
+mod users;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};

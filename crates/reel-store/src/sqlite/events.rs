@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use reel_query::selector::{ClickedElement, element_tokens};
 
+use super::analytics;
 use super::functions::text_hash;
 use crate::{AnalyticsEvent, EventsAdded, Result, SessionRef, SessionText, properties};
 
@@ -84,6 +85,7 @@ pub(super) fn insert_events(
 ) -> Result<EventsAdded> {
     let mut added = EventsAdded::default();
     let mut types = EventTypes::default();
+    let mut recorder = analytics::Recorder::default();
     let mut sessions: HashMap<(String, i64), i64> = HashMap::new();
     let mut insert = tx.prepare_cached(
         "INSERT INTO events (project_id, insert_id, event_type, time_ms, device_id, user_id,
@@ -158,6 +160,18 @@ pub(super) fn insert_events(
             continue;
         }
         added.new += 1;
+        recorder.record(
+            tx,
+            analytics::Stored {
+                project_id,
+                event_id: tx.last_insert_rowid(),
+                type_id,
+                session_row,
+                event: e,
+                event_properties: &event_properties.text,
+                user_properties: &user_properties.text,
+            },
+        )?;
         if let Some(row) = session_row {
             index_element(tx, type_id, row, &event_properties.text)?;
         }
@@ -279,7 +293,7 @@ pub(super) fn apply_user_properties(
 
 /// A JSON value as SQLite keeps it: scalars as themselves (booleans 0/1), arrays and objects
 /// as JSON text; `null` is no value.
-fn sql_value(v: &Value) -> Option<SqlValue> {
+pub(super) fn sql_value(v: &Value) -> Option<SqlValue> {
     Some(match v {
         Value::Null => return None,
         Value::Bool(b) => SqlValue::Integer(i64::from(*b)),

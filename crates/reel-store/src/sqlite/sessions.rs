@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
+use super::analytics;
 use super::compaction::{detach_pieces, free_detached_pieces};
 use super::events::{ensure_session, insert_events, insert_texts, session_row};
 use super::{REPLAY_COLUMNS, SqliteStore, chunks_of, fact_column, replay_from_row, zero_facts};
@@ -151,10 +152,16 @@ impl SessionStore for SqliteStore {
             tx.execute("DELETE FROM session_text WHERE session_row = ?1", params![row])?;
             tx.execute("DELETE FROM session_gaps WHERE session_row = ?1", params![row])?;
             tx.execute("DELETE FROM session_work WHERE session_row = ?1", params![row])?;
+            let touched = analytics::forget_events(
+                &tx,
+                "SELECT id FROM events WHERE session_row = ?1 AND derived = 1",
+                row,
+            )?;
             tx.execute(
                 "DELETE FROM events WHERE session_row = ?1 AND derived = 1",
                 params![row],
             )?;
+            analytics::recount_sessions(&tx, &touched)?;
             tx.execute(
                 "DELETE FROM interactions WHERE project_id = ?1 AND device_id = ?2 AND session_id = ?3",
                 params![project_id, device_id, session_id],

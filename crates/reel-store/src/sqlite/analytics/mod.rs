@@ -1,0 +1,215 @@
+//! The embedded analytics store: events kept for charts as they are stored (`record.rs`),
+//! their properties in a compact encoding (`props.rs`), charts read in one scan per event name
+//! (`scan.rs`, `charts.rs`) on a pool of connections of their own, users and their streams
+//! (`users.rs`).
+
+mod charts;
+mod props;
+mod record;
+mod scan;
+mod users;
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use reel_model::ReplayId;
+use reel_query::chart::wire::{ChartAnswer, MicroscopePage, MicroscopeSession};
+use reel_query::chart::{
+    Chart, DataPoint, Hit, SessionCursor, SessionPageRequest, encode_session_cursor,
+};
+use rusqlite::{Connection, params};
+
+pub(super) use record::{Recorder, Stored, forget_events, recount_sessions};
+
+use super::SqliteStore;
+use crate::{AnalyticsStore, Result, StoreError, UserLookup, UserProfile, UserQuery, UserSummary};
+
+#[async_trait]
+impl AnalyticsStore for SqliteStore {
+    async fn chart(&self, project_id: i64, chart: Chart) -> Result<ChartAnswer> {
+        self.charts
+            .run(move |c, _| {
+                let mut scanner = scan::Scanner::new(c, project_id);
+                match charts::run(&mut scanner, &chart, charts::Want::Answer)? {
+                    charts::Output::Answer(a) => Ok(a),
+                    charts::Output::Hits(_) => Err(StoreError::Task("a chart gave events".into())),
+                }
+            })
+            .await
+    }
+
+    async fn chart_sessions(
+        &self,
+        project_id: i64,
+        chart: Chart,
+        point: DataPoint,
+        page: SessionPageRequest,
+    ) -> Result<MicroscopePage> {
+        self.charts
+            .run(move |c, _| {
+                let mut scanner = scan::Scanner::new(c, project_id);
+                match charts::run(&mut scanner, &chart, charts::Want::Hits(&point))? {
+                    charts::Output::Hits(hits) => sessions_page(c, hits, page),
+                    charts::Output::Answer(_) => {
+                        Err(StoreError::Task("a point gave an answer".into()))
+                    }
+                }
+            })
+            .await
+    }
+
+    async fn user_profile(
+        &self,
+        project_id: i64,
+        lookup: UserLookup,
+        before_ms: Option<i64>,
+        limit: usize,
+    ) -> Result<Option<UserProfile>> {
+        self.read(move |c| users::profile(c, project_id, &lookup, before_ms, limit))
+            .await
+    }
+
+    async fn find_users(
+        &self,
+        project_id: i64,
+        query: UserQuery,
+        limit: usize,
+    ) -> Result<Vec<UserSummary>> {
+        self.read(move |c| users::find(c, project_id, &query, limit))
+            .await
+    }
+}
+
+/// The sessions of the events behind a data point, a page of them.
+fn sessions_page(
+    c: &Connection,
+    hits: Vec<Hit>,
+    page: SessionPageRequest,
+) -> Result<MicroscopePage> {
+    // Per session: its first event behind the point, how many, whose.
+    let mut sessions: HashMap<i64, (i64, u64, i64)> = HashMap::new();
+    let mut users_without_session: HashSet<i64> = HashSet::new();
+    for h in &hits {
+        match h.session {
+            Some(row) => {
+                let s = sessions.entry(row).or_insert((h.time_ms, 0, h.user));
+                s.0 = s.0.min(h.time_ms);
+                s.1 += 1;
+            }
+            None => {
+                users_without_session.insert(h.user);
+            }
+        }
+    }
+    // The sessions' identities and whether they have a recording.
+    let mut facts: HashMap<i64, (String, i64, Option<String>, bool)> = HashMap::new();
+    let rows: Vec<i64> = sessions.keys().copied().collect();
+    let mut stmt = c.prepare_cached(
+        "SELECT device_id, session_id, user_id, start_ms IS NOT NULL FROM sessions WHERE id = ?1",
+    )?;
+    for row in rows {
+        let f = stmt.query_row(params![row], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        facts.insert(row, f);
+    }
+    let mut listed: Vec<(i64, i64, u64, i64)> = sessions
+        .into_iter()
+        .filter(|(row, _)| !page.with_replays || facts[row].3)
+        .map(|(row, (moment, n, user))| (moment, row, n, user))
+        .collect();
+    let users: HashSet<i64> = listed
+        .iter()
+        .map(|s| s.3)
+        .chain(
+            if page.with_replays {
+                None
+            } else {
+                Some(users_without_session)
+            }
+            .into_iter()
+            .flatten(),
+        )
+        .collect();
+    listed.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    let total = listed.len() as u64;
+    let start = match page.after {
+        None => 0,
+        Some(after) => listed.partition_point(|s| (s.0, s.1) > (after.moment_ms, after.row)),
+    };
+    let shown: Vec<&(i64, i64, u64, i64)> = listed[start..].iter().take(page.limit).collect();
+    let next_cursor = (start + shown.len() < listed.len())
+        .then(|| shown.last())
+        .flatten()
+        .map(|s| {
+            encode_session_cursor(&SessionCursor {
+                moment_ms: s.0,
+                row: s.1,
+            })
+        });
+    Ok(MicroscopePage {
+        users: users.len() as u64,
+        total,
+        sessions: shown
+            .into_iter()
+            .map(|(moment, row, n, _)| {
+                let (device_id, session_id, user_id, has_replay) = facts[row].clone();
+                MicroscopeSession {
+                    replay_id: ReplayId::of(&device_id, session_id).as_str().to_owned(),
+                    device_id,
+                    session_id,
+                    user_id,
+                    moment: reel_query::chart::buckets::rfc3339(*moment),
+                    moment_ms: *moment,
+                    events: *n,
+                    has_replay,
+                }
+            })
+            .collect(),
+        next_cursor,
+    })
+}
+
+/// After migration 0010: every event stored before it, kept for charts in the order it came.
+pub(super) fn backfill(tx: &Connection) -> Result<()> {
+    let mut recorder = Recorder::default();
+    let mut stmt = tx.prepare(
+        "SELECT id, project_id, type_id, session_row, event_type, time_ms, device_id, user_id,
+                session_id, event_properties, user_properties, derived
+         FROM events ORDER BY id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut n = 0u64;
+    while let Some(r) = rows.next()? {
+        let event = crate::AnalyticsEvent {
+            insert_id: None,
+            event_type: r.get(4)?,
+            time_ms: r.get(5)?,
+            device_id: r.get(6)?,
+            user_id: r.get(7)?,
+            session_id: r.get(8)?,
+            event_properties: r.get(9)?,
+            user_properties: r.get(10)?,
+            raw: String::new(),
+            display_name: None,
+            derived: r.get(11)?,
+        };
+        recorder.record(
+            tx,
+            Stored {
+                project_id: r.get(1)?,
+                event_id: r.get(0)?,
+                type_id: r.get(2)?,
+                session_row: r.get(3)?,
+                event: &event,
+                event_properties: &event.event_properties,
+                user_properties: &event.user_properties,
+            },
+        )?;
+        n += 1;
+        if n % 1_000_000 == 0 {
+            tracing::info!(events = n, "keeping stored events for charts");
+        }
+    }
+    Ok(())
+}
