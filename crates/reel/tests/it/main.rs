@@ -4,7 +4,9 @@
 mod support;
 
 mod accounts;
+mod analytics;
 mod auth;
+mod boards;
 mod compaction;
 mod connections;
 mod corpus;
@@ -25,4 +27,5 @@ mod search;
 mod signals;
 mod storage;
 mod streaming;
+mod users;
 mod windows;

@@ -135,7 +135,7 @@ fn sessions_page(
     let total = listed.len() as u64;
     let start = match page.after {
         None => 0,
-        Some(after) => listed.partition_point(|s| (s.0, s.1) > (after.moment_ms, after.row)),
+        Some(after) => listed.partition_point(|s| (s.0, s.1) >= (after.moment_ms, after.row)),
     };
     let shown: Vec<&(i64, i64, u64, i64)> = listed[start..].iter().take(page.limit).collect();
     let next_cursor = (start + shown.len() < listed.len())

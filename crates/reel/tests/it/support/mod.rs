@@ -190,6 +190,23 @@ impl TestApp {
             .header(AUTHORIZATION, format!("Bearer {ADMIN_TOKEN}"))
     }
 
+    /// A call with a JSON body on the query API with the admin's bearer token: its status and
+    /// JSON answer.
+    pub async fn api_send(&self, method: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+        json_of(
+            self.client
+                .request(method, self.url(&format!("/api/v1{path}")))
+                .header(AUTHORIZATION, format!("Bearer {ADMIN_TOKEN}"))
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .expect("sent"),
+        )
+        .await
+    }
+
     /// `GET /api/v1/replays` (default range and limit).
     pub async fn replays(&self) -> Vec<Value> {
         self.replays_with("").await

@@ -1,0 +1,177 @@
+//! User Look-Up over HTTP: identify operations one by one, a user merged across devices (and
+//! an anonymous device joining the user who logs in on it), the event stream grouped by
+//! session with the sessions that have replays, and finding users.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::analytics::load_shop;
+use crate::support::*;
+
+async fn user(app: &TestApp, path: &str) -> (StatusCode, Value) {
+    json_of(app.api(path).send().await.expect("sent")).await
+}
+
+#[tokio::test]
+async fn identify_operations_change_the_profile_one_by_one() {
+    let app = TestApp::spawn().await;
+    // (user_properties sent on an $identify call, properties after it)
+    let cases: Vec<(Value, Value)> = vec![
+        (
+            json!({"$set": {"plan": "free", "n": 1}}),
+            json!({"plan": "free", "n": 1}),
+        ),
+        (
+            json!({"$setOnce": {"plan": "pro", "ref": "ad"}}),
+            json!({"plan": "free", "n": 1, "ref": "ad"}),
+        ),
+        (
+            json!({"$add": {"n": 2}}),
+            json!({"plan": "free", "n": 3, "ref": "ad"}),
+        ),
+        (
+            json!({"$append": {"tags": "a"}}),
+            json!({"plan": "free", "n": 3, "ref": "ad", "tags": ["a"]}),
+        ),
+        (
+            json!({"$prepend": {"tags": "z"}}),
+            json!({"plan": "free", "n": 3, "ref": "ad", "tags": ["z", "a"]}),
+        ),
+        (
+            json!({"$remove": {"tags": "z"}}),
+            json!({"plan": "free", "n": 3, "ref": "ad", "tags": ["a"]}),
+        ),
+        (
+            json!({"$unset": {"ref": "-"}}),
+            json!({"plan": "free", "n": 3, "tags": ["a"]}),
+        ),
+        (
+            json!({"plan": "pro"}),
+            json!({"plan": "pro", "n": 3, "tags": ["a"]}),
+        ),
+        (json!({"$clearAll": "-"}), json!({})),
+    ];
+    for (i, (update, want)) in cases.into_iter().enumerate() {
+        let (status, body) = json_of(
+            app.httpapi(&json!({"api_key": KEY, "events": [
+                {"event_type": "$identify", "user_id": "ada", "device_id": "ada-phone",
+                 "time": 1_767_571_200_000i64 + i as i64, "user_properties": update}
+            ]}))
+            .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, profile) = user(&app, "/users/ada").await;
+        assert_eq!(status, StatusCode::OK, "{profile}");
+        assert_eq!(profile["properties"], want, "after {update}");
+        // An identify call is no event of the stream.
+        assert_eq!(profile["sessions"], json!([]), "{profile}");
+    }
+}
+
+#[tokio::test]
+async fn a_user_is_one_person_across_devices() {
+    let app = TestApp::spawn().await;
+    load_shop(&app).await;
+    let (status, erin) = user(&app, "/users/erin").await;
+    assert_eq!(status, StatusCode::OK, "{erin}");
+    assert_eq!(erin["user"]["device_ids"], json!(["e1", "e2"]));
+    assert_eq!(erin["user"]["first_seen"], "2026-01-05T09:00:00.000Z");
+    assert_eq!(erin["user"]["last_seen"], "2026-01-06T09:00:00.000Z");
+    // dave's anonymous View (device d1, before he logged in) is his.
+    let (_, dave) = user(&app, "/users/dave").await;
+    let names: Vec<&str> = dave["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["events"].as_array().unwrap())
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Add to cart", "Checkout", "View", "[Experiment] Exposure"]
+    );
+    // Looked up by his device, he is the same user.
+    let (status, by_device) = user(&app, "/users/d1?by=device_id").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(by_device["user"]["user_id"], "dave");
+    // frank never had a user id: found by device, anonymous.
+    let (status, frank) = user(&app, "/users/f1?by=device_id").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(frank["user"].get("user_id").is_none(), "{frank}");
+    let (status, _) = user(&app, "/users/nobody").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_stream_is_grouped_by_session_newest_first() {
+    let app = TestApp::spawn().await;
+    load_shop(&app).await;
+    let (_, bob) = user(&app, "/users/bob").await;
+    let sessions: Vec<(Value, bool, Vec<&str>)> = bob["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["session_id"].clone(),
+                s["has_replay"].as_bool().unwrap(),
+                s["events"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["event_type"].as_str().unwrap())
+                    .collect(),
+            )
+        })
+        .collect();
+    let d = 1_767_571_200_000i64;
+    let h = 3_600_000i64;
+    assert_eq!(
+        sessions,
+        vec![
+            (json!(d + 35 * h), true, vec!["Checkout"]),
+            (json!(d + 11 * h), false, vec!["Add to cart", "View"]),
+            (Value::Null, false, vec!["[Experiment] Exposure"]),
+        ]
+    );
+    assert_eq!(bob["sessions"][0]["replay_id"], replay_id("b1", d + 35 * h));
+    assert_eq!(
+        bob["sessions"][1]["events"][1]["properties"]["category"],
+        "boots"
+    );
+}
+
+#[tokio::test]
+async fn users_are_found_by_id_device_or_property() {
+    let app = TestApp::spawn().await;
+    load_shop(&app).await;
+    let (status, body) = json_of(
+        app.httpapi(&json!({"api_key": KEY, "events": [
+            {"event_type": "$identify", "user_id": "carol", "user_properties": {"$set": {"plan": "pro"}}}
+        ]}))
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // (query, user ids found)
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        ("user_id=da", vec!["dave"]),
+        ("device_id=e2", vec!["erin"]),
+        ("property=plan&value=pro", vec!["carol"]),
+        ("user_id=zz", vec![]),
+    ];
+    for (query, want) in cases {
+        let (status, found) = user(&app, &format!("/users?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{found}");
+        let ids: Vec<&str> = found["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["user_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, want, "{query}");
+    }
+    let (status, _) = user(&app, "/users?user_id=a&device_id=b").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
