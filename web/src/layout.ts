@@ -14,7 +14,7 @@ export function selectedProject(me: Me, url: URL): Project | undefined {
 export function renderShell(
   root: HTMLElement,
   url: URL,
-  section: 'home' | 'replays' | 'cohorts' | 'feedback' = 'replays',
+  section: 'home' | 'replays' | 'cohorts' | 'feedback' | 'charts' | 'users' | 'dashboards' | 'notebooks' = 'replays',
 ): HTMLElement {
   const projectName = h('span', { class: 'header-project', 'data-testid': 'project-name' });
   const userEmail = h('span', { class: 'header-user' });
@@ -30,6 +30,10 @@ export function renderShell(
       [
         ['home', '/', 'Home'],
         ['replays', '/replays', 'Session Replay'],
+        ['charts', '/charts', 'Charts'],
+        ['users', '/users', 'Users'],
+        ['dashboards', '/dashboards', 'Dashboards'],
+        ['notebooks', '/notebooks', 'Notebooks'],
         ['cohorts', '/cohorts', 'Cohorts'],
       ] as const
     ).map(([key, href, label]) =>

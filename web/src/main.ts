@@ -4,12 +4,15 @@ import { forgetMe, setUnauthenticatedHandler } from './api';
 import { h } from './dom';
 import { notice, renderShell } from './layout';
 import { navigate, route, startRouter, type ViewContext } from './router';
+import { boardsView, boardView } from './views/boards';
+import { chartsView } from './views/charts';
 import { cohortsView } from './views/cohorts';
 import { feedbackView } from './views/feedback';
 import { homeView } from './views/home';
 import { loginView } from './views/login';
 import { playerView } from './views/player';
 import { replaysView } from './views/replays';
+import { userView, usersView } from './views/users';
 
 setUnauthenticatedHandler(() => {
   forgetMe();
@@ -24,6 +27,13 @@ route('/replays', replaysView);
 route('/cohorts', cohortsView);
 route('/replays/:id', playerView);
 route('/feedback', feedbackView);
+route('/charts', chartsView);
+route('/users', usersView);
+route('/users/:id', userView);
+route('/dashboards', boardsView('dashboard'));
+route('/dashboards/:id', boardView('dashboard'));
+route('/notebooks', boardsView('notebook'));
+route('/notebooks/:id', boardView('notebook'));
 
 function notFoundView({ root, url }: ViewContext): void {
   const main = renderShell(root, url);
