@@ -285,7 +285,15 @@ async fn run(config: reel_server::Config, demo: bool) -> anyhow::Result<()> {
         let seeded = demo::seed(app.state(), &base, app.state().now_ms())
             .await
             .context("seeding demo sessions")?;
-        tracing::info!(sessions = seeded, "seeded demo sessions");
+        demo::seed_dashboard(
+            app.state(),
+            &report.admin_email,
+            &seeded,
+            app.state().now_ms(),
+        )
+        .await
+        .context("seeding the demo dashboard")?;
+        tracing::info!(sessions = seeded.len(), "seeded demo sessions");
     }
     // What the operator needs to start using reel. Printed best effort: a closed stdout must not
     // stop the server.

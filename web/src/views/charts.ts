@@ -60,7 +60,13 @@ export function chartsView({ root, url, signal }: ViewContext): void {
   };
 
   const drawEditor = (): void => {
-    replaceChildren(editorHost, chartEditor(state.chart, eventNames, (chart) => setState({ ...state, chart }, shape(chart) !== shape(state.chart))));
+    // The editor owns what it shows; the dates are the range controls'.
+    replaceChildren(editorHost, chartEditor(state.chart, eventNames, (edited) => {
+      const chart = { ...edited, start: state.chart.start, end: state.chart.end } as ChartSpec;
+      if (!chart.start) delete chart.start;
+      if (!chart.end) delete chart.end;
+      setState({ ...state, chart }, shape(chart) !== shape(state.chart));
+    }));
   };
 
   const drawControls = (): void => {
