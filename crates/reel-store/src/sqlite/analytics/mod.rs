@@ -7,6 +7,8 @@ mod charts;
 mod props;
 mod record;
 mod scan;
+#[cfg(test)]
+mod tests;
 mod users;
 
 use std::collections::{HashMap, HashSet};
@@ -80,6 +82,9 @@ impl AnalyticsStore for SqliteStore {
     }
 }
 
+/// Sessions whose `has_replay` is looked up per statement.
+const ROWS_PER_LOOKUP: usize = 500;
+
 /// The sessions of the events behind a data point, a page of them.
 fn sessions_page(
     c: &Connection,
@@ -101,43 +106,40 @@ fn sessions_page(
             }
         }
     }
-    // The sessions' identities and whether they have a recording.
-    let mut facts: HashMap<i64, (String, i64, Option<String>, bool)> = HashMap::new();
-    let rows: Vec<i64> = sessions.keys().copied().collect();
-    let mut stmt = c.prepare_cached(
-        "SELECT device_id, session_id, user_id, start_ms IS NOT NULL FROM sessions WHERE id = ?1",
-    )?;
-    for row in rows {
-        let f = stmt.query_row(params![row], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?;
-        facts.insert(row, f);
+    if page.with_replays {
+        let rows: Vec<i64> = sessions.keys().copied().collect();
+        let mut recorded = HashSet::new();
+        for chunk in rows.chunks(ROWS_PER_LOOKUP) {
+            let list = chunk
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let mut stmt = c.prepare(&format!(
+                "SELECT id FROM sessions WHERE id IN ({list}) AND start_ms IS NOT NULL"
+            ))?;
+            for row in stmt.query_map([], |r| r.get::<_, i64>(0))? {
+                recorded.insert(row?);
+            }
+        }
+        sessions.retain(|row, _| recorded.contains(row));
+        users_without_session.clear();
     }
     let mut listed: Vec<(i64, i64, u64, i64)> = sessions
         .into_iter()
-        .filter(|(row, _)| !page.with_replays || facts[row].3)
         .map(|(row, (moment, n, user))| (moment, row, n, user))
         .collect();
     let users: HashSet<i64> = listed
         .iter()
         .map(|s| s.3)
-        .chain(
-            if page.with_replays {
-                None
-            } else {
-                Some(users_without_session)
-            }
-            .into_iter()
-            .flatten(),
-        )
+        .chain(users_without_session)
         .collect();
     listed.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
-    let total = listed.len() as u64;
     let start = match page.after {
         None => 0,
         Some(after) => listed.partition_point(|s| (s.0, s.1) >= (after.moment_ms, after.row)),
     };
-    let shown: Vec<&(i64, i64, u64, i64)> = listed[start..].iter().take(page.limit).collect();
+    let shown = &listed[start..(start + page.limit).min(listed.len())];
     let next_cursor = (start + shown.len() < listed.len())
         .then(|| shown.last())
         .flatten()
@@ -147,25 +149,32 @@ fn sessions_page(
                 row: s.1,
             })
         });
+    let mut stmt = c.prepare_cached(
+        "SELECT device_id, session_id, user_id, start_ms IS NOT NULL FROM sessions WHERE id = ?1",
+    )?;
+    let sessions = shown
+        .iter()
+        .map(|(moment, row, n, _)| {
+            let (device_id, session_id, user_id, has_replay): (String, i64, Option<String>, bool) =
+                stmt.query_row(params![row], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })?;
+            Ok(MicroscopeSession {
+                replay_id: ReplayId::of(&device_id, session_id).as_str().to_owned(),
+                device_id,
+                session_id,
+                user_id,
+                moment: reel_query::chart::buckets::rfc3339(*moment),
+                moment_ms: *moment,
+                events: *n,
+                has_replay,
+            })
+        })
+        .collect::<Result<_>>()?;
     Ok(MicroscopePage {
         users: users.len() as u64,
-        total,
-        sessions: shown
-            .into_iter()
-            .map(|(moment, row, n, _)| {
-                let (device_id, session_id, user_id, has_replay) = facts[row].clone();
-                MicroscopeSession {
-                    replay_id: ReplayId::of(&device_id, session_id).as_str().to_owned(),
-                    device_id,
-                    session_id,
-                    user_id,
-                    moment: reel_query::chart::buckets::rfc3339(*moment),
-                    moment_ms: *moment,
-                    events: *n,
-                    has_replay,
-                }
-            })
-            .collect(),
+        total: listed.len() as u64,
+        sessions,
         next_cursor,
     })
 }

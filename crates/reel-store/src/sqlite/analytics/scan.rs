@@ -15,11 +15,16 @@ use crate::{Result, StoreError};
 /// The most events one chart reads: past it, the chart stops and says to narrow it.
 pub(crate) const MAX_CHART_EVENTS: usize = 30_000_000;
 
+/// Rows read between two looks at the budget.
+const COUNT_EVERY: usize = 4_096;
+
 /// A chart's reads of one project.
 pub(crate) struct Scanner<'c> {
     pub(crate) c: &'c Connection,
     pub(crate) project_id: i64,
     read: usize,
+    /// Events this chart may still read ([`MAX_CHART_EVENTS`]).
+    budget: usize,
 }
 
 /// Which users a chart looks at: those meeting every user filter.
@@ -70,18 +75,24 @@ impl Conditions<'_> {
 
 impl<'c> Scanner<'c> {
     pub(crate) fn new(c: &'c Connection, project_id: i64) -> Self {
+        Self::with_budget(c, project_id, MAX_CHART_EVENTS)
+    }
+
+    pub(crate) fn with_budget(c: &'c Connection, project_id: i64, budget: usize) -> Self {
         Self {
             c,
             project_id,
             read: 0,
+            budget,
         }
     }
 
     fn count(&mut self, n: usize) -> Result<()> {
         self.read += n;
-        if self.read > MAX_CHART_EVENTS {
+        if self.read > self.budget {
             return Err(StoreError::TimedOut(format!(
-                "the chart reads more than {MAX_CHART_EVENTS} events: narrow the dates or add a filter"
+                "the chart reads more than {} events: narrow the dates or add a filter",
+                self.budget
             )));
         }
         Ok(())
@@ -199,10 +210,10 @@ impl<'c> Scanner<'c> {
             };
             f(hit, props);
             n += 1;
-            if n % 65_536 == 0 {
-                self.count(65_536)?;
+            if n % COUNT_EVERY == 0 {
+                self.count(COUNT_EVERY)?;
             }
         }
-        self.count(n % 65_536)
+        self.count(n % COUNT_EVERY)
     }
 }
