@@ -53,7 +53,7 @@ pub fn apply(profile: &mut Profile, update: &Map<String, Value>) -> bool {
         profile.insert(k.clone(), v.clone());
     }
     for (k, v) in pairs("$setOnce") {
-        if !profile.get(k).is_some_and(|old| !old.is_null()) {
+        if profile.get(k).is_none_or(Value::is_null) {
             profile.insert(k.clone(), v.clone());
         }
     }

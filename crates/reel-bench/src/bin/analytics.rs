@@ -46,29 +46,13 @@ fn main() -> anyhow::Result<()> {
     let ingest_events: usize = arg("--ingest-events", 200_000);
     let only: String = arg("--only", String::new());
     let temp = tempfile::tempdir()?;
-    let dir = if data_dir.is_empty() {
-        temp.path().to_path_buf()
-    } else {
-        PathBuf::from(&data_dir)
-    };
+    let dir = generated_data_dir(&data_dir, temp.path(), sessions, events, |db| {
+        db.exists()
+            .then(|| Inspector::open(db).ok()?.count(Rows::Replays).ok())
+            .flatten()
+            .map(|n| n as u64)
+    })?;
     let db_path = dir.join("reel.db");
-    if !db_path.exists() {
-        let bin = reel_binary()?;
-        println!(
-            "generating {sessions} sessions, {events} events into {} …",
-            dir.display()
-        );
-        let status = std::process::Command::new(&bin)
-            .args(["generate", "--sessions", &sessions.to_string()])
-            .args(["--events", &events.to_string(), "--days", "90"])
-            .arg("--data-dir")
-            .arg(&dir)
-            .status()
-            .context("running reel generate")?;
-        if !status.success() {
-            bail!("reel generate failed: {status}");
-        }
-    }
     let started = Instant::now();
     let store = SqliteStore::open(&db_path)?;
     println!(

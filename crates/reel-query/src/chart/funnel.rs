@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use super::model::{DataPoint, Funnel, NONE_GROUP, OTHER_GROUP};
 use super::values::PropRef;
 use super::wire::{FunnelAnswer, FunnelGroup, FunnelStepResult};
-use super::{Hit, median, top_groups};
+use super::{Hit, median, shown_labels, top_groups};
 
 struct Event {
     hit: Hit,
@@ -153,17 +153,7 @@ impl<'a> FunnelBuilder<'a> {
             *users.entry(c.group).or_default() += 1.0;
         }
         let top = top_groups(users.into_iter().collect(), limit, &self.labels);
-        self.labels
-            .iter()
-            .enumerate()
-            .map(|(id, l)| {
-                if top.contains(&(id as u32)) {
-                    l.clone()
-                } else {
-                    OTHER_GROUP.to_owned()
-                }
-            })
-            .collect()
+        shown_labels(&self.labels, &top)
     }
 
     /// The events behind a data point: the steps each user behind it reached, up to the step

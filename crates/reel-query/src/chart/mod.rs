@@ -59,6 +59,21 @@ pub(crate) fn top_groups(
         .collect()
 }
 
+/// Each group id's label as shown: its own when among `top`, else `(other)`.
+pub(crate) fn shown_labels(labels: &[String], top: &std::collections::HashSet<u32>) -> Vec<String> {
+    labels
+        .iter()
+        .enumerate()
+        .map(|(id, label)| {
+            if top.contains(&(id as u32)) {
+                label.clone()
+            } else {
+                OTHER_GROUP.to_owned()
+            }
+        })
+        .collect()
+}
+
 /// The median of some durations: the mean of the two middle ones for an even count, rounded
 /// down.
 pub fn median(values: &mut [i64]) -> Option<i64> {

@@ -17,6 +17,9 @@ pub const TOP_PER_POSITION: usize = 5;
 /// Events of a Journey Map.
 pub const MAP_NODES: usize = 10;
 
+/// A direct flow between two events of a user: (from, to).
+type Flow<'e> = (&'e (u32, Hit), &'e (u32, Hit));
+
 pub struct PathsBuilder<'a> {
     chart: &'a Journeys,
     names: Vec<String>,
@@ -181,11 +184,7 @@ impl<'a> PathsBuilder<'a> {
     }
 
     /// A user's direct flows between map events: (from, to, the two events).
-    fn flows<'e>(
-        &self,
-        events: &'e [(u32, Hit)],
-        nodes: &HashSet<u32>,
-    ) -> Vec<(&'e (u32, Hit), &'e (u32, Hit))> {
+    fn flows<'e>(&self, events: &'e [(u32, Hit)], nodes: &HashSet<u32>) -> Vec<Flow<'e>> {
         let mut collapsed: Vec<&(u32, Hit)> = Vec::with_capacity(events.len());
         for e in events {
             if self.chart.collapse_repeats && collapsed.last().is_some_and(|l| l.0 == e.0) {

@@ -8,7 +8,7 @@ use super::buckets::Buckets;
 use super::model::{DataPoint, Measure, NONE_GROUP, OTHER_GROUP, Segmentation};
 use super::values::PropRef;
 use super::wire::{BucketInfo, SegmentationAnswer, Series};
-use super::{Hit, top_groups};
+use super::{Hit, shown_labels, top_groups};
 
 /// Frequency bins: users who did the event `lo..=hi` times (`hi` none: or more).
 pub const FREQUENCY_BINS: &[(u64, Option<u64>)] = &[
@@ -167,17 +167,7 @@ impl<'a> SegmentationBuilder<'a> {
                     })
                     .collect();
                 let top = top_groups(ranked, g.limit, &self.group_labels);
-                self.group_labels
-                    .iter()
-                    .enumerate()
-                    .map(|(id, label)| {
-                        if top.contains(&(id as u32)) {
-                            label.clone()
-                        } else {
-                            OTHER_GROUP.to_owned()
-                        }
-                    })
-                    .collect()
+                shown_labels(&self.group_labels, &top)
             })
             .collect()
     }
@@ -198,9 +188,11 @@ impl<'a> SegmentationBuilder<'a> {
         }
         if self.chart.group_by.is_none() {
             for event in 0..self.chart.events.len() {
-                if !rows.contains_key(&(event, String::new())) {
+                if let std::collections::hash_map::Entry::Vacant(e) =
+                    rows.entry((event, String::new()))
+                {
+                    e.insert(Vec::new());
                     order.push((event, String::new()));
-                    rows.insert((event, String::new()), Vec::new());
                 }
             }
         }

@@ -53,10 +53,15 @@ fn reached(n: usize, any_order: bool, window_min: i64, events: &[(u16, i64)]) ->
     b.conversions().first().map_or(0, |c| c.reached)
 }
 
+/// (what, steps, any order, window in minutes, events (mask, minute), steps reached)
+type FunnelCase = (&'static str, usize, bool, i64, Vec<(u16, i64)>, usize);
+/// (collapse, steps, window (min), events (name, minute) from the anchor on, path)
+type PathCase = (bool, usize, i64, Vec<(usize, i64)>, Vec<&'static str>);
+
 #[test]
 fn funnel_attempts() {
     // (what, steps, any order, window in minutes, events (mask, minute), steps reached)
-    let cases: Vec<(&str, usize, bool, i64, Vec<(u16, i64)>, usize)> = vec![
+    let cases: Vec<FunnelCase> = vec![
         ("in order", 3, false, 10, vec![(1, 0), (2, 1), (4, 2)], 3),
         (
             "others between",
@@ -128,7 +133,7 @@ fn funnel_attempts() {
 fn paths_collapse_repeats_and_stop_at_the_window() {
     let names = ["A", "B", "C"];
     // (collapse, steps, window (min), events (name, minute) from the anchor on, path)
-    let cases: Vec<(bool, usize, i64, Vec<(usize, i64)>, Vec<&str>)> = vec![
+    let cases: Vec<PathCase> = vec![
         (
             true,
             4,

@@ -216,7 +216,7 @@ pub(super) fn backfill(tx: &Connection) -> Result<()> {
             },
         )?;
         n += 1;
-        if n % 1_000_000 == 0 {
+        if n.is_multiple_of(1_000_000) {
             tracing::info!(events = n, "keeping stored events for charts");
         }
     }

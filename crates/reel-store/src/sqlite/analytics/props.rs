@@ -6,10 +6,10 @@
 //! an integer (zigzag varint), a float (8 bytes, little-endian), text or JSON text of an array
 //! or object (varint length, then UTF-8). `null` values are not kept.
 
-use std::collections::HashMap;
-
 use reel_query::chart::values::PropRef;
 use rusqlite::{Connection, OptionalExtension, params};
+
+use super::super::events::Names;
 use serde_json::Value;
 
 use crate::Result;
@@ -48,27 +48,6 @@ fn put_text(out: &mut Vec<u8>, tag: u8, text: &str) {
     out.extend_from_slice(text.as_bytes());
 }
 
-/// Property name ids of a project, interned as they come.
-#[derive(Default)]
-pub(crate) struct KeyIds(HashMap<(i64, String), i64>);
-
-impl KeyIds {
-    pub(crate) fn id(&mut self, tx: &Connection, project_id: i64, name: &str) -> Result<i64> {
-        if let Some(id) = self.0.get(&(project_id, name.to_owned())) {
-            return Ok(*id);
-        }
-        tx.prepare_cached(
-            "INSERT INTO analytics_keys (project_id, name) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-        )?
-        .execute(params![project_id, name])?;
-        let id: i64 = tx
-            .prepare_cached("SELECT id FROM analytics_keys WHERE project_id = ?1 AND name = ?2")?
-            .query_row(params![project_id, name], |r| r.get(0))?;
-        self.0.insert((project_id, name.to_owned()), id);
-        Ok(id)
-    }
-}
-
 /// The id of a property name, if the project has seen it.
 pub(crate) fn key_id(c: &Connection, project_id: i64, name: &str) -> Result<Option<i64>> {
     Ok(
@@ -82,7 +61,7 @@ pub(crate) fn key_id(c: &Connection, project_id: i64, name: &str) -> Result<Opti
 pub(crate) fn encode(
     tx: &Connection,
     project_id: i64,
-    keys: &mut KeyIds,
+    keys: &mut Names,
     properties: &str,
 ) -> Result<Vec<u8>> {
     let mut out = Vec::new();
@@ -172,7 +151,7 @@ mod tests {
              UNIQUE (project_id, name));",
         )
         .unwrap();
-        let mut keys = KeyIds::default();
+        let mut keys = Names::property_keys();
         let text =
             r#"{"a":true,"b":-5,"c":2.5,"d":"Pay now","e":[1,"x"],"f":null,"g":1234567890123}"#;
         let bytes = encode(&conn, 1, &mut keys, text).unwrap();

@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Map, Value};
 
-use super::props::{self, KeyIds};
+use super::props;
+use crate::sqlite::events::Names;
 use crate::{AnalyticsEvent, Result};
 
 /// Event types that change a user's profile and are no event of their own (Amplitude's
@@ -18,9 +19,8 @@ pub(crate) fn is_identify(event_type: &str) -> bool {
 }
 
 /// What one batch of inserts remembers between its events.
-#[derive(Default)]
 pub(crate) struct Recorder {
-    keys: KeyIds,
+    keys: Names,
     /// (project, device) → user row.
     devices: HashMap<(i64, String), i64>,
     /// (project, user id) → user row.
@@ -37,6 +37,16 @@ pub(crate) struct Stored<'a> {
     /// The properties as stored (within the limits).
     pub event_properties: &'a str,
     pub user_properties: &'a str,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Self {
+            keys: Names::property_keys(),
+            devices: HashMap::new(),
+            users: HashMap::new(),
+        }
+    }
 }
 
 impl Recorder {

@@ -197,7 +197,7 @@ impl<'c> Scanner<'c> {
              WHERE project_id = ?1 AND type_id = ?2 AND time_ms >= ?3 AND time_ms < ?4",
         )?;
         let mut rows = stmt.query(params![self.project_id, type_id, from, to])?;
-        let mut n = 0;
+        let mut n: usize = 0;
         while let Some(r) = rows.next()? {
             let hit = Hit {
                 time_ms: r.get(0)?,
@@ -210,7 +210,7 @@ impl<'c> Scanner<'c> {
             };
             f(hit, props);
             n += 1;
-            if n % COUNT_EVERY == 0 {
+            if n.is_multiple_of(COUNT_EVERY) {
                 self.count(COUNT_EVERY)?;
             }
         }

@@ -152,6 +152,6 @@ pub(super) fn find(
         .into_iter()
         .filter_map(|row| summary(c, row).transpose())
         .collect::<Result<_>>()?;
-    found.sort_by(|a, b| b.last_ms.cmp(&a.last_ms));
+    found.sort_by_key(|u| std::cmp::Reverse(u.last_ms));
     Ok(found)
 }
