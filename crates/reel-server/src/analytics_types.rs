@@ -6,13 +6,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use reel_query::chart::wire::{
-    BucketInfo, ChartAnswer, ChartEventSpec, ChartSpec, DataPointSpec, ExperimentAnswer,
-    ExperimentRequest, FunnelAnswer, FunnelGroup, FunnelOrder, FunnelPart, FunnelRequest,
-    FunnelStepResult, GroupBySpec, Interval, JourneyEdge, JourneyView, JourneysAnswer,
-    JourneysRequest, LengthBin, MicroscopePage, MicroscopeRequest, MicroscopeSession, PathNode,
-    PathResult, PropertyAggregate, PropertyMeasureSpec, PropertyScope, SegmentationAnswer,
-    SegmentationMeasure, SegmentationRequest, Series, SessionsAnswer, SessionsRequest,
-    VariantResult,
+    BucketInfo, ChartAnswer, ChartEventSpec, ChartSpec, DataPointSpec, EventMoment,
+    ExperimentAnswer, ExperimentRequest, FunnelAnswer, FunnelGroup, FunnelOrder, FunnelPart,
+    FunnelRequest, FunnelStepResult, GroupBySpec, Interval, JourneyEdge, JourneyView,
+    JourneysAnswer, JourneysRequest, LengthBin, MicroscopePage, MicroscopeRequest,
+    MicroscopeSession, PathNode, PathResult, PropertyAggregate, PropertyMeasureSpec, PropertyScope,
+    SegmentationAnswer, SegmentationMeasure, SegmentationRequest, Series, SessionsAnswer,
+    SessionsRequest, VariantResult,
 };
 
 /// A user as listed by a search.

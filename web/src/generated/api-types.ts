@@ -865,6 +865,12 @@ export interface components {
             /** @description For people; may change. */
             message: string;
         };
+        /** @description An event behind a data point: when, and its name. */
+        EventMoment: {
+            event_type: string;
+            /** Format: int64 */
+            time_ms: number;
+        };
         /** @description An event name with conditions on its properties. */
         EventSpec: {
             name: string;
@@ -1214,6 +1220,8 @@ export interface components {
             moment: string;
             /** Format: int64 */
             moment_ms: number;
+            /** @description Those events, oldest first (at most 20). */
+            moments: components["schemas"]["EventMoment"][];
             /** @description The replay's id (also when it has no recording). */
             replay_id: string;
             /** Format: int64 */

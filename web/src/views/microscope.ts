@@ -48,11 +48,14 @@ export function openMicroscope(host: HTMLElement, project: number | undefined, c
       watch.disabled = !sessions.some((s) => s.has_replay);
       replaceChildren(list, sessions.length
         ? h('table', { class: 'chart-table' },
-            h('thead', {}, h('tr', {}, h('th', {}, 'When'), h('th', {}, 'User'), h('th', {}, 'Events'), h('th', {}, ''))),
+            h('thead', {}, h('tr', {}, h('th', {}, 'When'), h('th', {}, 'User'), h('th', {}, 'Events, oldest first'), h('th', {}, ''))),
             h('tbody', {}, ...sessions.map((s, i) => h('tr', { 'data-testid': 'microscope-session' },
               h('td', {}, formatDateTime(new Date(s.moment_ms), true, timeZone)),
               h('td', {}, s.user_id ? h('a', { href: `/users/${encodeURIComponent(s.user_id)}${project !== undefined ? `?project=${project}` : ''}` }, s.user_id) : h('span', { class: 'muted' }, s.device_id)),
-              h('td', {}, String(s.events)),
+              h('td', { class: 'microscope-moments' }, ...s.moments.map((m) => s.has_replay
+                ? h('button', { type: 'button', class: 'chip', title: 'Play from here', 'data-testid': 'microscope-moment', onclick: () => browseReplays([{ replay_id: s.replay_id, moment_ms: m.time_ms }], 0) }, `${formatDateTime(new Date(m.time_ms), true, timeZone).slice(-8)} ${m.event_type}`)
+                : h('span', { class: 'chip' }, `${formatDateTime(new Date(m.time_ms), true, timeZone).slice(-8)} ${m.event_type}`)),
+                s.events > s.moments.length ? h('span', { class: 'muted' }, ` +${s.events - s.moments.length}`) : null),
               h('td', {}, s.has_replay
                 ? h('span', {},
                     h('button', { type: 'button', class: 'button button-small', onclick: () => browseReplays(sessions.filter((x) => x.has_replay), sessions.filter((x) => x.has_replay).indexOf(s)) }, 'Play'),

@@ -506,8 +506,17 @@ pub struct MicroscopeSession {
     pub moment_ms: i64,
     /// Events of the session behind the data point.
     pub events: u64,
+    /// Those events, oldest first (at most 20).
+    pub moments: Vec<EventMoment>,
     /// The session has a recording to watch.
     pub has_replay: bool,
+}
+
+/// An event behind a data point: when, and its name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EventMoment {
+    pub time_ms: i64,
+    pub event_type: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -484,6 +484,14 @@ async fn the_microscope_lists_exactly_the_sessions_behind_a_point() {
         page["sessions"][0]["replay_id"],
         replay_id("b1", d + day + 11 * h)
     );
+    // Each session's events behind the point, oldest first.
+    let moments: Vec<&str> = page["sessions"][2]["moments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(moments, ["View", "Add to cart", "Checkout"]);
     // Only those with replays when asked.
     let page = microscope(&app, "funnel", funnel.clone(), json!({"step": 2}), true).await;
     assert_eq!(

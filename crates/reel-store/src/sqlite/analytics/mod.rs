@@ -15,11 +15,11 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use reel_model::ReplayId;
-use reel_query::chart::wire::{ChartAnswer, MicroscopePage, MicroscopeSession};
+use reel_query::chart::wire::{ChartAnswer, EventMoment, MicroscopePage, MicroscopeSession};
 use reel_query::chart::{
     Chart, DataPoint, Hit, SessionCursor, SessionPageRequest, encode_session_cursor,
 };
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 pub(super) use record::{Recorder, Stored, forget_events, recount_sessions};
 
@@ -82,6 +82,8 @@ impl AnalyticsStore for SqliteStore {
     }
 }
 
+/// The events behind a point listed per session at most.
+const MAX_MOMENTS: usize = 20;
 /// Sessions whose `has_replay` is looked up per statement.
 const ROWS_PER_LOOKUP: usize = 500;
 
@@ -93,6 +95,7 @@ fn sessions_page(
 ) -> Result<MicroscopePage> {
     // Per session: its first event behind the point, how many, whose.
     let mut sessions: HashMap<i64, (i64, u64, i64)> = HashMap::new();
+    let mut times: HashMap<i64, Vec<i64>> = HashMap::new();
     let mut users_without_session: HashSet<i64> = HashSet::new();
     for h in &hits {
         match h.session {
@@ -100,6 +103,7 @@ fn sessions_page(
                 let s = sessions.entry(row).or_insert((h.time_ms, 0, h.user));
                 s.0 = s.0.min(h.time_ms);
                 s.1 += 1;
+                times.entry(row).or_default().push(h.time_ms);
             }
             None => {
                 users_without_session.insert(h.user);
@@ -152,9 +156,29 @@ fn sessions_page(
     let mut stmt = c.prepare_cached(
         "SELECT device_id, session_id, user_id, start_ms IS NOT NULL FROM sessions WHERE id = ?1",
     )?;
+    let mut name_of = c.prepare_cached(
+        "SELECT t.name FROM analytics_events e JOIN event_types t ON t.id = e.type_id
+         WHERE e.user_row = ?1 AND e.time_ms = ?2 AND e.session_row = ?3 LIMIT 1",
+    )?;
     let sessions = shown
         .iter()
-        .map(|(moment, row, n, _)| {
+        .map(|(moment, row, n, user)| {
+            let mut at = times.remove(row).unwrap_or_default();
+            at.sort_unstable();
+            at.dedup();
+            at.truncate(MAX_MOMENTS);
+            let moments = at
+                .into_iter()
+                .map(|time_ms| {
+                    Ok(EventMoment {
+                        time_ms,
+                        event_type: name_of
+                            .query_row(params![user, time_ms, row], |r| r.get(0))
+                            .optional()?
+                            .unwrap_or_default(),
+                    })
+                })
+                .collect::<Result<_>>()?;
             let (device_id, session_id, user_id, has_replay): (String, i64, Option<String>, bool) =
                 stmt.query_row(params![row], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
@@ -167,6 +191,7 @@ fn sessions_page(
                 moment: reel_query::chart::buckets::rfc3339(*moment),
                 moment_ms: *moment,
                 events: *n,
+                moments,
                 has_replay,
             })
         })
