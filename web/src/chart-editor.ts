@@ -32,7 +32,7 @@ export function chartEditor(chart: ChartSpec, eventNames: readonly string[], onC
     case 'segmentation': {
       c.events.forEach((e, i) => form.append(h('div', { class: 'chart-row' }, eventInput(e, `Event ${i + 1}`, `event-${i}`),
         c.events.length > 1 ? h('button', { type: 'button', class: 'button button-quiet button-small', onclick: () => { c.events.splice(i, 1); changed(); } }, 'Remove') : null)));
-      if (c.events.length < 10) form.append(h('button', { type: 'button', class: 'button button-small', 'data-testid': 'add-event', onclick: () => { c.events.push({ event_type: '' }); changed(); } }, '+ Event'));
+      if (c.events.length < 10) form.append(h('div', { class: 'chart-row' }, h('button', { type: 'button', class: 'button button-small', 'data-testid': 'add-event', onclick: () => { c.events.push({ event_type: '' }); changed(); } }, '+ Event')));
       form.append(h('div', { class: 'chart-row' },
         select('Measure', c.measure ?? 'uniques', [['uniques', 'Uniques'], ['totals', 'Event totals'], ['active_pct', 'Active %'], ['average', 'Average'], ['frequency', 'Frequency'], ['property', 'Property']] as const,
           (v) => { c.measure = v; if (v === 'property') c.property ??= { property: '', aggregate: 'sum' }; else delete c.property; }, 'measure'),
@@ -48,7 +48,7 @@ export function chartEditor(chart: ChartSpec, eventNames: readonly string[], onC
     case 'funnel': {
       c.steps.forEach((e, i) => form.append(h('div', { class: 'chart-row' }, eventInput(e, `Step ${i + 1}`, `step-${i}`),
         c.steps.length > 2 ? h('button', { type: 'button', class: 'button button-quiet button-small', onclick: () => { c.steps.splice(i, 1); changed(); } }, 'Remove') : null)));
-      if (c.steps.length < 10) form.append(h('button', { type: 'button', class: 'button button-small', 'data-testid': 'add-step', onclick: () => { c.steps.push({ event_type: '' }); changed(); } }, '+ Step'));
+      if (c.steps.length < 10) form.append(h('div', { class: 'chart-row' }, h('button', { type: 'button', class: 'button button-small', 'data-testid': 'add-step', onclick: () => { c.steps.push({ event_type: '' }); changed(); } }, '+ Step')));
       const windowMs = c.conversion_window_ms ?? 86_400_000;
       const unit = windowMs % 86_400_000 === 0 ? 86_400_000 : windowMs % 3_600_000 === 0 ? 3_600_000 : 60_000;
       const amount = h('input', { type: 'number', min: 1, value: windowMs / unit, class: 'input-narrow', 'data-testid': 'window-amount' });

@@ -80,10 +80,12 @@ function renderSeriesChart(
     plot.append(label);
   }
   const step = Math.max(1, Math.ceil(n / 8));
+  // Days, weeks and months start at midnight: their dates say enough; hours need the time.
+  const hourly = labels.some((l) => !l.endsWith('00:00'));
   labels.forEach((l, i) => {
     if (i % step) return;
     const t = svg('text', { x: x(i), y: height - 8, 'text-anchor': 'middle', class: 'chart-axis' });
-    t.textContent = l.slice(5, 10);
+    t.textContent = hourly ? l.slice(5) : l.slice(5, 10);
     plot.append(t);
   });
   const slot = (width - pad.left - pad.right) / n;
