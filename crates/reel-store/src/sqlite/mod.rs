@@ -72,14 +72,15 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_feedback_gaps_timezone.sql"),
     include_str!("../../migrations/0007_search.sql"),
     include_str!("../../migrations/0008_bounded_properties.sql"),
-    include_str!("../../migrations/0010_analytics.sql"),
+    ANALYTICS_MIGRATION,
 ];
 
 /// The position of 0007_search in [`MIGRATIONS`] (1-based): after it, Rust fills what SQL
 /// cannot (user properties and element words of older events).
 const SEARCH_MIGRATION: usize = 7;
-/// The position of 0010_analytics: after it, events stored before are kept for charts.
-const ANALYTICS_MIGRATION: usize = 9;
+/// 0010_analytics: after it, events stored before are kept for charts (named by its text, not
+/// its position, so migrations of other work can come before it).
+const ANALYTICS_MIGRATION: &str = include_str!("../../migrations/0010_analytics.sql");
 
 /// Connections for everyday reads (logins, token checks, replays, uploads' duplicate checks).
 const READERS: usize = 4;
@@ -207,7 +208,7 @@ fn migrate(conn: &mut Connection) -> Result<()> {
         if i + 1 == SEARCH_MIGRATION {
             events::backfill_search_index(&tx)?;
         }
-        if i + 1 == ANALYTICS_MIGRATION {
+        if *sql == ANALYTICS_MIGRATION {
             analytics::backfill(&tx)?;
         }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
