@@ -208,6 +208,7 @@ pub(super) fn insert_events(
             .execute(params![row, user_id, e.time_ms])?;
         }
     }
+    recorder.flush(tx)?;
     Ok(added)
 }
 

@@ -241,9 +241,13 @@ pub(super) fn backfill(tx: &Connection) -> Result<()> {
             },
         )?;
         n += 1;
+        if n.is_multiple_of(100_000) {
+            recorder.flush(tx)?;
+        }
         if n.is_multiple_of(1_000_000) {
             tracing::info!(events = n, "keeping stored events for charts");
         }
     }
+    recorder.flush(tx)?;
     Ok(())
 }

@@ -25,6 +25,35 @@ pub(crate) struct Recorder {
     devices: HashMap<(i64, String), i64>,
     /// (project, user id) → user row.
     users: HashMap<(i64, String), i64>,
+    /// What this batch's events add to their users' first/last seen and counts, written by
+    /// [`Recorder::flush`] (once per user, not once per event).
+    user_spans: HashMap<i64, Span>,
+    /// What they add to their sessions' spans: (project, latest user, span).
+    session_spans: HashMap<i64, (i64, i64, Span)>,
+}
+
+/// First and last event, and how many.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    first: i64,
+    last: i64,
+    count: i64,
+}
+
+impl Span {
+    fn of(time_ms: i64) -> Self {
+        Self {
+            first: time_ms,
+            last: time_ms,
+            count: 1,
+        }
+    }
+
+    fn add(&mut self, other: Span) {
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+        self.count += other.count;
+    }
 }
 
 /// One stored event, as [`Recorder::record`] takes it.
@@ -45,6 +74,8 @@ impl Default for Recorder {
             keys: Names::property_keys(),
             devices: HashMap::new(),
             users: HashMap::new(),
+            user_spans: HashMap::new(),
+            session_spans: HashMap::new(),
         }
     }
 }
@@ -83,22 +114,51 @@ impl Recorder {
             s.session_row,
             encoded
         ])?;
-        tx.prepare_cached(
-            "UPDATE analytics_users SET first_ms = MIN(first_ms, ?2), last_ms = MAX(last_ms, ?2),
-                 event_count = event_count + 1 WHERE id = ?1",
-        )?
-        .execute(params![user_row, e.time_ms])?;
+        self.user_spans
+            .entry(user_row)
+            .and_modify(|span| span.add(Span::of(e.time_ms)))
+            .or_insert(Span::of(e.time_ms));
         if let Some(session_row) = s.session_row {
+            let span = Span::of(e.time_ms);
+            self.session_spans
+                .entry(session_row)
+                .and_modify(|(_, user, sp)| {
+                    *user = user_row;
+                    sp.add(span);
+                })
+                .or_insert((s.project_id, user_row, span));
+        }
+        Ok(())
+    }
+
+    /// Writes what the events recorded so far add to their users and sessions. Called once a
+    /// batch is recorded, in its transaction.
+    pub(crate) fn flush(&mut self, tx: &Connection) -> Result<()> {
+        for (user_row, span) in self.user_spans.drain() {
+            tx.prepare_cached(
+                "UPDATE analytics_users SET first_ms = MIN(first_ms, ?2), last_ms = MAX(last_ms, ?3),
+                     event_count = event_count + ?4 WHERE id = ?1",
+            )?
+            .execute(params![user_row, span.first, span.last, span.count])?;
+        }
+        for (session_row, (project_id, user_row, span)) in self.session_spans.drain() {
             tx.prepare_cached(
                 "INSERT INTO analytics_sessions (session_row, project_id, user_row, first_ms, last_ms, events)
-                 VALUES (?1, ?2, ?3, ?4, ?4, 1)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (session_row) DO UPDATE SET
                      first_ms = MIN(first_ms, excluded.first_ms),
                      last_ms = MAX(last_ms, excluded.last_ms),
-                     events = events + 1,
+                     events = events + excluded.events,
                      user_row = excluded.user_row",
             )?
-            .execute(params![session_row, s.project_id, user_row, e.time_ms])?;
+            .execute(params![
+                session_row,
+                project_id,
+                user_row,
+                span.first,
+                span.last,
+                span.count
+            ])?;
         }
         Ok(())
     }
@@ -198,6 +258,18 @@ impl Recorder {
                 for v in self.devices.values_mut() {
                     if *v == old {
                         *v = row;
+                    }
+                }
+                // What this batch recorded for the anonymous user is the user's now.
+                if let Some(span) = self.user_spans.remove(&old) {
+                    self.user_spans
+                        .entry(row)
+                        .and_modify(|s| s.add(span))
+                        .or_insert(span);
+                }
+                for entry in self.session_spans.values_mut() {
+                    if entry.1 == old {
+                        entry.1 = row;
                     }
                 }
             }
