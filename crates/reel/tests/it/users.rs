@@ -175,3 +175,49 @@ async fn users_are_found_by_id_device_or_property() {
     let (status, _) = user(&app, "/users?user_id=a&device_id=b").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_device_seen_before_login_joins_the_user_across_uploads() {
+    let app = TestApp::spawn().await;
+    let t = 1_767_571_200_000i64;
+    // (events of one upload)
+    let uploads = [
+        json!([{"event_type": "Landing", "device_id": "phone", "session_id": t, "time": t, "insert_id": "m1"}]),
+        json!([{"event_type": "Landing", "device_id": "phone", "session_id": t, "time": t + 1_000, "insert_id": "m2"}]),
+        json!([{"event_type": "Login", "device_id": "phone", "user_id": "mia", "session_id": t, "time": t + 2_000, "insert_id": "m3",
+                "user_properties": {"$set": {"plan": "pro"}}}]),
+        // After logging out the device's events stay hers (its last user).
+        json!([{"event_type": "Browse", "device_id": "phone", "session_id": t, "time": t + 3_000, "insert_id": "m4"}]),
+    ];
+    for events in uploads {
+        let (status, body) = json_of(
+            app.httpapi(&json!({"api_key": KEY, "events": events}))
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, mia) = user(&app, "/users/mia").await;
+    assert_eq!(status, StatusCode::OK, "{mia}");
+    assert_eq!(mia["user"]["event_count"], 4);
+    assert_eq!(mia["user"]["first_seen"], "2026-01-05T00:00:00.000Z");
+    assert_eq!(mia["properties"], json!({"plan": "pro"}));
+    let names: Vec<&str> = mia["sessions"][0]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Browse", "Login", "Landing", "Landing"]);
+    // One user in the charts: the session's Landing counts her once.
+    let (status, answer) = app
+        .api_send(
+            "POST",
+            "/charts/segmentation",
+            &json!({"events": [{"event_type": "Landing"}, {"event_type": "Browse"}], "start": "2026-01-05", "end": "2026-01-05"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["series"][0]["total"], 1.0);
+    assert_eq!(answer["series"][1]["total"], 1.0);
+}
