@@ -63,16 +63,7 @@ impl<'a> FunnelBuilder<'a> {
         if steps == 0 {
             return;
         }
-        let label = match (&self.chart.group_by, group) {
-            (None, _) => String::new(),
-            (Some(_), None) => NONE_GROUP.to_owned(),
-            (Some(_), Some(v)) => v.label(),
-        };
-        let next = self.labels.len() as u32;
-        let group = *self.groups.entry(label.clone()).or_insert_with(|| {
-            self.labels.push(label);
-            next
-        });
+        let group = self.group_of(group);
         let seq = self.events.len() as u32;
         self.events.push(Event {
             hit,
@@ -80,6 +71,23 @@ impl<'a> FunnelBuilder<'a> {
             group,
             seq,
         });
+    }
+
+    /// The id of an event's group (all events are group 0 without a group-by).
+    fn group_of(&mut self, value: Option<PropRef<'_>>) -> u32 {
+        let label = match (&self.chart.group_by, value) {
+            (None, _) if !self.labels.is_empty() => return 0,
+            (None, _) => String::new(),
+            (Some(_), None) => NONE_GROUP.to_owned(),
+            (Some(_), Some(v)) => v.label(),
+        };
+        if let Some(id) = self.groups.get(&label) {
+            return *id;
+        }
+        let id = self.labels.len() as u32;
+        self.groups.insert(label.clone(), id);
+        self.labels.push(label);
+        id
     }
 
     /// Every entering user's best attempt.

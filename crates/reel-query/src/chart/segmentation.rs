@@ -99,16 +99,15 @@ impl<'a> SegmentationBuilder<'a> {
         let Some(bucket) = self.chart.scope.buckets.index(hit.time_ms) else {
             return;
         };
-        let label = if self.chart.group_by.is_some() {
-            group.map_or_else(|| NONE_GROUP.to_owned(), |g| g.label())
-        } else {
-            String::new()
+        let group = match (&self.chart.group_by, group) {
+            (None, _) if !self.group_labels.is_empty() => 0,
+            (None, _) => self.group_id(String::new()),
+            (Some(_), None) => self.group_id(NONE_GROUP.to_owned()),
+            (Some(_), Some(v)) => match v {
+                PropRef::Text(t) if self.groups.contains_key(t) => self.groups[t],
+                v => self.group_id(v.label()),
+            },
         };
-        let next = self.group_labels.len() as u32;
-        let group = *self.groups.entry(label.clone()).or_insert_with(|| {
-            self.group_labels.push(label);
-            next
-        });
         let (number, distinct) = match &self.chart.measure {
             Measure::PropertySum(_) | Measure::PropertyAverage(_) => {
                 (measured.and_then(|v| v.number()), None)
@@ -130,6 +129,16 @@ impl<'a> SegmentationBuilder<'a> {
             number,
             distinct,
         });
+    }
+
+    fn group_id(&mut self, label: String) -> u32 {
+        if let Some(id) = self.groups.get(&label) {
+            return *id;
+        }
+        let id = self.group_labels.len() as u32;
+        self.groups.insert(label.clone(), id);
+        self.group_labels.push(label);
+        id
     }
 
     /// Any active event of a user the chart looks at (for Active %).
