@@ -64,9 +64,9 @@ CREATE TABLE analytics_events (
     props        BLOB NOT NULL,
     PRIMARY KEY (project_id, type_id, time_ms, event_id)
 ) WITHOUT ROWID;
--- A user's events in time order (User Look-Up, Journeys, merges); with the primary key's
--- columns it covers (project, type, time).
-CREATE INDEX analytics_events_by_user ON analytics_events (user_row, time_ms);
+-- A user's events in time order (User Look-Up, Journeys, merges), with their sessions; with
+-- the primary key's columns it covers (project, type, time): a user's events read without the table.
+CREATE INDEX analytics_events_by_user ON analytics_events (user_row, time_ms, session_row);
 
 CREATE TABLE analytics_sessions (
     session_row  INTEGER PRIMARY KEY REFERENCES sessions(id),

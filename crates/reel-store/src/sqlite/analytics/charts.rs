@@ -200,6 +200,17 @@ fn journeys(
         .filter(|(_, n)| !chart.excluded.contains(n))
         .map(|(id, n)| (*id, builder.name_id(n)))
         .collect();
+    // Event type ids are small numbers: a path's names are looked up in a table, not a map.
+    let by_type: Vec<Option<u32>> = {
+        let max = ids.keys().copied().max().unwrap_or(0).clamp(0, 1 << 20) as usize;
+        let mut table = vec![None; max + 1];
+        for (id, name) in &ids {
+            if let Some(slot) = usize::try_from(*id).ok().and_then(|i| table.get_mut(i)) {
+                *slot = Some(*name);
+            }
+        }
+        table
+    };
     match &chart.anchor {
         Anchor::Map => {
             let mut per_user: HashMap<i64, Vec<(u32, Hit)>> = HashMap::new();
@@ -258,12 +269,26 @@ fn journeys(
                     bound,
                     MAX_PATH_EVENTS as i64
                 ])?;
+                // Read only as far as the path goes: `steps` events, repeats counted as the
+                // builder counts them.
+                let mut length = 1;
                 while let Some(r) = rows.next()? {
-                    let Some(name) = ids.get(&r.get::<_, i64>(0)?) else {
+                    let type_id: i64 = r.get(0)?;
+                    let Some(name) = usize::try_from(type_id)
+                        .ok()
+                        .and_then(|i| by_type.get(i).copied().flatten())
+                    else {
                         continue;
                     };
+                    let repeat = events.last().is_some_and(|(last, _)| *last == name);
+                    if !(chart.collapse_repeats && repeat) {
+                        if length == chart.steps {
+                            break;
+                        }
+                        length += 1;
+                    }
                     events.push((
-                        *name,
+                        name,
                         Hit {
                             user: anchor.user,
                             session: r.get(2)?,
