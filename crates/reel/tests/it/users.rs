@@ -221,3 +221,86 @@ async fn a_device_seen_before_login_joins_the_user_across_uploads() {
     assert_eq!(answer["series"][0]["total"], 1.0);
     assert_eq!(answer["series"][1]["total"], 1.0);
 }
+
+#[tokio::test]
+async fn deleting_a_replay_takes_its_derived_events_out_of_charts_and_streams() {
+    let app = TestApp::spawn_with(|c| {
+        c.processing_delay_ms = 0;
+        c.processing_cpu_share = 1.0;
+    })
+    .await;
+    load_shop(&app).await;
+    let a = 1_767_607_200_000i64;
+    let id = replay_id("a1", a);
+    let page_views = || async {
+        let (status, answer) = app
+            .api_send(
+                "POST",
+                "/charts/segmentation",
+                &json!({"events": [{"event_type": "[reel] Page Viewed"}], "measure": "totals",
+                        "start": "2026-01-05", "end": "2026-01-06"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        answer["series"][0]["total"].as_f64().unwrap()
+    };
+    // The processing stage derives a page view from each recording.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while page_views().await < 2.0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no page views were derived"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (_, alice) = user(&app, "/users/alice").await;
+    assert_eq!(alice["user"]["event_count"], 6, "{alice}");
+
+    let response = app
+        .client
+        .delete(app.url(&format!("/api/v1/replays/{id}")))
+        .header(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {ADMIN_TOKEN}"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert!(response.status().is_success(), "{}", response.status());
+    assert_eq!(
+        page_views().await,
+        1.0,
+        "bob's recording still has its page view"
+    );
+    let (_, alice) = user(&app, "/users/alice").await;
+    assert_eq!(alice["user"]["event_count"], 5, "{alice}");
+    let names: Vec<&str> = alice["sessions"][0]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Purchase", "Checkout", "Add to cart", "View"]);
+    // Her session's span is still her events': 6 minutes.
+    let (_, sessions) = app
+        .api_send(
+            "POST",
+            "/charts/sessions",
+            &json!({"start": "2026-01-05", "end": "2026-01-05"}),
+        )
+        .await;
+    let total = |m: &str| {
+        sessions["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["measure"] == m)
+            .unwrap()["total"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_eq!(
+        (total("sessions"), total("average_length_ms")),
+        (6.0, 230_000.0)
+    );
+}

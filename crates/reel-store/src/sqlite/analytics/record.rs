@@ -388,6 +388,21 @@ fn apply_user_properties(
 /// `events` rows' ids, with one parameter): returns the sessions they were in, for
 /// [`recount_sessions`] once the events are gone.
 pub(crate) fn forget_events(tx: &Connection, events_sql: &str, bind: i64) -> Result<Vec<i64>> {
+    let per_user: Vec<(i64, i64)> = tx
+        .prepare(&format!(
+            "SELECT e.user_row, COUNT(*) FROM analytics_events e
+             WHERE (e.project_id, e.type_id, e.time_ms, e.event_id) IN
+                 (SELECT project_id, type_id, time_ms, id FROM events WHERE id IN ({events_sql}))
+             GROUP BY e.user_row"
+        ))?
+        .query_map(params![bind], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (user_row, n) in per_user {
+        tx.prepare_cached(
+            "UPDATE analytics_users SET event_count = MAX(0, event_count - ?2) WHERE id = ?1",
+        )?
+        .execute(params![user_row, n])?;
+    }
     tx.execute(
         &format!(
             "DELETE FROM analytics_events WHERE (project_id, type_id, time_ms, event_id) IN
