@@ -8,7 +8,8 @@
 
 use crate::json::{JsonStr, Parser, Res};
 use crate::url_pattern::UrlPatterns;
-use crate::{Event, EventKind};
+use crate::Event;
+use crate::model::EventType;
 
 /// What a project records.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +68,7 @@ pub fn apply(
     let mut on_blocked_page = page.is_some_and(|url| rules.blocked_pages.matches(url));
     let mut kept = Vec::with_capacity(events.len());
     for event in events {
-        if event.kind == EventKind::Meta {
+        if event.kind == EventType::Meta {
             on_blocked_page = event
                 .href
                 .as_deref()
@@ -98,9 +99,9 @@ enum Record {
 /// custom events.
 fn record_kind(event: &Event, rules: &CaptureRules) -> Record {
     let wanted = match event.kind {
-        EventKind::Plugin => true,
-        EventKind::IncrementalSnapshot => !rules.console,
-        EventKind::Custom => !rules.network,
+        EventType::Plugin => true,
+        EventType::IncrementalSnapshot => !rules.console,
+        EventType::Custom => !rules.network,
         _ => false,
     };
     if !wanted {
@@ -110,22 +111,22 @@ fn record_kind(event: &Event, rules: &CaptureRules) -> Record {
         return Record::Other;
     };
     match event.kind {
-        EventKind::Plugin
+        EventType::Plugin
             if marks
                 .plugin
                 .is_some_and(|p| p.eq_str(crate::devtools::CONSOLE_PLUGIN)) =>
         {
             Record::Console
         }
-        EventKind::Plugin
+        EventType::Plugin
             if marks
                 .plugin
                 .is_some_and(|p| p.eq_str(crate::devtools::NETWORK_PLUGIN)) =>
         {
             Record::Network
         }
-        EventKind::IncrementalSnapshot if marks.source == Some(LOG_SOURCE) => Record::Console,
-        EventKind::Custom if marks.tag.is_some_and(|t| t.eq_str(FETCH_REQUEST_TAG)) => {
+        EventType::IncrementalSnapshot if marks.source == Some(LOG_SOURCE) => Record::Console,
+        EventType::Custom if marks.tag.is_some_and(|t| t.eq_str(FETCH_REQUEST_TAG)) => {
             Record::Network
         }
         _ => Record::Other,

@@ -10,7 +10,7 @@ use reel_engine::store::{NewToken, TokenInfo, TokenOrigin};
 use serde_json::json;
 
 use super::api::{read_json_body, rfc3339};
-use super::extract::ApiJson;
+use super::extract::{ApiJson, optional_text};
 use crate::AppState;
 use crate::api_types::{
     self, CreatedToken, ErrorBody, NewTokenRequest, PasswordChange, SignedOut, TokenKind, TokenList,
@@ -128,18 +128,7 @@ pub(super) async fn create_token(
             "send JSON {{\"name\": \"...\", \"expires_in_days\": 30}}: {e}"
         ))
     })?;
-    let name = body
-        .name
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty());
-    if name
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > MAX_TOKEN_NAME)
-    {
-        return Err(ApiError::InvalidParameter(format!(
-            "name must be at most {MAX_TOKEN_NAME} characters"
-        )));
-    }
+    let name = optional_text(body.name, MAX_TOKEN_NAME, "name")?;
     if body
         .expires_in_days
         .is_some_and(|d| !(1..=MAX_TOKEN_DAYS).contains(&d))
