@@ -6,7 +6,7 @@ import { h } from './dom';
 import { navigate } from './router';
 import { atLeast } from './team-api';
 
-export type Section = 'home' | 'replays' | 'cohorts' | 'feedback' | 'portfolio' | 'settings' | 'account';
+export type Section = 'home' | 'replays' | 'cohorts' | 'feedback' | 'portfolio' | 'settings' | 'account' | 'charts' | 'users' | 'dashboards' | 'notebooks';
 
 /** The project a page works on: `?project=<id>` when given and known, else the first one. */
 export function selectedProject(me: Me, url: URL): Project | undefined {
@@ -31,6 +31,10 @@ export function renderShell(root: HTMLElement, url: URL, section: Section = 'rep
       [
         ['home', '/', 'Home'],
         ['replays', '/replays', 'Session Replay'],
+        ['charts', '/charts', 'Charts'],
+        ['users', '/users', 'Users'],
+        ['dashboards', '/dashboards', 'Dashboards'],
+        ['notebooks', '/notebooks', 'Notebooks'],
         ['cohorts', '/cohorts', 'Cohorts'],
       ] as const
     ).map(([key, href, label]) =>

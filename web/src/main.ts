@@ -7,6 +7,8 @@ import { navigate, route, startRouter, type ViewContext } from './router';
 import { accountView } from './views/account';
 import { auditLogView } from './views/audit-log';
 import { billingView } from './views/billing';
+import { boardsView, boardView } from './views/boards';
+import { chartsView } from './views/charts';
 import { cohortsView } from './views/cohorts';
 import { feedbackView } from './views/feedback';
 import { homeView } from './views/home';
@@ -19,6 +21,7 @@ import { portfolioView } from './views/portfolio';
 import { projectSettingsView } from './views/project-settings';
 import { replaySettingsView } from './views/replay-settings';
 import { replaysView } from './views/replays';
+import { userView, usersView } from './views/users';
 
 setUnauthenticatedHandler(() => {
   forgetMe();
@@ -42,6 +45,13 @@ route('/billing', billingView);
 route('/audit-log', auditLogView);
 route('/account', accountView);
 route('/invite/:token', inviteView);
+route('/charts', chartsView);
+route('/users', usersView);
+route('/users/:id', userView);
+route('/dashboards', boardsView('dashboard'));
+route('/dashboards/:id', boardView('dashboard'));
+route('/notebooks', boardsView('notebook'));
+route('/notebooks/:id', boardView('notebook'));
 
 function notFoundView({ root, url }: ViewContext): void {
   const main = renderShell(root, url);

@@ -79,7 +79,7 @@ export async function listMembers(project: number, signal?: AbortSignal): Promis
 }
 
 export async function listAccounts(signal?: AbortSignal): Promise<Person[]> {
-  return (await getJson<Schemas['PersonList']>('/api/v1/users', signal)).people;
+  return (await getJson<Schemas['PersonList']>('/api/v1/accounts', signal)).people;
 }
 
 export async function setRole(project: number, user: number, role: Role): Promise<Person> {
@@ -91,11 +91,11 @@ export async function removeMember(project: number, user: number): Promise<void>
 }
 
 export async function createUser(project: number, email: string, password: string, role: Role): Promise<Person> {
-  return json(await sendJson('POST', `/api/v1/users?project=${project}`, { email, password, role }));
+  return json(await sendJson('POST', `/api/v1/accounts?project=${project}`, { email, password, role }));
 }
 
 export async function updateAccount(user: number, update: Schemas['AccountUpdate']): Promise<Person> {
-  return json(await sendJson('PATCH', `/api/v1/users/${user}`, update));
+  return json(await sendJson('PATCH', `/api/v1/accounts/${user}`, update));
 }
 
 export async function listInvites(project: number, signal?: AbortSignal): Promise<Invite[]> {

@@ -6,6 +6,7 @@
 //! - [`Clock`]: the time, injected (tests move it instead of sleeping).
 //! - [`content_hash`]: the hash that names stored content (chunks, heatmap uploads).
 //! - [`nesting_depth`]: how deeply a JSON text nests, the count every depth limit uses.
+//! - [`identify`]: what Amplitude's identify operations do to a user's properties.
 //!
 //! No IO, no async, no backend.
 
@@ -13,6 +14,7 @@ mod clock;
 mod facts;
 mod hash;
 mod json_depth;
+pub mod identify;
 mod replay_id;
 
 pub use clock::{Clock, ManualClock, SystemClock};

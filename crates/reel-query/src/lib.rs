@@ -4,6 +4,8 @@
 //! - [`parse`]: checks it once and returns a [`Search`] — filters, operators, the date range in
 //!   the project's timezone, the sort and the cursor — or an error that says what is wrong.
 //! - [`selector`]: the CSS selector subset matched against clicked elements.
+//! - [`chart`]: charts (segmentation, funnels, sessions, journeys, experiments) and their data
+//!   points, checked once and counted the same way by every backend.
 //!
 //! Invariants:
 //! - No SQL and no HTTP here. A backend (`reel-store`'s SQLite today, ClickHouse later)
@@ -11,6 +13,7 @@
 //! - Negation has one meaning everywhere: a negated filter holds exactly for the sessions the
 //!   filter does not hold for, including those that lack the value.
 
+pub mod chart;
 pub mod model;
 pub mod selector;
 pub mod wire;
@@ -34,7 +37,7 @@ use wire::{
 #[error("{0}")]
 pub struct QueryError(pub String);
 
-fn err<T>(message: impl Into<String>) -> Result<T, QueryError> {
+pub(crate) fn err<T>(message: impl Into<String>) -> Result<T, QueryError> {
     Err(QueryError(message.into()))
 }
 
@@ -71,31 +74,12 @@ impl SearchRequest {
 
 /// Checks a search and makes it typed.
 pub fn parse(request: &SearchRequest, cx: &ParseContext<'_>) -> Result<Search, QueryError> {
-    let end_ms = match request
-        .end
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => cx.now_ms + 1,
-        Some(s) => {
-            parse_instant(s, cx.timezone, true).map_err(|e| QueryError(format!("end: {e}")))?
-        }
-    };
-    let start_ms = match request
-        .start
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => end_ms - DEFAULT_RANGE_DAYS * 86_400_000,
-        Some(s) => {
-            parse_instant(s, cx.timezone, false).map_err(|e| QueryError(format!("start: {e}")))?
-        }
-    };
-    if start_ms >= end_ms {
-        return err("start must be before end");
-    }
+    let range = time_range(
+        request.start.as_deref(),
+        request.end.as_deref(),
+        cx.timezone,
+        cx.now_ms,
+    )?;
     let text = match request
         .q
         .as_deref()
@@ -141,7 +125,7 @@ pub fn parse(request: &SearchRequest, cx: &ParseContext<'_>) -> Result<Search, Q
         }
     };
     Ok(Search {
-        range: TimeRange { start_ms, end_ms },
+        range,
         text,
         filters,
         sort,
@@ -149,6 +133,30 @@ pub fn parse(request: &SearchRequest, cx: &ParseContext<'_>) -> Result<Search, Q
         after,
         count_total: request.count.unwrap_or(true),
     })
+}
+
+/// `[start, end)` from a request's `start` and `end` (dates in `timezone`, or RFC 3339): by
+/// default the [`DEFAULT_RANGE_DAYS`] up to now.
+pub(crate) fn time_range(
+    start: Option<&str>,
+    end: Option<&str>,
+    timezone: chrono_tz::Tz,
+    now_ms: i64,
+) -> Result<TimeRange, QueryError> {
+    let end_ms = match end.map(str::trim).filter(|s| !s.is_empty()) {
+        None => now_ms + 1,
+        Some(s) => parse_instant(s, timezone, true).map_err(|e| QueryError(format!("end: {e}")))?,
+    };
+    let start_ms = match start.map(str::trim).filter(|s| !s.is_empty()) {
+        None => end_ms - DEFAULT_RANGE_DAYS * 86_400_000,
+        Some(s) => {
+            parse_instant(s, timezone, false).map_err(|e| QueryError(format!("start: {e}")))?
+        }
+    };
+    if start_ms >= end_ms {
+        return err("start must be before end");
+    }
+    Ok(TimeRange { start_ms, end_ms })
 }
 
 /// Checks a cohort definition (when it is saved, and when a search uses it).
@@ -441,7 +449,7 @@ fn min_count(n: Option<u32>) -> Result<u32, QueryError> {
     }
 }
 
-fn event_name(name: &str) -> Result<String, QueryError> {
+pub(crate) fn event_name(name: &str) -> Result<String, QueryError> {
     let name = name.trim();
     if name.is_empty() {
         return err("the event name is empty");
@@ -454,7 +462,7 @@ fn event_name(name: &str) -> Result<String, QueryError> {
     Ok(name.to_owned())
 }
 
-fn property_key(key: &str) -> Result<PropertyKey, QueryError> {
+pub(crate) fn property_key(key: &str) -> Result<PropertyKey, QueryError> {
     let key = key.trim();
     if key.is_empty() {
         return err("the property name is empty");
@@ -467,7 +475,7 @@ fn property_key(key: &str) -> Result<PropertyKey, QueryError> {
     Ok(PropertyKey(key.to_owned()))
 }
 
-fn properties(specs: &[PropertySpec]) -> Result<Vec<PropertyCondition>, QueryError> {
+pub(crate) fn properties(specs: &[PropertySpec]) -> Result<Vec<PropertyCondition>, QueryError> {
     if specs.len() > MAX_WHERE {
         return err(format!("at most {MAX_WHERE} property conditions per event"));
     }
@@ -527,7 +535,7 @@ fn text_of(v: &ScalarValue) -> Result<String, QueryError> {
     Ok(s)
 }
 
-fn number_text(n: f64) -> String {
+pub(crate) fn number_text(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
         format!("{}", n as i64)
     } else {

@@ -18,6 +18,7 @@
 //! [`Application::build`] opens storage, bootstraps the first organization and binds the
 //! listener; production and tests start the server the same way.
 
+pub mod analytics_types;
 pub mod api_types;
 pub mod audit;
 pub mod auth;

@@ -19,6 +19,8 @@
 //! - [`ErasureStore`] (`erasure.rs`): sessions past retention, a user's data on request.
 //! - [`OperationsStore`] (`operations.rs`): the audit log, sessions captured per month,
 //!   ingestion counts per minute.
+//! - [`AnalyticsStore`] and [`BoardStore`] (`analytics.rs`): charts of `reel_query::chart`, the
+//!   sessions behind a data point, users and their event streams; dashboards and notebooks.
 //! - [`MetaStore`]: all of them at once, what the server holds; [`sqlite::SqliteStore`] is the
 //!   embedded default (`sqlite/`, a module per area).
 //! - [`blobs::Blobs`]: recording objects through the `object_store` crate (local files now).
@@ -34,6 +36,7 @@
 //!   leaves an unreferenced object, never a row without its object.
 
 pub mod accounts;
+pub mod analytics;
 pub mod blobs;
 pub mod compaction;
 pub mod erasure;
@@ -49,6 +52,7 @@ pub mod sessions;
 pub mod sqlite;
 
 pub use accounts::*;
+pub use analytics::*;
 pub use blobs::Blobs;
 pub use compaction::*;
 pub use erasure::*;
@@ -66,8 +70,9 @@ pub use sqlite::SqliteStore;
 /// Every area's trait, to `use reel_store::prelude::*` where a [`MetaStore`] is called.
 pub mod prelude {
     pub use crate::{
-        AccountStore, CompactionStore, ErasureStore, FeedbackStore, IngestStore, LibraryStore,
-        MetaStore, OperationsStore, PeopleStore, ProcessingStore, SearchStore, SessionStore,
+        AccountStore, AnalyticsStore, BoardStore, CompactionStore, ErasureStore, FeedbackStore,
+        IngestStore, LibraryStore, MetaStore, OperationsStore, PeopleStore, ProcessingStore,
+        SearchStore, SessionStore,
     };
 }
 
@@ -124,6 +129,8 @@ pub trait MetaStore:
     + PeopleStore
     + ErasureStore
     + OperationsStore
+    + AnalyticsStore
+    + BoardStore
 {
     /// Stops every read and search still running (the server is shutting down); later calls
     /// fail. Writes under way finish.

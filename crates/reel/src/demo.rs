@@ -54,7 +54,7 @@ struct RecordedAnalytics {
 }
 
 /// Who visited, from where, how many hours ago, and which recorded visit they made.
-const PLANS: &[(&str, Option<&str>, &str, i64, &str)] = &[
+const PLANS: &[(&str, Option<&str>, &str, i64, &'static str)] = &[
     (
         "demo-device-ana",
         Some("ana@example.com"),
@@ -82,7 +82,7 @@ const PLANS: &[(&str, Option<&str>, &str, i64, &str)] = &[
 ];
 
 /// The second project's visitors (on the same shop: the demo has one site to record).
-const SECOND_PROJECT_PLANS: &[(&str, Option<&str>, &str, i64, &str)] = &[
+const SECOND_PROJECT_PLANS: &[(&str, Option<&str>, &str, i64, &'static str)] = &[
     (
         "demo-device-gus",
         Some("gus@example.com"),
@@ -145,8 +145,13 @@ pub async fn seed_team(
     Ok(())
 }
 
-/// Seeds the demo project with the recorded visits, moved to the last days.
-pub async fn seed(state: &AppState, base_url: &str, now_ms: i64) -> anyhow::Result<usize> {
+/// Seeds the demo project with the recorded visits, moved to the last days: each visit's
+/// journey and replay id.
+pub async fn seed(
+    state: &AppState,
+    base_url: &str,
+    now_ms: i64,
+) -> anyhow::Result<Vec<(&'static str, String)>> {
     let project = state
         .store()
         .first_project()
@@ -155,15 +160,17 @@ pub async fn seed(state: &AppState, base_url: &str, now_ms: i64) -> anyhow::Resu
     seed_visits(state, &project, PLANS, base_url, now_ms).await
 }
 
-/// Seeds `project` with the recorded visits of `plans`, moved to the last days.
+/// Seeds `project` with the recorded visits of `plans`, moved to the last days: each visit's
+/// journey and replay id.
 async fn seed_visits(
     state: &AppState,
     project: &Project,
-    plans: &[(&str, Option<&str>, &str, i64, &str)],
+    plans: &[(&str, Option<&str>, &str, i64, &'static str)],
     base_url: &str,
     now_ms: i64,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<Vec<(&'static str, String)>> {
     let mut rng = Rng(0x5eed_cafe ^ project.id as u64);
+    let mut seeded = Vec::new();
     for (device, user, country, hours_ago, journey) in plans {
         let recording = load(journey)?;
         let start = now_ms - hours_ago * 3_600_000 - rng.below(3_000_000) as i64;
@@ -220,8 +227,73 @@ async fn seed_visits(
             .store_analytics(project.id, analytics)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        seeded.push((*journey, session.replay_id().into_string()));
     }
-    Ok(plans.len())
+    Ok(seeded)
+}
+
+/// A dashboard of the demo shop's visits: the checkout funnel, page views by page, frustration
+/// and errors, and the visit that rage-clicked "Pay now" — charts worth opening on first start.
+pub async fn seed_dashboard(
+    state: &AppState,
+    admin_email: &str,
+    visits: &[(&'static str, String)],
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    let project = state
+        .store()
+        .first_project()
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo project does not exist"))?;
+    let admin = state
+        .store()
+        .user_for_login(admin_email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo admin does not exist"))?;
+    let page = |path: &str| {
+        json!({"event_type": "[reel] Page Viewed",
+               "filters": [{"property": "[reel] Page Path", "op": "is", "values": [path]}]})
+    };
+    let click = |text: &str| {
+        json!({"event_type": "[reel] Element Clicked",
+               "filters": [{"property": "[reel] Element Text", "op": "is", "values": [text]}]})
+    };
+    let rage = visits
+        .iter()
+        .find(|(journey, _)| *journey == "rage")
+        .map(|(_, id)| id.clone())
+        .ok_or_else(|| anyhow::anyhow!("no rage visit was seeded"))?;
+    let body = json!({
+        "date_range": {"last_days": 7},
+        "items": [
+            {"type": "chart", "title": "Checkout funnel", "chart": {"kind": "funnel",
+                "steps": [page("/demo/product.html"), click("Add to cart"), page("/demo/checkout.html"), click("Pay now")]}},
+            {"type": "chart", "title": "Page views by page", "chart": {"kind": "segmentation",
+                "events": [{"event_type": "[reel] Page Viewed"}], "measure": "totals", "interval": "day",
+                "group_by": {"property": "[reel] Page Path", "scope": "event"}}},
+            {"type": "chart", "title": "Frustration and errors", "chart": {"kind": "segmentation",
+                "events": [{"event_type": "[reel] Rage Click"}, {"event_type": "[reel] Dead Click"},
+                           {"event_type": "[reel] Error Click"}, {"event_type": "[reel] Network Error"}],
+                "measure": "uniques", "interval": "day"}},
+            {"type": "chart", "title": "Paths from the product page", "chart": {"kind": "journeys",
+                "start_event": page("/demo/product.html"), "steps": 4,
+                "exclude_events": ["[reel] Element Changed"]}},
+            {"type": "replay", "title": "Rage clicks on Pay now",
+             "replay_id": rage},
+        ]
+    });
+    state
+        .store()
+        .add_board(
+            project.id,
+            reel_engine::store::BoardKind::Dashboard,
+            admin.user.id,
+            "Demo shop",
+            &body.to_string(),
+            now_ms,
+        )
+        .await?;
+    Ok(())
 }
 
 fn load(journey: &str) -> anyhow::Result<Recording> {

@@ -312,7 +312,10 @@ async fn run(config: reel_server::Config, demo: bool) -> anyhow::Result<()> {
         demo::seed_team(state, &base, state.now_ms(), &password)
             .await
             .context("seeding the demo's team")?;
-        tracing::info!(sessions = seeded, "seeded demo sessions");
+        demo::seed_dashboard(state, &report.admin_email, &seeded, state.now_ms())
+            .await
+            .context("seeding the demo dashboard")?;
+        tracing::info!(sessions = seeded.len(), "seeded demo sessions");
     }
     let projects = state.store().projects().await?;
     // What the operator needs to start using reel. Printed best effort: a closed stdout must not

@@ -2,6 +2,47 @@
 // OpenAPI document, itself generated from the Rust types). Do not edit: run `make api-types`.
 
 export interface paths {
+    "/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every account of the organization with its roles (organization admins). */
+        get: operations["accounts"];
+        put?: never;
+        /**
+         * Create an account with a role on the project (admins of it): `{"email", "password",
+         *     "role"}`.
+         */
+        post: operations["create_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/accounts/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Disable or enable an account, make it an organization admin or not (organization admins).
+         *     A disabled account's browser sessions and API tokens stop at once.
+         */
+        patch: operations["update_account"];
+        trace?: never;
+    };
     "/audit-log": {
         parameters: {
             query?: never;
@@ -39,6 +80,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/charts/{kind}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The Microscope: the sessions behind one data point of a chart, newest first, a page at a
+         *     time; with `with_replays`, only sessions with a recording.
+         */
+        post: operations["microscope"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/charts/experiment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Experiment: a goal's conversion per variant against the control, with a confidence interval. */
+        post: operations["experiment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/charts/funnel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Funnel Analysis: users through 2 to 10 steps within a conversion window. */
+        post: operations["funnel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/charts/journeys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Journeys: the most common paths from or to an event, or the flows between the most common events. */
+        post: operations["journeys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/charts/segmentation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Event Segmentation: uniques, totals, Active %, average, frequency or a property of events, per interval. */
+        post: operations["segmentation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/charts/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** User Sessions: sessions, their lengths, sessions and time per user. */
+        post: operations["sessions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/cohorts": {
         parameters: {
             query?: never;
@@ -70,6 +216,54 @@ export interface paths {
         post?: never;
         /** Delete a cohort. Saved searches that use it stop working (they answer 400 saying so). */
         delete: operations["delete_cohort"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dashboards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_dashboards"];
+        put?: never;
+        post: operations["create_dashboard"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dashboards/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_dashboard"];
+        put: operations["put_dashboard"];
+        post?: never;
+        delete: operations["delete_dashboard"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dashboards/order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["order_dashboards"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -231,6 +425,54 @@ export interface paths {
          */
         get: operations["metrics"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notebooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_notebooks"];
+        put?: never;
+        post: operations["create_notebook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notebooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_notebook"];
+        put: operations["put_notebook"];
+        post?: never;
+        delete: operations["delete_notebook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notebooks/order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["order_notebooks"];
         post?: never;
         delete?: never;
         options?: never;
@@ -774,38 +1016,34 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every account of the organization with its roles (organization admins). */
-        get: operations["accounts"];
+        /** Find users by the start of their user id, a device id, or a property's value. */
+        get: operations["find"];
         put?: never;
-        /**
-         * Create an account with a role on the project (admins of it): `{"email", "password",
-         *     "role"}`.
-         */
-        post: operations["create_user"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/users/{user_id}": {
+    "/users/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * One user: current properties, first and last seen, devices, and their events grouped by
+         *     session, newest first (200 events a page).
+         */
+        get: operations["profile"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /**
-         * Disable or enable an account, make it an organization admin or not (organization admins).
-         *     A disabled account's browser sessions and API tokens stop at once.
-         */
-        patch: operations["update_account"];
+        patch?: never;
         trace?: never;
     };
 }
@@ -877,6 +1115,70 @@ export interface components {
              */
             next_before?: number | null;
         };
+        Board: {
+            created_at: string;
+            date_range?: null | components["schemas"]["BoardDateRange"];
+            /** Format: int64 */
+            id: number;
+            items: components["schemas"]["BoardItem"][];
+            kind: components["schemas"]["BoardKindName"];
+            name: string;
+            /** Format: int64 */
+            position: number;
+            updated_at: string;
+        };
+        /** @description A range every chart of a dashboard shows instead of its own. */
+        BoardDateRange: {
+            end?: string | null;
+            /**
+             * Format: int32
+             * @description Or the last this many days up to now.
+             */
+            last_days?: number | null;
+            /** @description `YYYY-MM-DD` or RFC 3339, as in charts. */
+            start?: string | null;
+        };
+        /** @description One item of a dashboard or notebook. */
+        BoardItem: {
+            chart: components["schemas"]["ChartSpec"];
+            title?: string | null;
+            /** @enum {string} */
+            type: "chart";
+        } | {
+            replay_id: string;
+            /** Format: int64 */
+            start_ms?: number | null;
+            title?: string | null;
+            /** @enum {string} */
+            type: "replay";
+        } | {
+            text: string;
+            /** @enum {string} */
+            type: "text";
+        };
+        /** @enum {string} */
+        BoardKindName: "dashboard" | "notebook";
+        BoardList: {
+            boards: components["schemas"]["Board"][];
+        };
+        /** @description The boards' new order: these ids first, in this order. */
+        BoardOrder: {
+            ids: number[];
+        };
+        /** @description A dashboard or notebook as created or replaced. */
+        BoardRequest: {
+            date_range?: null | components["schemas"]["BoardDateRange"];
+            /** @description At most 100, in order. */
+            items?: components["schemas"]["BoardItem"][];
+            name: string;
+        };
+        /** @description One interval of a chart. */
+        BucketInfo: {
+            /** @description Its start, RFC 3339 in the project's timezone. */
+            start: string;
+            /** Format: int64 */
+            start_ms: number;
+        };
         /** @description Names a project has seen, for building filters. */
         Catalog: {
             /** @description Event names, most used first. */
@@ -884,6 +1186,48 @@ export interface components {
             /** @description User property names, alphabetically. */
             user_properties: string[];
         };
+        /** @description Any chart's answer, as `kind` says. */
+        ChartAnswer: (components["schemas"]["SegmentationAnswer"] & {
+            /** @enum {string} */
+            kind: "segmentation";
+        }) | (components["schemas"]["FunnelAnswer"] & {
+            /** @enum {string} */
+            kind: "funnel";
+        }) | (components["schemas"]["SessionsAnswer"] & {
+            /** @enum {string} */
+            kind: "sessions";
+        }) | (components["schemas"]["JourneysAnswer"] & {
+            /** @enum {string} */
+            kind: "journeys";
+        }) | (components["schemas"]["ExperimentAnswer"] & {
+            /** @enum {string} */
+            kind: "experiment";
+        });
+        /**
+         * @description An event of a chart: its name and conditions on its properties (all must hold; "is not X"
+         *     also keeps events without the property, as in replay search).
+         */
+        ChartEventSpec: {
+            event_type: string;
+            filters?: components["schemas"]["PropertySpec"][];
+        };
+        /** @description Any chart, its kind named: what dashboards, notebooks and the Microscope hold. */
+        ChartSpec: (components["schemas"]["SegmentationRequest"] & {
+            /** @enum {string} */
+            kind: "segmentation";
+        }) | (components["schemas"]["FunnelRequest"] & {
+            /** @enum {string} */
+            kind: "funnel";
+        }) | (components["schemas"]["SessionsRequest"] & {
+            /** @enum {string} */
+            kind: "sessions";
+        }) | (components["schemas"]["JourneysRequest"] & {
+            /** @enum {string} */
+            kind: "journeys";
+        }) | (components["schemas"]["ExperimentRequest"] & {
+            /** @enum {string} */
+            kind: "experiment";
+        });
         /** @enum {string} */
         ClickSignalSpec: "click" | "rage" | "dead" | "error";
         /** @description A saved set of users, evaluated whenever a search uses it. */
@@ -957,6 +1301,31 @@ export interface components {
             /** Format: int64 */
             time_ms: number;
         };
+        /**
+         * @description A data point of a chart: which fields apply depends on the chart.
+         *
+         *     | chart | fields |
+         *     |---|---|
+         *     | segmentation | `event_index`, `group`, `bucket_ms` (absent: the whole range), `bin` (frequency) |
+         *     | funnel | `step` (0-based), `part` (`converted`: reached it; `dropped`: reached the previous step, not this one), `group` |
+         *     | sessions | `bucket_ms`, `bin` (a length bin's label) |
+         *     | journeys | `path` (the anchor first: users whose path starts with these events; Journey Map: `[from, to]`) |
+         *     | experiment | `variant`, `converted` (absent: everyone exposed) |
+         */
+        DataPointSpec: {
+            bin?: string | null;
+            /** Format: int64 */
+            bucket_ms?: number | null;
+            converted?: boolean | null;
+            /** Format: int32 */
+            event_index?: number | null;
+            group?: string | null;
+            part?: null | components["schemas"]["FunnelPart"];
+            path?: string[] | null;
+            /** Format: int32 */
+            step?: number | null;
+            variant?: string | null;
+        };
         /** @description What a deletion on request removed. */
         Erasure: {
             events: number;
@@ -979,10 +1348,45 @@ export interface components {
             /** @description For people; may change. */
             message: string;
         };
+        /** @description An event behind a data point: when, and its name. */
+        EventMoment: {
+            event_type: string;
+            /** Format: int64 */
+            time_ms: number;
+        };
         /** @description An event name with conditions on its properties. */
         EventSpec: {
             name: string;
             where?: components["schemas"]["PropertySpec"][];
+        };
+        ExperimentAnswer: {
+            /** Format: double */
+            confidence: number;
+            control?: string | null;
+            variants: components["schemas"]["VariantResult"][];
+        };
+        /**
+         * @description Experiment: users exposed to a variant (an exposure event carrying the variant in a
+         *     property) and how many of them then did a goal event, per variant, against the control.
+         */
+        ExperimentRequest: {
+            /**
+             * Format: double
+             * @description Of the interval (default 0.95; 0.5 to 0.999).
+             */
+            confidence?: number | null;
+            /** @description The variant the others are compared with (default `control`, else the first by name). */
+            control?: string | null;
+            end?: string | null;
+            /** @description Default `[Experiment] Exposure`. */
+            exposure_event?: string | null;
+            /** @description Only exposures whose `[Experiment] Flag Key` is this. */
+            flag_key?: string | null;
+            goal: components["schemas"]["ChartEventSpec"];
+            start?: string | null;
+            user_filters?: components["schemas"]["PropertySpec"][];
+            /** @description The exposure's property naming the variant (default `[Experiment] Variant`). */
+            variant_property?: string | null;
         };
         Feedback: {
             comment?: string | null;
@@ -1058,11 +1462,85 @@ export interface components {
             /** @description `event`: conditions on the event's properties, all of which one event must meet. */
             where?: components["schemas"]["PropertySpec"][];
         };
+        FunnelAnswer: {
+            /** @description Per group, when grouped (top values, then `(other)`). */
+            groups?: components["schemas"]["FunnelGroup"][];
+            steps: components["schemas"]["FunnelStepResult"][];
+        };
+        FunnelGroup: {
+            group: string;
+            steps: components["schemas"]["FunnelStepResult"][];
+        };
+        /** @enum {string} */
+        FunnelOrder: "this" | "any";
+        /** @enum {string} */
+        FunnelPart: "converted" | "dropped";
+        /** @description Funnel Analysis: how many users went through steps in turn, within a conversion window. */
+        FunnelRequest: {
+            /**
+             * Format: int64
+             * @description Time from the first step within which the last must happen (default one day; 1 s to 366
+             *     days).
+             */
+            conversion_window_ms?: number | null;
+            end?: string | null;
+            group_by?: null | components["schemas"]["GroupBySpec"];
+            order?: components["schemas"]["FunnelOrder"];
+            start?: string | null;
+            /** @description 2 to 10 steps. */
+            steps: components["schemas"]["ChartEventSpec"][];
+            user_filters?: components["schemas"]["PropertySpec"][];
+        };
+        /** @description One step of a funnel. */
+        FunnelStepResult: {
+            /**
+             * Format: double
+             * @description `count` ÷ the first step's count (0 to 1).
+             */
+            conversion: number;
+            /**
+             * Format: double
+             * @description `count` ÷ the previous step's count.
+             */
+            conversion_from_previous: number;
+            /**
+             * Format: int64
+             * @description Users who reached this step.
+             */
+            count: number;
+            /**
+             * Format: int64
+             * @description Users who reached the previous step but not this one.
+             */
+            drop_off: number;
+            event_type: string;
+            /**
+             * Format: int64
+             * @description Median time from the previous step to this one.
+             */
+            median_ms_from_previous?: number | null;
+            /**
+             * Format: int64
+             * @description Median time from the first step to this one, of the users who reached it.
+             */
+            median_ms_to_convert?: number | null;
+        };
         Gap: {
             /** Format: int64 */
             end_ms: number;
             /** Format: int64 */
             start_ms: number;
+        };
+        /**
+         * @description What a chart is split by: an event property (its value on each event) or a user property
+         *     (the user's current value). The `limit` most common values (default 10) each get a series,
+         *     the rest are summed up as `(other)`; events without the property are `(none)`.
+         */
+        GroupBySpec: {
+            /** Format: int32 */
+            limit?: number | null;
+            property: string;
+            scope: components["schemas"]["PropertyScope"];
         };
         /** @description Requests, events and bytes. */
         IngestCounts: {
@@ -1101,6 +1579,8 @@ export interface components {
              */
             reason: string;
         };
+        /** @enum {string} */
+        Interval: "hour" | "day" | "week" | "month";
         Invite: {
             /** Format: date-time */
             created_at: string;
@@ -1137,6 +1617,63 @@ export interface components {
             expires_in_hours?: number | null;
             role: components["schemas"]["Role"];
         };
+        JourneyEdge: {
+            from: string;
+            to: string;
+            /**
+             * Format: int64
+             * @description Times anyone did.
+             */
+            transitions: number;
+            /**
+             * Format: int64
+             * @description Users who went from one to the other directly.
+             */
+            users: number;
+        };
+        JourneysAnswer: {
+            /** @description …and the flows between them. */
+            edges?: components["schemas"]["JourneyEdge"][];
+            /** @description Journey Map: the most common events… */
+            nodes?: components["schemas"]["PathNode"][];
+            /** @description Pathfinder: the most common paths (at most 20), most users first. */
+            paths?: components["schemas"]["PathResult"][];
+            /** @description Pathfinder: per position from the anchor, the most common events (5, then `(other)`). */
+            positions?: components["schemas"]["PathNode"][][];
+            /**
+             * Format: int64
+             * @description Users with the anchor event (Pathfinder) or any event (Journey Map).
+             */
+            users: number;
+        };
+        /**
+         * @description Journeys: the most common paths from (or to) an event (Pathfinder), or the flows between
+         *     the most common events (Journey Map).
+         */
+        JourneysRequest: {
+            /** @description The same event several times in a row counts once (default true). */
+            collapse_repeats?: boolean | null;
+            end?: string | null;
+            end_event?: null | components["schemas"]["ChartEventSpec"];
+            /** @description Events left out of paths (e.g. `[reel] Element Clicked`). */
+            exclude_events?: string[];
+            start?: string | null;
+            start_event?: null | components["schemas"]["ChartEventSpec"];
+            /**
+             * Format: int32
+             * @description Events in a path, the anchor included: 2 to 10 (default 5).
+             */
+            steps?: number | null;
+            user_filters?: components["schemas"]["PropertySpec"][];
+            view?: components["schemas"]["JourneyView"];
+            /**
+             * Format: int64
+             * @description A path ends this long after (or before) its anchor (default 1 hour).
+             */
+            window_ms?: number | null;
+        };
+        /** @enum {string} */
+        JourneyView: "pathfinder" | "journey_map";
         /**
          * @description Rotate the ingestion key: the current one keeps working for `overlap_hours`, then answers
          *     401.
@@ -1147,6 +1684,16 @@ export interface components {
              * @description 0 (the old key stops now) to 720 (30 days).
              */
             overlap_hours: number;
+        };
+        /** @description Sessions in a length bin `[min_ms, max_ms)`. */
+        LengthBin: {
+            label: string;
+            /** Format: int64 */
+            max_ms?: number | null;
+            /** Format: int64 */
+            min_ms: number;
+            /** Format: int64 */
+            sessions: number;
         };
         LoginAnswer: {
             user: components["schemas"]["UserInfo"];
@@ -1195,6 +1742,61 @@ export interface components {
             organization_admin: boolean;
             projects: components["schemas"]["ProjectInfo"][];
             user: components["schemas"]["UserInfo"];
+        };
+        MicroscopePage: {
+            next_cursor?: string | null;
+            /** @description Newest first. */
+            sessions: components["schemas"]["MicroscopeSession"][];
+            /**
+             * Format: int64
+             * @description Sessions behind it, all pages together.
+             */
+            total: number;
+            /**
+             * Format: int64
+             * @description Users behind the data point (with `with_replays`: those with a replay).
+             */
+            users: number;
+        };
+        /** @description The Microscope: the sessions behind one data point of a chart. */
+        MicroscopeRequest: {
+            /** @description The chart, as sent to `POST /charts/{kind}` with its `kind`. */
+            chart: components["schemas"]["ChartSpec"];
+            /** @description The previous page's `next_cursor`. */
+            cursor?: string | null;
+            /**
+             * Format: int32
+             * @description Sessions per page, 1..100 (default 50).
+             */
+            limit?: number | null;
+            point: components["schemas"]["DataPointSpec"];
+            /** @description Only sessions with a replay ("Streams with session replays"). */
+            with_replays?: boolean;
+        };
+        /** @description A session behind a data point. */
+        MicroscopeSession: {
+            device_id: string;
+            /**
+             * Format: int64
+             * @description Events of the session behind the data point.
+             */
+            events: number;
+            /** @description The session has a recording to watch. */
+            has_replay: boolean;
+            /**
+             * @description When the first event behind the data point happened in this session: where its replay
+             *     starts.
+             */
+            moment: string;
+            /** Format: int64 */
+            moment_ms: number;
+            /** @description Those events, oldest first (at most 20). */
+            moments: components["schemas"]["EventMoment"][];
+            /** @description The replay's id (also when it has no recording). */
+            replay_id: string;
+            /** Format: int64 */
+            session_id: number;
+            user_id?: string | null;
         };
         /** @description A network request. */
         NetworkRequest: {
@@ -1253,6 +1855,23 @@ export interface components {
             current_password: string;
             /** @description At least 10 characters. */
             new_password: string;
+        };
+        /** @description An event at one position of the paths, with the users who got there through it. */
+        PathNode: {
+            event_type: string;
+            /** Format: int64 */
+            users: number;
+        };
+        /** @description A path of a Pathfinder, anchor first (from an event) or last (to an event). */
+        PathResult: {
+            events: string[];
+            /**
+             * Format: double
+             * @description Of all users with the anchor event (0 to 1).
+             */
+            share: number;
+            /** Format: int64 */
+            users: number;
         };
         /** @description An account of the organization. */
         Person: {
@@ -1395,6 +2014,14 @@ export interface components {
             /** @description An IANA timezone name like `Europe/Berlin` or `UTC`. */
             timezone?: string | null;
         };
+        /** @enum {string} */
+        PropertyAggregate: "sum" | "average" | "distinct";
+        PropertyMeasureSpec: {
+            aggregate: components["schemas"]["PropertyAggregate"];
+            property: string;
+        };
+        /** @enum {string} */
+        PropertyScope: "event" | "user";
         /** @description A condition on an event property (or, in a cohort, a user property). */
         PropertySpec: {
             /** @description Any operator but starts_with and glob. */
@@ -1609,6 +2236,54 @@ export interface components {
              */
             start?: string | null;
         };
+        SegmentationAnswer: {
+            buckets: components["schemas"]["BucketInfo"][];
+            series: components["schemas"]["Series"][];
+            timezone: string;
+        };
+        /** @enum {string} */
+        SegmentationMeasure: "uniques" | "totals" | "active_pct" | "average" | "frequency" | "property";
+        /** @description Event Segmentation: how often events happened, and to how many users, per interval. */
+        SegmentationRequest: {
+            /** @description Last day, included (`YYYY-MM-DD`), or an RFC 3339 instant (excluded). Default: now. */
+            end?: string | null;
+            /** @description 1 to 10 events, a series each (times each group). */
+            events: components["schemas"]["ChartEventSpec"][];
+            group_by?: null | components["schemas"]["GroupBySpec"];
+            interval?: components["schemas"]["Interval"];
+            measure?: components["schemas"]["SegmentationMeasure"];
+            property?: null | components["schemas"]["PropertyMeasureSpec"];
+            /**
+             * @description First day (`YYYY-MM-DD` in the project's timezone) or RFC 3339 instant. Default: 30 days
+             *     before `end`.
+             */
+            start?: string | null;
+            /** @description Conditions on the user's current properties; all must hold. */
+            user_filters?: components["schemas"]["PropertySpec"][];
+        };
+        /** @description One line (or set of bars) of a chart. */
+        Series: {
+            /** @description The frequency bin (`1`, `2`, …, `51+`), for the frequency measure. */
+            bin?: string | null;
+            /**
+             * Format: int32
+             * @description The chart's event it counts (segmentation).
+             */
+            event_index?: number | null;
+            /** @description The group's value (`(none)`, `(other)` included), when grouped. */
+            group?: string | null;
+            /** @description What the legend says. */
+            label: string;
+            /** @description The measure, for User Sessions' series. */
+            measure?: string | null;
+            /**
+             * Format: double
+             * @description Over the whole range (uniques counted once over it, not summed).
+             */
+            total: number;
+            /** @description A value per interval. */
+            values: number[];
+        };
         /** @description What reel counted in one session's recording. */
         SessionFacts: {
             /**
@@ -1644,6 +2319,32 @@ export interface components {
             /** Format: int64 */
             runtime_error_count: number;
         };
+        SessionsAnswer: {
+            buckets: components["schemas"]["BucketInfo"][];
+            length_distribution: components["schemas"]["LengthBin"][];
+            /**
+             * @description `sessions`, `average_length_ms`, `median_length_ms`, `sessions_per_user`,
+             *     `time_per_user_ms`: a series each (`measure` names it).
+             */
+            series: components["schemas"]["Series"][];
+            timezone: string;
+            /**
+             * Format: int64
+             * @description Users with a session in the range.
+             */
+            users: number;
+        };
+        /**
+         * @description User Sessions: how many sessions, how long, per interval. A session is a device's session
+         *     id (`session_id` > 0); its length is the time from its first to its last event; it belongs
+         *     to the interval it started in.
+         */
+        SessionsRequest: {
+            end?: string | null;
+            interval?: components["schemas"]["Interval"];
+            start?: string | null;
+            user_filters?: components["schemas"]["PropertySpec"][];
+        };
         /**
          * @description Frustration-signal and activity definitions (docs/signals.md). Sent: each field given
          *     overrides the one in effect; answered: every definition with the value in effect.
@@ -1673,6 +2374,29 @@ export interface components {
         SortField: "start_time" | "duration" | "active_time" | "errors";
         /** @enum {string} */
         SortOrder: "desc" | "asc";
+        /** @description One event of a user's stream. */
+        StreamEvent: {
+            /** @description A readable name, for events reel derived from a recording. */
+            display_name?: string | null;
+            event_type: string;
+            properties: unknown;
+            time: string;
+            /** Format: int64 */
+            time_ms: number;
+        };
+        /**
+         * @description The events of one session (or, without `session_id`, events outside any session), newest
+         *     first.
+         */
+        StreamSession: {
+            device_id?: string | null;
+            events: components["schemas"]["StreamEvent"][];
+            /** @description The session has a recording ("Play Session"). */
+            has_replay: boolean;
+            replay_id?: string | null;
+            /** Format: int64 */
+            session_id?: number | null;
+        };
         /** @description A stretch of time, epoch ms. */
         Stretch: {
             /** Format: int64 */
@@ -1760,6 +2484,66 @@ export interface components {
             /** Format: int64 */
             id: number;
         };
+        UserList: {
+            users: components["schemas"]["UserSummary"][];
+        };
+        /** @description A user: current properties, first and last seen, the event stream grouped by session. */
+        UserProfile: {
+            /**
+             * Format: int64
+             * @description Pass as `before_ms` for older events (absent: none older).
+             */
+            next_before_ms?: number | null;
+            /** @description The user's current properties (after identify operations). */
+            properties: unknown;
+            /** @description Newest first. */
+            sessions: components["schemas"]["StreamSession"][];
+            user: components["schemas"]["UserSummary"];
+        };
+        /** @description A user as listed by a search. */
+        UserSummary: {
+            /** @description The devices merged into this user, first seen first (at most 100). */
+            device_ids: string[];
+            /** Format: int64 */
+            event_count: number;
+            first_seen: string;
+            last_seen: string;
+            /** @description Absent for a device not tied to a user id (look it up by device id). */
+            user_id?: string | null;
+        };
+        VariantResult: {
+            /** Format: double */
+            ci_high?: number | null;
+            /** Format: double */
+            ci_low?: number | null;
+            /**
+             * Format: double
+             * @description `converted` ÷ `exposed`.
+             */
+            conversion: number;
+            /**
+             * Format: int64
+             * @description Of those, users who did the goal event after it (within the range).
+             */
+            converted: number;
+            /**
+             * Format: double
+             * @description Against the control: this conversion minus the control's, with its confidence
+             *     interval (absent for the control, or without exposures).
+             */
+            difference?: number | null;
+            /**
+             * Format: int64
+             * @description Users whose first exposure in the range was to this variant.
+             */
+            exposed: number;
+            /**
+             * Format: double
+             * @description `difference` ÷ the control's conversion.
+             */
+            lift?: number | null;
+            variant: string;
+        };
         Viewport: {
             /** Format: int64 */
             height: number;
@@ -1775,6 +2559,184 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    accounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_user: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewUserRequest"];
+            };
+        };
+        responses: {
+            /** @description The new account */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The email has an account already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The person's user id */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountUpdate"];
+            };
+        };
+        responses: {
+            /** @description The account as it is now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     audit_log: {
         parameters: {
             query?: {
@@ -1854,6 +2816,411 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    microscope: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path: {
+                /** @description segmentation, funnel, sessions, journeys or experiment: the chart's kind */
+                kind: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MicroscopeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MicroscopePage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The chart took too long (code search_timeout) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    experiment: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExperimentRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentAnswer"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The chart took too long (code search_timeout) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    funnel: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FunnelRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FunnelAnswer"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The chart took too long (code search_timeout) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    journeys: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JourneysRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JourneysAnswer"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The chart took too long (code search_timeout) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    segmentation: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentationRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentationAnswer"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The chart took too long (code search_timeout) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    sessions: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionsRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionsAnswer"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The chart took too long (code search_timeout) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2051,6 +3418,331 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_dashboards: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_dashboard: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BoardRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Board"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_dashboard: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Board"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_dashboard: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BoardRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Board"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_dashboard: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    order_dashboards: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BoardOrder"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2446,6 +4138,331 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_notebooks: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_notebook: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BoardRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Board"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_notebook: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Board"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_notebook: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BoardRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Board"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_notebook: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    order_notebooks: {
+        parameters: {
+            query?: {
+                /** @description Project id; default: the first project of your organization. */
+                project?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BoardOrder"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4180,9 +6197,19 @@ export interface operations {
             };
         };
     };
-    accounts: {
+    find: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The user a device belongs to. */
+                device_id?: string;
+                /** @description Project id; default: the first project of your organization. */
+                project?: string;
+                /** @description With `value`: users whose current property equals it. */
+                property?: string;
+                /** @description Users whose user id starts with this. */
+                user_id?: string;
+                value?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4194,50 +6221,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PersonList"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    create_user: {
-        parameters: {
-            query?: {
-                /** @description Project id; default: the first project of your organization. */
-                project?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewUserRequest"];
-            };
-        };
-        responses: {
-            /** @description The new account */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Person"];
+                    "application/json": components["schemas"]["UserList"];
                 };
             };
             400: {
@@ -4256,32 +6240,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description The email has an account already */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4291,29 +6250,31 @@ export interface operations {
             };
         };
     };
-    update_account: {
+    profile: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only events before this moment (epoch ms): the previous answer's `next_before_ms`. */
+                before_ms?: number;
+                /** @description `user_id` (default) or `device_id`: what the path names. */
+                by?: string;
+                /** @description Project id; default: the first project of your organization. */
+                project?: string;
+            };
             header?: never;
             path: {
-                /** @description The person's user id */
-                user_id: number;
+                /** @description The user id (or, with by=device_id, a device id) */
+                id: string;
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AccountUpdate"];
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description The account as it is now */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Person"];
+                    "application/json": components["schemas"]["UserProfile"];
                 };
             };
             400: {
@@ -4332,23 +6293,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            415: {
                 headers: {
                     [name: string]: unknown;
                 };

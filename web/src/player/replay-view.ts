@@ -27,6 +27,7 @@ import { SPEEDS, type Speed } from './player-controls';
 import { mountPlayer, type PlayerHandle } from './replay-player';
 import { formatWallDateTime, isTimeZone, parseStartParam } from './time';
 import type { Plan } from './windows';
+import { addToBoard } from '../add-to-board';
 
 export interface ReplayViewOptions {
   mode: 'page' | 'modal';
@@ -68,6 +69,12 @@ export function mountReplayView(host: HTMLElement, replayId: string, options: Re
   const subtitle = h('p', { class: 'page-summary', 'data-testid': 'replay-summary' });
   const liveBadge = h('span', { class: 'live-badge', hidden: true, 'data-testid': 'header-live-badge' }, 'Live');
   const copyButton = h('button', { type: 'button', class: 'button', 'data-testid': 'copy-link', disabled: true }, 'Copy link');
+  // The replay, from the moment being watched, on a dashboard or notebook.
+  const boardButton = h('button', { type: 'button', class: 'button', 'data-testid': 'add-replay-to-board', onclick: () => {
+    const at = player?.currentMoment();
+    const project = Number(new URL(location.href).searchParams.get('project')) || undefined;
+    void addToBoard(project, { type: 'replay', replay_id: replayId, ...(at !== undefined ? { start_ms: Math.round(at) } : {}) });
+  } }, 'Add to dashboard');
   const copiedLink = h('input', { type: 'text', class: 'copied-link', readonly: true, hidden: true, 'aria-label': 'Link to this moment', 'data-testid': 'copied-link' });
   const feedback = feedbackControls(replay);
   const gapNotice = h('div', { class: 'gap-notice', role: 'note', hidden: true, 'data-testid': 'gap-notice' });
@@ -83,7 +90,7 @@ export function mountReplayView(host: HTMLElement, replayId: string, options: Re
         'div',
         { class: 'page-head replay-view-head' },
         h('div', { class: 'replay-heading' }, options.mode === 'page' ? h('a', { class: 'back-link', href: replay.project === undefined ? '/replays' : `/replays?project=${replay.project}` }, '← All replays') : null, h('div', { class: 'title-row' }, title, liveBadge), subtitle),
-        h('div', { class: 'replay-actions' }, feedback.element, h('div', { class: 'copy-wrap' }, copyButton, copiedLink)),
+        h('div', { class: 'replay-actions' }, feedback.element, h('div', { class: 'copy-wrap' }, boardButton, copyButton, copiedLink)),
       ),
       h('div', { class: 'player-layout' }, mainColumn, panels.element),
     ),

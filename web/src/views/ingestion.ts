@@ -17,7 +17,7 @@ export function ingestionView(ctx: ViewContext): void {
   settingsPage(ctx, 'ingestion', 'Ingestion Monitor', 'What your SDKs sent in the last 24 hours, per minute.', async ({ project, body, signal }) => {
     const monitor = await getIngestion(project.id, signal);
     if (signal.aborted) return;
-    const chartHost = h('div', { class: 'chart-host' });
+    const chartHost = h('div', { class: 'usage-chart-host' });
     const measures: Measure[] = ['requests', 'events', 'bytes'];
     const buttons = measures.map((m) =>
       h('button', { type: 'button', class: `segment${m === 'requests' ? ' active' : ''}`, 'data-testid': `measure-${m}`, onclick: () => pick(m) }, m));
@@ -29,7 +29,7 @@ export function ingestionView(ctx: ViewContext): void {
     replaceChildren(body,
       card('Per minute', null,
         h('div', { class: 'segmented' }, ...buttons),
-        h('div', { class: 'chart-legend' }, ...OUTCOMES.map((o) => h('span', { class: `legend legend-${o}` }, o))),
+        h('div', { class: 'usage-chart-legend' }, ...OUTCOMES.map((o) => h('span', { class: `legend legend-${o}` }, o))),
         chartHost),
       card('Totals of the last 24 hours', 'Rejected requests by reason: invalid_request (not the wire format), too_large, over_quota (the monthly quota), busy (memory budget spent; SDKs retry), timeout, error.',
         totals(monitor)));
@@ -42,11 +42,11 @@ function chart(monitor: IngestionMonitor, measure: Measure): Element {
   const width = MINUTES;
   const height = 160;
   const max = Math.max(1, ...monitor.minutes.map((m) => OUTCOMES.reduce((sum, o) => sum + m[o][measure], 0)));
-  const svg = svgEl('svg', { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', class: 'chart', role: 'img', 'aria-label': `${measure} per minute`, 'data-testid': 'ingestion-chart' });
-  const labels = h('div', { class: 'chart-axis' });
+  const svg = svgEl('svg', { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', class: 'usage-chart', role: 'img', 'aria-label': `${measure} per minute`, 'data-testid': 'ingestion-chart' });
+  const labels = h('div', { class: 'usage-chart-axis' });
   for (let hour = 0; hour <= 24; hour += 3) {
     const x = hour * 60;
-    svg.append(svgEl('line', { x1: x, x2: x, y1: 0, y2: height, class: 'chart-grid' }));
+    svg.append(svgEl('line', { x1: x, x2: x, y1: 0, y2: height, class: 'usage-chart-grid' }));
     labels.append(h('span', {}, new Date(since + hour * 3_600_000).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })));
   }
   for (const minute of monitor.minutes) {
@@ -65,7 +65,7 @@ function chart(monitor: IngestionMonitor, measure: Measure): Element {
     svg.append(svgEl('rect', { x, y: 0, width: 1, height, class: 'bar-hover' }, title));
   }
   const top = measure === 'bytes' ? formatBytes(max) : String(max);
-  return h('div', { class: 'chart-frame' }, h('span', { class: 'chart-max muted' }, `max ${top} a minute`), svg, labels);
+  return h('div', { class: 'usage-chart-frame' }, h('span', { class: 'usage-chart-max muted' }, `max ${top} a minute`), svg, labels);
 }
 
 function totals(monitor: IngestionMonitor): HTMLElement {

@@ -22,10 +22,9 @@
 //! index.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context as _, bail};
 use reel_bench::*;
 use reel_query::wire::SearchRequest;
 use reel_query::{ParseContext, parse};
@@ -46,44 +45,8 @@ fn main() -> anyhow::Result<()> {
     let only: String = arg("--only", String::new());
     let verbose: u8 = arg("--verbose", 0);
     let temp = tempfile::tempdir()?;
-    let dir = if data_dir.is_empty() {
-        temp.path().to_path_buf()
-    } else {
-        PathBuf::from(data_dir)
-    };
+    let dir = generated_data_dir(&data_dir, temp.path(), sessions, events, count_sessions)?;
     let db_path = dir.join("reel.db");
-    let existing = count_sessions(&db_path).unwrap_or(0);
-    if existing != sessions {
-        if existing != 0 {
-            bail!(
-                "{} holds {existing} sessions, not {sessions}: choose another --data-dir",
-                dir.display()
-            );
-        }
-        let bin = reel_binary()?;
-        println!(
-            "generating {sessions} sessions, {events} events into {} …",
-            dir.display()
-        );
-        let started = Instant::now();
-        let status = std::process::Command::new(&bin)
-            .args(["generate", "--sessions", &sessions.to_string()])
-            .args(["--events", &events.to_string(), "--days", "90"])
-            .arg("--data-dir")
-            .arg(&dir)
-            .status()
-            .context("running reel generate")?;
-        if !status.success() {
-            bail!("reel generate failed: {status}");
-        }
-        println!(
-            "generated in {:.0} s ({:.0} events/s)",
-            started.elapsed().as_secs_f64(),
-            events as f64 / started.elapsed().as_secs_f64()
-        );
-    } else {
-        println!("reusing {} ({sessions} sessions)", dir.display());
-    }
 
     let runtime = tokio::runtime::Runtime::new()?;
     let store = SqliteStore::open(&db_path)?;

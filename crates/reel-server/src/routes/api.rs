@@ -16,7 +16,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
-use chrono::{DateTime, SecondsFormat, Utc};
 use reel_engine::store::{NewToken, Project, ProjectAccess, ReplayId, TokenOrigin, UserContext};
 use serde::Deserialize;
 
@@ -115,10 +114,10 @@ pub fn routes() -> Router<AppState> {
             get(super::operations::ingestion),
         )
         .route(
-            "/users",
+            "/accounts",
             get(super::people::accounts).post(super::people::create_user),
         )
-        .route("/users/{user_id}", patch(super::people::update_account))
+        .route("/accounts/{user_id}", patch(super::people::update_account))
         .route("/invites/{token}", get(super::people::invite_info))
         .route(
             "/invites/{token}/accept",
@@ -128,6 +127,42 @@ pub fn routes() -> Router<AppState> {
         .route("/usage", get(super::operations::usage))
         .route("/organization/quota", put(super::operations::set_quota))
         .route("/metrics", get(super::operations::metrics))
+        .route("/charts/segmentation", post(super::charts::segmentation))
+        .route("/charts/funnel", post(super::charts::funnel))
+        .route("/charts/sessions", post(super::charts::sessions))
+        .route("/charts/journeys", post(super::charts::journeys))
+        .route("/charts/experiment", post(super::charts::experiment))
+        .route("/charts/{kind}/sessions", post(super::charts::microscope))
+        .route("/users", get(super::users::find))
+        .route("/users/{id}", get(super::users::profile))
+        .route(
+            "/dashboards",
+            get(super::boards::list_dashboards).post(super::boards::create_dashboard),
+        )
+        .route(
+            "/dashboards/order",
+            axum::routing::put(super::boards::order_dashboards),
+        )
+        .route(
+            "/dashboards/{id}",
+            get(super::boards::get_dashboard)
+                .put(super::boards::put_dashboard)
+                .delete(super::boards::delete_dashboard),
+        )
+        .route(
+            "/notebooks",
+            get(super::boards::list_notebooks).post(super::boards::create_notebook),
+        )
+        .route(
+            "/notebooks/order",
+            axum::routing::put(super::boards::order_notebooks),
+        )
+        .route(
+            "/notebooks/{id}",
+            get(super::boards::get_notebook)
+                .put(super::boards::put_notebook)
+                .delete(super::boards::delete_notebook),
+        )
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound("endpoint") })
         .layer(axum::middleware::from_fn(refuse_cross_site_writes))
@@ -498,7 +533,5 @@ pub(super) fn replay_json(r: &reel_engine::store::Replay) -> api_types::Replay {
 }
 
 pub(super) fn rfc3339(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Millis, true)
+    reel_query::chart::buckets::rfc3339(ms)
 }

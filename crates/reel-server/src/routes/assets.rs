@@ -47,6 +47,13 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/audit-log", get(ui_page))
         .route("/account", get(ui_page))
         .route("/invite/{token}", get(ui_page))
+        .route("/charts", get(ui_page))
+        .route("/users", get(ui_page))
+        .route("/users/{*rest}", get(ui_page))
+        .route("/dashboards", get(ui_page))
+        .route("/dashboards/{*rest}", get(ui_page))
+        .route("/notebooks", get(ui_page))
+        .route("/notebooks/{*rest}", get(ui_page))
         .route("/assets/{*file}", get(asset))
         .route("/sdk.js", get(sdk))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") });

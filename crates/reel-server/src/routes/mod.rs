@@ -4,6 +4,8 @@
 mod account;
 mod api;
 pub(crate) mod assets;
+mod boards;
+mod charts;
 mod extract;
 mod ingest;
 pub(crate) mod openapi;
@@ -12,6 +14,7 @@ mod people;
 mod projects;
 mod replays;
 mod search;
+mod users;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};

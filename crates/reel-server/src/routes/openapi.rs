@@ -15,7 +15,7 @@ use crate::api_types::*;
     info(
         title = "reel query API",
         version = "1",
-        description = "Read and search replays recorded by reel. Authenticate with the `reel_session` \
+        description = "Read and search replays recorded by reel; charts, users, dashboards and notebooks around them. Authenticate with the `reel_session` \
 cookie from `POST /api/v1/login`, or `Authorization: Bearer <token>` (REEL_ADMIN_TOKEN, or a token \
 made with `POST /api/v1/tokens`; it acts with its owner's role). Roles are per project (see \
 `Role`); a project you have no access to answers 404 for everything of it. Errors are `{\"error\":{\"code\",\"message\"}}` with a stable \
@@ -78,9 +78,29 @@ and refuse requests whose `Origin` or `Sec-Fetch-Site` names another site (403 `
         super::search::update_cohort,
         super::search::delete_cohort,
         super::search::catalog,
+        super::charts::segmentation,
+        super::charts::funnel,
+        super::charts::sessions,
+        super::charts::journeys,
+        super::charts::experiment,
+        super::charts::microscope,
+        super::users::find,
+        super::users::profile,
+        super::boards::list_dashboards,
+        super::boards::create_dashboard,
+        super::boards::get_dashboard,
+        super::boards::put_dashboard,
+        super::boards::delete_dashboard,
+        super::boards::order_dashboards,
+        super::boards::list_notebooks,
+        super::boards::create_notebook,
+        super::boards::get_notebook,
+        super::boards::put_notebook,
+        super::boards::delete_notebook,
+        super::boards::order_notebooks,
         super::api::openapi,
     ),
-    components(schemas(ErrorBody, ErrorCode, FilterField, Operator, ClickSignalSpec, Role)),
+    components(schemas(ErrorBody, ErrorCode, FilterField, Operator, ClickSignalSpec, Role, crate::analytics_types::ChartAnswer)),
     modifiers(&SecuritySchemes)
 )]
 pub struct ApiDoc;

@@ -205,7 +205,7 @@ pub(super) async fn remove_member(
 
 /// Every account of the organization with its roles (organization admins).
 #[utoipa::path(
-    get, path = "/users", tag = "people",
+    get, path = "/accounts", tag = "people",
     responses(
         (status = 200, body = PersonList), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
@@ -225,7 +225,7 @@ pub(super) async fn accounts(
 /// Create an account with a role on the project (admins of it): `{"email", "password",
 /// "role"}`.
 #[utoipa::path(
-    post, path = "/users", tag = "people",
+    post, path = "/accounts", tag = "people",
     params(("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization.")),
     request_body = NewUserRequest,
     responses(
@@ -278,7 +278,7 @@ fn taken(project_id: i64) -> ApiError {
 /// Disable or enable an account, make it an organization admin or not (organization admins).
 /// A disabled account's browser sessions and API tokens stop at once.
 #[utoipa::path(
-    patch, path = "/users/{user_id}", tag = "people",
+    patch, path = "/accounts/{user_id}", tag = "people",
     params(("user_id" = i64, Path, description = "The person's user id")),
     request_body = AccountUpdate,
     responses(

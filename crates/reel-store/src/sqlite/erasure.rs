@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SqliteStore;
+use super::analytics;
 use super::events::session_row;
 use super::sessions::{delete_interactions, release_recording};
 use crate::{Erased, ErasureStore, Result, SessionRef, Subject};
@@ -108,18 +109,34 @@ impl ErasureStore for SqliteStore {
         self.write(move |c| {
             let tx = c.transaction()?;
             let limit = limit as i64;
+            let expired = "SELECT id FROM events
+                 WHERE project_id = ?1 AND session_row IS NULL AND time_ms < ?2
+                 ORDER BY id LIMIT ?3";
+            analytics::forget_events(&tx, expired, params![project_id, cutoff_ms, limit])?;
             let events = tx.execute(
-                "DELETE FROM events WHERE id IN (
-                     SELECT id FROM events
-                     WHERE project_id = ?1 AND session_row IS NULL AND time_ms < ?2 LIMIT ?3)",
+                &format!("DELETE FROM events WHERE id IN ({expired})"),
                 params![project_id, cutoff_ms, limit],
             )?;
-            let user_properties = tx.execute(
+            let mut user_properties = tx.execute(
                 "DELETE FROM user_properties WHERE (project_id, user_key, key) IN (
                      SELECT project_id, user_key, key FROM user_properties
                      WHERE project_id = ?1 AND time_ms < ?2 LIMIT ?3)",
                 params![project_id, cutoff_ms, limit],
             )?;
+            // Profiles for charts of people seen last before the cutoff: their events are gone.
+            let users: Vec<i64> = tx
+                .prepare_cached(
+                    "SELECT u.id FROM analytics_users u
+                     WHERE u.project_id = ?1 AND u.last_ms < ?2
+                       AND NOT EXISTS (SELECT 1 FROM analytics_events e WHERE e.user_row = u.id)
+                       AND NOT EXISTS (SELECT 1 FROM analytics_sessions s WHERE s.user_row = u.id)
+                     LIMIT ?3",
+                )?
+                .query_map(params![project_id, cutoff_ms, limit], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            for user in users {
+                user_properties += forget_user(&tx, user)?;
+            }
             tx.commit()?;
             Ok(Erased {
                 events,
@@ -134,6 +151,7 @@ impl ErasureStore for SqliteStore {
         let subject = subject.clone();
         self.write(move |c| {
             let tx = c.transaction()?;
+            let profile = erase_from_charts(&tx, project_id, &subject)?;
             let (events, user_key) = match &subject {
                 Subject::UserId(user) => (
                     tx.execute(
@@ -158,7 +176,7 @@ impl ErasureStore for SqliteStore {
             tx.commit()?;
             Ok(Erased {
                 events,
-                user_properties,
+                user_properties: user_properties + profile,
                 ..Default::default()
             })
         })
@@ -202,6 +220,15 @@ fn delete_session(
         "DELETE FROM element_tokens WHERE session_row = ?1",
         params![row],
     )?;
+    analytics::forget_events(
+        tx,
+        "SELECT id FROM events WHERE session_row = ?1",
+        params![row],
+    )?;
+    tx.execute(
+        "DELETE FROM analytics_sessions WHERE session_row = ?1",
+        params![row],
+    )?;
     let events = tx.execute("DELETE FROM events WHERE session_row = ?1", params![row])?;
     delete_interactions(tx, session)?;
     tx.execute("DELETE FROM sessions WHERE id = ?1", params![row])?;
@@ -211,4 +238,87 @@ fn delete_session(
         events,
         user_properties: 0,
     })
+}
+
+/// Takes a person out of the tables charts read, before their events go: for a user id, the
+/// user after merges with every event of theirs (a device's anonymous events merged into them
+/// too, which are deleted with them), devices, properties and sessions; for a device id, its
+/// events, and the device's user when that user is anonymous and has no other device. The
+/// user properties deleted.
+fn erase_from_charts(tx: &Connection, project_id: i64, subject: &Subject) -> Result<usize> {
+    let user_row: Option<i64> = match subject {
+        Subject::UserId(user) => tx
+            .query_row(
+                "SELECT id FROM analytics_users WHERE project_id = ?1 AND user_id = ?2",
+                params![project_id, user],
+                |r| r.get(0),
+            )
+            .optional()?,
+        Subject::DeviceId(device) => {
+            analytics::forget_events(
+                tx,
+                "SELECT id FROM events WHERE project_id = ?1 AND device_id = ?2",
+                params![project_id, device],
+            )?;
+            let user_row: Option<i64> = tx
+                .query_row(
+                    "SELECT user_row FROM analytics_devices WHERE project_id = ?1 AND device_id = ?2",
+                    params![project_id, device],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            tx.execute(
+                "DELETE FROM analytics_devices WHERE project_id = ?1 AND device_id = ?2",
+                params![project_id, device],
+            )?;
+            // A named user keeps their profile (their other devices, their id); an anonymous one
+            // was only this device.
+            match user_row {
+                Some(row) => tx
+                    .query_row(
+                        "SELECT id FROM analytics_users u WHERE id = ?1 AND user_id IS NULL
+                           AND NOT EXISTS (SELECT 1 FROM analytics_devices d WHERE d.user_row = u.id)",
+                        params![row],
+                        |r| r.get(0),
+                    )
+                    .optional()?,
+                None => None,
+            }
+        }
+    };
+    let Some(user_row) = user_row else {
+        return Ok(0);
+    };
+    // Every event charts hold of them, with the events themselves: those with the user id go
+    // anyway, and the anonymous ones merged into the user are theirs too.
+    let theirs = "SELECT event_id FROM analytics_events WHERE user_row = ?1";
+    let doomed: Vec<i64> = tx
+        .prepare(theirs)?
+        .query_map(params![user_row], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let touched = analytics::forget_events(tx, theirs, params![user_row])?;
+    let mut delete = tx.prepare_cached("DELETE FROM events WHERE id = ?1")?;
+    for id in doomed {
+        delete.execute(params![id])?;
+    }
+    analytics::recount_sessions(tx, &touched)?;
+    forget_user(tx, user_row)
+}
+
+/// Deletes a chart user with their devices, properties and sessions: the properties deleted.
+fn forget_user(tx: &Connection, user_row: i64) -> Result<usize> {
+    tx.execute(
+        "DELETE FROM analytics_sessions WHERE user_row = ?1",
+        params![user_row],
+    )?;
+    tx.execute(
+        "DELETE FROM analytics_devices WHERE user_row = ?1",
+        params![user_row],
+    )?;
+    let properties = tx.execute(
+        "DELETE FROM analytics_user_properties WHERE user_row = ?1",
+        params![user_row],
+    )?;
+    tx.execute("DELETE FROM analytics_users WHERE id = ?1", params![user_row])?;
+    Ok(properties)
 }

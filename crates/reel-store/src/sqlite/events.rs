@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use reel_query::selector::{ClickedElement, element_tokens};
 
+use super::analytics;
 use super::functions::text_hash;
 use crate::{AnalyticsEvent, EventsAdded, Result, SessionRef, SessionText, properties};
 
@@ -54,23 +55,41 @@ pub(super) fn session_row(tx: &Connection, s: &SessionRef) -> rusqlite::Result<O
     .optional()
 }
 
-/// Ids of event names, interned per project.
-#[derive(Default)]
-pub(super) struct EventTypes(HashMap<(i64, String), i64>);
+/// Names interned per project in a table `(id, project_id, name)`: event names
+/// (`event_types`) and event property names (`analytics_keys`).
+pub(super) struct Names {
+    insert: &'static str,
+    select: &'static str,
+    ids: HashMap<(i64, String), i64>,
+}
 
-impl EventTypes {
+impl Names {
+    pub(super) fn event_types() -> Self {
+        Self {
+            insert: "INSERT INTO event_types (project_id, name) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            select: "SELECT id FROM event_types WHERE project_id = ?1 AND name = ?2",
+            ids: HashMap::new(),
+        }
+    }
+
+    pub(super) fn property_keys() -> Self {
+        Self {
+            insert: "INSERT INTO analytics_keys (project_id, name) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            select: "SELECT id FROM analytics_keys WHERE project_id = ?1 AND name = ?2",
+            ids: HashMap::new(),
+        }
+    }
+
     pub(super) fn id(&mut self, tx: &Connection, project_id: i64, name: &str) -> Result<i64> {
-        if let Some(id) = self.0.get(&(project_id, name.to_owned())) {
+        if let Some(id) = self.ids.get(&(project_id, name.to_owned())) {
             return Ok(*id);
         }
-        tx.prepare_cached(
-            "INSERT INTO event_types (project_id, name) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-        )?
-        .execute(params![project_id, name])?;
+        tx.prepare_cached(self.insert)?
+            .execute(params![project_id, name])?;
         let id: i64 = tx
-            .prepare_cached("SELECT id FROM event_types WHERE project_id = ?1 AND name = ?2")?
+            .prepare_cached(self.select)?
             .query_row(params![project_id, name], |r| r.get(0))?;
-        self.0.insert((project_id, name.to_owned()), id);
+        self.ids.insert((project_id, name.to_owned()), id);
         Ok(id)
     }
 }
@@ -83,7 +102,8 @@ pub(super) fn insert_events(
     now_ms: i64,
 ) -> Result<EventsAdded> {
     let mut added = EventsAdded::default();
-    let mut types = EventTypes::default();
+    let mut types = Names::event_types();
+    let mut recorder = analytics::Recorder::default();
     let mut sessions: HashMap<(String, i64), i64> = HashMap::new();
     let mut insert = tx.prepare_cached(
         "INSERT INTO events (project_id, insert_id, event_type, time_ms, device_id, user_id,
@@ -158,6 +178,18 @@ pub(super) fn insert_events(
             continue;
         }
         added.new += 1;
+        recorder.record(
+            tx,
+            analytics::Stored {
+                project_id,
+                event_id: tx.last_insert_rowid(),
+                type_id,
+                session_row,
+                event: e,
+                event_properties: &event_properties.text,
+                user_properties: &user_properties.text,
+            },
+        )?;
         if let Some(row) = session_row {
             index_element(tx, type_id, row, &event_properties.text)?;
         }
@@ -176,6 +208,7 @@ pub(super) fn insert_events(
             .execute(params![row, user_id, e.time_ms])?;
         }
     }
+    recorder.flush(tx)?;
     Ok(added)
 }
 
@@ -279,7 +312,7 @@ pub(super) fn apply_user_properties(
 
 /// A JSON value as SQLite keeps it: scalars as themselves (booleans 0/1), arrays and objects
 /// as JSON text; `null` is no value.
-fn sql_value(v: &Value) -> Option<SqlValue> {
+pub(super) fn sql_value(v: &Value) -> Option<SqlValue> {
     Some(match v {
         Value::Null => return None,
         Value::Bool(b) => SqlValue::Integer(i64::from(*b)),

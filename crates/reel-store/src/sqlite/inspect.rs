@@ -1,6 +1,7 @@
 //! Read-only views of the raw tables, for tests and benchmarks that check what is stored (how
 //! many pieces, which objects rows name, how large each kind of data is) and for the search
-//! benchmark's baseline: the same questions answered by plain scans without reel's indexes. SQL
+//! and analytics benchmarks' baselines: the same questions answered by plain SQL without reel's
+//! indexes and analytics tables. SQL
 //! stays in this crate; nothing here is used by the server.
 
 use std::collections::BTreeSet;
@@ -282,6 +283,156 @@ impl Inspector {
         Ok(rows.len())
     }
 
+    /// Bytes of database pages a set of tables and their indexes take (no vacuum).
+    pub fn table_bytes(&self, tables: &[&str]) -> Result<u64> {
+        let names = tables
+            .iter()
+            .map(|t| format!("'{t}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT COALESCE(SUM(d.pgsize), 0) FROM dbstat d JOIN sqlite_schema m ON m.name = d.name
+             WHERE m.tbl_name IN ({names})"
+        );
+        Ok(self.0.query_row(&sql, [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    /// Analytics events stored.
+    pub fn count_events(&self) -> Result<i64> {
+        Ok(self
+            .0
+            .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?)
+    }
+
+    /// Users with the most events (user id, events), from the events table.
+    pub fn heaviest_users(&self, project_id: i64, n: usize) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self.0.prepare(
+            "SELECT user_id, event_count FROM analytics_users
+             WHERE project_id = ?1 AND user_id IS NOT NULL ORDER BY event_count DESC LIMIT ?2",
+        )?;
+        let rows = stmt
+            .query_map(rusqlite::params![project_id, n as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// A chart's question answered by plain SQL over the events table as it was before the
+    /// analytics tables (JSON properties, no index by user): the analytics benchmark's
+    /// baseline. Returns how many rows the answer has.
+    pub fn chart_by_sql(&self, question: &ChartQuestion) -> Result<usize> {
+        let user = "COALESCE(user_id, device_id)";
+        let (sql, params): (String, Vec<SqlValue>) = match question {
+            ChartQuestion::Funnel {
+                project_id,
+                start_ms,
+                end_ms,
+                steps,
+                window_ms,
+            } => (
+                // Each user's first entry, then the first of each next step after the one
+                // before, within the window of the entry.
+                format!(
+                    "WITH ev AS MATERIALIZED (
+                         SELECT {user} u, event_type t, time_ms ts FROM events
+                         WHERE project_id = ?1 AND event_type IN (?4, ?5, ?6)
+                           AND time_ms >= ?2 AND time_ms < ?3 + ?7),
+                     a AS MATERIALIZED (SELECT u, MIN(ts) ts FROM ev WHERE t = ?4 AND ts < ?3 GROUP BY u),
+                     b AS MATERIALIZED (SELECT a.u, MIN(ev.ts) ts FROM a JOIN ev ON ev.u = a.u
+                         AND ev.t = ?5 AND ev.ts > a.ts AND ev.ts <= a.ts + ?7 GROUP BY a.u),
+                     c AS (SELECT b.u FROM b JOIN a ON a.u = b.u JOIN ev ON ev.u = b.u
+                         AND ev.t = ?6 AND ev.ts > b.ts AND ev.ts <= a.ts + ?7 GROUP BY b.u)
+                     SELECT (SELECT COUNT(*) FROM a), (SELECT COUNT(*) FROM b), (SELECT COUNT(*) FROM c)"
+                ),
+                vec![
+                    (*project_id).into(),
+                    (*start_ms).into(),
+                    (*end_ms).into(),
+                    steps[0].clone().into(),
+                    steps[1].clone().into(),
+                    steps[2].clone().into(),
+                    (*window_ms).into(),
+                ],
+            ),
+            ChartQuestion::Segmentation {
+                project_id,
+                start_ms,
+                end_ms,
+                event,
+                property,
+            } => (
+                format!(
+                    "SELECT (time_ms - ?2) / 86400000 AS day, json_extract(event_properties, ?5) AS g,
+                            COUNT(DISTINCT {user}) FROM events
+                     WHERE project_id = ?1 AND event_type = ?4 AND time_ms >= ?2 AND time_ms < ?3
+                     GROUP BY day, g"
+                ),
+                vec![
+                    (*project_id).into(),
+                    (*start_ms).into(),
+                    (*end_ms).into(),
+                    event.clone().into(),
+                    format!("$.\"{property}\"").into(),
+                ],
+            ),
+            ChartQuestion::Pathfinder {
+                project_id,
+                start_ms,
+                end_ms,
+                event,
+                steps,
+                window_ms,
+            } => (
+                // Each user's first anchor, the next `steps - 1` events within the window, the
+                // paths counted.
+                format!(
+                    "WITH anchor AS MATERIALIZED (
+                         SELECT {user} u, MIN(time_ms) t FROM events
+                         WHERE project_id = ?1 AND event_type = ?4 AND time_ms >= ?2 AND time_ms < ?3
+                         GROUP BY u),
+                     next AS (SELECT a.u, e.event_type t,
+                                     ROW_NUMBER() OVER (PARTITION BY a.u ORDER BY e.time_ms) n
+                              FROM events e JOIN anchor a ON a.u = COALESCE(e.user_id, e.device_id)
+                              WHERE e.project_id = ?1 AND e.time_ms > a.t AND e.time_ms <= a.t + ?6)
+                     SELECT p, COUNT(*) FROM (
+                         SELECT u, ?4 || ' > ' || group_concat(t, ' > ') p
+                         FROM (SELECT * FROM next WHERE n < ?5 ORDER BY u, n) GROUP BY u)
+                     GROUP BY p ORDER BY 2 DESC LIMIT 20"
+                ),
+                vec![
+                    (*project_id).into(),
+                    (*start_ms).into(),
+                    (*end_ms).into(),
+                    event.clone().into(),
+                    (*steps as i64).into(),
+                    (*window_ms).into(),
+                ],
+            ),
+            ChartQuestion::UserStream {
+                project_id,
+                user_id,
+                limit,
+            } => (
+                "SELECT event_type, time_ms, event_properties, session_id FROM events
+                 WHERE project_id = ?1 AND (user_id = ?2 OR device_id IN
+                     (SELECT DISTINCT device_id FROM events WHERE project_id = ?1 AND user_id = ?2))
+                 ORDER BY time_ms DESC LIMIT ?3"
+                    .to_owned(),
+                vec![
+                    (*project_id).into(),
+                    user_id.clone().into(),
+                    (*limit as i64).into(),
+                ],
+            ),
+        };
+        let mut stmt = self.0.prepare(&sql)?;
+        let n = stmt
+            .query_map(params_from_iter(params), |_| Ok(()))?
+            .count();
+        Ok(n)
+    }
+
     fn strings(&self, sql: &str) -> Result<Vec<String>> {
         let mut stmt = self.0.prepare(sql)?;
         let rows = stmt
@@ -289,6 +440,42 @@ impl Inspector {
             .collect::<Result<Vec<String>, _>>()?;
         Ok(rows)
     }
+}
+
+/// The analytics benchmark's questions, for [`Inspector::chart_by_sql`].
+#[derive(Debug, Clone)]
+pub enum ChartQuestion {
+    /// Users through three steps within a window of the first.
+    Funnel {
+        project_id: i64,
+        start_ms: i64,
+        end_ms: i64,
+        steps: [String; 3],
+        window_ms: i64,
+    },
+    /// Uniques of an event per day, grouped by an event property.
+    Segmentation {
+        project_id: i64,
+        start_ms: i64,
+        end_ms: i64,
+        event: String,
+        property: String,
+    },
+    /// The most common paths of `steps` events from each user's first `event`.
+    Pathfinder {
+        project_id: i64,
+        start_ms: i64,
+        end_ms: i64,
+        event: String,
+        steps: usize,
+        window_ms: i64,
+    },
+    /// A user's latest events (their devices' included).
+    UserStream {
+        project_id: i64,
+        user_id: String,
+        limit: usize,
+    },
 }
 
 /// The search benchmark's questions, for [`Inspector::scan`].

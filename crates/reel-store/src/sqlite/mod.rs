@@ -24,6 +24,8 @@ macro_rules! project_select {
 }
 
 mod accounts;
+mod analytics;
+mod boards;
 mod compaction;
 mod erasure;
 mod events;
@@ -77,16 +79,25 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0007_search.sql"),
     include_str!("../../migrations/0008_bounded_properties.sql"),
     include_str!("../../migrations/0009_team.sql"),
+    ANALYTICS_MIGRATION,
 ];
 
 /// The position of 0007_search in [`MIGRATIONS`] (1-based): after it, Rust fills what SQL
 /// cannot (user properties and element words of older events).
 const SEARCH_MIGRATION: usize = 7;
+/// 0010_analytics: after it, events stored before are kept for charts (named by its text, not
+/// its position, so migrations of other work can come before it).
+const ANALYTICS_MIGRATION: &str = include_str!("../../migrations/0010_analytics.sql");
 
 /// Connections for everyday reads (logins, token checks, replays, uploads' duplicate checks).
 const READERS: usize = 4;
 /// Connections for searches: at most this many run at once, on connections of their own.
 const SEARCHERS: usize = 2;
+
+/// Connections for charts: at most this many run at once, on connections of their own.
+const CHARTERS: usize = 2;
+/// How long one chart (or the Microscope of one data point) may run at most.
+pub const CHART_LIMIT: Duration = Duration::from_secs(20);
 
 /// How long one search may run at most.
 pub const SEARCH_LIMIT: Duration = Duration::from_secs(20);
@@ -100,6 +111,7 @@ pub struct SqliteStore {
     uploads: Arc<ingest::GroupCommit>,
     readers: Arc<Pool>,
     searchers: Arc<Pool>,
+    charts: Arc<Pool>,
     /// Set once the store closes: every statement still running on a pooled connection stops.
     closing: Arc<AtomicBool>,
 }
@@ -124,6 +136,9 @@ impl SqliteStore {
         let searchers = (0..SEARCHERS)
             .map(|_| open_reader(64 * 1024))
             .collect::<Result<Vec<_>>>()?;
+        let charts = (0..CHARTERS)
+            .map(|_| open_reader(64 * 1024))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             writer: Arc::new(Mutex::new(writer)),
             uploads: Default::default(),
@@ -138,6 +153,12 @@ impl SqliteStore {
                 searchers,
                 SEARCH_LIMIT,
                 "the search took longer than 20 s: narrow the dates or add a filter",
+            ),
+            charts: Pool::new(
+                "chart",
+                charts,
+                CHART_LIMIT,
+                "the chart took longer than 20 s: narrow the dates or add a filter",
             ),
             closing,
         })
@@ -202,6 +223,9 @@ fn migrate_to(conn: &mut Connection, version: usize) -> Result<()> {
         tx.execute_batch(sql)?;
         if i + 1 == SEARCH_MIGRATION {
             events::backfill_search_index(&tx)?;
+        }
+        if *sql == ANALYTICS_MIGRATION {
+            analytics::backfill(&tx)?;
         }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use rusqlite::params;
 
+use super::analytics;
 use super::events::{insert_events, insert_texts, session_row};
 use super::{SqliteStore, fact_column, zero_facts};
 use crate::{ProcessingStore, ReplayId, Result, SessionRef, SignalsUpdate, WorkItem};
@@ -205,10 +206,13 @@ impl ProcessingStore for SqliteStore {
                 ),
                 [],
             )?;
+            let derived = "SELECT id FROM events WHERE derived = 1 AND session_row IN (SELECT id FROM reset_rows) AND ?1";
+            let touched = analytics::forget_events(&tx, derived, params![1])?;
             tx.execute(
                 "DELETE FROM events WHERE derived = 1 AND session_row IN (SELECT id FROM reset_rows)",
                 [],
             )?;
+            analytics::recount_sessions(&tx, &touched)?;
             tx.execute(
                 "DELETE FROM session_text WHERE session_row IN (SELECT id FROM reset_rows)",
                 [],

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::analytics;
 use super::compaction::{detach_pieces, free_detached_pieces};
 use super::events::{ensure_session, insert_events, insert_texts, session_row};
 use super::{REPLAY_COLUMNS, SqliteStore, chunks_of, fact_column, replay_from_row, zero_facts};
@@ -141,10 +142,16 @@ impl SessionStore for SqliteStore {
                      (SELECT type_id FROM events WHERE session_row = ?1 AND derived = 1)",
                 params![row],
             )?;
+            let touched = analytics::forget_events(
+                &tx,
+                "SELECT id FROM events WHERE session_row = ?1 AND derived = 1",
+                params![row],
+            )?;
             tx.execute(
                 "DELETE FROM events WHERE session_row = ?1 AND derived = 1",
                 params![row],
             )?;
+            analytics::recount_sessions(&tx, &touched)?;
             delete_interactions(&tx, &SessionRef { project_id, device_id, session_id })?;
             // The session row stays (its analytics events and user may still refer to it), with
             // no recording: it is no longer a replay.

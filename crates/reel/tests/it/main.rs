@@ -4,8 +4,10 @@
 mod support;
 
 mod accounts;
+mod analytics;
 mod auth;
 mod boundaries;
+mod boards;
 mod compaction;
 mod connections;
 mod corpus;
@@ -36,4 +38,5 @@ mod signals;
 mod storage;
 mod streaming;
 mod throttling;
+mod users;
 mod windows;

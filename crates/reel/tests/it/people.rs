@@ -222,7 +222,7 @@ async fn admins_make_accounts_and_people_change_their_password_and_sign_out_ever
     let (status, _) = app
         .call(
             Method::POST,
-            "/users?project=1",
+            "/accounts?project=1",
             Some(
                 &json!({"email": "ANA@it.test", "password": "another-password", "role": "viewer"}),
             ),
@@ -232,7 +232,7 @@ async fn admins_make_accounts_and_people_change_their_password_and_sign_out_ever
     let (status, _) = app
         .call(
             Method::POST,
-            "/users?project=1",
+            "/accounts?project=1",
             Some(&json!({"email": "bo@it.test", "password": "short", "role": "viewer"})),
         )
         .await;
@@ -309,7 +309,7 @@ async fn a_disabled_account_stops_at_once_everywhere() {
     let (status, person) = app
         .call(
             Method::PATCH,
-            &format!("/users/{id}"),
+            &format!("/accounts/{id}"),
             Some(&json!({"disabled": true})),
         )
         .await;
@@ -335,7 +335,7 @@ async fn a_disabled_account_stops_at_once_everywhere() {
     // Enabled again, the person signs in anew; the old token stays revoked.
     app.call(
         Method::PATCH,
-        &format!("/users/{id}"),
+        &format!("/accounts/{id}"),
         Some(&json!({"disabled": false})),
     )
     .await;
@@ -352,7 +352,7 @@ async fn a_disabled_account_stops_at_once_everywhere() {
     let (status, _) = app
         .call(
             Method::PATCH,
-            &format!("/users/{}", me["user"]["id"]),
+            &format!("/accounts/{}", me["user"]["id"]),
             Some(&json!({"disabled": true})),
         )
         .await;

@@ -30,17 +30,7 @@ async fn search(app: &TestApp, filters: Value) -> (StatusCode, Value) {
         "end": rfc3339(now_ms() + 60_000),
         "filters": filters,
     });
-    json_of(
-        app.client
-            .post(app.url("/api/v1/replays/search"))
-            .header(AUTHORIZATION, format!("Bearer {ADMIN_TOKEN}"))
-            .header(CONTENT_TYPE, "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await
+    app.send(reqwest::Method::POST, "/replays/search", Some(&body)).await
 }
 
 fn devices(body: &Value) -> Vec<&str> {
