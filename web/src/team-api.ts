@@ -91,7 +91,7 @@ export async function removeMember(project: number, user: number): Promise<void>
 }
 
 export async function createUser(project: number, email: string, password: string, role: Role): Promise<Person> {
-  return json(await sendJson('POST', `/api/v1/accounts?project=${project}`, { email, password, role }));
+  return json(await sendJson('POST', `/api/v1/users?project=${project}`, { email, password, role }));
 }
 
 export async function updateAccount(user: number, update: Schemas['AccountUpdate']): Promise<Person> {

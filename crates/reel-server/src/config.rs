@@ -100,15 +100,17 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
+        // What the engine does by default is the engine's to say; the server's own limits are here.
+        let engine = reel_engine::Settings::default();
         Self {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("reel-data"),
             public_url: None,
             trusted_proxies: Vec::new(),
             max_body_bytes: 10 * 1000 * 1000,
-            max_decompressed_bytes: 32 * 1000 * 1000,
-            max_events_per_upload: 20_000,
-            max_event_depth: 1_000,
+            max_decompressed_bytes: engine.max_decompressed_bytes,
+            max_events_per_upload: engine.max_events_per_upload,
+            max_event_depth: engine.max_event_depth,
             memory_budget_bytes: 384 * 1024 * 1024,
             memory_wait_ms: 3_000,
             max_concurrent_password_checks: 2,
@@ -119,13 +121,13 @@ impl Default for Config {
             max_connections: 4_096,
             header_timeout_seconds: 30,
             body_timeout_seconds: 60,
-            processing_delay_ms: 2_000,
-            compaction_idle_seconds: 1_800,
-            processing_cpu_share: 0.5,
-            compaction_open_bytes: 32 << 20,
-            gap_threshold_seconds: 300,
-            replaced_object_grace_seconds: 300,
-            orphan_grace_seconds: 3_600,
+            processing_delay_ms: engine.processing_delay_ms,
+            compaction_idle_seconds: engine.compaction_idle_seconds,
+            processing_cpu_share: engine.processing_cpu_share,
+            compaction_open_bytes: engine.compaction_open_bytes,
+            gap_threshold_seconds: engine.gap_threshold_seconds,
+            replaced_object_grace_seconds: engine.replaced_object_grace_seconds,
+            orphan_grace_seconds: engine.orphan_grace_seconds,
             country_database: None,
             country_header: None,
             session_ttl_hours: 24 * 14,
@@ -135,7 +137,7 @@ impl Default for Config {
             admin_token: None,
             ingest_events_per_second: 0,
             ingest_bytes_per_second: 0,
-            monthly_session_quota: None,
+            monthly_session_quota: engine.monthly_session_quota,
             demo: false,
         }
     }

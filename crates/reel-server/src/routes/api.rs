@@ -115,7 +115,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/accounts",
-            get(super::people::accounts).post(super::people::create_user),
+            get(super::people::accounts),
         )
         .route("/accounts/{user_id}", patch(super::people::update_account))
         .route("/invites/{token}", get(super::people::invite_info))
@@ -133,7 +133,10 @@ pub fn routes() -> Router<AppState> {
         .route("/charts/journeys", post(super::charts::journeys))
         .route("/charts/experiment", post(super::charts::experiment))
         .route("/charts/{kind}/sessions", post(super::charts::microscope))
-        .route("/users", get(super::users::find))
+        .route(
+            "/users",
+            get(super::users::find).post(super::people::create_user),
+        )
         .route("/users/{id}", get(super::users::profile))
         .route(
             "/dashboards",

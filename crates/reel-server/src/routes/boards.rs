@@ -146,7 +146,7 @@ macro_rules! board_routes {
         #[doc = concat!("The project's ", $what, "s, in their order.")]
         #[utoipa::path(
             get, path = $path, tag = "boards",
-            params(("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization.")),
+            params(ProjectQuery),
             responses((status = 200, body = BoardList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
         )]
         pub(super) async fn $list(
@@ -161,7 +161,7 @@ macro_rules! board_routes {
         #[doc = concat!("Create a ", $what, " (last in the order).")]
         #[utoipa::path(
             post, path = $path, tag = "boards",
-            params(("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization.")),
+            params(ProjectQuery),
             request_body = BoardRequest,
             responses((status = 201, body = Board), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
                       (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody))
@@ -184,7 +184,7 @@ macro_rules! board_routes {
         #[doc = concat!("One ", $what, ".")]
         #[utoipa::path(
             get, path = $item_path, tag = "boards",
-            params(("id" = i64, Path), ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization.")),
+            params(("id" = i64, Path), ProjectQuery),
             responses((status = 200, body = Board), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
         )]
         pub(super) async fn $get(
@@ -205,7 +205,7 @@ macro_rules! board_routes {
         #[doc = concat!("Replace a ", $what, "'s name, items and date range (rename it, reorder or change its items).")]
         #[utoipa::path(
             put, path = $item_path, tag = "boards",
-            params(("id" = i64, Path), ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization.")),
+            params(("id" = i64, Path), ProjectQuery),
             request_body = BoardRequest,
             responses((status = 200, body = Board), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
                       (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody))
@@ -231,7 +231,7 @@ macro_rules! board_routes {
         #[doc = concat!("Delete a ", $what, ".")]
         #[utoipa::path(
             delete, path = $item_path, tag = "boards",
-            params(("id" = i64, Path), ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization.")),
+            params(("id" = i64, Path), ProjectQuery),
             responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
         )]
         pub(super) async fn $delete(
@@ -251,7 +251,7 @@ macro_rules! board_routes {
         #[doc = concat!("Put the ", $what, "s in an order: these ids first.")]
         #[utoipa::path(
             put, path = $order_path, tag = "boards",
-            params(("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization.")),
+            params(ProjectQuery),
             request_body = BoardOrder,
             responses((status = 200, body = BoardList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
                       (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody))

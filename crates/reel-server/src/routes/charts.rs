@@ -42,7 +42,7 @@ macro_rules! chart_route {
         #[doc = $doc]
         #[utoipa::path(
             post, path = $path, tag = "charts",
-            params(("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization.")),
+            params(ProjectQuery),
             request_body = $request,
             responses(
                 (status = 200, body = $answer),
@@ -113,7 +113,7 @@ chart_route!(
     post, path = "/charts/{kind}/sessions", tag = "charts",
     params(
         ("kind" = String, Path, description = "segmentation, funnel, sessions, journeys or experiment: the chart's kind"),
-        ("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization."),
+        ProjectQuery,
     ),
     request_body = MicroscopeRequest,
     responses(

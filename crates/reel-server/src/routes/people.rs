@@ -223,10 +223,11 @@ pub(super) async fn accounts(
 }
 
 /// Create an account with a role on the project (admins of it): `{"email", "password",
-/// "role"}`.
+/// "role"}`. Accounts are listed and changed under `/accounts`; `GET /users` is User Look-Up,
+/// the recorded site's users.
 #[utoipa::path(
-    post, path = "/accounts", tag = "people",
-    params(("project" = Option<i64>, Query, description = "Project id; default: the first project of your organization.")),
+    post, path = "/users", tag = "people",
+    params(ProjectQuery),
     request_body = NewUserRequest,
     responses(
         (status = 201, description = "The new account", body = Person),

@@ -222,7 +222,7 @@ async fn admins_make_accounts_and_people_change_their_password_and_sign_out_ever
     let (status, _) = app
         .call(
             Method::POST,
-            "/accounts?project=1",
+            "/users?project=1",
             Some(
                 &json!({"email": "ANA@it.test", "password": "another-password", "role": "viewer"}),
             ),
@@ -232,7 +232,7 @@ async fn admins_make_accounts_and_people_change_their_password_and_sign_out_ever
     let (status, _) = app
         .call(
             Method::POST,
-            "/accounts?project=1",
+            "/users?project=1",
             Some(&json!({"email": "bo@it.test", "password": "short", "role": "viewer"})),
         )
         .await;

@@ -297,6 +297,17 @@ async fn deleting_a_users_data_leaves_nothing_of_it_anywhere() {
         ],
     );
     no_dangling_rows(app.data_dir());
+    // User Look-Up knows them no more, by user id or by either device.
+    for path in [
+        "/users/gdpr-person",
+        "/users/gdpr-device-1?by=device_id",
+        "/users/gdpr-device-2?by=device_id",
+    ] {
+        let (status, answer) = app.call(Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {answer}");
+    }
+    let (status, other) = app.call(Method::GET, "/users/someone-else", None).await;
+    assert_eq!(status, StatusCode::OK, "{other}");
     settle_objects(&app).await;
     let found = app.replays_with("q=Welcome%20back&start=2025-12-01").await;
     assert!(found.is_empty(), "the text index forgot it: {found:?}");

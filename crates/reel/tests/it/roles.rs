@@ -84,7 +84,7 @@ fn table() -> Vec<Row> {
         (M::GET, "/projects/P/invites", None, [403, 403, 403, 200, 200, 404, 401]),
         (M::POST, "/projects/P/invites", j(json!({"email": "{email}", "role": "viewer"})), [403, 403, 403, 201, 201, 404, 401]),
         (M::DELETE, "/projects/P/invites/{invite}", None, [403, 403, 403, 204, 204, 404, 401]),
-        (M::POST, "/accounts?project=P", j(json!({"email": "{email}", "password": "a-long-password", "role": "viewer"})), [403, 403, 403, 201, 201, 404, 401]),
+        (M::POST, "/users?project=P", j(json!({"email": "{email}", "password": "a-long-password", "role": "viewer"})), [403, 403, 403, 201, 201, 404, 401]),
         (M::GET, "/audit-log?project=P", None, [403, 403, 403, 200, 200, 404, 401]),
         // Organization admins alone.
         (M::POST, "/projects", j(json!({"name": "another"})), [403, 403, 403, 403, 201, 403, 401]),
@@ -183,7 +183,7 @@ async fn materialize(app: &TestApp, world: &World, text: &str) -> String {
         let email = format!("{}@it.test", fresh("member"));
         let body = json!({"email": email, "password": PERSON_PASSWORD, "role": "viewer"});
         let (_, person) = app
-            .call(Method::POST, &format!("/accounts?project={p}"), Some(&body))
+            .call(Method::POST, &format!("/users?project={p}"), Some(&body))
             .await;
         text = text.replace("{member}", &person["user"]["id"].to_string());
     }

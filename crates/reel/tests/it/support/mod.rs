@@ -383,7 +383,7 @@ impl TestApp {
         let (status, person) = self
             .call(
                 reqwest::Method::POST,
-                &format!("/accounts?project={project}"),
+                &format!("/users?project={project}"),
                 Some(&json!({"email": email, "password": PERSON_PASSWORD, "role": role})),
             )
             .await;
