@@ -9,6 +9,7 @@ import { findUsers, getUser, type StreamSession, type UserProfile } from '../ana
 import { copyText, h, replaceChildren } from '../dom';
 import { formatDateTime } from '../format';
 import { notice, renderShell, selectedProject } from '../layout';
+import { readableLabel } from '../player/activity';
 import { mountReplayView, type ReplayViewHandle } from '../player/replay-view';
 import { navigate, type ViewContext } from '../router';
 import { addToBoard } from '../add-to-board';
@@ -133,7 +134,7 @@ export function userView({ root, url, params, signal }: ViewContext): void {
         const events = h('ol', { class: 'stream-events' }, ...s.events.map((e) => {
           const row = h('li', { class: 'stream-event', 'data-testid': 'stream-event', title: JSON.stringify(e.properties) },
             h('span', { class: 'item-time' }, formatDateTime(new Date(e.time_ms), true, timeZone)), ' ',
-            h('span', {}, e.display_name ?? e.event_type));
+            h('span', { title: e.event_type }, readableLabel({ event_type: e.event_type, display_name: e.display_name ?? '', event_properties: e.properties as Record<string, unknown> })));
           if (s.has_replay) row.addEventListener('click', () => {
             const player = dock?.session === s ? dock.handle.player() : null;
             if (player) player.jumpTo(e.time_ms);
