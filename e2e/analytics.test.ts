@@ -111,9 +111,14 @@ describeWithSetUp(
       const { reel, member } = env();
       const page = member.page;
       await page.goto(`${reel.baseUrl}/users`);
+      // Before a search: who was active last (the demo's visitors of the last days come before
+      // the shop's January).
+      await page.getByTestId('recent-users').waitFor();
+      assert.match(await page.getByTestId('found-user').first().innerText(), /events, last seen/);
       await page.getByTestId('lookup-text').fill('alice');
       await page.getByTestId('lookup-form').locator('button[type=submit]').click();
-      await page.getByTestId('found-user').getByRole('link').click();
+      await page.getByTestId('recent-users').waitFor({ state: 'detached' });
+      await page.getByTestId('found-user').getByRole('link', { name: 'alice' }).click();
       await page.getByTestId('user-title').filter({ hasText: 'alice' }).waitFor();
       assert.equal(await page.getByTestId('stream-session').count(), 2, 'her session and the exposure outside any');
       assert.match(await page.getByTestId('user-properties').or(page.getByText('No properties.')).first().innerText(), /./);

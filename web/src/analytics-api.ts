@@ -72,8 +72,9 @@ export function chartSessions(
   return send('POST', `/api/v1/charts/${chart.kind}/sessions${query(project)}`, body, signal);
 }
 
-export function findUsers(project: number | undefined, by: 'user_id' | 'device_id' | 'property', text: string, value = '', signal?: AbortSignal): Promise<Schemas['UserList']> {
-  const params: Record<string, string> = by === 'property' ? { property: text, value } : { [by]: text };
+/** Users by user id prefix, device id or property value; `recent`: the users active last. */
+export function findUsers(project: number | undefined, by: 'user_id' | 'device_id' | 'property' | 'recent', text: string, value = '', signal?: AbortSignal): Promise<Schemas['UserList']> {
+  const params: Record<string, string> = by === 'recent' ? {} : by === 'property' ? { property: text, value } : { [by]: text };
   return get(`/api/v1/users${query(project, params)}`, signal);
 }
 

@@ -29,6 +29,8 @@ pub enum UserQuery {
         key: String,
         value: String,
     },
+    /// Who was active last: the users of the project's newest sessions.
+    Recent,
 }
 
 /// A user as listed.

@@ -1012,7 +1012,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Find users by the start of their user id, a device id, or a property's value. */
+        /**
+         * Find users by the start of their user id, a device id, or a property's value; with none of
+         *     them, the users of the newest sessions (at most 50, last seen first).
+         */
         get: operations["find"];
         put?: never;
         /**

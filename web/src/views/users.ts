@@ -25,26 +25,35 @@ export function usersView({ root, url, signal }: ViewContext): void {
   const form = h('form', { class: 'search-form', 'data-testid': 'lookup-form' }, by, text, value, h('button', { type: 'submit', class: 'button button-primary' }, 'Find'));
   by.addEventListener('change', () => (value.hidden = by.value !== 'property'));
   main.append(h('div', { class: 'page' }, h('div', { class: 'page-head' }, h('h1', { class: 'page-title' }, 'User Look-Up')), form, results));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const q = text.value.trim();
-    if (!q) return;
+  // Before a search, and for an empty one: who was active last.
+  async function show(kind: 'user_id' | 'device_id' | 'property' | 'recent', q: string): Promise<void> {
     try {
       const project = selectedProject(await getMe(), url);
-      const found = await findUsers(project?.id, by.value as 'user_id' | 'device_id' | 'property', q, value.value.trim(), signal);
+      const found = await findUsers(project?.id, kind, q, value.value.trim(), signal);
+      if (signal.aborted) return;
       const suffix = projectSuffix(url);
-      replaceChildren(results, found.users.length
+      const list = found.users.length
         ? h('ul', { class: 'cohort-list' }, ...found.users.map((u) => {
             const href = u.user_id ? `/users/${encodeURIComponent(u.user_id)}${suffix ? `?${suffix}` : ''}` : `/users/${encodeURIComponent(u.device_ids[0] ?? '')}?by=device_id${suffix ? `&${suffix}` : ''}`;
             return h('li', { class: 'cohort-item', 'data-testid': 'found-user' },
               h('a', { href }, u.user_id ?? `anonymous (${u.device_ids[0] ?? '?'})`),
               h('span', { class: 'muted' }, ` ${u.event_count} events, last seen ${formatDateTime(new Date(u.last_seen), false, project?.timezone)}`));
           }))
-        : notice('info', 'No user found', undefined, 'no-user'));
+        : kind === 'recent'
+          ? notice('info', 'No users yet', 'Users appear here once events with a user or device id arrive, from Amplitude\'s SDKs, reel\'s SDK or the HTTP API.', 'no-user')
+          : notice('info', 'No user found', undefined, 'no-user');
+      replaceChildren(results, kind === 'recent' && found.users.length ? h('h2', { 'data-testid': 'recent-users' }, 'Active last') : null, list);
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 401)) replaceChildren(results, notice('error', 'Could not search', err instanceof Error ? err.message : String(err)));
     }
+  }
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const q = text.value.trim();
+    void (q ? show(by.value as 'user_id' | 'device_id' | 'property', q) : show('recent', ''));
   });
+  const initial = text.value.trim();
+  void (initial ? show(by.value as 'user_id' | 'device_id' | 'property', initial) : show('recent', ''));
 }
 
 export function userView({ root, url, params, signal }: ViewContext): void {

@@ -56,7 +56,8 @@ fn text(v: Option<String>, what: &str) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// Find users by the start of their user id, a device id, or a property's value.
+/// Find users by the start of their user id, a device id, or a property's value; with none of
+/// them, the users of the newest sessions (at most 50, last seen first).
 #[utoipa::path(
     get, path = "/users", tag = "users",
     params(FindUsers),
@@ -77,9 +78,12 @@ pub(super) async fn find(
         (Some(u), None, None, None) => UserQuery::UserIdPrefix(u),
         (None, Some(d), None, None) => UserQuery::DeviceId(d),
         (None, None, Some(key), Some(value)) => UserQuery::Property { key, value },
+        (None, None, None, None) => UserQuery::Recent,
         _ => {
             return Err(ApiError::InvalidParameter(
-                "give one of user_id, device_id, or property with value".into(),
+                "give one of user_id, device_id, or property with value (or none of them: the \
+                 users active last)"
+                    .into(),
             ));
         }
     };

@@ -174,6 +174,24 @@ async fn users_are_found_by_id_device_or_property() {
     }
     let (status, _) = user(&app, "/users?user_id=a&device_id=b").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Asked nothing: the users of the newest sessions, last seen first, each once.
+    let (status, recent) = user(&app, "/users").await;
+    assert_eq!(status, StatusCode::OK, "{recent}");
+    let listed: Vec<String> = recent["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| match u["user_id"].as_str() {
+            Some(id) => id.to_owned(),
+            None => format!("device {}", u["device_ids"][0].as_str().unwrap()),
+        })
+        .collect();
+    // By the last event of each in testdata/analytics/shop.json (carol's identify is no event).
+    assert_eq!(
+        listed,
+        ["bob", "erin", "device f1", "dave", "carol", "alice"],
+        "{recent}"
+    );
 }
 
 #[tokio::test]

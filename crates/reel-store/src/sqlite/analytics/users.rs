@@ -147,6 +147,26 @@ pub(super) fn find(
             .query_map(params![project_id, key, value, number, limit], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?
         }
+        UserQuery::Recent => {
+            // Newest sessions first through their index, so a project of millions of users
+            // answers at once; a user with several of them is listed once.
+            let mut rows = Vec::new();
+            let mut stmt = c.prepare_cached(
+                "SELECT user_row FROM analytics_sessions
+                 WHERE project_id = ?1 ORDER BY first_ms DESC LIMIT ?2",
+            )?;
+            let mut found = stmt.query(params![project_id, limit * 20])?;
+            while let Some(r) = found.next()? {
+                let row: i64 = r.get(0)?;
+                if !rows.contains(&row) {
+                    rows.push(row);
+                    if rows.len() as i64 == limit {
+                        break;
+                    }
+                }
+            }
+            rows
+        }
     };
     let mut found: Vec<UserSummary> = rows
         .into_iter()
