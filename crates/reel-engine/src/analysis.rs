@@ -250,7 +250,7 @@ async fn run_signals(
         previous = Some(event.timestamp);
         analyzer.push(&event);
         fed += 1;
-        if fed % 256 == 0 {
+        if fed.is_multiple_of(256) {
             collector.take(analyzer.drain());
             // The analyzer works synchronously; let other tasks run between batches.
             tokio::task::yield_now().await;
