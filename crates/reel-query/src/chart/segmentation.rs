@@ -8,7 +8,7 @@ use super::buckets::Buckets;
 use super::model::{DataPoint, Measure, NONE_GROUP, OTHER_GROUP, Segmentation};
 use super::values::PropRef;
 use super::wire::{BucketInfo, SegmentationAnswer, Series};
-use super::{Hit, shown_labels, top_groups};
+use super::{Hit, UserSet, shown_labels, top_groups};
 
 /// Frequency bins: users who did the event `lo..=hi` times (`hi` none: or more).
 pub const FREQUENCY_BINS: &[(u64, Option<u64>)] = &[
@@ -160,7 +160,7 @@ impl<'a> SegmentationBuilder<'a> {
         );
         (0..self.chart.events.len())
             .map(|event| {
-                let mut weight: HashMap<u32, (HashSet<i64>, f64)> = HashMap::new();
+                let mut weight: HashMap<u32, (UserSet, f64)> = HashMap::new();
                 for r in self.rows.iter().filter(|r| r.event == event) {
                     let w = weight.entry(r.group).or_default();
                     w.0.insert(r.hit.user);
@@ -272,12 +272,7 @@ impl<'a> SegmentationBuilder<'a> {
     }
 
     fn measure(&self, rows: &[&Row], active: Option<&HashSet<i64>>) -> f64 {
-        let users = || {
-            rows.iter()
-                .map(|r| r.hit.user)
-                .collect::<HashSet<_>>()
-                .len() as f64
-        };
+        let users = || rows.iter().map(|r| r.hit.user).collect::<UserSet>().len() as f64;
         match &self.chart.measure {
             Measure::Uniques => users(),
             Measure::Totals => rows.len() as f64,

@@ -3,6 +3,7 @@
 //! the computation for the events behind one data point instead of the answer.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use reel_query::chart::experiment::ExperimentBuilder;
 use reel_query::chart::funnel::FunnelBuilder;
@@ -13,7 +14,7 @@ use reel_query::chart::values::PropRef;
 use reel_query::chart::wire::ChartAnswer;
 use reel_query::chart::{
     Anchor, Chart, DataPoint, Experiment, Funnel, GroupBy, Hit, Journeys, Measure, Segmentation,
-    UserSessions,
+    UserHasher, UserSessions,
 };
 use rusqlite::params;
 
@@ -233,7 +234,7 @@ fn journeys(
             }
             let anchor_id = builder.name_id(&selector.name);
             // Each user's first (or last) anchor event in the range.
-            let mut anchors: HashMap<i64, Hit> = HashMap::new();
+            let mut anchors: HashMap<i64, Hit, BuildHasherDefault<UserHasher>> = HashMap::default();
             s.scan(selector, range.start_ms, range.end_ms, users, |hit, _| {
                 let keep = anchors.get(&hit.user).is_none_or(|a| {
                     if forward {
