@@ -8,7 +8,7 @@ use super::buckets::Buckets;
 use super::model::{DataPoint, Measure, NONE_GROUP, OTHER_GROUP, Segmentation};
 use super::values::PropRef;
 use super::wire::{BucketInfo, SegmentationAnswer, Series};
-use super::{Hit, shown_labels, top_groups};
+use super::{Hit, UserSet, shown_labels, top_groups};
 
 /// Frequency bins: users who did the event `lo..=hi` times (`hi` none: or more).
 pub const FREQUENCY_BINS: &[(u64, Option<u64>)] = &[
@@ -160,7 +160,7 @@ impl<'a> SegmentationBuilder<'a> {
         );
         (0..self.chart.events.len())
             .map(|event| {
-                let mut weight: HashMap<u32, (HashSet<i64>, f64)> = HashMap::new();
+                let mut weight: HashMap<u32, (UserSet, f64)> = HashMap::new();
                 for r in self.rows.iter().filter(|r| r.event == event) {
                     let w = weight.entry(r.group).or_default();
                     w.0.insert(r.hit.user);
@@ -184,51 +184,75 @@ impl<'a> SegmentationBuilder<'a> {
     pub fn finish(self) -> SegmentationAnswer {
         let buckets = &self.chart.scope.buckets;
         let groups = self.final_groups();
-        // (event, label) → the rows, in the order series are shown.
-        let mut order: Vec<(usize, String)> = Vec::new();
-        let mut rows: HashMap<(usize, String), Vec<&Row>> = HashMap::new();
+        // (event, label) → the rows, in the order series are shown. A row's series is looked up
+        // once per (event, group id), not per row: charts feed millions of rows.
+        let mut keys: Vec<(usize, String)> = Vec::new();
+        let mut by_key: HashMap<(usize, String), usize> = HashMap::new();
+        let mut by_group: HashMap<(usize, u32), usize> = HashMap::new();
+        let mut rows: Vec<Vec<&Row>> = Vec::new();
         for r in &self.rows {
-            let label = groups[r.event][r.group as usize].clone();
-            let key = (r.event, label);
-            if !rows.contains_key(&key) {
-                order.push(key.clone());
-            }
-            rows.entry(key).or_default().push(r);
+            let series = *by_group.entry((r.event, r.group)).or_insert_with(|| {
+                let key = (r.event, groups[r.event][r.group as usize].clone());
+                *by_key.entry(key.clone()).or_insert_with(|| {
+                    keys.push(key);
+                    rows.push(Vec::new());
+                    rows.len() - 1
+                })
+            });
+            rows[series].push(r);
         }
         if self.chart.group_by.is_none() {
             for event in 0..self.chart.events.len() {
                 if let std::collections::hash_map::Entry::Vacant(e) =
-                    rows.entry((event, String::new()))
+                    by_key.entry((event, String::new()))
                 {
-                    e.insert(Vec::new());
-                    order.push((event, String::new()));
+                    e.insert(rows.len());
+                    keys.push((event, String::new()));
+                    rows.push(Vec::new());
                 }
             }
         }
-        order.sort_by(|a, b| {
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&keys[a], &keys[b]);
             a.0.cmp(&b.0)
                 .then_with(|| (a.1 == OTHER_GROUP).cmp(&(b.1 == OTHER_GROUP)))
                 .then_with(|| a.1.cmp(&b.1))
         });
         let mut series = Vec::new();
-        for key in order {
-            let rows = &rows[&key];
-            let (event, label) = key;
+        for i in order {
+            let rows = &rows[i];
+            let (event, label) = &keys[i];
+            let event = *event;
             let name = &self.chart.events[event].name;
             let group = self.chart.group_by.as_ref().map(|_| label.clone());
             let base_label = match &group {
                 Some(g) => format!("{name}: {g}"),
                 None => name.clone(),
             };
+            // The series' rows per interval, in the order they came (one pass, not one per
+            // interval).
+            let mut in_buckets: Vec<Vec<&Row>> = vec![Vec::new(); buckets.len()];
+            for r in rows {
+                if let Some(b) = in_buckets.get_mut(r.bucket) {
+                    b.push(r);
+                }
+            }
             if self.chart.measure == Measure::Frequency {
-                series.extend(frequency_series(rows, buckets, event, &group, &base_label));
+                series.extend(frequency_series(
+                    rows,
+                    &in_buckets,
+                    event,
+                    &group,
+                    &base_label,
+                ));
                 continue;
             }
-            let mut values = Vec::with_capacity(buckets.len());
-            for b in 0..buckets.len() {
-                let in_bucket: Vec<&Row> = rows.iter().copied().filter(|r| r.bucket == b).collect();
-                values.push(self.measure(&in_bucket, Some(&self.active[b])));
-            }
+            let values = in_buckets
+                .iter()
+                .enumerate()
+                .map(|(b, in_bucket)| self.measure(in_bucket, Some(&self.active[b])))
+                .collect();
             let total = self.measure(rows, Some(&self.active_total));
             series.push(Series {
                 label: base_label,
@@ -248,12 +272,7 @@ impl<'a> SegmentationBuilder<'a> {
     }
 
     fn measure(&self, rows: &[&Row], active: Option<&HashSet<i64>>) -> f64 {
-        let users = || {
-            rows.iter()
-                .map(|r| r.hit.user)
-                .collect::<HashSet<_>>()
-                .len() as f64
-        };
+        let users = || rows.iter().map(|r| r.hit.user).collect::<UserSet>().len() as f64;
         match &self.chart.measure {
             Measure::Uniques => users(),
             Measure::Totals => rows.len() as f64,
@@ -331,7 +350,7 @@ impl<'a> SegmentationBuilder<'a> {
 
 fn frequency_series(
     rows: &[&Row],
-    buckets: &Buckets,
+    in_buckets: &[Vec<&Row>],
     event: usize,
     group: &Option<String>,
     base_label: &str,
@@ -347,8 +366,9 @@ fn frequency_series(
         }
         bins
     };
-    let by_bucket: Vec<Vec<u64>> = (0..buckets.len())
-        .map(|b| per_bucket(&mut rows.iter().filter(|r| r.bucket == b)))
+    let by_bucket: Vec<Vec<u64>> = in_buckets
+        .iter()
+        .map(|b| per_bucket(&mut b.iter()))
         .collect();
     let total = per_bucket(&mut rows.iter());
     FREQUENCY_BINS

@@ -3,6 +3,7 @@
 //! the computation for the events behind one data point instead of the answer.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use reel_query::chart::experiment::ExperimentBuilder;
 use reel_query::chart::funnel::FunnelBuilder;
@@ -13,7 +14,7 @@ use reel_query::chart::values::PropRef;
 use reel_query::chart::wire::ChartAnswer;
 use reel_query::chart::{
     Anchor, Chart, DataPoint, Experiment, Funnel, GroupBy, Hit, Journeys, Measure, Segmentation,
-    UserSessions,
+    UserHasher, UserSessions,
 };
 use rusqlite::params;
 
@@ -233,7 +234,7 @@ fn journeys(
             }
             let anchor_id = builder.name_id(&selector.name);
             // Each user's first (or last) anchor event in the range.
-            let mut anchors: HashMap<i64, Hit> = HashMap::new();
+            let mut anchors: HashMap<i64, Hit, BuildHasherDefault<UserHasher>> = HashMap::default();
             s.scan(selector, range.start_ms, range.end_ms, users, |hit, _| {
                 let keep = anchors.get(&hit.user).is_none_or(|a| {
                     if forward {
@@ -248,14 +249,22 @@ fn journeys(
             })?;
             let mut anchors: Vec<Hit> = anchors.into_values().collect();
             anchors.sort_by_key(|h| (h.user, h.time_ms));
+            // The limit is written in the statement, not bound: SQLite prepares a statement again
+            // whenever a bound LIMIT is bound anew, which was half of this loop's time.
             let sql = if forward {
-                "SELECT type_id, time_ms, session_row FROM analytics_events
-                 WHERE user_row = ?1 AND time_ms > ?2 AND time_ms <= ?3 ORDER BY time_ms LIMIT ?4"
+                format!(
+                    "SELECT type_id, time_ms, session_row FROM analytics_events
+                     WHERE user_row = ?1 AND time_ms > ?2 AND time_ms <= ?3
+                     ORDER BY time_ms LIMIT {MAX_PATH_EVENTS}"
+                )
             } else {
-                "SELECT type_id, time_ms, session_row FROM analytics_events
-                 WHERE user_row = ?1 AND time_ms < ?2 AND time_ms >= ?3 ORDER BY time_ms DESC LIMIT ?4"
+                format!(
+                    "SELECT type_id, time_ms, session_row FROM analytics_events
+                     WHERE user_row = ?1 AND time_ms < ?2 AND time_ms >= ?3
+                     ORDER BY time_ms DESC LIMIT {MAX_PATH_EVENTS}"
+                )
             };
-            let mut stmt = s.c.prepare_cached(sql)?;
+            let mut stmt = s.c.prepare_cached(&sql)?;
             for anchor in anchors {
                 let bound = if forward {
                     anchor.time_ms + chart.window_ms
@@ -263,12 +272,7 @@ fn journeys(
                     anchor.time_ms - chart.window_ms
                 };
                 let mut events = vec![(anchor_id, anchor)];
-                let mut rows = stmt.query(params![
-                    anchor.user,
-                    anchor.time_ms,
-                    bound,
-                    MAX_PATH_EVENTS as i64
-                ])?;
+                let mut rows = stmt.query(params![anchor.user, anchor.time_ms, bound])?;
                 // Read only as far as the path goes: `steps` events, repeats counted as the
                 // builder counts them.
                 let mut length = 1;

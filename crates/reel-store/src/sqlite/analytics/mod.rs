@@ -31,7 +31,10 @@ impl AnalyticsStore for SqliteStore {
     async fn chart(&self, project_id: i64, chart: Chart) -> Result<ChartAnswer> {
         self.charts
             .run(move |c, _| {
-                let mut scanner = scan::Scanner::new(c, project_id);
+                // One read transaction for the whole chart: one snapshot, and no locking of the
+                // database file per statement (a Pathfinder runs one per user).
+                let tx = c.transaction()?;
+                let mut scanner = scan::Scanner::new(&tx, project_id);
                 match charts::run(&mut scanner, &chart, charts::Want::Answer)? {
                     charts::Output::Answer(a) => Ok(a),
                     charts::Output::Hits(_) => Err(StoreError::Task("a chart gave events".into())),
@@ -49,9 +52,10 @@ impl AnalyticsStore for SqliteStore {
     ) -> Result<MicroscopePage> {
         self.charts
             .run(move |c, _| {
-                let mut scanner = scan::Scanner::new(c, project_id);
+                let tx = c.transaction()?;
+                let mut scanner = scan::Scanner::new(&tx, project_id);
                 match charts::run(&mut scanner, &chart, charts::Want::Hits(&point))? {
-                    charts::Output::Hits(hits) => sessions_page(c, hits, page),
+                    charts::Output::Hits(hits) => sessions_page(&tx, hits, page),
                     charts::Output::Answer(_) => {
                         Err(StoreError::Task("a point gave an answer".into()))
                     }
