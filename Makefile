@@ -39,9 +39,10 @@ api-types: node_modules/.package-lock.json
 	$(CARGO) run --quiet -p reel -- openapi > web/src/generated/openapi.json
 	node scripts/api-types.mjs
 
-## test: every suite — TypeScript type check, Rust (unit + HTTP integration), SDK/UI unit,
-## browser end-to-end — each one even when an earlier one failed, then a summary of each suite's
-## counts and failures; exits non-zero if any suite failed or did not build.
+## test: every suite that needs nothing outside the clone — TypeScript type check, Rust (unit +
+## HTTP integration), SDK/UI unit, browser end-to-end — each one even when an earlier one failed,
+## then a summary of each suite's counts and failures; exits non-zero if any suite failed or did
+## not build. The scale suite (real servers) is test-scale's, and test-all runs both.
 ## scripts/run-all-tests.mjs defines the suites; the targets below run some of them.
 RUN_TESTS = CARGO="$(CARGO)" node scripts/run-all-tests.mjs
 
