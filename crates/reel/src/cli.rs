@@ -582,6 +582,15 @@ mod tests {
     }
 
     #[test]
+    fn blob_url_comes_from_the_file_too_but_s3_credentials_only_from_the_environment() {
+        let c = run(&["serve"], &[], Some("blob_url = \"s3://b/p\"\n")).unwrap();
+        assert_eq!(c.blob_url.as_deref(), Some("s3://b/p"));
+        assert_eq!(c.s3, reel_server::S3Settings::default());
+        let refused = run(&["serve"], &[], Some("[s3]\naccess_key_id = \"GK1\"\n"));
+        assert!(refused.is_err_and(|e| e.contains("s3")));
+    }
+
+    #[test]
     fn reprocess_options() {
         let parse_args =
             |args: &[&str]| parse(args.iter().map(|s| s.to_string()).collect(), &|_| None);
