@@ -6,7 +6,7 @@ CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 CARGO ?= cargo
 
-.PHONY: demo test build assets api-types rust-test js-test e2e clean
+.PHONY: demo test test-scale test-all s3s-fs build assets api-types rust-test js-test e2e clean
 
 ## demo: build everything and start reel with the demo shop on http://127.0.0.1:8080
 demo: build
@@ -39,14 +39,35 @@ api-types: node_modules/.package-lock.json
 	$(CARGO) run --quiet -p reel -- openapi > web/src/generated/openapi.json
 	node scripts/api-types.mjs
 
-## test: every suite — TypeScript type check, Rust (unit + HTTP integration), SDK/UI unit,
-## browser end-to-end — each one even when an earlier one failed, then a summary of each suite's
-## counts and failures; exits non-zero if any suite failed or did not build.
+## test: every suite that needs nothing outside the clone — TypeScript type check, Rust (unit +
+## HTTP integration), SDK/UI unit, browser end-to-end — each one even when an earlier one failed,
+## then a summary of each suite's counts and failures; exits non-zero if any suite failed or did
+## not build. The scale suite (real servers) is test-scale's, and test-all runs both.
 ## scripts/run-all-tests.mjs defines the suites; the targets below run some of them.
 RUN_TESTS = CARGO="$(CARGO)" node scripts/run-all-tests.mjs
 
 test: node_modules/.package-lock.json
 	$(RUN_TESTS)
+
+## test-scale: the shared suite against real servers the tests start themselves: recordings'
+## objects in an S3-compatible store (s3s-fs, built once into REEL_TOOLS, outside the clone)
+test-scale: node_modules/.package-lock.json
+	$(RUN_TESTS) scale
+
+## test-all: `make test`'s suites, then the scale suite, in one summary (what CI runs)
+test-all: node_modules/.package-lock.json
+	$(RUN_TESTS) --all
+
+## s3s-fs: the S3-compatible server of the scale suite, built only when missing (8 min on two
+## cores). 0.14.1 is the newest that builds with the toolchain here (0.15 wants Rust 1.96).
+REEL_TOOLS ?= /var/cache/reel-tools
+export REEL_TOOLS
+S3S_FS_VERSION = 0.14.1
+s3s-fs: $(REEL_TOOLS)/bin/s3s-fs
+
+$(REEL_TOOLS)/bin/s3s-fs:
+	env -u CARGO_TARGET_DIR $(CARGO) install --quiet --root "$(REEL_TOOLS)" s3s-fs \
+		--version $(S3S_FS_VERSION) --features binary --locked
 
 rust-test: node_modules/.package-lock.json
 	$(RUN_TESTS) rust

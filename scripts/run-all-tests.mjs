@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Every test of reel, suite after suite, then one summary: `make test` runs this.
 //
-//   node scripts/run-all-tests.mjs                 all suites: typecheck, rust, unit, e2e
+//   node scripts/run-all-tests.mjs                 the embedded suites: typecheck, rust, unit, e2e
 //   node scripts/run-all-tests.mjs rust e2e        only these (what `make rust-test`, `make e2e` do)
+//   node scripts/run-all-tests.mjs scale           reel against real servers it starts (an
+//                                                  S3-compatible store): `make test-scale`
+//   node scripts/run-all-tests.mjs --all           every suite, scale last (`make test-all`, CI)
 //   node scripts/run-all-tests.mjs --summary-json out.json   also write the results as JSON
 //   node scripts/run-all-tests.mjs --suites defs.mjs         run the suites a module exports instead
 //                                                       (scripts/test/ runs it on fake suites)
@@ -68,6 +71,16 @@ function reelSuites() {
         },
       ],
     },
+    {
+      name: 'scale',
+      description: 'reel against real servers the tests start (recordings in an S3-compatible store, s3s-fs)',
+      byNameOnly: true,
+      steps: [
+        // The server binary is built once into REEL_TOOLS (outside the clone), then reused.
+        { kind: 'build', label: 'make s3s-fs', command: ['make', '--no-print-directory', 's3s-fs'] },
+        { kind: 'cargo-test', label: 'cargo test --test scale', command: [cargo, 'test', '--locked', '-p', 'reel', '--test', 'scale'] },
+      ],
+    },
   ];
 }
 
@@ -86,18 +99,24 @@ function testFiles(...dirs) {
 async function main(argv) {
   let suitesModule;
   let summaryJson;
+  let everySuite = false;
   const names = [];
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     if (arg === '--suites') suitesModule = argv[++i];
     else if (arg === '--summary-json') summaryJson = argv[++i];
+    else if (arg === '--all') everySuite = true;
     else if (arg.startsWith('-')) return usage(`unknown option ${arg}`);
     else names.push(arg);
   }
   const all = suitesModule ? (await import(pathToFileURL(resolve(suitesModule)).href)).suites : reelSuites();
   const unknown = names.filter((name) => !all.some((suite) => suite.name === name));
   if (unknown.length > 0) return usage(`no suite named ${unknown.join(', ')} (suites: ${all.map((s) => s.name).join(', ')})`);
-  const chosen = names.length === 0 ? all : all.filter((suite) => names.includes(suite.name));
+  // Suites that need more than the clone (real servers) run only when named, or with --all.
+  const chosen =
+    names.length > 0
+      ? all.filter((suite) => names.includes(suite.name))
+      : all.filter((suite) => everySuite || !suite.byNameOnly);
 
   const results = await runSuites(chosen, { cwd: ROOT });
   console.log(formatSummary(results));
@@ -106,7 +125,7 @@ async function main(argv) {
 }
 
 function usage(problem) {
-  console.error(`run-all-tests: ${problem}\nusage: node scripts/run-all-tests.mjs [--suites FILE] [--summary-json FILE] [SUITE...]`);
+  console.error(`run-all-tests: ${problem}\nusage: node scripts/run-all-tests.mjs [--all] [--suites FILE] [--summary-json FILE] [SUITE...]`);
   return 2;
 }
 

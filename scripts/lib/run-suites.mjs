@@ -21,7 +21,7 @@ const RESULTS_REPORTER = join(dirname(fileURLToPath(import.meta.url)), 'node-tes
 
 /**
  * @typedef {{ kind: 'build' | 'tsc' | 'cargo-test' | 'node-test', label?: string, command: string[], env?: Record<string, string>, cwd?: string }} Step
- * @typedef {{ name: string, description?: string, steps: Step[] }} Suite
+ * @typedef {{ name: string, description?: string, byNameOnly?: boolean, steps: Step[] }} Suite
  * @typedef {{ name: string, detail?: string }} Failure
  * @typedef {{ name: string, status: 'passed' | 'failed' | 'build failed', passed: number, failed: number, skipped: number, failures: Failure[], seconds: number }} SuiteResult
  */

@@ -125,15 +125,15 @@ impl Engine {
         }))
     }
 
-    /// The embedded default: SQLite at `data_dir/reel.db` and objects under `data_dir/objects`
-    /// (both created if missing, migrations applied).
+    /// The embedded database: SQLite at `data_dir/reel.db` (created if missing, migrations
+    /// applied), with the objects in `blobs` (`data_dir/objects` by default, or an S3 bucket).
     pub fn open_embedded(
         data_dir: &Path,
+        blobs: Blobs,
         clock: Arc<dyn Clock>,
         settings: Settings,
     ) -> Result<Self, StoreError> {
         let store = SqliteStore::open(&data_dir.join("reel.db"))?;
-        let blobs = Blobs::local(&data_dir.join("objects"))?;
         Ok(Self::new(Arc::new(store), blobs, clock, settings))
     }
 

@@ -11,8 +11,15 @@ use serde::Deserialize;
 pub struct Config {
     /// Address to listen on, e.g. `127.0.0.1:8080`; port 0 picks a free port.
     pub listen: String,
-    /// Where the database and recordings live.
+    /// Where the database lives, and the recordings unless `blob_url` puts them elsewhere.
     pub data_dir: PathBuf,
+    /// Where recordings' objects live: `file:///path` or `s3://bucket/prefix` (any
+    /// S3-compatible store, reached with `s3`). None: `data_dir/objects`.
+    pub blob_url: Option<String>,
+    /// The S3 endpoint, region and credentials, from the standard `AWS_*` environment variables
+    /// (never from the config file).
+    #[serde(skip)]
+    pub s3: reel_engine::store::S3Settings,
     /// The URL people and SDKs reach reel at, e.g. `https://reel.example.com`. With `https`,
     /// the login cookie is `Secure`.
     pub public_url: Option<String>,
@@ -105,6 +112,8 @@ impl Default for Config {
         Self {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("reel-data"),
+            blob_url: None,
+            s3: Default::default(),
             public_url: None,
             trusted_proxies: Vec::new(),
             max_body_bytes: 10 * 1000 * 1000,
@@ -178,6 +187,8 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
+            .field("blob_url", &self.blob_url)
+            .field("s3", &self.s3)
             .field("public_url", &self.public_url)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("max_body_bytes", &self.max_body_bytes)
@@ -239,6 +250,12 @@ mod tests {
             admin_password: Some("pass-5ecret".into()),
             admin_token: Some("token-5ecret".into()),
             admin_email: Some("a@b.c".into()),
+            s3: reel_engine::store::S3Settings {
+                access_key_id: Some("AKID".into()),
+                secret_access_key: Some("s3-5ecret".into()),
+                session_token: Some("tok-5ecret".into()),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let shown = format!("{config:?} {config:#?}");

@@ -46,6 +46,7 @@ use tokio::net::TcpListener;
 
 pub use bootstrap::BootstrapReport;
 pub use config::Config;
+pub use reel_engine::store::S3Settings;
 
 /// Shared by every handler.
 #[derive(Clone)]
@@ -114,7 +115,7 @@ impl Application {
         config: Config,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartError> {
-        let state = open_state(config, clock)?;
+        let state = open_state(config, clock).await?;
         let bootstrap = bootstrap::run(&state).await?;
         let addr = state.config.listen.clone();
         let listener = TcpListener::bind(&addr)
@@ -178,9 +179,10 @@ impl Application {
     }
 }
 
-/// Opens storage under `config.data_dir` (creating it, applying migrations) without binding a
-/// listener: for the server and for commands that work on the data directly.
-pub fn open_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
+/// Opens storage under `config.data_dir` (creating it, applying migrations) and the objects at
+/// `config.blob_url` (checking an S3 store answers) without binding a listener: for the server
+/// and for commands that work on the data directly.
+pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
     let dir = &config.data_dir;
     if dir.exists() && !dir.is_dir() {
         return Err(StartError::Config(format!(
@@ -192,7 +194,14 @@ pub fn open_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, Sta
         path: dir.display().to_string(),
         source,
     })?;
-    let engine = Engine::open_embedded(dir, clock, config.engine_settings())?;
+    let blob_url = match &config.blob_url {
+        Some(url) => url.clone(),
+        None => format!("file://{}", dir.join("objects").display()),
+    };
+    let blobs = reel_engine::store::Blobs::open(&blob_url, &config.s3)
+        .await
+        .map_err(StartError::Config)?;
+    let engine = Engine::open_embedded(dir, blobs, clock, config.engine_settings())?;
     let budget = MemoryBudget::new(
         config.memory_budget_bytes,
         std::time::Duration::from_millis(config.memory_wait_ms),

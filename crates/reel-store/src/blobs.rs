@@ -5,14 +5,20 @@
 //! harmless. The replay's folder is
 //! a hash of its id because ids derive from client-chosen device ids, which may be longer than a
 //! file name can be.
+//!
+//! Where the objects live is a URL ([`Blobs::open`]): `file://DIR` (the default, `objects/` in
+//! the data dir) or `s3://BUCKET/PREFIX` on any S3-compatible store, whose endpoint, region and
+//! credentials come from the standard `AWS_*` variables ([`S3Settings`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
+use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, PutPayload};
+use object_store::prefix::PrefixStore;
+use object_store::{ObjectStore, PutPayload, RetryConfig};
 
 use crate::{Result, SessionRef, StoreError};
 
@@ -26,7 +32,121 @@ pub struct Blobs {
     durable_dirs: Arc<std::sync::Mutex<std::collections::HashSet<PathBuf>>>,
 }
 
+/// How to reach an S3-compatible store: what the standard `AWS_*` variables say. Read by the
+/// binary from its environment; secrets never reach logs (`{:?}` shows whether they are set).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct S3Settings {
+    /// `AWS_ENDPOINT_URL`: the store's URL (a self-hosted one, e.g. `http://10.0.0.5:3900`);
+    /// unset: AWS itself. Requests are path-style (`ENDPOINT/BUCKET/KEY`); plain http is used
+    /// only when the endpoint says `http://`.
+    pub endpoint: Option<String>,
+    /// `AWS_REGION` (or `AWS_DEFAULT_REGION`); unset: `us-east-1`.
+    pub region: Option<String>,
+    /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`: required.
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    /// `AWS_SESSION_TOKEN`, for temporary credentials.
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = |v: &Option<String>| if v.is_some() { "<set>" } else { "<unset>" };
+        f.debug_struct("S3Settings")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &secret(&self.secret_access_key))
+            .field("session_token", &secret(&self.session_token))
+            .finish()
+    }
+}
+
+/// The key [`Blobs::open`] lists, writes and deletes to check that an S3 store can be used.
+const START_CHECK_KEY: &str = "reel-start-check";
+
 impl Blobs {
+    /// The objects at `url`: `file://DIR`, or `s3://BUCKET[/PREFIX]` reached with `s3`. An S3
+    /// store is checked before this returns (one object listed, written and deleted), so a
+    /// wrong endpoint, bucket or credential stops the start instead of the first upload. The
+    /// error is one sentence naming the setting to fix.
+    pub async fn open(url: &str, s3: &S3Settings) -> std::result::Result<Self, String> {
+        let url = url.trim();
+        if let Some(dir) = url.strip_prefix("file://") {
+            if dir.is_empty() {
+                return Err(format!(
+                    "blob_url {url:?} names no folder: use file:///path/to/objects"
+                ));
+            }
+            let dir = PathBuf::from(dir);
+            return tokio::task::spawn_blocking(move || Self::local(&dir))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| format!("blob_url {url:?}: cannot use the folder: {e}"));
+        }
+        let Some(rest) = url.strip_prefix("s3://") else {
+            return Err(format!(
+                "blob_url {url:?} is neither file://DIR nor s3://BUCKET/PREFIX"
+            ));
+        };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let prefix = prefix.trim_matches('/');
+        if bucket.is_empty() {
+            return Err(format!(
+                "blob_url {url:?} names no bucket: use s3://BUCKET/PREFIX"
+            ));
+        }
+        let required = |value: &Option<String>, name: &str| {
+            value
+                .clone()
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| format!("blob_url {url:?} needs {name}: set it in the environment"))
+        };
+        let mut builder = AmazonS3Builder::new()
+            .with_bucket_name(bucket)
+            .with_region(s3.region.as_deref().unwrap_or("us-east-1"))
+            .with_access_key_id(required(&s3.access_key_id, "AWS_ACCESS_KEY_ID")?)
+            .with_secret_access_key(required(&s3.secret_access_key, "AWS_SECRET_ACCESS_KEY")?)
+            .with_virtual_hosted_style_request(false);
+        if let Some(endpoint) = &s3.endpoint {
+            let lower = endpoint.to_ascii_lowercase();
+            if !lower.starts_with("http://") && !lower.starts_with("https://") {
+                return Err(format!(
+                    "AWS_ENDPOINT_URL {endpoint:?} is not an http:// or https:// URL"
+                ));
+            }
+            builder = builder
+                .with_endpoint(endpoint)
+                .with_allow_http(lower.starts_with("http://"));
+        }
+        if let Some(token) = &s3.session_token {
+            builder = builder.with_token(token);
+        }
+        let where_ = s3.endpoint.as_deref().unwrap_or("AWS S3");
+        let build =
+            |builder: AmazonS3Builder| -> std::result::Result<Arc<dyn ObjectStore>, String> {
+                let store = builder.build().map_err(|e| {
+                    format!("blob_url {url:?} with AWS_ENDPOINT_URL {where_:?}: {e}")
+                })?;
+                Ok(if prefix.is_empty() {
+                    Arc::new(store)
+                } else {
+                    Arc::new(PrefixStore::new(store, prefix))
+                })
+            };
+        // The check fails at once instead of retrying for minutes: nobody is served yet.
+        let check = build(builder.clone().with_retry(RetryConfig {
+            max_retries: 0,
+            ..Default::default()
+        }))?;
+        check_s3(check.as_ref(), url, bucket, where_).await?;
+        Ok(Self {
+            store: build(builder)?,
+            local_root: None,
+            durable_dirs: Default::default(),
+        })
+    }
+
     /// Objects as files under `root` (created if missing).
     pub fn local(root: &Path) -> Result<Self> {
         std::fs::create_dir_all(root)?;
@@ -183,6 +303,62 @@ impl Blobs {
     }
 }
 
+/// Lists, writes and deletes one object, turning what goes wrong into the setting to fix.
+/// Listing comes first: some stores (s3s-fs) make a missing bucket on a write. A list's error
+/// carries no typed status, so S3's error codes in the answer are read too.
+async fn check_s3(
+    store: &dyn ObjectStore,
+    url: &str,
+    bucket: &str,
+    endpoint: &str,
+) -> std::result::Result<(), String> {
+    use futures::TryStreamExt as _;
+    use object_store::Error;
+    let key = ObjectPath::from(START_CHECK_KEY);
+    let explain = |e: Error| {
+        let text = e.to_string();
+        let says = |codes: &[&str]| codes.iter().any(|code| text.contains(code));
+        if matches!(e, Error::NotFound { .. }) || says(&["NoSuchBucket"]) {
+            format!(
+                "blob_url {url:?}: the object store at {endpoint} has no bucket {bucket:?} \
+                 (create it, or fix blob_url or AWS_ENDPOINT_URL)"
+            )
+        } else if matches!(
+            e,
+            Error::PermissionDenied { .. } | Error::Unauthenticated { .. }
+        ) || says(&[
+            "InvalidAccessKeyId",
+            "SignatureDoesNotMatch",
+            "AccessDenied",
+        ]) {
+            format!(
+                "blob_url {url:?}: the object store at {endpoint} refused the credentials \
+                 (check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION, and that they \
+                 may list, write and delete in bucket {bucket:?})"
+            )
+        } else {
+            format!(
+                "blob_url {url:?}: cannot reach the object store at {endpoint} \
+                 (check AWS_ENDPOINT_URL): {text}"
+            )
+        }
+    };
+    let _: Vec<object_store::ObjectMeta> = store
+        .list(Some(&key))
+        .try_collect()
+        .await
+        .map_err(explain)?;
+    store
+        .put(
+            &key,
+            PutPayload::from_static(b"reel checks it can write here"),
+        )
+        .await
+        .map_err(explain)?;
+    store.delete(&key).await.map_err(explain)?;
+    Ok(())
+}
+
 impl Blobs {
     /// object_store's local backend writes through a temporary file and a rename but does not
     /// fsync; reel acknowledges uploads only after the data and its directory entries are on
@@ -225,6 +401,53 @@ const MAX_KNOWN_DIRS: usize = 100_000;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn open_names_what_is_wrong_before_any_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("file://{}", dir.path().join("objects").display());
+        let blobs = Blobs::open(&url, &S3Settings::default()).await.unwrap();
+        blobs.put("a/b", b"x".to_vec()).await.unwrap();
+        assert!(dir.path().join("objects/a/b").is_file());
+
+        let keys = S3Settings {
+            access_key_id: Some("id".into()),
+            secret_access_key: Some("secret".into()),
+            ..Default::default()
+        };
+        let cases: [(&str, S3Settings, &str); 6] = [
+            ("file://", keys.clone(), "names no folder"),
+            (
+                "http://x/y",
+                keys.clone(),
+                "neither file://DIR nor s3://BUCKET/PREFIX",
+            ),
+            ("s3:///prefix", keys.clone(), "names no bucket"),
+            ("s3://b/p", S3Settings::default(), "needs AWS_ACCESS_KEY_ID"),
+            (
+                "s3://b/p",
+                S3Settings {
+                    secret_access_key: None,
+                    ..keys.clone()
+                },
+                "needs AWS_SECRET_ACCESS_KEY",
+            ),
+            (
+                "s3://b/p",
+                S3Settings {
+                    endpoint: Some("localhost:9000".into()),
+                    ..keys.clone()
+                },
+                "AWS_ENDPOINT_URL \"localhost:9000\" is not an http:// or https:// URL",
+            ),
+        ];
+        for (url, settings, expected) in cases {
+            let Err(message) = Blobs::open(url, &settings).await else {
+                panic!("{url} opened");
+            };
+            assert!(message.contains(expected), "{url}: {message}");
+        }
+    }
 
     #[tokio::test]
     async fn put_then_get() {

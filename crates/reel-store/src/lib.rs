@@ -23,13 +23,14 @@
 //!   sessions behind a data point, users and their event streams; dashboards and notebooks.
 //! - [`MetaStore`]: all of them at once, what the server holds; [`sqlite::SqliteStore`] is the
 //!   embedded default (`sqlite/`, a module per area).
-//! - [`blobs::Blobs`]: recording objects through the `object_store` crate (local files now).
+//! - [`blobs::Blobs`]: recording objects through the `object_store` crate: local files
+//!   (default) or an S3-compatible store, chosen by URL.
 //! - [`properties`]: the limits every stored event's properties obey.
 //!
 //! Invariants:
 //! - Every write method returns only after the data is durable (SQLite WAL with
-//!   `synchronous=FULL`; blobs fsynced on the local backend), so an acknowledged upload survives
-//!   a crash of the process.
+//!   `synchronous=FULL`; blobs fsynced on the local backend, a completed PUT on S3), so an
+//!   acknowledged upload survives a crash of the process.
 //! - SQL lives in this crate only; callers see typed values. No trait names a table, a column
 //!   or a row id: sessions are [`SessionRef`]s or [`ReplayId`]s, facts are [`SessionFacts`].
 //! - A recording's bytes are written before the row that points at them: a crash in between
@@ -53,7 +54,7 @@ pub mod sqlite;
 
 pub use accounts::*;
 pub use analytics::*;
-pub use blobs::Blobs;
+pub use blobs::{Blobs, S3Settings};
 pub use compaction::*;
 pub use erasure::*;
 pub use feedback::*;

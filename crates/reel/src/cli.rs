@@ -31,6 +31,9 @@ options (serve, demo):
 
 Every setting can also be given in the file (lower case, without REEL_) or as an environment
 variable; see README.md for what each one does:
+  REEL_BLOB_URL (where recordings' objects live: file:///DIR, default DATA_DIR/objects, or
+  s3://BUCKET/PREFIX with AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
+  and optionally AWS_SESSION_TOKEN from the environment),
   REEL_PUBLIC_URL, REEL_TRUSTED_PROXIES (comma-separated addresses), REEL_API_KEY,
   REEL_ADMIN_EMAIL + REEL_ADMIN_PASSWORD, REEL_ADMIN_TOKEN, REEL_COUNTRY_DATABASE,
   REEL_COUNTRY_HEADER,
@@ -253,6 +256,10 @@ const ENV: &[(&str, Setter)] = &[
         c.data_dir = v.into();
         Ok(())
     }),
+    ("REEL_BLOB_URL", |c, _, v| {
+        c.blob_url = Some(v.into());
+        Ok(())
+    }),
     ("REEL_PUBLIC_URL", |c, _, v| {
         c.public_url = Some(v.into());
         Ok(())
@@ -407,6 +414,16 @@ fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Resul
             set(config, name, &v)?;
         }
     }
+    // An S3 `blob_url`'s endpoint, region and credentials: the standard variables every S3
+    // tool reads, never the config file.
+    let var = |name: &str| env(name).filter(|v| !v.is_empty());
+    config.s3 = reel_server::S3Settings {
+        endpoint: var("AWS_ENDPOINT_URL"),
+        region: var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")),
+        access_key_id: var("AWS_ACCESS_KEY_ID"),
+        secret_access_key: var("AWS_SECRET_ACCESS_KEY"),
+        session_token: var("AWS_SESSION_TOKEN"),
+    };
     Ok(())
 }
 
@@ -565,6 +582,15 @@ mod tests {
     }
 
     #[test]
+    fn blob_url_comes_from_the_file_too_but_s3_credentials_only_from_the_environment() {
+        let c = run(&["serve"], &[], Some("blob_url = \"s3://b/p\"\n")).unwrap();
+        assert_eq!(c.blob_url.as_deref(), Some("s3://b/p"));
+        assert_eq!(c.s3, reel_server::S3Settings::default());
+        let refused = run(&["serve"], &[], Some("[s3]\naccess_key_id = \"GK1\"\n"));
+        assert!(refused.is_err_and(|e| e.contains("s3")));
+    }
+
+    #[test]
     fn reprocess_options() {
         let parse_args =
             |args: &[&str]| parse(args.iter().map(|s| s.to_string()).collect(), &|_| None);
@@ -699,6 +725,11 @@ mod tests {
             ("REEL_INGEST_EVENTS_PER_SECOND", "19"),
             ("REEL_INGEST_BYTES_PER_SECOND", "20"),
             ("REEL_MONTHLY_SESSION_QUOTA", "21"),
+            ("REEL_BLOB_URL", "s3://recordings/reel"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:3900"),
+            ("AWS_DEFAULT_REGION", "garage"),
+            ("AWS_ACCESS_KEY_ID", "GK1"),
+            ("AWS_SECRET_ACCESS_KEY", "s3cret"),
         ]
         .into_iter()
         .collect();
@@ -739,10 +770,22 @@ mod tests {
             ),
             (19, 20, Some(21))
         );
-        // Every field of Config but `demo` (the command decides that one).
+        assert_eq!(c.blob_url.as_deref(), Some("s3://recordings/reel"));
+        assert_eq!(
+            c.s3,
+            reel_server::S3Settings {
+                endpoint: Some("http://127.0.0.1:3900".into()),
+                region: Some("garage".into()),
+                access_key_id: Some("GK1".into()),
+                secret_access_key: Some("s3cret".into()),
+                session_token: None,
+            }
+        );
+        // Every field of Config but `demo` (the command decides that one) and `s3` (the
+        // standard AWS_* variables, checked above).
         assert_eq!(
             ENV.len(),
-            35,
+            36,
             "a new setting needs its variable here and in USAGE"
         );
     }

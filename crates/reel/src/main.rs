@@ -159,6 +159,7 @@ async fn reprocess(
 ) -> anyhow::Result<()> {
     use std::io::IsTerminal as _;
     let state = reel_server::open_state(config, Arc::new(reel_engine::SystemClock))
+        .await
         .context("cannot open the data directory")?;
     let terminal = std::io::stderr().is_terminal();
     let report = state
@@ -200,6 +201,7 @@ async fn generate(
 ) -> anyhow::Result<()> {
     use std::io::IsTerminal as _;
     let state = reel_server::open_state(config, Arc::new(reel_engine::SystemClock))
+        .await
         .context("cannot open the data directory")?;
     // An empty data dir gets its installation as `reel serve` would make it.
     let report = reel_server::bootstrap::run(&state).await?;

@@ -3,124 +3,18 @@
 //! during it see the same events; large strings shared by sessions are stored once and freed
 //! when no session refers to them.
 
-use std::collections::BTreeSet;
-use std::path::Path;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use reel_engine::store::sqlite::inspect::{Inspector, Rows};
+use reel_engine::store::sqlite::inspect::Rows;
 
 use crate::support::*;
 
 fn quick(c: &mut reel_server::Config) {
     quick_processing(c);
     c.replaced_object_grace_seconds = 0;
-}
-
-/// Object keys rows name, and how many objects are still on their way in or out.
-fn named_objects(data_dir: &Path) -> (BTreeSet<String>, i64) {
-    let db = stored(data_dir);
-    (
-        db.named_objects().unwrap(),
-        db.count(Rows::ObjectIntents).unwrap(),
-    )
-}
-
-fn formats(data_dir: &Path) -> Vec<String> {
-    stored(data_dir).chunk_formats().unwrap()
-}
-
-/// What the data dir's database holds.
-fn stored(data_dir: &Path) -> Inspector {
-    Inspector::open(&data_dir.join("reel.db")).unwrap()
-}
-
-/// The events body exactly as the API sends it (uncompressed).
-async fn events_text(client: &reqwest::Client, base: &str, id: &str) -> String {
-    let response = client
-        .get(format!("{base}/api/v1/replays/{id}/events"))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    response.text().await.unwrap()
-}
-
-/// What the events body must be: the events' texts as sent, in time order (ties as sent).
-fn expected_text(events: &[String]) -> String {
-    let mut sorted: Vec<(i64, usize, &String)> = events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let ts = serde_json::from_str::<Value>(e).unwrap()["timestamp"]
-                .as_f64()
-                .unwrap() as i64;
-            (ts, i, e)
-        })
-        .collect();
-    sorted.sort();
-    format!(
-        "[{}]",
-        sorted
-            .iter()
-            .map(|(_, _, e)| e.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
-    )
-}
-
-/// Waits until every chunk of the data dir was compacted into segments.
-async fn until_compacted(data_dir: &Path) {
-    eventually(Duration::from_secs(120), async || {
-        let f = formats(data_dir);
-        if !f.is_empty() && f.iter().all(|f| f == "segment") {
-            Ok(())
-        } else {
-            Err(format!("not compacted: {f:?}"))
-        }
-    })
-    .await
-}
-
-/// Waits until the objects on disk are exactly those rows name, with nothing in flight.
-async fn until_nothing_left_behind(data_dir: &Path) {
-    eventually(Duration::from_secs(60), async || {
-        let (named, intents) = named_objects(data_dir);
-        let disk = objects_on_disk(data_dir);
-        if disk == named && intents == 0 {
-            Ok(())
-        } else {
-            Err(format!(
-                "left behind: {:?}; missing: {:?}; intents: {intents}",
-                disk.difference(&named).collect::<Vec<_>>(),
-                named.difference(&disk).collect::<Vec<_>>()
-            ))
-        }
-    })
-    .await
-}
-
-/// Uploads a session in batches of about `batch` events, as an SDK flushes.
-async fn upload(app: &TestApp, device: &str, session: i64, events: &[String], batch: usize) {
-    for part in events.chunks(batch) {
-        let (status, reply) = json_of(app.track(device, session, part, true).await).await;
-        assert_eq!(status, StatusCode::OK, "{reply}");
-    }
-}
-
-fn first_ts(events: &[String]) -> i64 {
-    events
-        .iter()
-        .map(|e| {
-            serde_json::from_str::<Value>(e).unwrap()["timestamp"]
-                .as_f64()
-                .unwrap() as i64
-        })
-        .min()
-        .unwrap()
 }
 
 #[tokio::test]

@@ -16,6 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use reel_engine::store::sqlite::inspect::{Inspector, Rows};
 use reel_server::{Application, Config};
 use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
@@ -552,6 +553,119 @@ pub async fn eventually<T>(
     }
 }
 
+/// Object keys rows name, and how many objects are still on their way in or out.
+pub fn named_objects(data_dir: &Path) -> (BTreeSet<String>, i64) {
+    let db = stored(data_dir);
+    (
+        db.named_objects().unwrap(),
+        db.count(Rows::ObjectIntents).unwrap(),
+    )
+}
+
+pub fn formats(data_dir: &Path) -> Vec<String> {
+    stored(data_dir).chunk_formats().unwrap()
+}
+
+/// Waits until every chunk of the data dir was compacted into segments.
+pub async fn until_compacted(data_dir: &Path) {
+    eventually(Duration::from_secs(120), async || {
+        let f = formats(data_dir);
+        if !f.is_empty() && f.iter().all(|f| f == "segment") {
+            Ok(())
+        } else {
+            Err(format!("not compacted: {f:?}"))
+        }
+    })
+    .await
+}
+
+/// Waits until the objects on disk are exactly those rows name, with nothing in flight.
+pub async fn until_nothing_left_behind(data_dir: &Path) {
+    until_objects_are_those_named(data_dir, || objects_on_disk(data_dir)).await
+}
+
+/// Waits until the objects `objects` lists (on disk, in a bucket) are exactly those the data
+/// dir's rows name, with nothing in flight.
+pub async fn until_objects_are_those_named(
+    data_dir: &Path,
+    objects: impl Fn() -> BTreeSet<String>,
+) {
+    eventually(Duration::from_secs(60), async || {
+        let (named, intents) = named_objects(data_dir);
+        let disk = objects();
+        if disk == named && intents == 0 {
+            Ok(())
+        } else {
+            Err(format!(
+                "left behind: {:?}; missing: {:?}; intents: {intents}",
+                disk.difference(&named).collect::<Vec<_>>(),
+                named.difference(&disk).collect::<Vec<_>>()
+            ))
+        }
+    })
+    .await
+}
+
+/// What the data dir's database holds.
+pub fn stored(data_dir: &Path) -> Inspector {
+    Inspector::open(&data_dir.join("reel.db")).unwrap()
+}
+
+/// The events body exactly as the API sends it (uncompressed).
+pub async fn events_text(client: &reqwest::Client, base: &str, id: &str) -> String {
+    let response = client
+        .get(format!("{base}/api/v1/replays/{id}/events"))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.unwrap()
+}
+
+/// What the events body must be: the events' texts as sent, in time order (ties as sent).
+pub fn expected_text(events: &[String]) -> String {
+    let mut sorted: Vec<(i64, usize, &String)> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let ts = serde_json::from_str::<Value>(e).unwrap()["timestamp"]
+                .as_f64()
+                .unwrap() as i64;
+            (ts, i, e)
+        })
+        .collect();
+    sorted.sort();
+    format!(
+        "[{}]",
+        sorted
+            .iter()
+            .map(|(_, _, e)| e.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    )
+}
+
+/// Uploads a session in batches of about `batch` events, as an SDK flushes.
+pub async fn upload(app: &TestApp, device: &str, session: i64, events: &[String], batch: usize) {
+    for part in events.chunks(batch) {
+        let (status, reply) = json_of(app.track(device, session, part, true).await).await;
+        assert_eq!(status, StatusCode::OK, "{reply}");
+    }
+}
+
+pub fn first_ts(events: &[String]) -> i64 {
+    events
+        .iter()
+        .map(|e| {
+            serde_json::from_str::<Value>(e).unwrap()["timestamp"]
+                .as_f64()
+                .unwrap() as i64
+        })
+        .min()
+        .unwrap()
+}
+
 /// Settings under which processing and compaction run at once and at full speed.
 pub fn quick_processing(config: &mut Config) {
     config.processing_delay_ms = 0;
@@ -586,21 +700,24 @@ pub fn says_payload_exceeded(text: &str) -> bool {
 
 /// Files under `objects/`, as object keys.
 pub fn objects_on_disk(data_dir: &Path) -> BTreeSet<String> {
-    let root = data_dir.join("objects");
+    files_under(&data_dir.join("objects"))
+}
+
+/// The files under `root` (none if it does not exist), as paths relative to it.
+pub fn files_under(root: &Path) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
-    let mut pending = vec![root.clone()];
+    let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 pending.push(path);
             } else {
-                found.insert(
-                    path.strip_prefix(&root)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                );
+                let relative = path.strip_prefix(root).unwrap().to_string_lossy();
+                found.insert(relative.into_owned());
             }
         }
     }

@@ -1,0 +1,15 @@
+//! reel against real servers that the tests start themselves: `make test-scale` runs this
+//! binary (`cargo test -p reel --test scale`); a plain `cargo test` leaves it out, so
+//! `make test` needs no server.
+//!
+//! - `s3`: recordings' objects in an S3-compatible store (`blob_url = s3://…`), here s3s-fs.
+//!
+//! The servers are real programs on 127.0.0.1 with a free port and a temporary folder, polled
+//! until they answer and stopped when the test ends. A missing server binary fails the test
+//! with the command that builds it.
+
+#[path = "../it/support/mod.rs"]
+mod support;
+
+mod s3;
+mod s3_server;
