@@ -1,10 +1,14 @@
-# reel — the two commands a newcomer needs: `make demo` and `make test`.
+# reel — the two commands a newcomer needs: `make demo` and `make test-all` (`make test` is its
+# half that needs nothing outside the repository).
 # CARGO_TARGET_DIR may point outside the clone (CI reuses one); the release binary is always
 # copied to target/release/reel.
 
 CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 CARGO ?= cargo
+# Tools the scale suite needs (an S3-compatible server), built once outside the clone.
+REEL_TOOLS ?= /var/cache/reel-tools
+export REEL_TOOLS
 
 .PHONY: demo test test-scale test-all s3s-fs build assets api-types rust-test js-test e2e clean
 
@@ -51,17 +55,15 @@ test: node_modules/.package-lock.json
 
 ## test-scale: the shared suite against real servers the tests start themselves: recordings'
 ## objects in an S3-compatible store (s3s-fs, built once into REEL_TOOLS, outside the clone)
-test-scale: node_modules/.package-lock.json
+test-scale: node_modules/.package-lock.json $(REEL_TOOLS)/bin/s3s-fs
 	$(RUN_TESTS) scale
 
 ## test-all: `make test`'s suites, then the scale suite, in one summary (what CI runs)
-test-all: node_modules/.package-lock.json
+test-all: node_modules/.package-lock.json $(REEL_TOOLS)/bin/s3s-fs
 	$(RUN_TESTS) --all
 
 ## s3s-fs: the S3-compatible server of the scale suite, built only when missing (8 min on two
 ## cores). 0.14.1 is the newest that builds with the toolchain here (0.15 wants Rust 1.96).
-REEL_TOOLS ?= /var/cache/reel-tools
-export REEL_TOOLS
 S3S_FS_VERSION = 0.14.1
 s3s-fs: $(REEL_TOOLS)/bin/s3s-fs
 
