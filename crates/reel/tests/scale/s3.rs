@@ -86,7 +86,14 @@ async fn a_recording_in_the_bucket_plays_back_and_leaves_with_compaction_and_del
 async fn the_orphan_sweep_deletes_objects_no_row_names_from_the_bucket() {
     let s3 = S3Server::start().await;
     let clock = Arc::new(ManualClock::at(now_ms()));
-    let app = TestApp::spawn_with_clock(clock.clone(), on_s3(&s3)).await;
+    let on_s3 = on_s3(&s3);
+    let app = TestApp::spawn_with_clock(clock.clone(), |c| {
+        on_s3(c);
+        // The clock moves two hours below: compaction must not find the session idle then and
+        // write a segment the names read before did not list.
+        c.compaction_idle_seconds = 30 * 86_400;
+    })
+    .await;
     let session = now_ms() - 60_000;
     app.track_ok("sweep", session, &page(session, "https://shop.test/"))
         .await;
