@@ -35,12 +35,16 @@ function reelSuites() {
   return [
     {
       name: 'typecheck',
-      description: 'TypeScript type check of the SDK, the UI, the test kit, the e2e tests, the benchmarks and the scripts',
-      steps: ['sdk', 'web', 'testkit', 'e2e', 'bench', 'scripts'].map((project) => ({
-        kind: 'tsc',
-        label: `tsc -p ${project}`,
-        command: [tsc, '-p', `${project}/tsconfig.json`, '--noEmit'],
-      })),
+      description: 'TypeScript type check of the SDK, the UI, the test kit, the e2e tests, the benchmarks and the scripts; Rust formatting',
+      steps: [
+        ...['sdk', 'web', 'testkit', 'e2e', 'bench', 'scripts'].map((project) => ({
+          kind: 'tsc',
+          label: `tsc -p ${project}`,
+          command: [tsc, '-p', `${project}/tsconfig.json`, '--noEmit'],
+        })),
+        // Last, so a formatting difference is named without keeping the type checks from running.
+        { kind: 'build', label: 'cargo fmt --all --check', command: [cargo, 'fmt', '--all', '--check'] },
+      ],
     },
     {
       name: 'rust',

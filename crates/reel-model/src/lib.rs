@@ -13,8 +13,8 @@
 mod clock;
 mod facts;
 mod hash;
-mod json_depth;
 pub mod identify;
+mod json_depth;
 mod replay_id;
 
 pub use clock::{Clock, ManualClock, SystemClock};

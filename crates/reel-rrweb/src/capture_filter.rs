@@ -6,10 +6,10 @@
 //!
 //! Events are dropped, never changed: what is kept is stored byte for byte.
 
-use crate::json::{JsonStr, Parser, Res};
-use crate::url_pattern::UrlPatterns;
 use crate::Event;
+use crate::json::{JsonStr, Parser, Res};
 use crate::model::EventType;
+use crate::url_pattern::UrlPatterns;
 
 /// What a project records.
 #[derive(Debug, Clone, PartialEq, Eq)]

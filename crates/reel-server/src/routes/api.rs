@@ -113,10 +113,7 @@ pub fn routes() -> Router<AppState> {
             "/projects/{id}/ingestion",
             get(super::operations::ingestion),
         )
-        .route(
-            "/accounts",
-            get(super::people::accounts),
-        )
+        .route("/accounts", get(super::people::accounts))
         .route("/accounts/{user_id}", patch(super::people::update_account))
         .route("/invites/{token}", get(super::people::invite_info))
         .route(

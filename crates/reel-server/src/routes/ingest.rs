@@ -317,7 +317,9 @@ async fn remote_config_by_query(
     Query(query): Query<ConfigQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let key = query.api_key.or_else(|| bearer(&headers, Scheme::BearerOrBare));
+    let key = query
+        .api_key
+        .or_else(|| bearer(&headers, Scheme::BearerOrBare));
     let mut tally = Tally::new(Endpoint::Config, &headers);
     let answer = remote_config(&state, &mut tally, key.as_deref()).await;
     tally.finish(&state, answer)

@@ -319,6 +319,9 @@ fn forget_user(tx: &Connection, user_row: i64) -> Result<usize> {
         "DELETE FROM analytics_user_properties WHERE user_row = ?1",
         params![user_row],
     )?;
-    tx.execute("DELETE FROM analytics_users WHERE id = ?1", params![user_row])?;
+    tx.execute(
+        "DELETE FROM analytics_users WHERE id = ?1",
+        params![user_row],
+    )?;
     Ok(properties)
 }

@@ -47,7 +47,11 @@ pub async fn load_shop(app: &TestApp) {
 
 async fn chart(app: &TestApp, kind: &str, body: Value) -> Value {
     let (status, answer) = app
-        .send(reqwest::Method::POST, &format!("/charts/{kind}"), Some(&body))
+        .send(
+            reqwest::Method::POST,
+            &format!("/charts/{kind}"),
+            Some(&body),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{kind} {body}: {answer}");
     answer
@@ -432,7 +436,11 @@ async fn microscope(
     with_replays: bool,
 ) -> Value {
     let (status, page) = app
-        .send(reqwest::Method::POST, &format!("/charts/{kind}/sessions"), Some(&json!({"chart": chart, "point": point, "with_replays": with_replays})))
+        .send(
+            reqwest::Method::POST,
+            &format!("/charts/{kind}/sessions"),
+            Some(&json!({"chart": chart, "point": point, "with_replays": with_replays})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     page
@@ -538,7 +546,11 @@ async fn the_microscope_lists_exactly_the_sessions_behind_a_point() {
             body["cursor"] = json!(c);
         }
         let (status, page) = app
-            .send(reqwest::Method::POST, "/charts/segmentation/sessions", Some(&body))
+            .send(
+                reqwest::Method::POST,
+                "/charts/segmentation/sessions",
+                Some(&body),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{page}");
         seen.extend(listed(&page));

@@ -30,8 +30,14 @@ async fn delete(app: &TestApp, path: &str) -> StatusCode {
 async fn dashboards_keep_charts_and_replays_in_order() {
     let app = TestApp::spawn().await;
     let (status, board) = app
-        .send(reqwest::Method::POST, "/dashboards", Some(&json!({"name": "Checkout", "items": [funnel_item(), replay_item()],
-                    "date_range": {"last_days": 7}})))
+        .send(
+            reqwest::Method::POST,
+            "/dashboards",
+            Some(
+                &json!({"name": "Checkout", "items": [funnel_item(), replay_item()],
+                    "date_range": {"last_days": 7}}),
+            ),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{board}");
     let id = board["id"].as_i64().unwrap();
@@ -42,7 +48,11 @@ async fn dashboards_keep_charts_and_replays_in_order() {
 
     // Rename and reorder the items.
     let (status, changed) = app
-        .send(reqwest::Method::PUT, &format!("/dashboards/{id}"), Some(&json!({"name": "Checkout, weekly", "items": [replay_item(), funnel_item()]})))
+        .send(
+            reqwest::Method::PUT,
+            &format!("/dashboards/{id}"),
+            Some(&json!({"name": "Checkout, weekly", "items": [replay_item(), funnel_item()]})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{changed}");
     assert_eq!(changed["name"], "Checkout, weekly");
@@ -50,11 +60,19 @@ async fn dashboards_keep_charts_and_replays_in_order() {
 
     // A second board; put it first.
     let (_, second) = app
-        .send(reqwest::Method::POST, "/dashboards", Some(&json!({"name": "Errors"})))
+        .send(
+            reqwest::Method::POST,
+            "/dashboards",
+            Some(&json!({"name": "Errors"})),
+        )
         .await;
     let second_id = second["id"].as_i64().unwrap();
     let (status, list) = app
-        .send(reqwest::Method::PUT, "/dashboards/order", Some(&json!({"ids": [second_id]})))
+        .send(
+            reqwest::Method::PUT,
+            "/dashboards/order",
+            Some(&json!({"ids": [second_id]})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{list}");
     let names: Vec<&str> = list["boards"]
@@ -86,7 +104,11 @@ async fn notebooks_hold_text_between_items() {
     let items = json!([{"type": "text", "text": "Why do people stop at checkout?"}, funnel_item(),
                        {"type": "text", "text": "This one rage-clicked Pay now:"}, replay_item()]);
     let (status, notebook) = app
-        .send(reqwest::Method::POST, "/notebooks", Some(&json!({"name": "Checkout study", "items": items})))
+        .send(
+            reqwest::Method::POST,
+            "/notebooks",
+            Some(&json!({"name": "Checkout study", "items": items})),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{notebook}");
     assert_eq!(notebook["kind"], "notebook");

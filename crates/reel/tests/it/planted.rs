@@ -30,7 +30,8 @@ async fn search(app: &TestApp, filters: Value) -> (StatusCode, Value) {
         "end": rfc3339(now_ms() + 60_000),
         "filters": filters,
     });
-    app.send(reqwest::Method::POST, "/replays/search", Some(&body)).await
+    app.send(reqwest::Method::POST, "/replays/search", Some(&body))
+        .await
 }
 
 fn devices(body: &Value) -> Vec<&str> {

@@ -248,8 +248,14 @@ async fn deleting_a_replay_takes_its_derived_events_out_of_charts_and_streams() 
     let id = replay_id("a1", a);
     let page_views = || async {
         let (status, answer) = app
-            .send(reqwest::Method::POST, "/charts/segmentation", Some(&json!({"events": [{"event_type": "[reel] Page Viewed"}], "measure": "totals",
-                        "start": "2026-01-05", "end": "2026-01-06"})))
+            .send(
+                reqwest::Method::POST,
+                "/charts/segmentation",
+                Some(
+                    &json!({"events": [{"event_type": "[reel] Page Viewed"}], "measure": "totals",
+                        "start": "2026-01-05", "end": "2026-01-06"}),
+                ),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{answer}");
         answer["series"][0]["total"].as_f64().unwrap()
@@ -293,7 +299,11 @@ async fn deleting_a_replay_takes_its_derived_events_out_of_charts_and_streams() 
     assert_eq!(names, ["Purchase", "Checkout", "Add to cart", "View"]);
     // Her session's span is still her events': 6 minutes.
     let (_, sessions) = app
-        .send(reqwest::Method::POST, "/charts/sessions", Some(&json!({"start": "2026-01-05", "end": "2026-01-05"})))
+        .send(
+            reqwest::Method::POST,
+            "/charts/sessions",
+            Some(&json!({"start": "2026-01-05", "end": "2026-01-05"})),
+        )
         .await;
     let total = |m: &str| {
         sessions["series"]
