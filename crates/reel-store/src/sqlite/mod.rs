@@ -367,3 +367,22 @@ mod tests {
         assert_eq!(&columns[10..10 + facts.len()], facts.as_slice());
     }
 }
+
+#[cfg(test)]
+mod conformance_tests {
+    //! The shared backend suite on the embedded store (`crate::conformance`).
+
+    use super::SqliteStore;
+
+    fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn accounts() {
+        let (_dir, store) = store();
+        crate::conformance::accounts(&store).await;
+    }
+}

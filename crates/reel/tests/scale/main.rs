@@ -3,6 +3,8 @@
 //! `make test` needs no server.
 //!
 //! - `s3`: recordings' objects in an S3-compatible store (`blob_url = s3://…`), here s3s-fs.
+//! - `control`: the control data on PostgreSQL (`database_url = postgres://…`), the shared
+//!   backend suite's checks (`reel_store::conformance`) against a real server.
 //!
 //! The servers are real programs on 127.0.0.1 with a free port and a temporary folder, polled
 //! until they answer and stopped when the test ends. A missing server binary fails the test
@@ -11,5 +13,7 @@
 #[path = "../it/support/mod.rs"]
 mod support;
 
+mod control;
+mod postgres_server;
 mod s3;
 mod s3_server;
