@@ -6,8 +6,40 @@
 //! Compiled for this crate's tests and, with the `conformance` feature, for the scale suite.
 
 mod accounts;
+mod boards;
+mod library;
+mod operations;
+mod people;
 
 pub use accounts::accounts;
+pub use boards::boards;
+pub use library::library;
+pub use operations::{ControlOperations, operations};
+pub use people::people;
+
+use crate::{AccountStore, NewInstallation, Project, User};
 
 /// A fixed clock for the checks: 2026-01-05 00:00 UTC.
 pub const T0: i64 = 1_767_571_200_000;
+
+/// A new organization with one project and its admin, created at [`T0`].
+async fn install(
+    store: &dyn AccountStore,
+    organization: &str,
+    api_key: &str,
+    admin_email: &str,
+) -> (Project, User) {
+    store
+        .create_installation(
+            NewInstallation {
+                organization_name: organization.into(),
+                project_name: "Shop".into(),
+                api_key: api_key.into(),
+                admin_email: admin_email.into(),
+                admin_password_hash: format!("hash of {admin_email}"),
+            },
+            T0,
+        )
+        .await
+        .unwrap()
+}

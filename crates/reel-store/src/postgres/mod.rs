@@ -12,6 +12,10 @@
 //!   the build; it is not there yet, and the start check says so when the URL asks for it).
 
 mod accounts;
+mod boards;
+mod library;
+mod operations;
+mod people;
 mod pool;
 
 use std::str::FromStr;

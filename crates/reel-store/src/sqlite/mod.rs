@@ -385,4 +385,28 @@ mod conformance_tests {
         let (_dir, store) = store();
         crate::conformance::accounts(&store).await;
     }
+
+    #[tokio::test]
+    async fn people() {
+        let (_dir, store) = store();
+        crate::conformance::people(&store).await;
+    }
+
+    #[tokio::test]
+    async fn library() {
+        let (_dir, store) = store();
+        crate::conformance::library(&store).await;
+    }
+
+    #[tokio::test]
+    async fn boards() {
+        let (_dir, store) = store();
+        crate::conformance::boards(&store).await;
+    }
+
+    #[tokio::test]
+    async fn operations() {
+        let (_dir, store) = store();
+        crate::conformance::operations(&store).await;
+    }
 }

@@ -14,6 +14,38 @@ async fn accounts_on_postgres() {
     reel_store::conformance::accounts(&store).await;
 }
 
+#[tokio::test]
+async fn people_on_postgres() {
+    let server = PgServer::start().await;
+    let url = server.new_database("people").await;
+    let store = PgStore::connect(&url).await.expect("connect and migrate");
+    reel_store::conformance::people(&store).await;
+}
+
+#[tokio::test]
+async fn library_on_postgres() {
+    let server = PgServer::start().await;
+    let url = server.new_database("library").await;
+    let store = PgStore::connect(&url).await.expect("connect and migrate");
+    reel_store::conformance::library(&store).await;
+}
+
+#[tokio::test]
+async fn boards_on_postgres() {
+    let server = PgServer::start().await;
+    let url = server.new_database("boards").await;
+    let store = PgStore::connect(&url).await.expect("connect and migrate");
+    reel_store::conformance::boards(&store).await;
+}
+
+#[tokio::test]
+async fn operations_on_postgres() {
+    let server = PgServer::start().await;
+    let url = server.new_database("operations").await;
+    let store = PgStore::connect(&url).await.expect("connect and migrate");
+    reel_store::conformance::operations(&store).await;
+}
+
 /// Two nodes starting at once against an empty database: both migrate-or-wait under the
 /// advisory lock, neither fails, and both see one schema.
 #[tokio::test]
