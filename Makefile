@@ -10,7 +10,7 @@ CARGO ?= cargo
 REEL_TOOLS ?= /var/cache/reel-tools
 export REEL_TOOLS
 
-.PHONY: demo test test-scale test-all s3s-fs build assets api-types rust-test js-test e2e clean
+.PHONY: demo test test-scale test-all s3s-fs garage build assets api-types rust-test js-test e2e clean
 
 ## demo: build everything and start reel with the demo shop on http://127.0.0.1:8080
 demo: build
@@ -53,13 +53,15 @@ RUN_TESTS = CARGO="$(CARGO)" node scripts/run-all-tests.mjs
 test: node_modules/.package-lock.json
 	$(RUN_TESTS)
 
-## test-scale: the shared suite against real servers the tests start themselves: recordings'
-## objects in an S3-compatible store (s3s-fs, built once into REEL_TOOLS, outside the clone)
-test-scale: node_modules/.package-lock.json $(REEL_TOOLS)/bin/s3s-fs
+## test-scale: the shared suite against real servers the tests start themselves: PostgreSQL
+## (Debian's postgresql), recordings' objects in S3-compatible stores (s3s-fs and Garage, built
+## once into REEL_TOOLS, outside the clone)
+SCALE_TOOLS = $(REEL_TOOLS)/bin/s3s-fs $(REEL_TOOLS)/bin/garage
+test-scale: node_modules/.package-lock.json $(SCALE_TOOLS)
 	$(RUN_TESTS) scale
 
 ## test-all: `make test`'s suites, then the scale suite, in one summary (what CI runs)
-test-all: node_modules/.package-lock.json $(REEL_TOOLS)/bin/s3s-fs
+test-all: node_modules/.package-lock.json $(SCALE_TOOLS)
 	$(RUN_TESTS) --all
 
 ## s3s-fs: the S3-compatible server of the scale suite, built only when missing (8 min on two
@@ -70,6 +72,15 @@ s3s-fs: $(REEL_TOOLS)/bin/s3s-fs
 $(REEL_TOOLS)/bin/s3s-fs:
 	env -u CARGO_TARGET_DIR $(CARGO) install --quiet --root "$(REEL_TOOLS)" s3s-fs \
 		--version $(S3S_FS_VERSION) --features binary --locked
+
+## garage: Garage, a distributed S3-compatible store, for the scale suite; built only when
+## missing (about 15 minutes on two cores)
+GARAGE_VERSION = 2.5.0
+garage: $(REEL_TOOLS)/bin/garage
+
+$(REEL_TOOLS)/bin/garage:
+	env -u CARGO_TARGET_DIR $(CARGO) install --quiet --root "$(REEL_TOOLS)" garage \
+		--version $(GARAGE_VERSION)
 
 rust-test: node_modules/.package-lock.json
 	$(RUN_TESTS) rust

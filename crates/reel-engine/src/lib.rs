@@ -125,16 +125,37 @@ impl Engine {
         }))
     }
 
-    /// The embedded database: SQLite at `data_dir/reel.db` (created if missing, migrations
-    /// applied), with the objects in `blobs` (`data_dir/objects` by default, or an S3 bucket).
-    pub fn open_embedded(
+    /// The store `database_url` names, with the objects in `blobs`: without one (or with
+    /// `sqlite://DIR`) the embedded SQLite at `data_dir/reel.db`, created if missing, migrations applied; with
+    /// `postgres://…` the control data in PostgreSQL and recordings, events, search and charts
+    /// in `data_dir`'s SQLite ([`reel_store::SplitStore`]).
+    pub async fn open(
         data_dir: &Path,
+        database_url: Option<&str>,
         blobs: Blobs,
         clock: Arc<dyn Clock>,
         settings: Settings,
     ) -> Result<Self, StoreError> {
-        let store = SqliteStore::open(&data_dir.join("reel.db"))?;
-        Ok(Self::new(Arc::new(store), blobs, clock, settings))
+        let url = database_url.map(str::trim).unwrap_or("");
+        let store: Arc<dyn MetaStore> = if url.is_empty() {
+            Arc::new(SqliteStore::open(&data_dir.join("reel.db"))?)
+        } else if let Some(dir) = url.strip_prefix("sqlite://") {
+            let dir = if dir.is_empty() {
+                data_dir
+            } else {
+                Path::new(dir)
+            };
+            Arc::new(SqliteStore::open(&dir.join("reel.db"))?)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let control = reel_store::PgStore::connect(url).await?;
+            let events = SqliteStore::open(&data_dir.join("reel.db"))?;
+            Arc::new(reel_store::SplitStore::new(control, events).await?)
+        } else {
+            return Err(StoreError::Invalid(
+                "database_url must be sqlite://DIR or postgres://USER:PASSWORD@HOST:PORT/DB".into(),
+            ));
+        };
+        Ok(Self::new(store, blobs, clock, settings))
     }
 
     pub fn store(&self) -> &Arc<dyn MetaStore> {

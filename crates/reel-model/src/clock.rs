@@ -51,6 +51,20 @@ impl<C: Clock> Clock for Arc<C> {
     }
 }
 
+/// `YYYY-MM` of an instant, UTC (as the store counts months).
+pub fn month_of(ms: i64) -> String {
+    // Howard Hinnant's civil_from_days.
+    let z = ms.div_euclid(86_400_000) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ pub mod identify;
 mod json_depth;
 mod replay_id;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock, month_of};
 pub use facts::{Fact, SessionFacts};
 pub use hash::{ContentHasher, content_hash};
 pub use json_depth::nesting_depth;

@@ -27,8 +27,8 @@ pub async fn run(state: &AppState) -> Result<BootstrapReport, StartError> {
         ));
     }
     let mut generated_password = None;
-    let created = state.store().is_empty().await?;
-    if created {
+    let mut created = false;
+    if state.store().is_empty().await? {
         let password = match &config.admin_password {
             Some(p) => p.clone(),
             None => {
@@ -38,7 +38,7 @@ pub async fn run(state: &AppState) -> Result<BootstrapReport, StartError> {
             }
         };
         let api_key = config.api_key.clone().unwrap_or_else(new_api_key);
-        state
+        created = state
             .store()
             .create_installation(
                 NewInstallation {
@@ -57,7 +57,12 @@ pub async fn run(state: &AppState) -> Result<BootstrapReport, StartError> {
                 },
                 state.now_ms(),
             )
-            .await?;
+            .await?
+            // None: another node sharing the database made it meanwhile; this one joins it.
+            .is_some();
+        if !created {
+            generated_password = None;
+        }
     }
     let mut project = state
         .store()

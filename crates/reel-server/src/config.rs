@@ -13,6 +13,11 @@ pub struct Config {
     pub listen: String,
     /// Where the database lives, and the recordings unless `blob_url` puts them elsewhere.
     pub data_dir: PathBuf,
+    /// Where the control data lives (organizations, projects, people, tokens, saved searches,
+    /// dashboards, the audit log): `sqlite://DIR` (the default: `data_dir`'s reel.db) or
+    /// `postgres://USER:PASSWORD@HOST:PORT/DB`, shared by every node. Recordings, events,
+    /// search and charts stay in `data_dir`'s SQLite.
+    pub database_url: Option<String>,
     /// Where recordings' objects live: `file:///path` or `s3://bucket/prefix` (any
     /// S3-compatible store, reached with `s3`). None: `data_dir/objects`.
     pub blob_url: Option<String>,
@@ -112,6 +117,7 @@ impl Default for Config {
         Self {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("reel-data"),
+            database_url: None,
             blob_url: None,
             s3: Default::default(),
             public_url: None,
@@ -187,6 +193,10 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
             .field("blob_url", &self.blob_url)
             .field("s3", &self.s3)
             .field("public_url", &self.public_url)
@@ -239,6 +249,21 @@ impl std::fmt::Debug for Config {
     }
 }
 
+/// A URL without the password it may carry (`postgres://user:secret@host/db` →
+/// `postgres://user:<password>@host/db`), for logs and debug output.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:<password>@{host}"),
+        None => url.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,6 +275,7 @@ mod tests {
             admin_password: Some("pass-5ecret".into()),
             admin_token: Some("token-5ecret".into()),
             admin_email: Some("a@b.c".into()),
+            database_url: Some("postgres://reel:db-5ecret@db:5432/reel".into()),
             s3: reel_engine::store::S3Settings {
                 access_key_id: Some("AKID".into()),
                 secret_access_key: Some("s3-5ecret".into()),
@@ -264,5 +290,24 @@ mod tests {
             shown.contains("a@b.c") && shown.contains("<set>"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn urls_lose_their_password() {
+        for (url, shown) in [
+            (
+                "postgres://reel:s3cret@db:5432/reel",
+                "postgres://reel:<password>@db:5432/reel",
+            ),
+            (
+                "postgres://reel:p@ss@db/reel",
+                "postgres://reel:<password>@db/reel",
+            ),
+            ("postgres://reel@db/reel", "postgres://reel@db/reel"),
+            ("sqlite:///var/lib/reel", "sqlite:///var/lib/reel"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
     }
 }

@@ -201,7 +201,14 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppStat
     let blobs = reel_engine::store::Blobs::open(&blob_url, &config.s3)
         .await
         .map_err(StartError::Config)?;
-    let engine = Engine::open_embedded(dir, blobs, clock, config.engine_settings())?;
+    let engine = Engine::open(
+        dir,
+        config.database_url.as_deref(),
+        blobs,
+        clock,
+        config.engine_settings(),
+    )
+    .await?;
     let budget = MemoryBudget::new(
         config.memory_budget_bytes,
         std::time::Duration::from_millis(config.memory_wait_ms),

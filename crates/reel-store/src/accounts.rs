@@ -152,8 +152,15 @@ pub struct NewInstallation {
 pub trait AccountStore: Send + Sync + 'static {
     /// True when no organization exists yet.
     async fn is_empty(&self) -> Result<bool>;
-    /// Creates the first organization, its project and its admin.
+    /// Creates the first organization, its project and its admin; none when an organization
+    /// exists already (another node sharing the database made it first).
     async fn create_installation(
+        &self,
+        new: NewInstallation,
+        now_ms: i64,
+    ) -> Result<Option<(Project, User)>>;
+    /// Another organization with its first project and admin, whatever exists already.
+    async fn create_organization(
         &self,
         new: NewInstallation,
         now_ms: i64,

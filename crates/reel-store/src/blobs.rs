@@ -301,6 +301,15 @@ impl Blobs {
         let path = ObjectPath::parse(key).map_err(|e| StoreError::Invalid(e.to_string()))?;
         Ok(self.store.get(&path).await?.bytes().await?)
     }
+
+    /// The object's bytes, or none when there is no such object.
+    pub async fn get_if_present(&self, key: &str) -> Result<Option<Bytes>> {
+        match self.get(key).await {
+            Ok(b) => Ok(Some(b)),
+            Err(StoreError::Object(object_store::Error::NotFound { .. })) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 /// Lists, writes and deletes one object, turning what goes wrong into the setting to fix.

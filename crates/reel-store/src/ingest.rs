@@ -51,6 +51,9 @@ pub struct UploadCommitted {
     pub stored: usize,
     /// Chunks the session had already (a retried upload, a concurrent twin).
     pub duplicate: usize,
+    /// This upload gave the session its first recording: one more session captured this
+    /// month for the quota.
+    pub newly_captured: bool,
 }
 
 /// A User-Agent header and what it says.

@@ -53,6 +53,7 @@ pub mod processing;
 pub mod properties;
 pub mod search;
 pub mod sessions;
+pub mod split;
 pub mod sqlite;
 
 pub use accounts::*;
@@ -70,6 +71,7 @@ pub use processing::*;
 pub use reel_model::{Fact, ReplayId, SessionFacts};
 pub use search::*;
 pub use sessions::*;
+pub use split::SplitStore;
 pub use sqlite::SqliteStore;
 
 /// Every area's trait, to `use reel_store::prelude::*` where a [`MetaStore`] is called.

@@ -19,6 +19,13 @@ commands:
               Options: --sessions N (default 1000), --events M (default 20 per session),
               --project ID (default the first), --days D (sessions over the last D days,
               default 90), --seed S, and --config / --data-dir as for serve
+  migrate     move a data dir's control data (organizations, projects, people, tokens, saved
+              searches, dashboards, audit log) into PostgreSQL and, with --blobs, its
+              recordings' objects into an S3-compatible store; ids are kept, counts and object
+              hashes verified at the end; run it again after an interruption. Options:
+              --from sqlite://DIR (the data dir), --to postgres://USER:PASSWORD@HOST:PORT/DB,
+              --blobs s3://BUCKET/PREFIX (AWS_* variables as for REEL_BLOB_URL). Then start
+              reel with REEL_DATABASE_URL (and REEL_BLOB_URL) set to them on the same data dir
   openapi     print the query API's OpenAPI document (what /api/v1/openapi.json serves)
   help        show this help (also: reel <command> --help)
   version     show the version
@@ -31,6 +38,8 @@ options (serve, demo):
 
 Every setting can also be given in the file (lower case, without REEL_) or as an environment
 variable; see README.md for what each one does:
+  REEL_DATABASE_URL (where the control data lives: sqlite://DIR, default DATA_DIR, or
+  postgres://USER:PASSWORD@HOST:PORT/DB, shared by every node),
   REEL_BLOB_URL (where recordings' objects live: file:///DIR, default DATA_DIR/objects, or
   s3://BUCKET/PREFIX with AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
   and optionally AWS_SESSION_TOKEN from the environment),
@@ -66,6 +75,15 @@ pub enum Command {
         days: u32,
         seed: u64,
     },
+    Migrate {
+        /// The data dir (`--from sqlite://DIR`).
+        from: PathBuf,
+        /// `--to postgres://…`.
+        to: String,
+        /// `--blobs s3://…`.
+        blobs: Option<String>,
+        s3: reel_server::S3Settings,
+    },
     OpenApi,
     Help,
     Version,
@@ -85,6 +103,7 @@ pub fn parse(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<
         Some("demo") => (true, false, false),
         Some("reprocess") => (false, true, false),
         Some("generate") => (false, false, true),
+        Some("migrate") => return parse_migrate(args, env),
         Some("openapi") => return Ok(Command::OpenApi),
         Some("help" | "--help" | "-h") => return Ok(Command::Help),
         Some("version" | "--version" | "-V") => return Ok(Command::Version),
@@ -200,6 +219,64 @@ pub fn parse(args: Vec<String>, env: &dyn Fn(&str) -> Option<String>) -> Result<
     Ok(Command::Serve(config))
 }
 
+/// `reel migrate --from sqlite://DIR --to postgres://… [--blobs s3://…]`.
+fn parse_migrate(
+    args: impl Iterator<Item = String>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Command, String> {
+    let mut args = args.peekable();
+    let (mut from, mut to, mut blobs) = (None, None, None);
+    while let Some(arg) = args.next() {
+        if matches!(arg.as_str(), "--help" | "-h" | "help") {
+            return Ok(Command::Help);
+        }
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
+            None => (arg.clone(), None),
+        };
+        let slot = match name.as_str() {
+            "--from" => &mut from,
+            "--to" => &mut to,
+            "--blobs" => &mut blobs,
+            "--events" => {
+                return Err(
+                    "--events: events, sessions and search stay in the data dir's SQLite for \
+                     now (ClickHouse is not supported yet); leave --events out"
+                        .into(),
+                );
+            }
+            _ => return Err(format!("unknown option {arg:?}")),
+        };
+        let value = match inline {
+            Some(v) => v,
+            None => args.next().ok_or_else(|| format!("{name} needs a value"))?,
+        };
+        *slot = Some(value);
+    }
+    let from = from.ok_or("--from sqlite://DIR is needed: the data dir to migrate")?;
+    let from = from
+        .strip_prefix("sqlite://")
+        .filter(|dir| !dir.is_empty())
+        .ok_or_else(|| format!("--from must be sqlite://DIR (a data dir), got {from:?}"))?;
+    let to = to.ok_or("--to postgres://USER:PASSWORD@HOST:PORT/DB is needed")?;
+    if !(to.starts_with("postgres://") || to.starts_with("postgresql://")) {
+        return Err("--to must be postgres://USER:PASSWORD@HOST:PORT/DB".into());
+    }
+    if let Some(b) = &blobs
+        && !b.starts_with("s3://")
+    {
+        return Err(format!("--blobs must be s3://BUCKET/PREFIX, got {b:?}"));
+    }
+    let mut config = Config::default();
+    apply_env(&mut config, env)?;
+    Ok(Command::Migrate {
+        from: PathBuf::from(from),
+        to,
+        blobs,
+        s3: config.s3,
+    })
+}
+
 /// `YYYY-MM-DD` → epoch ms of that day's start (UTC).
 fn parse_day(day: &str) -> Result<i64, String> {
     let bad = || format!("--since must be a date like 2026-11-01, got {day:?}");
@@ -254,6 +331,10 @@ const ENV: &[(&str, Setter)] = &[
     }),
     ("REEL_DATA_DIR", |c, _, v| {
         c.data_dir = v.into();
+        Ok(())
+    }),
+    ("REEL_DATABASE_URL", |c, _, v| {
+        c.database_url = Some(v.into());
         Ok(())
     }),
     ("REEL_BLOB_URL", |c, _, v| {
@@ -708,6 +789,7 @@ mod tests {
         let env: HashMap<&str, &str> = [
             ("REEL_PUBLIC_URL", "https://r.test"),
             ("REEL_TRUSTED_PROXIES", "10.0.0.1,::1"),
+            ("REEL_DATABASE_URL", "postgres://reel:pw@db:5432/reel"),
             ("REEL_MAX_EVENTS_PER_UPLOAD", "7"),
             ("REEL_MAX_EVENT_DEPTH", "70"),
             ("REEL_MEMORY_BUDGET_BYTES", "8"),
@@ -772,6 +854,10 @@ mod tests {
         );
         assert_eq!(c.blob_url.as_deref(), Some("s3://recordings/reel"));
         assert_eq!(
+            c.database_url.as_deref(),
+            Some("postgres://reel:pw@db:5432/reel")
+        );
+        assert_eq!(
             c.s3,
             reel_server::S3Settings {
                 endpoint: Some("http://127.0.0.1:3900".into()),
@@ -785,7 +871,7 @@ mod tests {
         // standard AWS_* variables, checked above).
         assert_eq!(
             ENV.len(),
-            36,
+            37,
             "a new setting needs its variable here and in USAGE"
         );
     }

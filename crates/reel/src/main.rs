@@ -4,6 +4,7 @@
 mod cli;
 mod demo;
 mod generate;
+mod migrate;
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -82,6 +83,22 @@ fn main() -> std::process::ExitCode {
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime starts");
             let events = events.unwrap_or(sessions * 20);
             return match runtime.block_on(generate(config, project, sessions, events, days, seed)) {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(e) => {
+                    let _ = writeln!(std::io::stderr(), "reel: {}", error_chain(&e));
+                    std::process::ExitCode::FAILURE
+                }
+            };
+        }
+        cli::Command::Migrate {
+            from,
+            to,
+            blobs,
+            s3,
+        } => {
+            init_logging("warn");
+            let runtime = tokio::runtime::Runtime::new().expect("tokio runtime starts");
+            return match runtime.block_on(migrate::run(&from, &to, blobs.as_deref(), &s3)) {
                 Ok(()) => std::process::ExitCode::SUCCESS,
                 Err(e) => {
                     let _ = writeln!(std::io::stderr(), "reel: {}", error_chain(&e));

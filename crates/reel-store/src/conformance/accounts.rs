@@ -30,8 +30,31 @@ pub async fn accounts(store: &dyn AccountStore) {
             T0,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .expect("an empty store makes the installation");
     assert!(!store.is_empty().await.unwrap());
+    // A second node's attempt finds it made: nothing changes.
+    let again = NewInstallation {
+        organization_name: "Other".into(),
+        project_name: "Other".into(),
+        api_key: "key-other".into(),
+        admin_email: "other@example.com".into(),
+        admin_password_hash: "hash-x".into(),
+    };
+    assert!(
+        store
+            .create_installation(again, T0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .user_for_login("other@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(project.name, "Shop");
     assert_eq!(project.timezone, "UTC");
     assert_eq!(project.retention_days, 30, "new projects keep 30 days");

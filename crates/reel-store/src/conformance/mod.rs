@@ -30,7 +30,7 @@ async fn install(
     admin_email: &str,
 ) -> (Project, User) {
     store
-        .create_installation(
+        .create_organization(
             NewInstallation {
                 organization_name: organization.into(),
                 project_name: "Shop".into(),

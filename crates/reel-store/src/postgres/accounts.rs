@@ -19,46 +19,35 @@ impl AccountStore for PgStore {
         Ok(row.get(0))
     }
 
-    async fn create_installation(&self, new: NewInstallation, now: i64) -> Result<(Project, User)> {
+    async fn create_installation(
+        &self,
+        new: NewInstallation,
+        now: i64,
+    ) -> Result<Option<(Project, User)>> {
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
-        let org: i64 = tx
-            .query_one(
-                "INSERT INTO organizations (name, created_ms) VALUES ($1, $2) RETURNING id",
-                &[&new.organization_name, &now],
-            )
+        // Nodes starting together on an empty database: one makes the installation, the others
+        // wait here and find it.
+        tx.execute("LOCK TABLE organizations IN EXCLUSIVE MODE", &[])
+            .await?;
+        if tx
+            .query_one("SELECT EXISTS (SELECT 1 FROM organizations)", &[])
             .await?
-            .get(0);
-        let project = project_from_row(
-            &tx.query_one(
-                &format!(
-                    "INSERT INTO projects AS p (organization_id, name, api_key, created_ms)
-                     VALUES ($1, $2, $3, $4) RETURNING {PROJECT_COLUMNS}"
-                ),
-                &[&org, &new.project_name, &new.api_key, &now],
-            )
-            .await?,
-        );
-        let user_id: i64 = tx
-            .query_one(
-                "INSERT INTO users (email, password_hash, created_ms) VALUES ($1, $2, $3) RETURNING id",
-                &[&new.admin_email, &new.admin_password_hash, &now],
-            )
-            .await?
-            .get(0);
-        tx.execute(
-            "INSERT INTO memberships (user_id, organization_id, role) VALUES ($1, $2, 'admin')",
-            &[&user_id, &org],
-        )
-        .await?;
+            .get(0)
+        {
+            return Ok(None);
+        }
+        let made = insert_organization(&tx, new, now).await?;
         tx.commit().await?;
-        Ok((
-            project,
-            User {
-                id: user_id,
-                email: new.admin_email,
-            },
-        ))
+        Ok(Some(made))
+    }
+
+    async fn create_organization(&self, new: NewInstallation, now: i64) -> Result<(Project, User)> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        let made = insert_organization(&tx, new, now).await?;
+        tx.commit().await?;
+        Ok(made)
     }
 
     async fn first_project(&self) -> Result<Option<Project>> {
@@ -501,6 +490,50 @@ impl AccountStore for PgStore {
         .await?;
         Ok(())
     }
+}
+
+/// An organization, its first project and its admin.
+async fn insert_organization(
+    tx: &tokio_postgres::Transaction<'_>,
+    new: NewInstallation,
+    now: i64,
+) -> Result<(Project, User)> {
+    let org: i64 = tx
+        .query_one(
+            "INSERT INTO organizations (name, created_ms) VALUES ($1, $2) RETURNING id",
+            &[&new.organization_name, &now],
+        )
+        .await?
+        .get(0);
+    let project = project_from_row(
+        &tx.query_one(
+            &format!(
+                "INSERT INTO projects AS p (organization_id, name, api_key, created_ms)
+                 VALUES ($1, $2, $3, $4) RETURNING {PROJECT_COLUMNS}"
+            ),
+            &[&org, &new.project_name, &new.api_key, &now],
+        )
+        .await?,
+    );
+    let user_id: i64 = tx
+        .query_one(
+            "INSERT INTO users (email, password_hash, created_ms) VALUES ($1, $2, $3) RETURNING id",
+            &[&new.admin_email, &new.admin_password_hash, &now],
+        )
+        .await?
+        .get(0);
+    tx.execute(
+        "INSERT INTO memberships (user_id, organization_id, role) VALUES ($1, $2, 'admin')",
+        &[&user_id, &org],
+    )
+    .await?;
+    Ok((
+        project,
+        User {
+            id: user_id,
+            email: new.admin_email,
+        },
+    ))
 }
 
 /// `Some(v)` → (true, v): change to `v` (a value or NULL); `None` → (false, NULL): keep.

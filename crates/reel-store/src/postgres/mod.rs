@@ -13,6 +13,7 @@
 
 mod accounts;
 mod boards;
+mod import;
 mod library;
 mod operations;
 mod people;
@@ -22,6 +23,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::{Organization, Project, Result, StoreError};
+pub use import::{Copied, ImportOutcome};
 pub(crate) use pool::Pool;
 
 impl From<tokio_postgres::Error> for StoreError {

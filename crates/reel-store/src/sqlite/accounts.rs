@@ -20,41 +20,31 @@ impl AccountStore for SqliteStore {
         .await
     }
 
-    async fn create_installation(&self, new: NewInstallation, now: i64) -> Result<(Project, User)> {
+    async fn create_installation(
+        &self,
+        new: NewInstallation,
+        now: i64,
+    ) -> Result<Option<(Project, User)>> {
         self.write(move |c| {
             let tx = c.transaction()?;
-            tx.execute(
-                "INSERT INTO organizations (name, created_ms) VALUES (?1, ?2)",
-                params![new.organization_name, now],
-            )?;
-            let org = tx.last_insert_rowid();
-            tx.execute(
-                "INSERT INTO projects (organization_id, name, api_key, created_ms) VALUES (?1, ?2, ?3, ?4)",
-                params![org, new.project_name, new.api_key, now],
-            )?;
-            let project = Project {
-                id: tx.last_insert_rowid(),
-                organization_id: org,
-                name: new.project_name,
-                api_key: new.api_key,
-                timezone: "UTC".into(),
-                signal_settings: "{}".into(),
-                replay_settings: "{}".into(),
-                retention_days: 30,
-                events_per_second: None,
-                bytes_per_second: None,
-            };
-            tx.execute(
-                "INSERT INTO users (email, password_hash, created_ms) VALUES (?1, ?2, ?3)",
-                params![new.admin_email, new.admin_password_hash, now],
-            )?;
-            let user = User { id: tx.last_insert_rowid(), email: new.admin_email };
-            tx.execute(
-                "INSERT INTO memberships (user_id, organization_id, role) VALUES (?1, ?2, 'admin')",
-                params![user.id, org],
-            )?;
+            if tx.query_row("SELECT EXISTS (SELECT 1 FROM organizations)", [], |r| {
+                r.get::<_, bool>(0)
+            })? {
+                return Ok(None);
+            }
+            let made = insert_organization(&tx, new, now)?;
             tx.commit()?;
-            Ok((project, user))
+            Ok(Some(made))
+        })
+        .await
+    }
+
+    async fn create_organization(&self, new: NewInstallation, now: i64) -> Result<(Project, User)> {
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            let made = insert_organization(&tx, new, now)?;
+            tx.commit()?;
+            Ok(made)
         })
         .await
     }
@@ -545,6 +535,44 @@ impl AccountStore for SqliteStore {
     }
 }
 
+/// An organization, its first project and its admin.
+fn insert_organization(tx: &Connection, new: NewInstallation, now: i64) -> Result<(Project, User)> {
+    tx.execute(
+        "INSERT INTO organizations (name, created_ms) VALUES (?1, ?2)",
+        params![new.organization_name, now],
+    )?;
+    let org = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO projects (organization_id, name, api_key, created_ms) VALUES (?1, ?2, ?3, ?4)",
+        params![org, new.project_name, new.api_key, now],
+    )?;
+    let project = Project {
+        id: tx.last_insert_rowid(),
+        organization_id: org,
+        name: new.project_name,
+        api_key: new.api_key,
+        timezone: "UTC".into(),
+        signal_settings: "{}".into(),
+        replay_settings: "{}".into(),
+        retention_days: 30,
+        events_per_second: None,
+        bytes_per_second: None,
+    };
+    tx.execute(
+        "INSERT INTO users (email, password_hash, created_ms) VALUES (?1, ?2, ?3)",
+        params![new.admin_email, new.admin_password_hash, now],
+    )?;
+    let user = User {
+        id: tx.last_insert_rowid(),
+        email: new.admin_email,
+    };
+    tx.execute(
+        "INSERT INTO memberships (user_id, organization_id, role) VALUES (?1, ?2, 'admin')",
+        params![user.id, org],
+    )?;
+    Ok((project, user))
+}
+
 /// Deletes the user's browser sessions except `keep`; returns how many went.
 fn revoke_sessions(c: &Connection, user_id: i64, keep: Option<i64>) -> Result<usize> {
     Ok(c.execute(
@@ -604,4 +632,45 @@ fn insert_token(c: &Connection, t: &NewToken, now_ms: i64) -> Result<TokenInfo> 
         last_used_ms: None,
         expires_ms: t.expires_ms,
     })
+}
+
+impl SqliteStore {
+    /// Copies of projects whose control data another store holds (`crate::split`): the rows
+    /// that recordings refer to and that the quota's monthly count finds the organization by.
+    /// The key is a placeholder: with a split store keys are read from the control store only.
+    pub async fn mirror_projects(&self, projects: Vec<Project>) -> Result<()> {
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            for p in &projects {
+                tx.execute(
+                    "INSERT INTO organizations (id, name, created_ms) VALUES (?1, '', 0)
+                     ON CONFLICT (id) DO NOTHING",
+                    params![p.organization_id],
+                )?;
+                tx.execute(
+                    "INSERT INTO projects (id, organization_id, name, api_key, created_ms)
+                     VALUES (?1, ?2, ?3, ?4, 0)
+                     ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+                    params![p.id, p.organization_id, p.name, format!("control:{}", p.id)],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// A copy of an account's id and email, for rows here that name it (a verdict on a
+    /// replay); no password: nobody signs in with a copy.
+    pub async fn mirror_user(&self, user: User) -> Result<()> {
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO users (id, email, password_hash, created_ms) VALUES (?1, ?2, '!', 0)
+                 ON CONFLICT (id) DO UPDATE SET email = excluded.email",
+                params![user.id, user.email],
+            )?;
+            Ok(())
+        })
+        .await
+    }
 }

@@ -191,6 +191,7 @@ fn index_upload(tx: &Connection, upload: &NewUpload, now_ms: i64) -> Result<Uplo
     }
     if committed.stored > 0 && !recorded_before {
         // A newly captured session counts against its organization's monthly quota.
+        committed.newly_captured = true;
         tx.execute(
             "INSERT INTO monthly_usage (organization_id, month, sessions)
              SELECT organization_id, strftime('%Y-%m', ?2 / 1000, 'unixepoch'), 1

@@ -47,7 +47,11 @@ async fn concurrent_uploads_commit_together_and_fail_alone() {
         admin_email: "a@b.c".into(),
         admin_password_hash: "h".into(),
     };
-    let (project, _) = store.create_installation(installation, 0).await.unwrap();
+    let (project, _) = store
+        .create_installation(installation, 0)
+        .await
+        .unwrap()
+        .unwrap();
     // 32 uploads at once from 16 threads; every fourth names a project that does not exist.
     let handles: Vec<_> = (0..32)
         .map(|i| {

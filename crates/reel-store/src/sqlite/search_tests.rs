@@ -120,7 +120,11 @@ fn request(body: serde_json::Value, now: i64) -> reel_query::Search {
 async fn driving_and_probing_find_the_same() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
-    store.create_installation(installation(), 0).await.unwrap();
+    store
+        .create_installation(installation(), 0)
+        .await
+        .unwrap()
+        .unwrap();
     let now = 1_767_225_600_000;
     store
         .import_sessions((0..40).map(|n| session(n, now)).collect(), now)
@@ -263,7 +267,11 @@ async fn what_was_stored_before_the_search_migration_is_searchable() {
 async fn busy_searches_hold_up_no_other_read_or_write() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
-    store.create_installation(installation(), 0).await.unwrap();
+    store
+        .create_installation(installation(), 0)
+        .await
+        .unwrap()
+        .unwrap();
     let (release, held) = std::sync::mpsc::channel::<()>();
     let held = std::sync::Arc::new(std::sync::Mutex::new(held));
     let mut busy = Vec::new();

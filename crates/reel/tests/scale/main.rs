@@ -2,9 +2,12 @@
 //! binary (`cargo test -p reel --test scale`); a plain `cargo test` leaves it out, so
 //! `make test` needs no server.
 //!
-//! - `s3`: recordings' objects in an S3-compatible store (`blob_url = s3://…`), here s3s-fs.
+//! - `s3`: recordings' objects in an S3-compatible store (`blob_url = s3://…`): s3s-fs, and
+//!   Garage (a distributed store) for the recordings' whole life.
 //! - `control`: the control data on PostgreSQL (`database_url = postgres://…`), the shared
-//!   backend suite's checks (`reel_store::conformance`) against a real server.
+//!   backend suite's checks (`reel_store::conformance`) against a real server, two nodes
+//!   sharing it.
+//! - `migrate`: `reel migrate` of a data dir into PostgreSQL and the S3-compatible store.
 //!
 //! The servers are real programs on 127.0.0.1 with a free port and a temporary folder, polled
 //! until they answer and stopped when the test ends. A missing server binary fails the test
@@ -14,6 +17,8 @@
 mod support;
 
 mod control;
+mod garage_server;
+mod migrate;
 mod postgres_server;
 mod s3;
 mod s3_server;

@@ -130,6 +130,15 @@ impl PgServer {
         self.url(name)
     }
 
+    /// The single number `sql` gives on the database at `url`, read directly (not through reel).
+    pub async fn count(&self, url: &str, sql: &str) -> i64 {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("connect to the test database");
+        tokio::spawn(connection);
+        client.query_one(sql, &[]).await.expect(sql).get(0)
+    }
+
     pub fn url(&self, database: &str) -> String {
         format!(
             "postgres://{USER}:{PASSWORD}@127.0.0.1:{}/{database}",

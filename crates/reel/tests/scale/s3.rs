@@ -11,12 +11,13 @@ use reel_engine::ManualClock;
 use reel_server::{Application, Config};
 use reqwest::StatusCode;
 
-use crate::s3_server::{BUCKET, S3Server};
+use crate::garage_server::GarageServer;
+use crate::s3_server::{BUCKET, ObjectServer, S3Server};
 use crate::support::*;
 
 const PREFIX: &str = "node-a";
 
-fn on_s3(server: &S3Server) -> impl FnOnce(&mut Config) {
+fn on_s3(server: &dyn ObjectServer) -> impl FnOnce(&mut Config) + use<> {
     let settings = server.settings();
     move |c: &mut Config| {
         quick_processing(c);
@@ -47,8 +48,18 @@ async fn plays_back(app: &TestApp, sessions: &[reel_testdata::Recording], when: 
 
 #[tokio::test]
 async fn a_recording_in_the_bucket_plays_back_and_leaves_with_compaction_and_deletion() {
-    let s3 = S3Server::start().await;
-    let app = TestApp::spawn_with(on_s3(&s3)).await;
+    plays_back_and_leaves_with_compaction_and_deletion(&S3Server::start().await).await;
+}
+
+/// The same on Garage, a distributed store: its listings, deletes and errors are a real
+/// cluster's.
+#[tokio::test]
+async fn on_garage_a_recording_plays_back_and_leaves_with_compaction_and_deletion() {
+    plays_back_and_leaves_with_compaction_and_deletion(&GarageServer::start().await).await;
+}
+
+async fn plays_back_and_leaves_with_compaction_and_deletion(s3: &dyn ObjectServer) {
+    let app = TestApp::spawn_with(on_s3(s3)).await;
     let sessions: Vec<_> = reel_testdata::workload().into_iter().take(3).collect();
     for (i, recording) in sessions.iter().enumerate() {
         let session = first_ts(&recording.events);

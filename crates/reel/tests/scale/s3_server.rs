@@ -31,6 +31,15 @@ fn binary() -> PathBuf {
     cached
 }
 
+/// An S3-compatible server of the suite: how reel reaches it, and what it holds.
+pub trait ObjectServer {
+    /// What reel reads from the `AWS_*` variables to reach this server.
+    fn settings(&self) -> S3Settings;
+    /// The keys of the objects under `prefix` in the bucket, below the prefix: what the
+    /// server holds, read without reel.
+    fn objects(&self, prefix: &str) -> BTreeSet<String>;
+}
+
 pub struct S3Server {
     child: Child,
     pub endpoint: String,
@@ -65,9 +74,10 @@ impl S3Server {
         }
         panic!("s3s-fs did not start on any of five free ports");
     }
+}
 
-    /// What reel reads from the `AWS_*` variables to reach this server.
-    pub fn settings(&self) -> S3Settings {
+impl ObjectServer for S3Server {
+    fn settings(&self) -> S3Settings {
         S3Settings {
             endpoint: Some(self.endpoint.clone()),
             region: Some("us-east-1".into()),
@@ -77,9 +87,8 @@ impl S3Server {
         }
     }
 
-    /// The keys of the objects under `prefix` in the bucket, below the prefix: what the
-    /// server holds, read from its folder (not through reel).
-    pub fn objects(&self, prefix: &str) -> BTreeSet<String> {
+    /// Read from its folder.
+    fn objects(&self, prefix: &str) -> BTreeSet<String> {
         files_under(&self.root.path().join(BUCKET).join(prefix))
     }
 }

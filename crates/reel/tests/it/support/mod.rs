@@ -113,9 +113,9 @@ impl TestApp {
         self.restart_with(|_| {}).await;
     }
 
-    /// Restarts with a changed configuration (an operator editing settings between starts).
-    pub async fn restart_with(&mut self, tweak: impl FnOnce(&mut Config)) {
-        tweak(&mut self.config);
+    /// Shuts the server down, finishing in-flight requests; the data dir stays (for a command
+    /// run on it, or [`Self::restart_with`]).
+    pub async fn stop(&mut self) {
         self.client = Client::new(); // drops idle connections to the old server
         if let Some(running) = self.running.take() {
             let _ = running.shutdown.send(());
@@ -125,6 +125,12 @@ impl TestApp {
                 .expect("the server task does not panic")
                 .expect("the server shuts down cleanly");
         }
+    }
+
+    /// Restarts with a changed configuration (an operator editing settings between starts).
+    pub async fn restart_with(&mut self, tweak: impl FnOnce(&mut Config)) {
+        tweak(&mut self.config);
+        self.stop().await;
         let (base_url, state, running) = start(self.config.clone(), self.clock.clone()).await;
         self.base_url = base_url;
         self.meta = state.store().clone();

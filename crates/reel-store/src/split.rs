@@ -1,0 +1,858 @@
+//! Two backends behind one [`MetaStore`]: the control data in one store (`database_url`, e.g.
+//! PostgreSQL: organizations, projects, people, roles, tokens, saved searches, cohorts,
+//! dashboards, the audit log and the ingestion monitor) and everything a recording or an event
+//! is (sessions, chunks, facts, events, search, charts, feedback) in the embedded SQLite of the
+//! data dir. The quota's monthly counts are control data: an upload that records a session
+//! for the first time is counted there once SQLite committed it.
+//!
+//! Each method goes to the store that owns its data; the impls at the end of the file only
+//! forward. Three need both: a new installation or project is also copied into SQLite (its
+//! recordings' rows refer to the project, and the quota's monthly count to its organization),
+//! and a viewer's verdict on a replay copies the viewer's id and email beside it. Those copies
+//! hold ids and names only (a project's key there is a placeholder). At start every project of
+//! the control store is copied again, and a project another node made since is copied before
+//! its first upload here, so a data dir joins control data set up by other nodes. The control
+//! store is the only one read for accounts, keys and settings.
+
+use async_trait::async_trait;
+use reel_model::ReplayId;
+use reel_query::chart::wire::{ChartAnswer, MicroscopePage};
+use reel_query::chart::{Chart, DataPoint, SessionPageRequest};
+
+use crate::*;
+
+/// What the control side of a [`SplitStore`] holds.
+pub trait ControlStore:
+    AccountStore + PeopleStore + LibraryStore + BoardStore + ControlOperations
+{
+}
+
+impl<T: AccountStore + PeopleStore + LibraryStore + BoardStore + ControlOperations> ControlStore
+    for T
+{
+}
+
+/// The control data of [`OperationsStore`]: the audit log and the ingestion monitor's counts
+/// (what is recorded, and the quota's monthly counts, stay with the recordings).
+#[async_trait]
+pub trait ControlOperations: Send + Sync + 'static {
+    async fn add_audit(&self, entry: NewAuditEntry) -> Result<()>;
+    async fn audit_log(&self, query: AuditQuery) -> Result<Vec<AuditEntry>>;
+    async fn add_ingest_counts(&self, counts: Vec<(IngestKey, IngestCounts)>) -> Result<()>;
+    async fn ingest_counts(
+        &self,
+        project_id: i64,
+        since_minute: i64,
+    ) -> Result<Vec<(IngestKey, IngestCounts)>>;
+    async fn prune_ingest_counts(&self, before_minute: i64) -> Result<usize>;
+    /// Sessions the organization captured in `month` (`YYYY-MM`, UTC), counted by
+    /// [`Self::count_session_captured`]: every node's uploads in one count.
+    async fn sessions_captured(&self, organization_id: i64, month: &str) -> Result<i64>;
+    async fn count_session_captured(&self, organization_id: i64, month: &str) -> Result<()>;
+}
+
+/// PostgreSQL's are its own (inherent) methods: `PgStore` holds no recordings, so it has no
+/// whole [`OperationsStore`].
+#[async_trait]
+impl ControlOperations for PgStore {
+    async fn add_audit(&self, entry: NewAuditEntry) -> Result<()> {
+        PgStore::add_audit(self, entry).await
+    }
+    async fn audit_log(&self, query: AuditQuery) -> Result<Vec<AuditEntry>> {
+        PgStore::audit_log(self, query).await
+    }
+    async fn add_ingest_counts(&self, counts: Vec<(IngestKey, IngestCounts)>) -> Result<()> {
+        PgStore::add_ingest_counts(self, counts).await
+    }
+    async fn ingest_counts(
+        &self,
+        project_id: i64,
+        since_minute: i64,
+    ) -> Result<Vec<(IngestKey, IngestCounts)>> {
+        PgStore::ingest_counts(self, project_id, since_minute).await
+    }
+    async fn prune_ingest_counts(&self, before_minute: i64) -> Result<usize> {
+        PgStore::prune_ingest_counts(self, before_minute).await
+    }
+    async fn sessions_captured(&self, organization_id: i64, month: &str) -> Result<i64> {
+        PgStore::sessions_captured(self, organization_id, month).await
+    }
+    async fn count_session_captured(&self, organization_id: i64, month: &str) -> Result<()> {
+        PgStore::count_session_captured(self, organization_id, month).await
+    }
+}
+
+/// The control data in `C`, the rest in the embedded SQLite store.
+pub struct SplitStore<C> {
+    control: C,
+    events: SqliteStore,
+    /// Projects copied into `events` by this process: another node may have made a project
+    /// since this one started, and its first upload here copies it.
+    /// (project → organization).
+    copied: std::sync::Mutex<std::collections::HashMap<i64, i64>>,
+}
+
+impl<C: ControlStore> SplitStore<C> {
+    /// Joins the two, copying every project of the control store into SQLite.
+    pub async fn new(control: C, events: SqliteStore) -> Result<Self> {
+        let store = Self {
+            control,
+            events,
+            copied: Default::default(),
+        };
+        let projects = store.control.projects().await?;
+        store.copy_projects(projects).await?;
+        Ok(store)
+    }
+
+    async fn copy_projects(&self, projects: Vec<Project>) -> Result<()> {
+        let ids: Vec<(i64, i64)> = projects.iter().map(|p| (p.id, p.organization_id)).collect();
+        self.events.mirror_projects(projects).await?;
+        self.copied.lock().expect("copied lock").extend(ids);
+        Ok(())
+    }
+
+    /// Copies the project into `events` unless this process did already (an unknown project
+    /// is left to the store's own checks).
+    async fn knows_project(&self, project_id: i64) -> Result<()> {
+        if self
+            .copied
+            .lock()
+            .expect("copied lock")
+            .contains_key(&project_id)
+        {
+            return Ok(());
+        }
+        match self.control.project(project_id).await? {
+            Some(project) => self.copy_projects(vec![project]).await,
+            None => Ok(()),
+        }
+    }
+
+    /// [`Self::knows_project`] from a blocking thread (the upload path's).
+    fn knows_project_blocking(&self, project_id: i64) -> Result<()> {
+        if self
+            .copied
+            .lock()
+            .expect("copied lock")
+            .contains_key(&project_id)
+        {
+            return Ok(());
+        }
+        tokio::runtime::Handle::current().block_on(self.knows_project(project_id))
+    }
+
+    /// The organization of a project [`Self::knows_project`] copied.
+    fn organization_of(&self, project_id: i64) -> Result<i64> {
+        self.copied
+            .lock()
+            .expect("copied lock")
+            .get(&project_id)
+            .copied()
+            .ok_or_else(|| StoreError::Invalid(format!("no project {project_id}")))
+    }
+
+    async fn create_installation_mirrored(
+        &self,
+        new: NewInstallation,
+        now_ms: i64,
+    ) -> Result<Option<(Project, User)>> {
+        let made = self.control.create_installation(new, now_ms).await?;
+        if let Some((project, _)) = &made {
+            self.copy_projects(vec![project.clone()]).await?;
+        }
+        Ok(made)
+    }
+
+    async fn create_project_mirrored(
+        &self,
+        organization_id: i64,
+        name: &str,
+        api_key: &str,
+        now_ms: i64,
+    ) -> Result<Project> {
+        let project = self
+            .control
+            .create_project(organization_id, name, api_key, now_ms)
+            .await?;
+        self.copy_projects(vec![project.clone()]).await?;
+        Ok(project)
+    }
+
+    async fn add_feedback_mirrored(
+        &self,
+        project_id: i64,
+        replay: &ReplayId,
+        user_id: i64,
+        rating: &str,
+        comment: Option<String>,
+        now_ms: i64,
+    ) -> Result<Option<Feedback>> {
+        let Some(viewer) = self.control.user_context(user_id).await? else {
+            return Err(StoreError::Invalid("no such account".into()));
+        };
+        self.events.mirror_user(viewer.user).await?;
+        self.events
+            .add_feedback(project_id, replay, user_id, rating, comment, now_ms)
+            .await
+    }
+}
+
+impl<C: ControlStore> MetaStore for SplitStore<C> {
+    fn close(&self) {
+        self.events.close();
+    }
+}
+
+#[async_trait]
+impl<C: ControlStore> AccountStore for SplitStore<C> {
+    async fn is_empty(&self) -> Result<bool> {
+        self.control.is_empty().await
+    }
+
+    async fn create_installation(
+        &self,
+        new: NewInstallation,
+        now_ms: i64,
+    ) -> Result<Option<(Project, User)>> {
+        self.create_installation_mirrored(new, now_ms).await
+    }
+
+    async fn create_organization(
+        &self,
+        new: NewInstallation,
+        now_ms: i64,
+    ) -> Result<(Project, User)> {
+        let (project, user) = self.control.create_organization(new, now_ms).await?;
+        self.copy_projects(vec![project.clone()]).await?;
+        Ok((project, user))
+    }
+
+    async fn first_project(&self) -> Result<Option<Project>> {
+        self.control.first_project().await
+    }
+
+    async fn project(&self, project_id: i64) -> Result<Option<Project>> {
+        self.control.project(project_id).await
+    }
+
+    async fn projects(&self) -> Result<Vec<Project>> {
+        self.control.projects().await
+    }
+
+    async fn project_by_api_key(&self, api_key: &str, now_ms: i64) -> Result<Option<Project>> {
+        self.control.project_by_api_key(api_key, now_ms).await
+    }
+
+    async fn set_project_api_key(&self, project_id: i64, api_key: &str) -> Result<()> {
+        self.control.set_project_api_key(project_id, api_key).await
+    }
+
+    async fn rotate_api_key(
+        &self,
+        project_id: i64,
+        new_key: &str,
+        old_until_ms: i64,
+    ) -> Result<()> {
+        self.control
+            .rotate_api_key(project_id, new_key, old_until_ms)
+            .await
+    }
+
+    async fn retired_keys(&self, project_id: i64, now_ms: i64) -> Result<Vec<RetiredKey>> {
+        self.control.retired_keys(project_id, now_ms).await
+    }
+
+    async fn update_project(
+        &self,
+        project_id: i64,
+        changes: ProjectChanges,
+    ) -> Result<Option<Project>> {
+        self.control.update_project(project_id, changes).await
+    }
+
+    async fn create_project(
+        &self,
+        organization_id: i64,
+        name: &str,
+        api_key: &str,
+        now_ms: i64,
+    ) -> Result<Project> {
+        self.create_project_mirrored(organization_id, name, api_key, now_ms)
+            .await
+    }
+
+    async fn organization(&self, organization_id: i64) -> Result<Option<Organization>> {
+        self.control.organization(organization_id).await
+    }
+
+    async fn set_monthly_session_quota(
+        &self,
+        organization_id: i64,
+        quota: Option<i64>,
+    ) -> Result<()> {
+        self.control
+            .set_monthly_session_quota(organization_id, quota)
+            .await
+    }
+
+    async fn upsert_admin(&self, email: &str, password_hash: &str, now_ms: i64) -> Result<User> {
+        self.control
+            .upsert_admin(email, password_hash, now_ms)
+            .await
+    }
+
+    async fn user_for_login(&self, email: &str) -> Result<Option<LoginAccount>> {
+        self.control.user_for_login(email).await
+    }
+
+    async fn user_context(&self, user_id: i64) -> Result<Option<UserContext>> {
+        self.control.user_context(user_id).await
+    }
+
+    async fn set_password(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+        keep: Option<i64>,
+    ) -> Result<()> {
+        self.control
+            .set_password(user_id, password_hash, keep)
+            .await
+    }
+
+    async fn revoke_browser_sessions(&self, user_id: i64, keep: Option<i64>) -> Result<usize> {
+        self.control.revoke_browser_sessions(user_id, keep).await
+    }
+
+    async fn put_token(&self, token: NewToken, now_ms: i64) -> Result<TokenInfo> {
+        self.control.put_token(token, now_ms).await
+    }
+
+    async fn set_config_token(&self, token: Option<NewToken>, now_ms: i64) -> Result<()> {
+        self.control.set_config_token(token, now_ms).await
+    }
+
+    async fn token_user(&self, token_hash: &str, now_ms: i64) -> Result<Option<(User, TokenInfo)>> {
+        self.control.token_user(token_hash, now_ms).await
+    }
+
+    async fn touch_token(&self, token_id: i64, now_ms: i64) -> Result<()> {
+        self.control.touch_token(token_id, now_ms).await
+    }
+
+    async fn tokens_of(&self, user_id: i64, now_ms: i64) -> Result<Vec<TokenInfo>> {
+        self.control.tokens_of(user_id, now_ms).await
+    }
+
+    async fn revoke_token(&self, user_id: i64, token_id: i64) -> Result<bool> {
+        self.control.revoke_token(user_id, token_id).await
+    }
+
+    async fn delete_token(&self, token_hash: &str) -> Result<()> {
+        self.control.delete_token(token_hash).await
+    }
+}
+
+#[async_trait]
+impl<C: ControlStore> PeopleStore for SplitStore<C> {
+    async fn people(&self, organization_id: i64) -> Result<Vec<Person>> {
+        self.control.people(organization_id).await
+    }
+
+    async fn person(&self, organization_id: i64, user_id: i64) -> Result<Option<Person>> {
+        self.control.person(organization_id, user_id).await
+    }
+
+    async fn create_person(&self, new: NewPerson, now_ms: i64) -> Result<Option<User>> {
+        self.control.create_person(new, now_ms).await
+    }
+
+    async fn set_project_role(
+        &self,
+        project_id: i64,
+        user_id: i64,
+        role: Option<&str>,
+    ) -> Result<()> {
+        self.control
+            .set_project_role(project_id, user_id, role)
+            .await
+    }
+
+    async fn set_organization_admin(
+        &self,
+        organization_id: i64,
+        user_id: i64,
+        admin: bool,
+    ) -> Result<()> {
+        self.control
+            .set_organization_admin(organization_id, user_id, admin)
+            .await
+    }
+
+    async fn set_disabled(&self, user_id: i64, disabled: bool, now_ms: i64) -> Result<()> {
+        self.control.set_disabled(user_id, disabled, now_ms).await
+    }
+
+    async fn create_invite(&self, invite: NewInvite, now_ms: i64) -> Result<Invite> {
+        self.control.create_invite(invite, now_ms).await
+    }
+
+    async fn pending_invites(&self, project_id: i64, now_ms: i64) -> Result<Vec<Invite>> {
+        self.control.pending_invites(project_id, now_ms).await
+    }
+
+    async fn invite_by_token(&self, token_hash: &str, now_ms: i64) -> Result<Option<Invite>> {
+        self.control.invite_by_token(token_hash, now_ms).await
+    }
+
+    async fn revoke_invite(&self, project_id: i64, invite_id: i64) -> Result<bool> {
+        self.control.revoke_invite(project_id, invite_id).await
+    }
+
+    async fn accept_invite(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now_ms: i64,
+    ) -> Result<Accepted> {
+        self.control
+            .accept_invite(token_hash, password_hash, now_ms)
+            .await
+    }
+}
+
+#[async_trait]
+impl<C: ControlStore> IngestStore for SplitStore<C> {
+    fn stored_chunks(
+        &self,
+        session: &SessionRef,
+        content_hashes: &[String],
+    ) -> Result<Vec<String>> {
+        self.events.stored_chunks(session, content_hashes)
+    }
+
+    fn commit_upload(&self, upload: NewUpload, now_ms: i64) -> Result<UploadCommitted> {
+        let project = upload.session.project_id;
+        self.knows_project_blocking(project)?;
+        let committed = self.events.commit_upload(upload, now_ms)?;
+        if committed.newly_captured {
+            // Counted where every node counts. A crash right here leaves this session out of
+            // the month's count: the quota errs towards letting a session through.
+            let organization = self.organization_of(project)?;
+            tokio::runtime::Handle::current().block_on(
+                self.control
+                    .count_session_captured(organization, &reel_model::month_of(now_ms)),
+            )?;
+        }
+        Ok(committed)
+    }
+
+    async fn add_events(
+        &self,
+        project_id: i64,
+        events: Vec<AnalyticsEvent>,
+        now_ms: i64,
+    ) -> Result<EventsAdded> {
+        self.knows_project(project_id).await?;
+        self.events.add_events(project_id, events, now_ms).await
+    }
+
+    async fn add_interactions(&self, interactions: Interactions, now_ms: i64) -> Result<bool> {
+        self.knows_project(interactions.session.project_id).await?;
+        self.events.add_interactions(interactions, now_ms).await
+    }
+}
+
+#[async_trait]
+impl<C: ControlStore> CompactionStore for SplitStore<C> {
+    async fn session_chunks(&self, session: &SessionRef) -> Result<Vec<StoredChunk>> {
+        self.events.session_chunks(session).await
+    }
+
+    async fn intend_writes(&self, object_keys: Vec<String>) -> Result<()> {
+        self.events.intend_writes(object_keys).await
+    }
+
+    async fn commit_compaction(&self, compaction: Compaction, now_ms: i64) -> Result<bool> {
+        self.events.commit_compaction(compaction, now_ms).await
+    }
+
+    async fn pieces(
+        &self,
+        project_id: i64,
+        hashes: Vec<[u8; 16]>,
+    ) -> Result<Vec<([u8; 16], Vec<u8>)>> {
+        self.events.pieces(project_id, hashes).await
+    }
+
+    async fn known_pieces(&self, project_id: i64, hashes: Vec<[u8; 16]>) -> Result<Vec<[u8; 16]>> {
+        self.events.known_pieces(project_id, hashes).await
+    }
+
+    async fn dictionary(&self, id: i64) -> Result<Option<Dictionary>> {
+        self.events.dictionary(id).await
+    }
+
+    async fn object_intents(&self, now_ms: i64) -> Result<Vec<ObjectIntent>> {
+        self.events.object_intents(now_ms).await
+    }
+
+    async fn object_referenced(&self, object_key: &str) -> Result<bool> {
+        self.events.object_referenced(object_key).await
+    }
+
+    async fn forget_intent(&self, object_key: &str) -> Result<()> {
+        self.events.forget_intent(object_key).await
+    }
+
+    async fn unreferenced_objects(&self, object_keys: Vec<String>) -> Result<Vec<String>> {
+        self.events.unreferenced_objects(object_keys).await
+    }
+}
+
+#[async_trait]
+impl<C: ControlStore> SessionStore for SplitStore<C> {
+    async fn list_replays(
+        &self,
+        project_id: i64,
+        range: TimeRange,
+        limit: usize,
+    ) -> Result<Vec<Replay>> {
+        self.events.list_replays(project_id, range, limit).await
+    }
+
+    async fn replay(&self, project_id: i64, id: &ReplayId) -> Result<Option<Replay>> {
+        self.events.replay(project_id, id).await
+    }
+
+    async fn replay_chunks(&self, project_id: i64, id: &ReplayId) -> Result<Vec<StoredChunk>> {
+        self.events.replay_chunks(project_id, id).await
+    }
+
+    async fn session_events(&self, session: &SessionRef, limit: usize) -> Result<Vec<StoredEvent>> {
+        self.events.session_events(session, limit).await
+    }
+
+    async fn session_gaps(&self, project_id: i64, id: &ReplayId) -> Result<Vec<(i64, i64)>> {
+        self.events.session_gaps(project_id, id).await
+    }
+
+    async fn delete_replay(
+        &self,
+        project_id: i64,
+        id: &ReplayId,
+        delete_after_ms: i64,
+    ) -> Result<bool> {
+        self.events
+            .delete_replay(project_id, id, delete_after_ms)
+            .await
+    }
+
+    async fn import_sessions(&self, sessions: Vec<ImportedSession>, now_ms: i64) -> Result<usize> {
+        let mut projects: Vec<i64> = sessions.iter().map(|s| s.session.project_id).collect();
+        projects.dedup();
+        for project in projects {
+            self.knows_project(project).await?;
+        }
+        self.events.import_sessions(sessions, now_ms).await
+    }
+}
+
+#[async_trait]
+impl<C: ControlStore> ProcessingStore for SplitStore<C> {
+    async fn due_work(&self, now_ms: i64, limit: usize) -> Result<Vec<WorkItem>> {
+        self.events.due_work(now_ms, limit).await
+    }
+
+    async fn next_due_ms(&self) -> Result<Option<i64>> {
+        self.events.next_due_ms().await
+    }
+
+    async fn apply_signals(&self, update: SignalsUpdate, now_ms: i64) -> Result<bool> {
+        self.events.apply_signals(update, now_ms).await
+    }
+
+    async fn reschedule_work(
+        &self,
+        session: &SessionRef,
+        generation: i64,
+        due_ms: i64,
+    ) -> Result<bool> {
+        self.events
+            .reschedule_work(session, generation, due_ms)
+            .await
+    }
+
+    async fn work_failed(&self, session: &SessionRef, due_ms: i64, error: &str) -> Result<()> {
+        self.events.work_failed(session, due_ms, error).await
+    }
+
+    async fn sdk_event_types(&self, session: &SessionRef) -> Result<Vec<String>> {
+        self.events.sdk_event_types(session).await
+    }
+
+    async fn reset_signals(
+        &self,
+        project_id: Option<i64>,
+        since_ms: Option<i64>,
+        now_ms: i64,
+    ) -> Result<usize> {
+        self.events
+            .reset_signals(project_id, since_ms, now_ms)
+            .await
+    }
+}
+
+#[async_trait]
+impl<C: ControlStore> SearchStore for SplitStore<C> {
+    async fn search(&self, project_id: i64, search: reel_query::Search) -> Result<SearchPage> {
+        self.events.search(project_id, search).await
+    }
+
+    async fn event_names(&self, project_id: i64, limit: usize) -> Result<Vec<String>> {
+        self.events.event_names(project_id, limit).await
+    }
+
+    async fn user_property_keys(&self, project_id: i64, limit: usize) -> Result<Vec<String>> {
+        self.events.user_property_keys(project_id, limit).await
+    }
+}
+
+#[async_trait]
+impl<C: ControlStore> LibraryStore for SplitStore<C> {
+    async fn saved_searches(&self, project_id: i64) -> Result<Vec<SavedSearch>> {
+        self.control.saved_searches(project_id).await
+    }
+
+    async fn add_saved_search(
+        &self,
+        project_id: i64,
+        user_id: i64,
+        name: &str,
+        search: &str,
+        now_ms: i64,
+    ) -> Result<SavedSearch> {
+        self.control
+            .add_saved_search(project_id, user_id, name, search, now_ms)
+            .await
+    }
+
+    async fn delete_saved_search(&self, project_id: i64, id: i64) -> Result<bool> {
+        self.control.delete_saved_search(project_id, id).await
+    }
+
+    async fn cohorts(&self, project_id: i64) -> Result<Vec<StoredCohort>> {
+        self.control.cohorts(project_id).await
+    }
+
+    async fn put_cohort(
+        &self,
+        project_id: i64,
+        id: Option<i64>,
+        name: &str,
+        definition: &str,
+        now_ms: i64,
+    ) -> Result<Option<StoredCohort>> {
+        self.control
+            .put_cohort(project_id, id, name, definition, now_ms)
+            .await
+    }
+
+    async fn delete_cohort(&self, project_id: i64, id: i64) -> Result<bool> {
+        self.control.delete_cohort(project_id, id).await
+    }
+}
+
+#[async_trait]
+impl<C: ControlStore> FeedbackStore for SplitStore<C> {
+    async fn add_feedback(
+        &self,
+        project_id: i64,
+        replay: &ReplayId,
+        user_id: i64,
+        rating: &str,
+        comment: Option<String>,
+        now_ms: i64,
+    ) -> Result<Option<Feedback>> {
+        self.add_feedback_mirrored(project_id, replay, user_id, rating, comment, now_ms)
+            .await
+    }
+
+    async fn feedback(&self, project_id: i64, limit: usize) -> Result<Vec<Feedback>> {
+        self.events.feedback(project_id, limit).await
+    }
+}
+
+#[async_trait]
+impl<C: ControlStore> ErasureStore for SplitStore<C> {
+    async fn expired_sessions(
+        &self,
+        project_id: i64,
+        cutoff_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<SessionRef>> {
+        self.events
+            .expired_sessions(project_id, cutoff_ms, limit)
+            .await
+    }
+
+    async fn sessions_of(
+        &self,
+        project_id: i64,
+        subject: &Subject,
+        limit: usize,
+    ) -> Result<Vec<SessionRef>> {
+        self.events.sessions_of(project_id, subject, limit).await
+    }
+
+    async fn delete_sessions(
+        &self,
+        sessions: Vec<SessionRef>,
+        delete_after_ms: i64,
+    ) -> Result<Erased> {
+        self.events.delete_sessions(sessions, delete_after_ms).await
+    }
+
+    async fn delete_expired_rest(
+        &self,
+        project_id: i64,
+        cutoff_ms: i64,
+        limit: usize,
+    ) -> Result<Erased> {
+        self.events
+            .delete_expired_rest(project_id, cutoff_ms, limit)
+            .await
+    }
+
+    async fn delete_subject_rest(&self, project_id: i64, subject: &Subject) -> Result<Erased> {
+        self.events.delete_subject_rest(project_id, subject).await
+    }
+}
+
+#[async_trait]
+impl<C: ControlStore> OperationsStore for SplitStore<C> {
+    async fn add_audit(&self, entry: NewAuditEntry) -> Result<()> {
+        self.control.add_audit(entry).await
+    }
+
+    async fn audit_log(&self, query: AuditQuery) -> Result<Vec<AuditEntry>> {
+        self.control.audit_log(query).await
+    }
+
+    async fn sessions_captured(&self, organization_id: i64, month: &str) -> Result<i64> {
+        self.control.sessions_captured(organization_id, month).await
+    }
+
+    async fn has_recording(&self, session: &SessionRef) -> Result<bool> {
+        self.events.has_recording(session).await
+    }
+
+    async fn add_ingest_counts(&self, counts: Vec<(IngestKey, IngestCounts)>) -> Result<()> {
+        self.control.add_ingest_counts(counts).await
+    }
+
+    async fn ingest_counts(
+        &self,
+        project_id: i64,
+        since_minute: i64,
+    ) -> Result<Vec<(IngestKey, IngestCounts)>> {
+        self.control.ingest_counts(project_id, since_minute).await
+    }
+
+    async fn prune_ingest_counts(&self, before_minute: i64) -> Result<usize> {
+        self.control.prune_ingest_counts(before_minute).await
+    }
+}
+
+#[async_trait]
+impl<C: ControlStore> AnalyticsStore for SplitStore<C> {
+    async fn chart(&self, project_id: i64, chart: Chart) -> Result<ChartAnswer> {
+        self.events.chart(project_id, chart).await
+    }
+
+    async fn chart_sessions(
+        &self,
+        project_id: i64,
+        chart: Chart,
+        point: DataPoint,
+        page: SessionPageRequest,
+    ) -> Result<MicroscopePage> {
+        self.events
+            .chart_sessions(project_id, chart, point, page)
+            .await
+    }
+
+    async fn user_profile(
+        &self,
+        project_id: i64,
+        lookup: UserLookup,
+        before_ms: Option<i64>,
+        limit: usize,
+    ) -> Result<Option<UserProfile>> {
+        self.events
+            .user_profile(project_id, lookup, before_ms, limit)
+            .await
+    }
+
+    async fn find_users(
+        &self,
+        project_id: i64,
+        query: UserQuery,
+        limit: usize,
+    ) -> Result<Vec<UserSummary>> {
+        self.events.find_users(project_id, query, limit).await
+    }
+}
+
+#[async_trait]
+impl<C: ControlStore> BoardStore for SplitStore<C> {
+    async fn boards(&self, project_id: i64, kind: BoardKind) -> Result<Vec<StoredBoard>> {
+        self.control.boards(project_id, kind).await
+    }
+
+    async fn board(
+        &self,
+        project_id: i64,
+        kind: BoardKind,
+        id: i64,
+    ) -> Result<Option<StoredBoard>> {
+        self.control.board(project_id, kind, id).await
+    }
+
+    async fn add_board(
+        &self,
+        project_id: i64,
+        kind: BoardKind,
+        user_id: i64,
+        name: &str,
+        body: &str,
+        now_ms: i64,
+    ) -> Result<StoredBoard> {
+        self.control
+            .add_board(project_id, kind, user_id, name, body, now_ms)
+            .await
+    }
+
+    async fn put_board(
+        &self,
+        project_id: i64,
+        kind: BoardKind,
+        id: i64,
+        name: &str,
+        body: &str,
+        now_ms: i64,
+    ) -> Result<Option<StoredBoard>> {
+        self.control
+            .put_board(project_id, kind, id, name, body, now_ms)
+            .await
+    }
+
+    async fn delete_board(&self, project_id: i64, kind: BoardKind, id: i64) -> Result<bool> {
+        self.control.delete_board(project_id, kind, id).await
+    }
+
+    async fn order_boards(&self, project_id: i64, kind: BoardKind, ids: &[i64]) -> Result<bool> {
+        self.control.order_boards(project_id, kind, ids).await
+    }
+}
