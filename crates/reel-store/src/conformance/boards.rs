@@ -203,6 +203,21 @@ pub async fn boards<S: AccountStore + BoardStore>(store: &S) {
     assert_eq!(last.position, 4, "after the highest place, gaps kept");
     assert!(store.delete_board(p, Notebook, notes.id).await.unwrap());
     assert!(store.boards(p, Notebook).await.unwrap().is_empty());
+
+    // Boards added at once (by several people, on several nodes) each get their own place.
+    let adding = (0..8).map(|i| async move {
+        let name = format!("N{i}");
+        store
+            .add_board(p, Notebook, admin.id, &name, "{}", T0 + 50)
+            .await
+    });
+    let mut places: Vec<i64> = futures::future::join_all(adding)
+        .await
+        .into_iter()
+        .map(|b| b.unwrap().position)
+        .collect();
+    places.sort_unstable();
+    assert_eq!(places, (0..8).collect::<Vec<_>>(), "one place each");
     assert_eq!(
         store.boards(blog.id, Dashboard).await.unwrap(),
         vec![elsewhere]

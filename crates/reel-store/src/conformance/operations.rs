@@ -383,4 +383,32 @@ pub async fn operations<S: AccountStore + ControlOperations>(store: &S) {
     );
     assert!(store.ingest_counts(blog.id, 0).await.unwrap().is_empty());
     assert_eq!(store.prune_ingest_counts(m + 1).await.unwrap(), 0);
+
+    // Nodes adding to the same minutes at once, in different orders: every count is kept.
+    let batch = vec![
+        (key(shop.id, m + 5, "accepted", ""), counts(1, 2, 3)),
+        (key(shop.id, m + 5, "rejected", "bad_json"), counts(1, 0, 5)),
+        (key(shop.id, m + 5, "throttled", ""), counts(1, 1, 1)),
+    ];
+    let adding = (0..8).map(|i| {
+        let mut b = batch.clone();
+        if i % 2 == 1 {
+            b.reverse();
+        }
+        store.add_ingest_counts(b)
+    });
+    for added in futures::future::join_all(adding).await {
+        added.unwrap();
+    }
+    assert_eq!(
+        store.ingest_counts(shop.id, m + 5).await.unwrap(),
+        vec![
+            (key(shop.id, m + 5, "accepted", ""), counts(8, 16, 24)),
+            (
+                key(shop.id, m + 5, "rejected", "bad_json"),
+                counts(8, 0, 40)
+            ),
+            (key(shop.id, m + 5, "throttled", ""), counts(8, 8, 8)),
+        ]
+    );
 }

@@ -71,6 +71,13 @@ pub async fn people<S: AccountStore + PeopleStore>(store: &S) {
         .await
         .unwrap()
         .unwrap();
+    for email in ["dan_x@example.com", "Dan.y@example.com"] {
+        store
+            .create_person(person(org, email, None), T0 + 2)
+            .await
+            .unwrap()
+            .unwrap();
+    }
     assert_eq!(
         store
             .create_person(person(org, "CARL@EXAMPLE.COM", None), T0 + 3)
@@ -104,8 +111,14 @@ pub async fn people<S: AccountStore + PeopleStore>(store: &S) {
     let emails: Vec<&str> = listed.iter().map(|p| p.user.email.as_str()).collect();
     assert_eq!(
         emails,
-        vec!["Admin@Example.com", "bea@example.com", "Carl@example.com"],
-        "by email, case aside"
+        vec![
+            "Admin@Example.com",
+            "bea@example.com",
+            "Carl@example.com",
+            "Dan.y@example.com",
+            "dan_x@example.com"
+        ],
+        "by email as SQLite's NOCASE compares: letters without case, the rest by code point"
     );
     assert_eq!(listed[2].roles, vec![(shop.id, "viewer".to_string())]);
     assert!(!listed[2].organization_admin);
@@ -471,5 +484,5 @@ pub async fn people<S: AccountStore + PeopleStore>(store: &S) {
         matches!(outcomes, [Accepted::Created { .. }, Accepted::Gone]),
         "{outcomes:?}"
     );
-    assert_eq!(store.people(org).await.unwrap().len(), 5);
+    assert_eq!(store.people(org).await.unwrap().len(), 7);
 }
