@@ -51,6 +51,35 @@ pub trait ControlOperations: Send + Sync + 'static {
     async fn count_session_captured(&self, organization_id: i64, month: &str) -> Result<()>;
 }
 
+#[async_trait]
+impl ControlOperations for SqliteStore {
+    async fn add_audit(&self, entry: NewAuditEntry) -> Result<()> {
+        OperationsStore::add_audit(self, entry).await
+    }
+    async fn audit_log(&self, query: AuditQuery) -> Result<Vec<AuditEntry>> {
+        OperationsStore::audit_log(self, query).await
+    }
+    async fn add_ingest_counts(&self, counts: Vec<(IngestKey, IngestCounts)>) -> Result<()> {
+        OperationsStore::add_ingest_counts(self, counts).await
+    }
+    async fn ingest_counts(
+        &self,
+        project_id: i64,
+        since_minute: i64,
+    ) -> Result<Vec<(IngestKey, IngestCounts)>> {
+        OperationsStore::ingest_counts(self, project_id, since_minute).await
+    }
+    async fn prune_ingest_counts(&self, before_minute: i64) -> Result<usize> {
+        OperationsStore::prune_ingest_counts(self, before_minute).await
+    }
+    async fn sessions_captured(&self, organization_id: i64, month: &str) -> Result<i64> {
+        OperationsStore::sessions_captured(self, organization_id, month).await
+    }
+    async fn count_session_captured(&self, organization_id: i64, month: &str) -> Result<()> {
+        SqliteStore::count_session_captured(self, organization_id, month).await
+    }
+}
+
 /// PostgreSQL's are its own (inherent) methods: `PgStore` holds no recordings, so it has no
 /// whole [`OperationsStore`].
 #[async_trait]

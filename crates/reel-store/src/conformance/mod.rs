@@ -14,7 +14,7 @@ mod people;
 pub use accounts::accounts;
 pub use boards::boards;
 pub use library::library;
-pub use operations::{ControlOperations, operations};
+pub use operations::{CaptureSession, operations};
 pub use people::people;
 
 use crate::{AccountStore, NewInstallation, Project, User};

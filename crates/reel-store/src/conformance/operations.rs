@@ -2,25 +2,23 @@
 //! ingestion counts per minute. `has_recording` belongs to the recordings' backend and is not
 //! checked here.
 //!
-//! [`PgStore`] has these as inherent methods (it does not implement the trait), and a session
-//! is counted differently on each backend (SQLite inside the upload that first records it,
-//! PostgreSQL when told), so the check goes through [`ControlOperations`].
+//! [`PgStore`] does not implement the trait (it holds no recordings): the check goes through
+//! [`ControlOperations`], what `SplitStore` asks of its control store, and [`CaptureSession`].
 
 use async_trait::async_trait;
 
+use crate::split::ControlOperations;
 use crate::{
-    AccountStore, AuditEntry, AuditQuery, IngestCounts, IngestKey, IngestStore, NewAuditEntry,
-    NewChunk, NewUpload, OperationsStore, PgStore, Project, Result, SessionRef, SqliteStore,
+    AccountStore, AuditQuery, IngestCounts, IngestKey, IngestStore, NewAuditEntry, NewChunk,
+    NewUpload, PgStore, Project, Result, SessionRef, SqliteStore,
 };
 
 use super::{T0, install};
 
-/// What the operations check calls: the six control methods, and a way to capture a session.
+/// How a backend counts a session recorded for the first time: SQLite inside the upload that
+/// records it, PostgreSQL when the store routing uploads tells it.
 #[async_trait]
-pub trait ControlOperations: Send + Sync {
-    async fn add_audit(&self, entry: NewAuditEntry) -> Result<()>;
-    async fn audit_log(&self, query: AuditQuery) -> Result<Vec<AuditEntry>>;
-    async fn sessions_captured(&self, organization_id: i64, month: &str) -> Result<i64>;
+pub trait CaptureSession: ControlOperations {
     /// A session of `project` recorded for the first time at `at_ms`, which falls in `month`.
     async fn capture_session(
         &self,
@@ -29,26 +27,10 @@ pub trait ControlOperations: Send + Sync {
         at_ms: i64,
         month: &str,
     ) -> Result<()>;
-    async fn add_ingest_counts(&self, counts: Vec<(IngestKey, IngestCounts)>) -> Result<()>;
-    async fn ingest_counts(
-        &self,
-        project_id: i64,
-        since_minute: i64,
-    ) -> Result<Vec<(IngestKey, IngestCounts)>>;
-    async fn prune_ingest_counts(&self, before_minute: i64) -> Result<usize>;
 }
 
 #[async_trait]
-impl ControlOperations for SqliteStore {
-    async fn add_audit(&self, entry: NewAuditEntry) -> Result<()> {
-        OperationsStore::add_audit(self, entry).await
-    }
-    async fn audit_log(&self, query: AuditQuery) -> Result<Vec<AuditEntry>> {
-        OperationsStore::audit_log(self, query).await
-    }
-    async fn sessions_captured(&self, organization_id: i64, month: &str) -> Result<i64> {
-        OperationsStore::sessions_captured(self, organization_id, month).await
-    }
+impl CaptureSession for SqliteStore {
     async fn capture_session(
         &self,
         project: &Project,
@@ -62,34 +44,13 @@ impl ControlOperations for SqliteStore {
             .await
             .expect("commit_upload ran")?;
         assert_eq!(committed.stored, 1, "the session's first chunk");
+        assert!(committed.newly_captured, "the session's first recording");
         Ok(())
-    }
-    async fn add_ingest_counts(&self, counts: Vec<(IngestKey, IngestCounts)>) -> Result<()> {
-        OperationsStore::add_ingest_counts(self, counts).await
-    }
-    async fn ingest_counts(
-        &self,
-        project_id: i64,
-        since_minute: i64,
-    ) -> Result<Vec<(IngestKey, IngestCounts)>> {
-        OperationsStore::ingest_counts(self, project_id, since_minute).await
-    }
-    async fn prune_ingest_counts(&self, before_minute: i64) -> Result<usize> {
-        OperationsStore::prune_ingest_counts(self, before_minute).await
     }
 }
 
 #[async_trait]
-impl ControlOperations for PgStore {
-    async fn add_audit(&self, entry: NewAuditEntry) -> Result<()> {
-        PgStore::add_audit(self, entry).await
-    }
-    async fn audit_log(&self, query: AuditQuery) -> Result<Vec<AuditEntry>> {
-        PgStore::audit_log(self, query).await
-    }
-    async fn sessions_captured(&self, organization_id: i64, month: &str) -> Result<i64> {
-        PgStore::sessions_captured(self, organization_id, month).await
-    }
+impl CaptureSession for PgStore {
     async fn capture_session(
         &self,
         project: &Project,
@@ -99,19 +60,6 @@ impl ControlOperations for PgStore {
     ) -> Result<()> {
         self.count_session_captured(project.organization_id, month)
             .await
-    }
-    async fn add_ingest_counts(&self, counts: Vec<(IngestKey, IngestCounts)>) -> Result<()> {
-        PgStore::add_ingest_counts(self, counts).await
-    }
-    async fn ingest_counts(
-        &self,
-        project_id: i64,
-        since_minute: i64,
-    ) -> Result<Vec<(IngestKey, IngestCounts)>> {
-        PgStore::ingest_counts(self, project_id, since_minute).await
-    }
-    async fn prune_ingest_counts(&self, before_minute: i64) -> Result<usize> {
-        PgStore::prune_ingest_counts(self, before_minute).await
     }
 }
 
@@ -174,7 +122,7 @@ fn counts(requests: i64, events: i64, bytes: i64) -> IngestCounts {
 }
 
 /// The control methods of [`crate::OperationsStore`], from an empty store.
-pub async fn operations<S: AccountStore + ControlOperations>(store: &S) {
+pub async fn operations<S: AccountStore + CaptureSession>(store: &S) {
     let (shop, admin) = install(store, "Acme", "key-acme", "admin@example.com").await;
     let org = shop.organization_id;
     let blog = store

@@ -173,3 +173,21 @@ impl OperationsStore for SqliteStore {
         .await
     }
 }
+
+impl SqliteStore {
+    /// Counts one newly captured session of the organization in `month`: what an upload that
+    /// records a session for the first time does in its own transaction (for callers that
+    /// count elsewhere, as [`crate::split::ControlOperations`] does).
+    pub async fn count_session_captured(&self, organization_id: i64, month: &str) -> Result<()> {
+        let month = month.to_owned();
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO monthly_usage (organization_id, month, sessions) VALUES (?1, ?2, 1)
+                 ON CONFLICT (organization_id, month) DO UPDATE SET sessions = sessions + 1",
+                params![organization_id, month],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}
