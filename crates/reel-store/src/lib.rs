@@ -39,6 +39,7 @@
 pub mod accounts;
 pub mod analytics;
 pub mod blobs;
+pub(crate) mod charts;
 pub mod compaction;
 pub mod erasure;
 pub mod feedback;

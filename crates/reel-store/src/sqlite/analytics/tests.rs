@@ -5,7 +5,8 @@ use reel_query::chart::wire::{ChartAnswer, ChartSpec};
 use reel_query::chart::{ChartContext, parse_chart};
 use serde_json::json;
 
-use super::{charts, scan};
+use super::scan;
+use crate::charts;
 use crate::sqlite::SqliteStore;
 use crate::{AnalyticsEvent, AnalyticsStore, IngestStore, StoreError};
 
