@@ -40,6 +40,7 @@ pub mod accounts;
 pub mod analytics;
 pub mod blobs;
 pub(crate) mod charts;
+pub mod clickhouse;
 pub mod compaction;
 pub mod erasure;
 pub mod feedback;

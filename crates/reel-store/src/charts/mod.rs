@@ -26,6 +26,9 @@ use serde_json::Value;
 
 use crate::Result;
 
+/// The most events one chart reads: past it, the chart stops and says to narrow it.
+pub(crate) const MAX_CHART_EVENTS: usize = 30_000_000;
+
 /// The most property values a scan hands over per event (a group-by and a measured property).
 pub(crate) const MAX_KEYS: usize = 2;
 

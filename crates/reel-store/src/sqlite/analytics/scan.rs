@@ -11,11 +11,10 @@ use reel_query::model::PropertyCondition;
 use rusqlite::{Connection, params};
 
 use super::props::{self, key_id};
-use crate::charts::{ChartSource, MAX_KEYS, MAX_PATH_EVENTS, OwnedValue, Scan, UserFilter};
+use crate::charts::{
+    ChartSource, MAX_CHART_EVENTS, MAX_KEYS, MAX_PATH_EVENTS, OwnedValue, Scan, UserFilter,
+};
 use crate::{Result, StoreError};
-
-/// The most events one chart reads: past it, the chart stops and says to narrow it.
-pub(crate) const MAX_CHART_EVENTS: usize = 30_000_000;
 
 /// Rows read between two looks at the budget.
 const COUNT_EVERY: usize = 4_096;

@@ -1,0 +1,286 @@
+//! ClickHouse's HTTP interface: a statement is POSTed as the body, rows come back as
+//! `TabSeparated` and are read as they arrive; rows go in as `JSONEachRow` in an INSERT's body.
+//! No value is ever spliced into a statement except through [`quote`] (text) or as a number
+//! Rust formatted: 18.16 has no query parameters (`{name:Type}` came in 19.x).
+
+use reqwest::Url;
+
+use crate::{Result, StoreError};
+
+/// A ClickHouse server and database, as `events_url` names them.
+#[derive(Clone)]
+pub struct ClickHouse {
+    http: reqwest::Client,
+    /// `http://host:port/`.
+    endpoint: Url,
+    database: String,
+    /// As configured, for messages.
+    url: String,
+}
+
+impl std::fmt::Debug for ClickHouse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClickHouse")
+            .field("url", &self.url)
+            .finish()
+    }
+}
+
+fn database_error(message: String) -> StoreError {
+    StoreError::Database(message.into())
+}
+
+/// `text` as a ClickHouse string literal. Inside quotes only the backslash (ClickHouse's escape
+/// character) and the quote end a literal early; every other byte, a NUL or a newline
+/// included, stands for itself in 18.16 and in current versions alike.
+pub(crate) fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('\'');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// One `TabSeparated` field as the text it stands for (ClickHouse escapes `\0 \b \f \n \r \t
+/// \' \\`; `\N` is NULL, read as empty).
+pub(crate) fn unescape(field: &str) -> std::borrow::Cow<'_, str> {
+    if !field.contains('\\') {
+        return field.into();
+    }
+    let mut out = String::with_capacity(field.len());
+    let mut chars = field.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('0') => out.push('\0'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some('N') => {}
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out.into()
+}
+
+impl ClickHouse {
+    /// `clickhouse://host:port/db` (the HTTP interface's port; `db` made if missing). Fails,
+    /// naming `events_url`, when the server does not answer.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let bad = |why: &str| {
+            StoreError::Invalid(format!(
+                "events_url {url:?}: {why} (expected clickhouse://host:port/database)"
+            ))
+        };
+        let parsed = Url::parse(url).map_err(|e| bad(&e.to_string()))?;
+        if parsed.scheme() != "clickhouse" {
+            return Err(bad("the scheme is not clickhouse"));
+        }
+        let host = parsed.host_str().ok_or_else(|| bad("no host"))?;
+        let port = parsed.port().unwrap_or(8123);
+        let database = parsed.path().trim_start_matches('/');
+        let database = if database.is_empty() {
+            "default"
+        } else {
+            database
+        };
+        // The database is named in DDL, where no quoting of ours applies: only a plain name.
+        if !database
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return Err(bad("the database name is not letters, digits and _"));
+        }
+        let endpoint =
+            Url::parse(&format!("http://{host}:{port}/")).map_err(|e| bad(&e.to_string()))?;
+        let ch = Self {
+            http: reqwest::Client::new(),
+            endpoint,
+            database: database.to_owned(),
+            url: url.to_owned(),
+        };
+        ch.post(None, "SELECT 1".into()).await.map_err(|e| {
+            database_error(format!(
+                "events_url {url}: ClickHouse does not answer at {}: {e}",
+                ch.endpoint
+            ))
+        })?;
+        ch.post(
+            None,
+            format!("CREATE DATABASE IF NOT EXISTS {}", ch.database),
+        )
+        .await?;
+        Ok(ch)
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Sends a statement (with `query` in the URL and `body` as its data, for an INSERT) and
+    /// returns the answer once its headers came.
+    async fn send(
+        &self,
+        query: Option<&str>,
+        body: String,
+        database: bool,
+    ) -> Result<reqwest::Response> {
+        let mut endpoint = self.endpoint.clone();
+        {
+            let mut pairs = endpoint.query_pairs_mut();
+            if database {
+                pairs.append_pair("database", &self.database);
+            }
+            if let Some(q) = query {
+                pairs.append_pair("query", q);
+            }
+        }
+        let response = self
+            .http
+            .post(endpoint)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| database_error(format!("ClickHouse at {}: {e}", self.url)))?;
+        if !response.status().is_success() {
+            let status = response.status();
+            let text = response.text().await.unwrap_or_default();
+            return Err(database_error(format!(
+                "ClickHouse at {} answered {status}: {}",
+                self.url,
+                text.trim()
+            )));
+        }
+        Ok(response)
+    }
+
+    async fn post(&self, query: Option<&str>, body: String) -> Result<String> {
+        let database = query.is_some() || !body.starts_with("CREATE DATABASE");
+        let response = self.send(query, body, database).await?;
+        response
+            .text()
+            .await
+            .map_err(|e| database_error(format!("ClickHouse at {}: {e}", self.url)))
+    }
+
+    /// Runs a statement that returns no rows (DDL).
+    pub(crate) async fn execute(&self, sql: &str) -> Result<()> {
+        self.post(None, sql.to_owned()).await.map(|_| ())
+    }
+
+    /// Inserts rows, each a JSON object on its own line.
+    pub(crate) async fn insert(&self, table: &str, rows: String) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.post(
+            Some(&format!("INSERT INTO {table} FORMAT JSONEachRow")),
+            rows,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Every row of a query, each field unescaped.
+    pub(crate) async fn rows(&self, sql: &str) -> Result<Vec<Vec<String>>> {
+        let mut out = Vec::new();
+        self.stream(sql, |fields| {
+            out.push(fields.iter().map(|f| unescape(f).into_owned()).collect());
+            Ok(())
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// `f(fields)` for each row of a query as it arrives (fields still escaped: see
+    /// [`unescape`]). A row with another number of fields than the first is an error: when a
+    /// query fails after its first rows were sent, ClickHouse can only end the body with the
+    /// exception's text.
+    pub(crate) async fn stream(
+        &self,
+        sql: &str,
+        mut f: impl FnMut(&[&str]) -> Result<()>,
+    ) -> Result<()> {
+        let mut response = self
+            .send(None, format!("{sql} FORMAT TabSeparated"), true)
+            .await?;
+        let mut pending: Vec<u8> = Vec::new();
+        let mut width: Option<usize> = None;
+        let url = &self.url;
+        let mut line_of = |line: &[u8]| -> Result<()> {
+            let text = std::str::from_utf8(line)
+                .map_err(|_| database_error("ClickHouse sent a row that is not UTF-8".into()))?;
+            let fields: Vec<&str> = text.split('\t').collect();
+            match width {
+                None => width = Some(fields.len()),
+                Some(w) if w != fields.len() => {
+                    return Err(database_error(format!("ClickHouse at {url}: {text}")));
+                }
+                Some(_) => {}
+            }
+            f(&fields)
+        };
+        loop {
+            let chunk = response
+                .chunk()
+                .await
+                .map_err(|e| database_error(format!("ClickHouse at {url}: {e}")))?;
+            let Some(chunk) = chunk else { break };
+            pending.extend_from_slice(&chunk);
+            let mut start = 0;
+            while let Some(end) = pending[start..].iter().position(|b| *b == b'\n') {
+                line_of(&pending[start..start + end])?;
+                start += end + 1;
+            }
+            pending.drain(..start);
+        }
+        if !pending.is_empty() {
+            line_of(&pending)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_leaves_no_way_out_of_the_literal() {
+        let cases = [
+            ("plain", "'plain'"),
+            ("it's", r"'it\'s'"),
+            (r"back\", r"'back\\'"),
+            (r"\'; DROP TABLE x; --", r"'\\\'; DROP TABLE x; --'"),
+            ("new\nline\0", "'new\nline\0'"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(quote(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn tab_separated_fields_unescape() {
+        let cases = [
+            ("plain", "plain"),
+            (r"a\tb\nc\\d\'e", "a\tb\nc\\d'e"),
+            (r"\0\b\f\r", "\0\u{8}\u{c}\r"),
+            (r"\N", ""),
+        ];
+        for (field, want) in cases {
+            assert_eq!(unescape(field), want, "{field:?}");
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Events for charts in ClickHouse (`events_url = clickhouse://host:port/db`, the HTTP
+//! interface): the first piece of running reel on several nodes. [`ClickHouseEvents`] keeps
+//! the events the embedded store keeps for charts and answers charts and the Microscope with
+//! the same answers, on ClickHouse 18.16 (Debian's) and current versions.
+//!
+//! **Tables** (`schema.rs`): `chart_events`, a MergeTree ordered by `(project, event_type,
+//! time_ms, seq)` — one event name's time range is one contiguous run, as in the embedded
+//! `analytics_events` — with properties as parallel arrays of keys, kinds and values;
+//! `chart_users`, `chart_devices`, `chart_user_properties`, `chart_sessions`, ReplacingMergeTrees
+//! whose rows are versions (read with `argMax(…, version)`, not `FINAL`, so a read never depends
+//! on when ClickHouse merged parts); `reel_schema`, the tables' version.
+//!
+//! **Who an event belongs to** is decided when it is written (`record.rs`), by the embedded
+//! recorder's rules. The state those rules need lives in ClickHouse and is cached by the node
+//! that writes; users and sessions are numbered by hashes of their ids, so every node numbers
+//! them alike. Merging an anonymous device into the user who later signs in on it writes one
+//! `chart_users` row instead of rewriting that user's events, and charts follow it when they
+//! read (`scan.rs`).
+//!
+//! **Where the work is done**: ClickHouse selects a chart's rows (project, event name, time
+//! range, what of the property conditions it decides exactly) and streams them in time order;
+//! Rust follows merges, applies the user filters, checks the conditions and counts with the same
+//! code as the embedded store (`crate::charts`, `reel_query::chart`) — which is why the answers
+//! are the same.
+//!
+//! **Limits, as of now** (each a way on):
+//! - Two nodes writing events of the same device or user at the same moment each decide from
+//!   their own cache: a merge or a property update can be lost. A project's events should reach
+//!   one writer at a time until the state is coordinated.
+//! - A retried batch is counted twice: events are not yet de-duplicated by `insert_id`
+//!   (ClickHouse de-duplicates identical insert blocks only in replicated tables).
+//! - Writes are acknowledged when ClickHouse has them on disk, without an fsync (ClickHouse's
+//!   default), unlike the embedded store.
+//! - Charts read merges and user properties whole per project and chart; a Pathfinder reads the
+//!   project's events over the anchors' time span; User Sessions group all of a project's
+//!   sessions. Fine for the sizes tested, not for a large project.
+//! - Deleting events (retention, erasure) and User Look-Up are not here yet.
+//! - Events of one user in the same millisecond are ordered by arrival (here) or by the
+//!   embedded store's ids (there): paths, and the event named at a Microscope moment, can
+//!   differ between the two stores only for such ties.
+
+mod client;
+mod record;
+mod scan;
+mod schema;
+
+use std::sync::Arc;
+
+use reel_query::chart::wire::{ChartAnswer, MicroscopePage};
+use reel_query::chart::{Chart, DataPoint, SessionPageRequest};
+
+pub use client::ClickHouse;
+pub use schema::SCHEMA_VERSION;
+
+use crate::charts::{self, Output, Want};
+use crate::{AnalyticsEvent, Result, StoreError};
+
+/// Events for charts in ClickHouse: written by [`Self::record`], read by [`Self::chart`] and
+/// [`Self::chart_sessions`] (the same answers as [`crate::AnalyticsStore`]'s).
+pub struct ClickHouseEvents {
+    ch: ClickHouse,
+    seq: Arc<record::Sequence>,
+    writer: tokio::sync::Mutex<record::Writer>,
+}
+
+impl ClickHouseEvents {
+    /// Connects to `events_url`, makes the tables if missing and checks their version.
+    pub async fn open(events_url: &str) -> Result<Self> {
+        let ch = ClickHouse::connect(events_url).await?;
+        schema::ensure(&ch).await?;
+        // Arrival numbers go on from the largest written, whatever this node's clock says.
+        let mut last = 0u64;
+        for sql in [
+            "SELECT max(seq) FROM chart_events",
+            "SELECT max(version) FROM chart_users",
+            "SELECT max(version) FROM chart_devices",
+            "SELECT max(version) FROM chart_user_properties",
+            "SELECT max(version) FROM chart_sessions",
+        ] {
+            let rows = ch.rows(sql).await?;
+            let n = rows
+                .first()
+                .and_then(|r| r.first())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            last = last.max(n);
+        }
+        Ok(Self {
+            ch,
+            seq: Arc::new(record::Sequence::starting_after(last)),
+            writer: tokio::sync::Mutex::new(record::Writer::default()),
+        })
+    }
+
+    pub fn clickhouse(&self) -> &ClickHouse {
+        &self.ch
+    }
+
+    /// Keeps a batch of a project's events for charts (the input of
+    /// [`crate::IngestStore::add_events`], bounded by the same property limits).
+    pub async fn record(&self, project_id: i64, events: &[AnalyticsEvent]) -> Result<()> {
+        let mut writer = self.writer.lock().await;
+        writer.record(&self.ch, &self.seq, project_id, events).await
+    }
+
+    /// Marks a session as having a recording.
+    pub async fn mark_replay(
+        &self,
+        project_id: i64,
+        device_id: &str,
+        session_id: i64,
+    ) -> Result<()> {
+        let mut writer = self.writer.lock().await;
+        writer
+            .mark_replay(&self.ch, &self.seq, project_id, device_id, session_id)
+            .await
+    }
+
+    /// Runs `f` on a thread that may wait: the chart code is synchronous (it is the embedded
+    /// store's), its HTTP calls wait on this runtime.
+    async fn on_chart_thread<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut scan::Source<'_>) -> Result<T> + Send + 'static,
+        project_id: i64,
+    ) -> Result<T> {
+        let ch = self.ch.clone();
+        let rt = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let mut source = scan::Source::new(&ch, rt, project_id);
+            f(&mut source)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    pub async fn chart(&self, project_id: i64, chart: Chart) -> Result<ChartAnswer> {
+        self.on_chart_thread(
+            move |s| match charts::run(s, &chart, Want::Answer)? {
+                Output::Answer(a) => Ok(a),
+                Output::Hits(_) => Err(StoreError::Task("a chart gave events".into())),
+            },
+            project_id,
+        )
+        .await
+    }
+
+    pub async fn chart_sessions(
+        &self,
+        project_id: i64,
+        chart: Chart,
+        point: DataPoint,
+        page: SessionPageRequest,
+    ) -> Result<MicroscopePage> {
+        self.on_chart_thread(
+            move |s| match charts::run(s, &chart, Want::Hits(&point))? {
+                Output::Hits(hits) => charts::page::sessions_page(s, hits, page),
+                Output::Answer(_) => Err(StoreError::Task("a point gave an answer".into())),
+            },
+            project_id,
+        )
+        .await
+    }
+
+    /// Every statement the store sends with its values replaced, for checking them on another
+    /// ClickHouse version: the schema's.
+    pub fn schema_statements() -> &'static [&'static str] {
+        schema::STATEMENTS
+    }
+}
