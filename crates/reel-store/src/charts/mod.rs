@@ -350,8 +350,20 @@ fn journeys(
                     per_user.entry(hit.user).or_default().push((name, hit));
                 }
             })?;
+            // Events of the same millisecond in name order: a backend's order of names (the
+            // embedded store's came from a hash map) must not decide a flow.
+            let mut name_of_id: HashMap<u32, &str> = HashMap::new();
+            for (_, name) in &names {
+                if let Some(id) = builder.known_name(name) {
+                    name_of_id.insert(id, name.as_str());
+                }
+            }
             for (_, mut events) in per_user {
-                events.sort_by_key(|(_, h)| h.time_ms);
+                events.sort_by(|a, b| {
+                    a.1.time_ms
+                        .cmp(&b.1.time_ms)
+                        .then_with(|| name_of_id.get(&a.0).cmp(&name_of_id.get(&b.0)))
+                });
                 builder.add_user(events);
             }
         }

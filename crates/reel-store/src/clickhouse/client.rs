@@ -111,15 +111,18 @@ impl ClickHouse {
             database: database.to_owned(),
             url: url.to_owned(),
         };
-        ch.post(None, "SELECT 1".into()).await.map_err(|e| {
-            database_error(format!(
-                "events_url {url}: ClickHouse does not answer at {}: {e}",
-                ch.endpoint
-            ))
-        })?;
-        ch.post(
+        ch.post_to(None, "SELECT 1".into(), false)
+            .await
+            .map_err(|e| {
+                database_error(format!(
+                    "events_url {url}: ClickHouse does not answer at {}: {e}",
+                    ch.endpoint
+                ))
+            })?;
+        ch.post_to(
             None,
             format!("CREATE DATABASE IF NOT EXISTS {}", ch.database),
+            false,
         )
         .await?;
         Ok(ch)
@@ -167,7 +170,12 @@ impl ClickHouse {
     }
 
     async fn post(&self, query: Option<&str>, body: String) -> Result<String> {
-        let database = query.is_some() || !body.starts_with("CREATE DATABASE");
+        self.post_to(query, body, true).await
+    }
+
+    /// `database`: whether the statement runs in the configured database (not before it
+    /// exists).
+    async fn post_to(&self, query: Option<&str>, body: String, database: bool) -> Result<String> {
         let response = self.send(query, body, database).await?;
         response
             .text()

@@ -3,6 +3,8 @@
 //! `make test` needs no server.
 //!
 //! - `s3`: recordings' objects in an S3-compatible store (`blob_url = s3://…`), here s3s-fs.
+//! - `charts`: events for charts in ClickHouse (`events_url = clickhouse://…`), here Debian's
+//!   clickhouse-server 18.16, answering as the embedded store does.
 //!
 //! The servers are real programs on 127.0.0.1 with a free port and a temporary folder, polled
 //! until they answer and stopped when the test ends. A missing server binary fails the test
@@ -11,5 +13,7 @@
 #[path = "../it/support/mod.rs"]
 mod support;
 
+mod charts;
+mod clickhouse_server;
 mod s3;
 mod s3_server;
