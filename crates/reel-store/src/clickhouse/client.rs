@@ -16,6 +16,10 @@ pub struct ClickHouse {
     database: String,
     /// As configured, for messages.
     url: String,
+    /// Where every statement that succeeded is written, with its data and its rows (a JSON
+    /// object a line): what `scripts/clickhouse-statements.py` runs again on another ClickHouse
+    /// version.
+    log: Option<std::sync::Arc<std::sync::Mutex<std::fs::File>>>,
 }
 
 impl std::fmt::Debug for ClickHouse {
@@ -79,6 +83,11 @@ impl ClickHouse {
     /// `clickhouse://host:port/db` (the HTTP interface's port; `db` made if missing). Fails,
     /// naming `events_url`, when the server does not answer.
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_logging(url, None).await
+    }
+
+    /// [`Self::connect`], writing every statement that succeeds to `log` (appended).
+    pub async fn connect_logging(url: &str, log: Option<&std::path::Path>) -> Result<Self> {
         let bad = |why: &str| {
             StoreError::Invalid(format!(
                 "events_url {url:?}: {why} (expected clickhouse://host:port/database)"
@@ -110,6 +119,15 @@ impl ClickHouse {
             endpoint,
             database: database.to_owned(),
             url: url.to_owned(),
+            log: match log {
+                None => None,
+                Some(path) => Some(std::sync::Arc::new(std::sync::Mutex::new(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)?,
+                ))),
+            },
         };
         ch.post_to(None, "SELECT 1".into(), false)
             .await
@@ -176,11 +194,41 @@ impl ClickHouse {
     /// `database`: whether the statement runs in the configured database (not before it
     /// exists).
     async fn post_to(&self, query: Option<&str>, body: String, database: bool) -> Result<String> {
+        let logged = self.log.as_ref().map(|_| match query {
+            Some(q) => serde_json::json!({"sql": q, "data": body, "database": database}),
+            None => serde_json::json!({"sql": body, "database": database}),
+        });
         let response = self.send(query, body, database).await?;
-        response
+        let text = response
             .text()
             .await
-            .map_err(|e| database_error(format!("ClickHouse at {}: {e}", self.url)))
+            .map_err(|e| database_error(format!("ClickHouse at {}: {e}", self.url)))?;
+        if let Some(mut entry) = logged {
+            entry["rows"] = text.clone().into();
+            self.write_log(&entry);
+        }
+        Ok(text)
+    }
+
+    fn write_log(&self, entry: &serde_json::Value) {
+        use std::io::Write as _;
+        if let Some(log) = &self.log {
+            let mut file = log
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // A log that cannot be written is the check's loss, not the store's error.
+            let _ = writeln!(file, "{entry}");
+        }
+    }
+
+    /// Sends `text` as a string literal and reads it back: on a real server, the check that
+    /// [`quote`] and [`unescape`] undo each other.
+    pub async fn echo(&self, text: &str) -> Result<String> {
+        let rows = self.rows(&format!("SELECT {}", quote(text))).await?;
+        match rows.as_slice() {
+            [row] if row.len() == 1 => Ok(row[0].clone()),
+            other => Err(database_error(format!("echo answered {other:?}"))),
+        }
     }
 
     /// Runs a statement that returns no rows (DDL).
@@ -221,9 +269,9 @@ impl ClickHouse {
         sql: &str,
         mut f: impl FnMut(&[&str]) -> Result<()>,
     ) -> Result<()> {
-        let mut response = self
-            .send(None, format!("{sql} FORMAT TabSeparated"), true)
-            .await?;
+        let statement = format!("{sql} FORMAT TabSeparated");
+        let mut response = self.send(None, statement.clone(), true).await?;
+        let mut logged: Option<Vec<u8>> = self.log.as_ref().map(|_| Vec::new());
         let mut pending: Vec<u8> = Vec::new();
         let mut width: Option<usize> = None;
         let url = &self.url;
@@ -246,6 +294,9 @@ impl ClickHouse {
                 .await
                 .map_err(|e| database_error(format!("ClickHouse at {url}: {e}")))?;
             let Some(chunk) = chunk else { break };
+            if let Some(text) = &mut logged {
+                text.extend_from_slice(&chunk);
+            }
             pending.extend_from_slice(&chunk);
             let mut start = 0;
             while let Some(end) = pending[start..].iter().position(|b| *b == b'\n') {
@@ -256,6 +307,13 @@ impl ClickHouse {
         }
         if !pending.is_empty() {
             line_of(&pending)?;
+        }
+        if let Some(text) = logged {
+            self.write_log(&serde_json::json!({
+                "sql": statement,
+                "database": true,
+                "rows": String::from_utf8_lossy(&text),
+            }));
         }
         Ok(())
     }

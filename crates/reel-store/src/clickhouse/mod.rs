@@ -66,7 +66,13 @@ pub struct ClickHouseEvents {
 impl ClickHouseEvents {
     /// Connects to `events_url`, makes the tables if missing and checks their version.
     pub async fn open(events_url: &str) -> Result<Self> {
-        let ch = ClickHouse::connect(events_url).await?;
+        Self::open_logging(events_url, None).await
+    }
+
+    /// [`Self::open`], writing every statement that succeeds, with its data and rows, to
+    /// `log` (see `scripts/clickhouse-statements.py`).
+    pub async fn open_logging(events_url: &str, log: Option<&std::path::Path>) -> Result<Self> {
+        let ch = ClickHouse::connect_logging(events_url, log).await?;
         schema::ensure(&ch).await?;
         // Arrival numbers go on from the largest written, whatever this node's clock says.
         let mut last = 0u64;
@@ -159,11 +165,5 @@ impl ClickHouseEvents {
             project_id,
         )
         .await
-    }
-
-    /// Every statement the store sends with its values replaced, for checking them on another
-    /// ClickHouse version: the schema's.
-    pub fn schema_statements() -> &'static [&'static str] {
-        schema::STATEMENTS
     }
 }

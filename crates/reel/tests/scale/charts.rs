@@ -392,14 +392,19 @@ fn comparable(mut page: Value) -> (Value, Option<String>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn charts_on_clickhouse_answer_as_the_embedded_store_does() {
     let server = ClickHouseServer::start().await;
-    let ch = ClickHouseEvents::open(&server.url("reel_charts"))
+    let dir = tempfile::tempdir().unwrap();
+    // Every statement with its rows, for `scripts/clickhouse-statements.py` to run again on a
+    // current ClickHouse: where REEL_CLICKHOUSE_STATEMENTS says, else beside the test's data.
+    let log = std::env::var_os("REEL_CLICKHOUSE_STATEMENTS")
+        .map_or_else(|| dir.path().join("statements.jsonl"), Into::into);
+    let _ = std::fs::remove_file(&log);
+    let ch = ClickHouseEvents::open_logging(&server.url("reel_charts"), Some(&log))
         .await
         .expect("ClickHouse opens");
     // Opening again finds the tables made and the version written: no error, nothing doubled.
     ClickHouseEvents::open(&server.url("reel_charts"))
         .await
         .expect("ClickHouse opens a second time");
-    let dir = tempfile::tempdir().unwrap();
     let sqlite = SqliteStore::open(&dir.path().join("reel.db")).expect("SQLite opens");
     let (first, _) = sqlite
         .create_installation(
@@ -541,4 +546,41 @@ async fn charts_on_clickhouse_answer_as_the_embedded_store_does() {
         "{nonempty} of {pages} pages listed sessions"
     );
     eprintln!("{compared} charts and {pages} Microscope pages ({nonempty} with sessions) alike");
+    let logged = std::fs::read_to_string(&log).expect("the statements' log");
+    assert!(
+        logged.lines().count() > 1_000
+            && logged
+                .lines()
+                .all(|l| serde_json::from_str::<Value>(l).is_ok()),
+        "the statements' log holds a JSON object a line"
+    );
+}
+
+#[tokio::test]
+async fn quoted_text_comes_back_from_clickhouse_as_it_was() {
+    let server = ClickHouseServer::start().await;
+    let ch = reel_engine::store::clickhouse::ClickHouse::connect(&server.url("reel_quoting"))
+        .await
+        .expect("ClickHouse answers");
+    let mut cases: Vec<String> = (0u8..128).map(|b| char::from(b).to_string()).collect();
+    cases.extend(
+        [
+            "",
+            "\\'",
+            "'\\",
+            "\\x41",
+            "\\N",
+            "\\",
+            "\\0",
+            "a'); DROP TABLE chart_events; --",
+            "O'Brien \\' OR 1=1 --\n\ttab",
+            "é ß 中文 🎉",
+            "\u{0}\u{1f}\u{7f}",
+        ]
+        .map(str::to_owned),
+    );
+    cases.push((0u8..128).map(char::from).collect());
+    for text in cases {
+        assert_eq!(ch.echo(&text).await.unwrap(), text, "{text:?}");
+    }
 }
