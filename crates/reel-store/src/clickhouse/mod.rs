@@ -8,7 +8,8 @@
 //! `analytics_events` — with properties as parallel arrays of keys, kinds and values;
 //! `chart_users`, `chart_devices`, `chart_user_properties`, `chart_sessions`, ReplacingMergeTrees
 //! whose rows are versions (read with `argMax(…, version)`, not `FINAL`, so a read never depends
-//! on when ClickHouse merged parts); `reel_schema`, the tables' version.
+//! on when ClickHouse merged parts); `chart_inserted`, the insert ids recorded; `reel_schema`,
+//! the tables' version.
 //!
 //! **Who an event belongs to** is decided when it is written (`record.rs`), by the embedded
 //! recorder's rules. The state those rules need lives in ClickHouse and is cached by the node
@@ -27,8 +28,9 @@
 //! - Two nodes writing events of the same device or user at the same moment each decide from
 //!   their own cache: a merge or a property update can be lost. A project's events should reach
 //!   one writer at a time until the state is coordinated.
-//! - A retried batch is counted twice: events are not yet de-duplicated by `insert_id`
-//!   (ClickHouse de-duplicates identical insert blocks only in replicated tables).
+//! - Events are de-duplicated by `insert_id` as the embedded store does (`chart_inserted`),
+//!   but a batch cut short after its events and before its insert ids is counted twice when
+//!   retried (ClickHouse has no transaction across tables).
 //! - Writes are acknowledged when ClickHouse has them on disk, without an fsync (ClickHouse's
 //!   default), unlike the embedded store.
 //! - Charts read merges and user properties whole per project and chart; a Pathfinder reads the

@@ -205,7 +205,18 @@ impl Writer {
         events: &[AnalyticsEvent],
     ) -> Result<()> {
         let mut rows = Rows::default();
+        let mut seen = seen_insert_ids(ch, project_id, events).await?;
+        let mut inserted = String::new();
         for e in events {
+            if let Some(id) = &e.insert_id {
+                if !seen.insert(id.clone()) {
+                    continue;
+                }
+                push(
+                    &mut inserted,
+                    json!({"project": project_id, "insert_id": id, "version": seq.next()}),
+                );
+            }
             self.record_one(ch, seq, project_id, e, &mut rows).await?;
         }
         ch.insert("chart_users", rows.users).await?;
@@ -213,6 +224,9 @@ impl Writer {
         ch.insert("chart_user_properties", rows.properties).await?;
         ch.insert("chart_sessions", rows.sessions).await?;
         ch.insert("chart_events", rows.events).await?;
+        // Last: a batch cut short before this is recorded again when retried (an event may
+        // count twice) rather than skipped (an event lost).
+        ch.insert("chart_inserted", inserted).await?;
         Ok(())
     }
 
@@ -633,6 +647,39 @@ impl Writer {
         }
         Ok(())
     }
+}
+
+/// Insert ids per statement, at most.
+const IDS_PER_LOOKUP: usize = 1_000;
+
+/// Which of a batch's insert ids the project has recorded.
+async fn seen_insert_ids(
+    ch: &ClickHouse,
+    project_id: i64,
+    events: &[AnalyticsEvent],
+) -> Result<std::collections::HashSet<String>> {
+    let ids: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e.insert_id.as_deref())
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for chunk in ids.chunks(IDS_PER_LOOKUP) {
+        let list = chunk
+            .iter()
+            .map(|id| quote(id))
+            .collect::<Vec<_>>()
+            .join(", ");
+        for row in ch
+            .rows(&format!(
+                "SELECT DISTINCT insert_id FROM chart_inserted
+                 WHERE project = {project_id} AND insert_id IN ({list})"
+            ))
+            .await?
+        {
+            seen.extend(row.into_iter().next());
+        }
+    }
+    Ok(seen)
 }
 
 fn user_row(project_id: i64, user: i64, s: &UserState, version: u64) -> Value {

@@ -140,10 +140,10 @@ impl<'a> Source<'a> {
         let mut merged = HashMap::new();
         self.stream(
             &format!(
-                "SELECT user, into FROM (
-                     SELECT user, argMax(merged_into, version) AS into FROM chart_users
+                "SELECT user, target FROM (
+                     SELECT user, argMax(merged_into, version) AS target FROM chart_users
                      WHERE project = {p} GROUP BY user)
-                 WHERE into != 0"
+                 WHERE target != 0"
             ),
             |r| {
                 if let (Ok(from), Ok(into)) = (r[0].parse(), r[1].parse()) {

@@ -46,6 +46,11 @@ pub(crate) const STATEMENTS: &[&str] = &[
          project Int64, session Int64, device_id String, session_id Int64,
          user_id String, user_id_ms Int64, has_replay UInt8, version UInt64)
      ENGINE = ReplacingMergeTree(version) ORDER BY (project, session)",
+    // The insert ids kept: a retried upload's events are recorded once, as the embedded store
+    // skips an insert id it has.
+    "CREATE TABLE IF NOT EXISTS chart_inserted (
+         project Int64, insert_id String, version UInt64)
+     ENGINE = ReplacingMergeTree(version) ORDER BY (project, insert_id)",
 ];
 
 /// Makes the tables if missing and checks their version: a database written by a later reel
