@@ -157,12 +157,16 @@ impl ClickHouse {
         query: Option<&str>,
         body: String,
         database: bool,
+        settings: &[(&str, String)],
     ) -> Result<reqwest::Response> {
         let mut endpoint = self.endpoint.clone();
         {
             let mut pairs = endpoint.query_pairs_mut();
             if database {
                 pairs.append_pair("database", &self.database);
+            }
+            for (name, value) in settings {
+                pairs.append_pair(name, value);
             }
             if let Some(q) = query {
                 pairs.append_pair("query", q);
@@ -198,7 +202,7 @@ impl ClickHouse {
             Some(q) => serde_json::json!({"sql": q, "data": body, "database": database}),
             None => serde_json::json!({"sql": body, "database": database}),
         });
-        let response = self.send(query, body, database).await?;
+        let response = self.send(query, body, database, &[]).await?;
         let text = response
             .text()
             .await
@@ -267,10 +271,25 @@ impl ClickHouse {
     pub(crate) async fn stream(
         &self,
         sql: &str,
+        f: impl FnMut(&[&str]) -> Result<()>,
+    ) -> Result<()> {
+        self.stream_within(sql, None, f).await
+    }
+
+    /// [`Self::stream`], ClickHouse itself stopping the query after `seconds` (its
+    /// `max_execution_time`, a setting in 18.16 and current versions alike).
+    pub(crate) async fn stream_within(
+        &self,
+        sql: &str,
+        seconds: Option<u64>,
         mut f: impl FnMut(&[&str]) -> Result<()>,
     ) -> Result<()> {
         let statement = format!("{sql} FORMAT TabSeparated");
-        let mut response = self.send(None, statement.clone(), true).await?;
+        let settings: Vec<(&str, String)> = seconds
+            .map(|s| ("max_execution_time", s.max(1).to_string()))
+            .into_iter()
+            .collect();
+        let mut response = self.send(None, statement.clone(), true, &settings).await?;
         let mut logged: Option<Vec<u8>> = self.log.as_ref().map(|_| Vec::new());
         let mut pending: Vec<u8> = Vec::new();
         let mut width: Option<usize> = None;

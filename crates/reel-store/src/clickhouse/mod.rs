@@ -47,6 +47,7 @@ mod scan;
 mod schema;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use reel_query::chart::wire::{ChartAnswer, MicroscopePage};
 use reel_query::chart::{Chart, DataPoint, SessionPageRequest};
@@ -63,6 +64,17 @@ pub struct ClickHouseEvents {
     ch: ClickHouse,
     seq: Arc<record::Sequence>,
     writer: tokio::sync::Mutex<record::Writer>,
+    /// How long one chart (or one Microscope page) may take.
+    chart_limit: std::time::Duration,
+}
+
+/// Tells a chart's thread that its caller went away (the future was dropped).
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 impl ClickHouseEvents {
@@ -97,7 +109,14 @@ impl ClickHouseEvents {
             ch,
             seq: Arc::new(record::Sequence::starting_after(last)),
             writer: tokio::sync::Mutex::new(record::Writer::default()),
+            chart_limit: crate::sqlite::CHART_LIMIT,
         })
+    }
+
+    /// Charts stop after `limit` instead of the embedded store's [`crate::sqlite::CHART_LIMIT`].
+    pub fn with_chart_limit(mut self, limit: std::time::Duration) -> Self {
+        self.chart_limit = limit;
+        self
     }
 
     pub fn clickhouse(&self) -> &ClickHouse {
@@ -133,12 +152,17 @@ impl ClickHouseEvents {
     ) -> Result<T> {
         let ch = self.ch.clone();
         let rt = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || {
-            let mut source = scan::Source::new(&ch, rt, project_id);
+        let deadline = tokio::time::Instant::now() + self.chart_limit;
+        let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
+        let stopped = stop.0.clone();
+        let answer = tokio::task::spawn_blocking(move || {
+            let mut source = scan::Source::new(&ch, rt, project_id, deadline, stopped);
             f(&mut source)
         })
         .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
+        .map_err(|e| StoreError::Task(e.to_string()))?;
+        drop(stop);
+        answer
     }
 
     pub async fn chart(&self, project_id: i64, chart: Chart) -> Result<ChartAnswer> {

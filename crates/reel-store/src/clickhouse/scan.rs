@@ -35,6 +35,10 @@ pub(crate) struct Source<'a> {
     names: HashMap<String, i64>,
     read: usize,
     budget: usize,
+    /// When the chart is out of time ([`crate::sqlite::CHART_LIMIT`], as on the embedded store).
+    deadline: tokio::time::Instant,
+    /// Set when the caller went away.
+    stopped: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A property's value as it came in a row: its kind and (escaped) text.
@@ -101,7 +105,13 @@ fn prefilter(c: &PropertyCondition) -> Option<String> {
 }
 
 impl<'a> Source<'a> {
-    pub(crate) fn new(ch: &'a ClickHouse, rt: tokio::runtime::Handle, project_id: i64) -> Self {
+    pub(crate) fn new(
+        ch: &'a ClickHouse,
+        rt: tokio::runtime::Handle,
+        project_id: i64,
+        deadline: tokio::time::Instant,
+        stopped: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> Self {
         Self {
             ch,
             rt,
@@ -110,15 +120,43 @@ impl<'a> Source<'a> {
             names: HashMap::new(),
             read: 0,
             budget: MAX_CHART_EVENTS,
+            deadline,
+            stopped,
         }
     }
 
     fn rows(&self, sql: &str) -> Result<Vec<Vec<String>>> {
-        self.rt.block_on(self.ch.rows(sql))
+        let mut out = Vec::new();
+        self.stream(sql, |fields| {
+            out.push(fields.iter().map(|f| unescape(f).into_owned()).collect());
+            Ok(())
+        })?;
+        Ok(out)
     }
 
-    fn stream(&self, sql: &str, f: impl FnMut(&[&str]) -> Result<()>) -> Result<()> {
-        self.rt.block_on(self.ch.stream(sql, f))
+    /// A query's rows as they come, within the chart's deadline and while its caller waits.
+    fn stream(&self, sql: &str, mut f: impl FnMut(&[&str]) -> Result<()>) -> Result<()> {
+        let out_of_time = || {
+            StoreError::TimedOut(format!(
+                "the chart took longer than {} s: narrow the dates or add a filter",
+                crate::sqlite::CHART_LIMIT.as_secs()
+            ))
+        };
+        let stopped = &self.stopped;
+        let left = self
+            .deadline
+            .saturating_duration_since(tokio::time::Instant::now());
+        let query = self
+            .ch
+            .stream_within(sql, Some(left.as_secs() + 1), |fields| {
+                if stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Err(StoreError::Stopped("the chart's caller went away"));
+                }
+                f(fields)
+            });
+        self.rt
+            .block_on(tokio::time::timeout_at(self.deadline, query))
+            .map_err(|_| out_of_time())?
     }
 
     fn count(read: &mut usize, budget: usize) -> Result<()> {

@@ -604,7 +604,7 @@ async fn quoted_text_comes_back_from_clickhouse_as_it_was() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nodes_starting_at_once_both_find_the_tables() {
+async fn nodes_starting_at_once_both_find_the_tables_and_charts_keep_their_deadline() {
     let server = ClickHouseServer::start().await;
     for round in 0..5 {
         let url = server.url(&format!("reel_start_{round}"));
@@ -625,8 +625,19 @@ async fn nodes_starting_at_once_both_find_the_tables() {
             },
         )
         .unwrap();
-        let answer = serde_json::to_value(a.chart(1, chart).await.unwrap()).unwrap();
+        let answer = serde_json::to_value(a.chart(1, chart.clone()).await.unwrap()).unwrap();
         // The shop's hand-counted uniques (testdata/analytics/README.md).
         assert_eq!(answer["series"][0]["total"], json!(6.0), "{answer}");
+        // Out of time, a chart says so, as the embedded store's does.
+        let hurried = ClickHouseEvents::open(&url)
+            .await
+            .unwrap()
+            .with_chart_limit(std::time::Duration::ZERO);
+        match hurried.chart(1, chart).await {
+            Err(reel_engine::store::StoreError::TimedOut(message)) => {
+                assert!(message.contains("narrow the dates"), "{message}");
+            }
+            other => panic!("a chart with no time answered {other:?}"),
+        }
     }
 }
