@@ -66,6 +66,7 @@ pub struct ClickHouseEvents {
     writer: tokio::sync::Mutex<record::Writer>,
     /// How long one chart (or one Microscope page) may take.
     chart_limit: std::time::Duration,
+    listed_users: usize,
 }
 
 /// Tells a chart's thread that its caller went away (the future was dropped).
@@ -110,7 +111,15 @@ impl ClickHouseEvents {
             seq: Arc::new(record::Sequence::starting_after(last)),
             writer: tokio::sync::Mutex::new(record::Writer::default()),
             chart_limit: crate::sqlite::CHART_LIMIT,
+            listed_users: scan::MAX_LISTED_USERS,
         })
+    }
+
+    /// Pathfinders name at most `n` anchored users in their statement (5,000 unless told);
+    /// with more, they read every event of the anchors' time span and keep those users' in Rust.
+    pub fn with_path_users_listed(mut self, n: usize) -> Self {
+        self.listed_users = n;
+        self
     }
 
     /// Charts stop after `limit` instead of the embedded store's [`crate::sqlite::CHART_LIMIT`].
@@ -155,8 +164,10 @@ impl ClickHouseEvents {
         let deadline = tokio::time::Instant::now() + self.chart_limit;
         let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
         let stopped = stop.0.clone();
+        let listed_users = self.listed_users;
         let answer = tokio::task::spawn_blocking(move || {
             let mut source = scan::Source::new(&ch, rt, project_id, deadline, stopped);
+            source.listed_users = listed_users;
             f(&mut source)
         })
         .await

@@ -21,6 +21,10 @@ use crate::charts::{
 };
 use crate::{Result, StoreError};
 
+/// The most users a Pathfinder names in its statement (ClickHouse refuses statements over
+/// 256 KiB by default, in 18.16 and current versions).
+pub(crate) const MAX_LISTED_USERS: usize = 5_000;
+
 /// Sessions named per statement.
 const ROWS_PER_LOOKUP: usize = 1_000;
 
@@ -39,6 +43,8 @@ pub(crate) struct Source<'a> {
     deadline: tokio::time::Instant,
     /// Set when the caller went away.
     stopped: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The most anchored users a Pathfinder names in its statement.
+    pub(crate) listed_users: usize,
 }
 
 /// A property's value as it came in a row: its kind and (escaped) text.
@@ -122,6 +128,7 @@ impl<'a> Source<'a> {
             budget: MAX_CHART_EVENTS,
             deadline,
             stopped,
+            listed_users: MAX_LISTED_USERS,
         }
     }
 
@@ -387,10 +394,12 @@ impl ChartSource for Source<'_> {
     ) -> Result<Vec<SessionSpan>> {
         let merged = self.merged()?;
         // A session's span is over all its events, wherever they fall: the range only picks
-        // where sessions start.
+        // where sessions start, so only sessions with an event in the range are read, whole.
         let sql = format!(
             "SELECT session, argMax(user, seq), min(time_ms), max(time_ms) FROM chart_events
-             WHERE project = {p} AND session != 0
+             WHERE project = {p} AND session IN (
+                 SELECT session FROM chart_events
+                 WHERE project = {p} AND time_ms >= {from} AND time_ms < {to} AND session != 0)
              GROUP BY session
              HAVING min(time_ms) >= {from} AND min(time_ms) < {to}",
             p = self.project_id
@@ -438,6 +447,22 @@ impl ChartSource for Source<'_> {
             .enumerate()
             .map(|(i, a)| (a.user, i))
             .collect();
+        // Few anchored users: ClickHouse reads only theirs (as written: with the anonymous
+        // users merged into them). Many: the span's events are read and Rust keeps theirs, as a
+        // list that long would pass ClickHouse's limit on a statement's size.
+        let only = if anchors.len() <= self.listed_users {
+            let mut raw: Vec<i64> = anchors.iter().map(|a| a.user).collect();
+            raw.extend(
+                merged
+                    .iter()
+                    .filter(|(_, into)| by_user.contains_key(into))
+                    .map(|(from, _)| *from),
+            );
+            let list = raw.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            format!(" AND user IN ({list})")
+        } else {
+            String::new()
+        };
         // Forward: each anchor's events as they come, until it has enough. Backward: the
         // nearest ones before it, kept as they come and handed over last first.
         let mut taken = vec![0usize; anchors.len()];
@@ -445,7 +470,7 @@ impl ChartSource for Source<'_> {
         let mut before: Vec<VecDeque<(i64, Hit)>> = vec![VecDeque::new(); anchors.len()];
         let sql = format!(
             "SELECT user, session, time_ms, event_type FROM chart_events
-             WHERE project = {p} AND time_ms >= {lo} AND time_ms <= {hi}
+             WHERE project = {p} AND time_ms >= {lo} AND time_ms <= {hi}{only}
              ORDER BY time_ms, session, seq",
             p = self.project_id
         );
