@@ -12,7 +12,7 @@
 //! when they read (`scan.rs`). User and session numbers are hashes of their ids, the same on
 //! every node, so two nodes never number one user twice.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Map, Value, json};
@@ -191,6 +191,16 @@ pub(crate) struct Writer {
     devices: HashMap<(i64, String), i64>,
     users: HashMap<(i64, i64), UserState>,
     sessions: HashMap<(i64, i64), SessionState>,
+    /// What the batch being recorded looked up and ClickHouse did not have (devices, users,
+    /// sessions), so they are not asked for again event by event; forgotten after the batch.
+    absent: Absent,
+}
+
+#[derive(Default)]
+struct Absent {
+    devices: HashSet<(i64, String)>,
+    users: HashSet<(i64, i64)>,
+    sessions: HashSet<(i64, i64)>,
 }
 
 impl Writer {
@@ -206,6 +216,27 @@ impl Writer {
     ) -> Result<()> {
         let mut rows = Rows::default();
         let mut seen = seen_insert_ids(ch, project_id, events).await?;
+        let result = self
+            .record_batch(ch, seq, project_id, events, &mut rows, &mut seen)
+            .await;
+        self.absent = Absent::default();
+        result
+    }
+
+    async fn record_batch(
+        &mut self,
+        ch: &ClickHouse,
+        seq: &Sequence,
+        project_id: i64,
+        events: &[AnalyticsEvent],
+        rows: &mut Rows,
+        seen: &mut HashSet<String>,
+    ) -> Result<()> {
+        let fresh: Vec<&AnalyticsEvent> = events
+            .iter()
+            .filter(|e| e.insert_id.as_ref().is_none_or(|id| !seen.contains(id)))
+            .collect();
+        self.prefetch(ch, project_id, &fresh).await?;
         let mut inserted = String::new();
         for e in events {
             if let Some(id) = &e.insert_id {
@@ -217,8 +248,9 @@ impl Writer {
                     json!({"project": project_id, "insert_id": id, "version": seq.next()}),
                 );
             }
-            self.record_one(ch, seq, project_id, e, &mut rows).await?;
+            self.record_one(ch, seq, project_id, e, rows).await?;
         }
+        let rows = std::mem::take(rows);
         ch.insert("chart_users", rows.users).await?;
         ch.insert("chart_devices", rows.devices).await?;
         ch.insert("chart_user_properties", rows.properties).await?;
@@ -227,6 +259,169 @@ impl Writer {
         // Last: a batch cut short before this is recorded again when retried (an event may
         // count twice) rather than skipped (an event lost).
         ch.insert("chart_inserted", inserted).await?;
+        Ok(())
+    }
+
+    /// Reads what a batch's events will ask of the state in a few statements, instead of one
+    /// per device, user and session met: the devices, the users their ids and devices name,
+    /// those users' properties, the sessions.
+    async fn prefetch(
+        &mut self,
+        ch: &ClickHouse,
+        project_id: i64,
+        events: &[&AnalyticsEvent],
+    ) -> Result<()> {
+        let p = project_id;
+        let devices: Vec<String> = events
+            .iter()
+            .filter_map(|e| e.device_id.clone())
+            .filter(|d| !self.devices.contains_key(&(p, d.clone())))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for chunk in devices.chunks(IDS_PER_LOOKUP) {
+            let list = chunk
+                .iter()
+                .map(|d| quote(d))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let found = ch
+                .rows(&format!(
+                    "SELECT device_id, argMax(user, version) FROM chart_devices
+                     WHERE project = {p} AND device_id IN ({list}) GROUP BY device_id"
+                ))
+                .await?;
+            for r in found {
+                if let (Some(d), Some(Ok(u))) = (r.first(), r.get(1).map(|u| u.parse())) {
+                    self.devices.insert((p, d.clone()), u);
+                }
+            }
+            for d in chunk {
+                if !self.devices.contains_key(&(p, d.clone())) {
+                    self.absent.devices.insert((p, d.clone()));
+                }
+            }
+        }
+        let mut users: std::collections::BTreeSet<i64> = std::collections::BTreeSet::new();
+        for e in events {
+            if let Some(u) = &e.user_id {
+                users.insert(user_number(p, u));
+            }
+            if let Some(d) = &e.device_id {
+                users.insert(device_user_number(p, d));
+                users.extend(self.devices.get(&(p, d.clone())));
+            }
+        }
+        let users: Vec<i64> = users
+            .into_iter()
+            .filter(|u| !self.users.contains_key(&(p, *u)))
+            .collect();
+        for chunk in users.chunks(IDS_PER_LOOKUP) {
+            let list = chunk
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let found = ch
+                .rows(&format!(
+                    "SELECT user, argMax(anonymous, version), argMax(user_id, version),
+                            argMax(merged_into, version)
+                     FROM chart_users WHERE project = {p} AND user IN ({list}) GROUP BY user"
+                ))
+                .await?;
+            let mut loaded = Vec::new();
+            for r in found.iter().filter(|r| r.len() == 4) {
+                let Ok(user) = r[0].parse::<i64>() else {
+                    continue;
+                };
+                self.users.insert(
+                    (p, user),
+                    UserState {
+                        anonymous: r[1] == "1",
+                        user_id: r[2].clone(),
+                        merged_into: r[3].parse().unwrap_or(0),
+                        props: Some(BTreeMap::new()),
+                    },
+                );
+                loaded.push(user);
+            }
+            for u in chunk {
+                if !self.users.contains_key(&(p, *u)) {
+                    self.absent.users.insert((p, *u));
+                }
+            }
+            if loaded.is_empty() {
+                continue;
+            }
+            // Their properties, all at once: what a merge or an identify reads.
+            let list = loaded
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let props = ch
+                .rows(&format!(
+                    "SELECT user, key, argMax(kind, version), argMax(value, version),
+                            argMax(deleted, version)
+                     FROM chart_user_properties WHERE project = {p} AND user IN ({list})
+                     GROUP BY user, key"
+                ))
+                .await?;
+            for r in props.iter().filter(|r| r.len() == 5 && r[4] != "1") {
+                let (Ok(user), Ok(kind)) = (r[0].parse::<i64>(), r[2].parse::<u8>()) else {
+                    continue;
+                };
+                if let (Some(value), Some(state)) =
+                    (user_value(kind, &r[3]), self.users.get_mut(&(p, user)))
+                {
+                    state
+                        .props
+                        .get_or_insert_with(BTreeMap::new)
+                        .insert(r[1].clone(), value);
+                }
+            }
+        }
+        let sessions: Vec<(i64, &str, i64)> = events
+            .iter()
+            .filter_map(|e| match (&e.device_id, e.session_id.filter(|s| *s > 0)) {
+                (Some(d), Some(s)) => Some((session_number(p, d, s), d.as_str(), s)),
+                _ => None,
+            })
+            .filter(|(n, _, _)| !self.sessions.contains_key(&(p, *n)))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for chunk in sessions.chunks(IDS_PER_LOOKUP) {
+            let list = chunk
+                .iter()
+                .map(|(n, _, _)| n.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            let found = ch
+                .rows(&format!(
+                    "SELECT session, argMax(user_id, version), argMax(user_id_ms, version),
+                            argMax(has_replay, version)
+                     FROM chart_sessions WHERE project = {p} AND session IN ({list})
+                     GROUP BY session"
+                ))
+                .await?;
+            let found: HashMap<i64, &Vec<String>> = found
+                .iter()
+                .filter(|r| r.len() == 4)
+                .filter_map(|r| Some((r[0].parse().ok()?, r)))
+                .collect();
+            for (n, device_id, session_id) in chunk {
+                match found.get(n) {
+                    Some(r) => {
+                        self.sessions
+                            .insert((p, *n), session_state(device_id, *session_id, &r[1..]));
+                    }
+                    None => {
+                        self.absent.sessions.insert((p, *n));
+                    }
+                }
+            }
+        }
         Ok(())
     }
 
@@ -335,22 +530,19 @@ impl Writer {
         if self.sessions.contains_key(&(project_id, n)) {
             return Ok(n);
         }
-        let found = ch
-            .rows(&format!(
+        let found = if self.absent.sessions.contains(&(project_id, n)) {
+            Vec::new()
+        } else {
+            ch.rows(&format!(
                 "SELECT argMax(user_id, version), argMax(user_id_ms, version),
                         argMax(has_replay, version)
                  FROM chart_sessions WHERE project = {project_id} AND session = {n}
                  GROUP BY session"
             ))
-            .await?;
+            .await?
+        };
         let state = match found.first() {
-            Some(r) if r.len() == 3 => SessionState {
-                device_id: device_id.to_owned(),
-                session_id,
-                user_id: Some(r[0].clone()).filter(|u| !u.is_empty()),
-                user_id_ms: r[1].parse().ok().filter(|_| !r[0].is_empty()),
-                has_replay: r[2] == "1",
-            },
+            Some(r) if r.len() == 3 => session_state(device_id, session_id, r),
             _ => {
                 let state = SessionState {
                     device_id: device_id.to_owned(),
@@ -373,6 +565,9 @@ impl Writer {
     async fn load_user(&mut self, ch: &ClickHouse, project_id: i64, user: i64) -> Result<bool> {
         if self.users.contains_key(&(project_id, user)) {
             return Ok(true);
+        }
+        if self.absent.users.contains(&(project_id, user)) {
+            return Ok(false);
         }
         let found = ch
             .rows(&format!(
@@ -428,8 +623,12 @@ impl Writer {
         project_id: i64,
         device_id: &str,
     ) -> Result<Option<i64>> {
-        if let Some(user) = self.devices.get(&(project_id, device_id.to_owned())) {
+        let key = (project_id, device_id.to_owned());
+        if let Some(user) = self.devices.get(&key) {
             return Ok(Some(*user));
+        }
+        if self.absent.devices.contains(&key) {
+            return Ok(None);
         }
         let found = ch
             .rows(&format!(
@@ -680,6 +879,17 @@ async fn seen_insert_ids(
         }
     }
     Ok(seen)
+}
+
+/// A session's state from its `user_id`, `user_id_ms` and `has_replay` as read.
+fn session_state(device_id: &str, session_id: i64, r: &[String]) -> SessionState {
+    SessionState {
+        device_id: device_id.to_owned(),
+        session_id,
+        user_id: Some(r[0].clone()).filter(|u| !u.is_empty()),
+        user_id_ms: r[1].parse().ok().filter(|_| !r[0].is_empty()),
+        has_replay: r[2] == "1",
+    }
 }
 
 fn user_row(project_id: i64, user: i64, s: &UserState, version: u64) -> Value {
