@@ -33,13 +33,16 @@
 //!   retried (ClickHouse has no transaction across tables).
 //! - Writes are acknowledged when ClickHouse has them on disk, without an fsync (ClickHouse's
 //!   default), unlike the embedded store.
-//! - Charts read merges and user properties whole per project and chart; a Pathfinder reads the
-//!   project's events over the anchors' time span; User Sessions group all of a project's
-//!   sessions. Fine for the sizes tested, not for a large project.
-//! - Deleting events (retention, erasure) and User Look-Up are not here yet.
-//! - Events of one user in the same millisecond are ordered by arrival (here) or by the
-//!   embedded store's ids (there): paths, and the event named at a Microscope moment, can
-//!   differ between the two stores only for such ties.
+//! - Every row a chart reads comes to Rust (one core parses and counts), as on the embedded
+//!   store; merges and a user property's values are read whole per project and chart; a
+//!   Pathfinder with more than 5,000 anchored users reads every event of their time span.
+//! - Nothing calls it yet: the server has no `events_url` setting and keeps charts on SQLite;
+//!   it answers `chart` and `chart_sessions`, not yet User Look-Up (`user_profile`,
+//!   `find_users`), nor deleting events (retention, erasure).
+//! - Events of one user in the same millisecond: a Pathfinder orders them by time, session and
+//!   arrival here, by time, session row, event name id and event id on the embedded store, and
+//!   the event a Microscope moment names is the first to arrive here and the first by name id
+//!   there: for such ties the two stores can differ.
 
 mod client;
 mod record;
