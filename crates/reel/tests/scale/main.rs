@@ -14,6 +14,7 @@
 mod support;
 
 mod charts;
+mod charts_size;
 mod clickhouse_server;
 mod s3;
 mod s3_server;
