@@ -356,6 +356,27 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_bad_or_unreachable_events_url_is_named_in_the_error() {
+        // A port nothing listens on: bound, then let go.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let url = format!("clickhouse://127.0.0.1:{port}/reel");
+        let cases = [
+            (url.as_str(), "does not answer"),
+            ("http://127.0.0.1:8123/reel", "the scheme is not clickhouse"),
+            ("clickhouse://127.0.0.1:8123/re;el", "the database name"),
+            ("not a url", "expected clickhouse://host:port/database"),
+        ];
+        for (url, why) in cases {
+            let message = ClickHouse::connect(url).await.unwrap_err().to_string();
+            assert!(message.contains("events_url"), "{url}: {message}");
+            assert!(message.contains(why), "{url}: {message}");
+        }
+    }
+
     #[test]
     fn tab_separated_fields_unescape() {
         let cases = [
