@@ -10,7 +10,7 @@ CARGO ?= cargo
 REEL_TOOLS ?= /var/cache/reel-tools
 export REEL_TOOLS
 
-.PHONY: demo test test-scale test-all s3s-fs garage build assets api-types rust-test js-test e2e clean
+.PHONY: demo test test-scale test-all clickhouse-current s3s-fs garage build assets api-types rust-test js-test e2e clean
 
 ## demo: build everything and start reel with the demo shop on http://127.0.0.1:8080
 demo: build
@@ -54,8 +54,8 @@ test: node_modules/.package-lock.json
 	$(RUN_TESTS)
 
 ## test-scale: the shared suite against real servers the tests start themselves: PostgreSQL
-## (Debian's postgresql), recordings' objects in S3-compatible stores (s3s-fs and Garage, built
-## once into REEL_TOOLS, outside the clone)
+## (Debian's postgresql), charts on ClickHouse (Debian's clickhouse-server), recordings' objects
+## in S3-compatible stores (s3s-fs and Garage, built once into REEL_TOOLS, outside the clone)
 SCALE_TOOLS = $(REEL_TOOLS)/bin/s3s-fs $(REEL_TOOLS)/bin/garage
 test-scale: node_modules/.package-lock.json $(SCALE_TOOLS)
 	$(RUN_TESTS) scale
@@ -63,6 +63,15 @@ test-scale: node_modules/.package-lock.json $(SCALE_TOOLS)
 ## test-all: `make test`'s suites, then the scale suite, in one summary (what CI runs)
 test-all: node_modules/.package-lock.json $(SCALE_TOOLS)
 	$(RUN_TESTS) --all
+
+## clickhouse-current: every statement the ClickHouse store sent in the scale suite's chart
+## comparison (against Debian's 18.16), run again on a current ClickHouse in-process
+## (chdb-core from PyPI, 181 MB, installed when missing) and its rows compared
+CLICKHOUSE_LOG ?= /tmp/reel-clickhouse-statements.jsonl
+clickhouse-current:
+	python3 -c 'import chdb' 2>/dev/null || pip install --quiet chdb-core
+	REEL_CLICKHOUSE_STATEMENTS=$(CLICKHOUSE_LOG) $(CARGO) test -p reel --test scale charts_on_clickhouse
+	python3 scripts/clickhouse-statements.py $(CLICKHOUSE_LOG)
 
 ## s3s-fs: the S3-compatible server of the scale suite, built only when missing (8 min on two
 ## cores). 0.14.1 is the newest that builds with the toolchain here (0.15 wants Rust 1.96).

@@ -5,6 +5,8 @@
 //! Every program prints its figures beside a baseline measured in the same run: machines here
 //! are shared and noisy, so only ratios measured together mean something.
 
+pub mod clickhouse_server;
+
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

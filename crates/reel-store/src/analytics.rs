@@ -11,6 +11,12 @@ use reel_query::chart::{Chart, DataPoint, SessionPageRequest};
 
 use crate::Result;
 
+/// Event types that change a user's profile and are no event of their own (Amplitude's
+/// identify calls): they reach no chart.
+pub(crate) fn is_identify(event_type: &str) -> bool {
+    matches!(event_type, "$identify" | "$groupidentify")
+}
+
 /// How a user is looked up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserLookup {

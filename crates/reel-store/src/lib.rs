@@ -39,6 +39,8 @@
 pub mod accounts;
 pub mod analytics;
 pub mod blobs;
+pub(crate) mod charts;
+pub mod clickhouse;
 pub mod compaction;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;

@@ -49,6 +49,11 @@ impl<'a> PathsBuilder<'a> {
         id
     }
 
+    /// The number of a name already numbered by [`Self::name_id`].
+    pub fn known_name(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
     /// Users fed so far.
     pub fn len(&self) -> usize {
         self.users.len()

@@ -389,6 +389,9 @@ impl AccountStore for PgStore {
     async fn set_config_token(&self, token: Option<NewToken>, now_ms: i64) -> Result<()> {
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
+        // Nodes starting together each set the configured token: one at a time.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CONFIG_TOKEN_LOCK])
+            .await?;
         match &token {
             Some(t) => {
                 tx.execute(
@@ -570,6 +573,9 @@ pub(super) async fn revoke_sessions(
     )
     .await? as usize)
 }
+
+/// The advisory lock [`AccountStore::set_config_token`] holds (any constant the nodes share).
+const CONFIG_TOKEN_LOCK: i64 = 0x7265_656c_0002;
 
 const TOKEN_COLUMNS: &str =
     "t.id, t.user_id, t.origin, t.name, t.created_ms, t.last_used_ms, t.expires_ms";

@@ -8,6 +8,8 @@
 //!   backend suite's checks (`reel_store::conformance`) against a real server, two nodes
 //!   sharing it.
 //! - `migrate`: `reel migrate` of a data dir into PostgreSQL and the S3-compatible store.
+//! - `charts`: events for charts in ClickHouse (`events_url = clickhouse://…`), here Debian's
+//!   clickhouse-server 18.16, answering as the embedded store does.
 //!
 //! The servers are real programs on 127.0.0.1 with a free port and a temporary folder, polled
 //! until they answer and stopped when the test ends. A missing server binary fails the test
@@ -16,6 +18,8 @@
 #[path = "../it/support/mod.rs"]
 mod support;
 
+mod charts;
+mod clickhouse_server;
 mod control;
 mod garage_server;
 mod migrate;

@@ -3,7 +3,6 @@
 //! (`scan.rs`, `charts.rs`) on a pool of connections of their own, users and their streams
 //! (`users.rs`).
 
-mod charts;
 mod props;
 mod record;
 mod scan;
@@ -14,16 +13,14 @@ mod users;
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
-use reel_model::ReplayId;
-use reel_query::chart::wire::{ChartAnswer, EventMoment, MicroscopePage, MicroscopeSession};
-use reel_query::chart::{
-    Chart, DataPoint, Hit, SessionCursor, SessionPageRequest, encode_session_cursor,
-};
+use reel_query::chart::wire::{ChartAnswer, MicroscopePage};
+use reel_query::chart::{Chart, DataPoint, SessionPageRequest};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub(super) use record::{Recorder, Stored, forget_events, recount_sessions};
 
 use super::SqliteStore;
+use crate::charts::page::{SessionDetails, SessionInfo};
 use crate::{AnalyticsStore, Result, StoreError, UserLookup, UserProfile, UserQuery, UserSummary};
 
 #[async_trait]
@@ -35,9 +32,11 @@ impl AnalyticsStore for SqliteStore {
                 // database file per statement (a Pathfinder runs one per user).
                 let tx = c.transaction()?;
                 let mut scanner = scan::Scanner::new(&tx, project_id);
-                match charts::run(&mut scanner, &chart, charts::Want::Answer)? {
-                    charts::Output::Answer(a) => Ok(a),
-                    charts::Output::Hits(_) => Err(StoreError::Task("a chart gave events".into())),
+                match crate::charts::run(&mut scanner, &chart, crate::charts::Want::Answer)? {
+                    crate::charts::Output::Answer(a) => Ok(a),
+                    crate::charts::Output::Hits(_) => {
+                        Err(StoreError::Task("a chart gave events".into()))
+                    }
                 }
             })
             .await
@@ -54,9 +53,11 @@ impl AnalyticsStore for SqliteStore {
             .run(move |c, _| {
                 let tx = c.transaction()?;
                 let mut scanner = scan::Scanner::new(&tx, project_id);
-                match charts::run(&mut scanner, &chart, charts::Want::Hits(&point))? {
-                    charts::Output::Hits(hits) => sessions_page(&tx, hits, page),
-                    charts::Output::Answer(_) => {
+                match crate::charts::run(&mut scanner, &chart, crate::charts::Want::Hits(&point))? {
+                    crate::charts::Output::Hits(hits) => {
+                        crate::charts::page::sessions_page(&mut Details(&tx), hits, page)
+                    }
+                    crate::charts::Output::Answer(_) => {
                         Err(StoreError::Task("a point gave an answer".into()))
                     }
                 }
@@ -86,36 +87,14 @@ impl AnalyticsStore for SqliteStore {
     }
 }
 
-/// The events behind a point listed per session at most.
-const MAX_MOMENTS: usize = 20;
 /// Sessions whose `has_replay` is looked up per statement.
 const ROWS_PER_LOOKUP: usize = 500;
 
-/// The sessions of the events behind a data point, a page of them.
-fn sessions_page(
-    c: &Connection,
-    hits: Vec<Hit>,
-    page: SessionPageRequest,
-) -> Result<MicroscopePage> {
-    // Per session: its first event behind the point, how many, whose.
-    let mut sessions: HashMap<i64, (i64, u64, i64)> = HashMap::new();
-    let mut times: HashMap<i64, Vec<i64>> = HashMap::new();
-    let mut users_without_session: HashSet<i64> = HashSet::new();
-    for h in &hits {
-        match h.session {
-            Some(row) => {
-                let s = sessions.entry(row).or_insert((h.time_ms, 0, h.user));
-                s.0 = s.0.min(h.time_ms);
-                s.1 += 1;
-                times.entry(row).or_default().push(h.time_ms);
-            }
-            None => {
-                users_without_session.insert(h.user);
-            }
-        }
-    }
-    if page.with_replays {
-        let rows: Vec<i64> = sessions.keys().copied().collect();
+/// What the embedded store knows of its sessions, for the Microscope's page.
+struct Details<'c>(&'c Connection);
+
+impl SessionDetails for Details<'_> {
+    fn recorded(&mut self, rows: &[i64]) -> Result<HashSet<i64>> {
         let mut recorded = HashSet::new();
         for chunk in rows.chunks(ROWS_PER_LOOKUP) {
             let list = chunk
@@ -123,89 +102,54 @@ fn sessions_page(
                 .map(i64::to_string)
                 .collect::<Vec<_>>()
                 .join(",");
-            let mut stmt = c.prepare(&format!(
+            let mut stmt = self.0.prepare(&format!(
                 "SELECT id FROM sessions WHERE id IN ({list}) AND start_ms IS NOT NULL"
             ))?;
             for row in stmt.query_map([], |r| r.get::<_, i64>(0))? {
                 recorded.insert(row?);
             }
         }
-        sessions.retain(|row, _| recorded.contains(row));
-        users_without_session.clear();
+        Ok(recorded)
     }
-    let mut listed: Vec<(i64, i64, u64, i64)> = sessions
-        .into_iter()
-        .map(|(row, (moment, n, user))| (moment, row, n, user))
-        .collect();
-    let users: HashSet<i64> = listed
-        .iter()
-        .map(|s| s.3)
-        .chain(users_without_session)
-        .collect();
-    listed.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
-    let start = match page.after {
-        None => 0,
-        Some(after) => listed.partition_point(|s| (s.0, s.1) >= (after.moment_ms, after.row)),
-    };
-    let shown = &listed[start..(start + page.limit).min(listed.len())];
-    let next_cursor = (start + shown.len() < listed.len())
-        .then(|| shown.last())
-        .flatten()
-        .map(|s| {
-            encode_session_cursor(&SessionCursor {
-                moment_ms: s.0,
-                row: s.1,
-            })
-        });
-    let mut stmt = c.prepare_cached(
-        "SELECT device_id, session_id, user_id, start_ms IS NOT NULL FROM sessions WHERE id = ?1",
-    )?;
-    let mut name_of = c.prepare_cached(
-        "SELECT t.name FROM analytics_events e JOIN event_types t ON t.id = e.type_id
-         WHERE e.user_row = ?1 AND e.time_ms = ?2 AND e.session_row = ?3 LIMIT 1",
-    )?;
-    let sessions = shown
-        .iter()
-        .map(|(moment, row, n, user)| {
-            let mut at = times.remove(row).unwrap_or_default();
-            at.sort_unstable();
-            at.dedup();
-            at.truncate(MAX_MOMENTS);
-            let moments = at
-                .into_iter()
-                .map(|time_ms| {
-                    Ok(EventMoment {
-                        time_ms,
-                        event_type: name_of
-                            .query_row(params![user, time_ms, row], |r| r.get(0))
-                            .optional()?
-                            .unwrap_or_default(),
+
+    fn sessions(&mut self, rows: &[i64]) -> Result<HashMap<i64, SessionInfo>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT device_id, session_id, user_id, start_ms IS NOT NULL FROM sessions WHERE id = ?1",
+        )?;
+        rows.iter()
+            .map(|row| {
+                let info = stmt.query_row(params![row], |r| {
+                    Ok(SessionInfo {
+                        device_id: r.get(0)?,
+                        session_id: r.get(1)?,
+                        user_id: r.get(2)?,
+                        has_replay: r.get(3)?,
                     })
-                })
-                .collect::<Result<_>>()?;
-            let (device_id, session_id, user_id, has_replay): (String, i64, Option<String>, bool) =
-                stmt.query_row(params![row], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                 })?;
-            Ok(MicroscopeSession {
-                replay_id: ReplayId::of(&device_id, session_id).as_str().to_owned(),
-                device_id,
-                session_id,
-                user_id,
-                moment: reel_query::chart::buckets::rfc3339(*moment),
-                moment_ms: *moment,
-                events: *n,
-                moments,
-                has_replay,
+                Ok((*row, info))
             })
-        })
-        .collect::<Result<_>>()?;
-    Ok(MicroscopePage {
-        users: users.len() as u64,
-        total: listed.len() as u64,
-        sessions,
-        next_cursor,
-    })
+            .collect()
+    }
+
+    fn event_names(
+        &mut self,
+        moments: &[(i64, i64, i64)],
+    ) -> Result<HashMap<(i64, i64, i64), String>> {
+        let mut name_of = self.0.prepare_cached(
+            "SELECT t.name FROM analytics_events e JOIN event_types t ON t.id = e.type_id
+             WHERE e.user_row = ?1 AND e.time_ms = ?2 AND e.session_row = ?3 LIMIT 1",
+        )?;
+        let mut out = HashMap::new();
+        for m in moments {
+            if let Some(name) = name_of
+                .query_row(params![m.0, m.1, m.2], |r| r.get(0))
+                .optional()?
+            {
+                out.insert(*m, name);
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// After migration 0010: every event stored before it, kept for charts in the order it came.

@@ -9,14 +9,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Map, Value};
 
 use super::props;
+use crate::analytics::is_identify;
 use crate::sqlite::events::Names;
 use crate::{AnalyticsEvent, Result};
-
-/// Event types that change a user's profile and are no event of their own (Amplitude's
-/// identify calls): they reach no chart.
-pub(crate) fn is_identify(event_type: &str) -> bool {
-    matches!(event_type, "$identify" | "$groupidentify")
-}
 
 /// What one batch of inserts remembers between its events.
 pub(crate) struct Recorder {

@@ -2,18 +2,19 @@
 //! `analytics_events`, its property conditions tested on the compact encoding, users kept or
 //! left by the chart's user filters. Every read counts against a chart's budget of events.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use reel_query::chart::values::{PropRef, holds, meets};
-use reel_query::chart::{EventSelector, Hit};
+use reel_query::chart::Hit;
+use reel_query::chart::sessions::SessionSpan;
+use reel_query::chart::values::{PropRef, holds};
 use reel_query::model::PropertyCondition;
 use rusqlite::{Connection, params};
 
 use super::props::{self, key_id};
+use crate::charts::{
+    ChartSource, MAX_CHART_EVENTS, MAX_KEYS, MAX_PATH_EVENTS, OwnedValue, Scan, UserFilter,
+};
 use crate::{Result, StoreError};
-
-/// The most events one chart reads: past it, the chart stops and says to narrow it.
-pub(crate) const MAX_CHART_EVENTS: usize = 30_000_000;
 
 /// Rows read between two looks at the budget.
 const COUNT_EVERY: usize = 4_096;
@@ -25,39 +26,6 @@ pub(crate) struct Scanner<'c> {
     read: usize,
     /// Events this chart may still read ([`MAX_CHART_EVENTS`]).
     budget: usize,
-}
-
-/// Which users a chart looks at: those meeting every user filter.
-pub(crate) struct UserFilter {
-    /// Per condition: the users whose value meets it (before negation), and whether negated.
-    conditions: Vec<(HashSet<i64>, bool)>,
-}
-
-impl UserFilter {
-    pub(crate) fn passes(&self, user: i64) -> bool {
-        self.conditions
-            .iter()
-            .all(|(users, negated)| users.contains(&user) != *negated)
-    }
-}
-
-/// A user property's current value, owned.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum OwnedValue {
-    Int(i64),
-    Float(f64),
-    Text(String),
-}
-
-impl OwnedValue {
-    pub(crate) fn as_ref(&self) -> PropRef<'_> {
-        match self {
-            Self::Int(i) => PropRef::Int(*i),
-            Self::Float(f) => PropRef::Float(*f),
-            Self::Text(t) if t.starts_with('[') || t.starts_with('{') => PropRef::Json(t),
-            Self::Text(t) => PropRef::Text(t),
-        }
-    }
 }
 
 /// An event's property conditions with their keys' ids.
@@ -129,20 +97,6 @@ impl<'c> Scanner<'c> {
         })
     }
 
-    pub(crate) fn user_filter(&self, conditions: &[PropertyCondition]) -> Result<UserFilter> {
-        let mut out = Vec::new();
-        for c in conditions {
-            let values = self.user_values(c.key.as_str())?;
-            let users = values
-                .into_iter()
-                .filter(|(_, v)| meets(&c.condition, Some(v.as_ref())))
-                .map(|(u, _)| u)
-                .collect();
-            out.push((users, c.negated));
-        }
-        Ok(UserFilter { conditions: out })
-    }
-
     /// Every user's current value of a property.
     pub(crate) fn user_values(&self, key: &str) -> Result<HashMap<i64, OwnedValue>> {
         use rusqlite::types::ValueRef;
@@ -161,27 +115,6 @@ impl<'c> Scanner<'c> {
             out.insert(r.get(0)?, v);
         }
         Ok(out)
-    }
-
-    /// The events of `selector` in `[from, to)` meeting its conditions, of users `users`
-    /// keeps: `f(hit, encoded properties)`.
-    pub(crate) fn scan(
-        &mut self,
-        selector: &EventSelector,
-        from: i64,
-        to: i64,
-        users: &UserFilter,
-        mut f: impl FnMut(Hit, &[u8]),
-    ) -> Result<()> {
-        let Some(type_id) = self.type_id(&selector.name)? else {
-            return Ok(());
-        };
-        let conditions = self.conditions(&selector.properties)?;
-        self.scan_type(type_id, from, to, |hit, props| {
-            if users.passes(hit.user) && conditions.hold(props) {
-                f(hit, props);
-            }
-        })
     }
 
     /// Every event of a type in `[from, to)`.
@@ -215,5 +148,136 @@ impl<'c> Scanner<'c> {
             }
         }
         self.count(n % COUNT_EVERY)
+    }
+}
+
+impl ChartSource for Scanner<'_> {
+    fn user_values(&mut self, key: &str) -> Result<HashMap<i64, OwnedValue>> {
+        Scanner::user_values(self, key)
+    }
+
+    fn event_names(&mut self) -> Result<Vec<(i64, String)>> {
+        Ok(self.type_names()?.into_iter().collect())
+    }
+
+    fn scan<F>(&mut self, scan: &Scan<'_>, mut f: F) -> Result<()>
+    where
+        F: FnMut(Hit, u16, &[Option<PropRef<'_>>]),
+    {
+        let Some(type_id) = self.type_id(scan.name)? else {
+            return Ok(());
+        };
+        let conditions: Vec<(u16, Conditions<'_>)> = scan
+            .conditions
+            .iter()
+            .map(|(bit, list)| Ok((*bit, self.conditions(list)?)))
+            .collect::<Result<_>>()?;
+        let keys: Vec<Option<i64>> = scan
+            .keys
+            .iter()
+            .take(MAX_KEYS)
+            .map(|k| match k {
+                Some(k) => self.key(k),
+                None => Ok(None),
+            })
+            .collect::<Result<_>>()?;
+        let users = scan.users;
+        self.scan_type(type_id, scan.from, scan.to, |hit, props| {
+            // The user first: a set lookup is cheaper than decoding properties.
+            if !users.passes(hit.user) {
+                return;
+            }
+            let mask = conditions
+                .iter()
+                .filter(|(_, c)| c.hold(props))
+                .fold(0u16, |m, (bit, _)| m | bit);
+            if mask == 0 {
+                return;
+            }
+            let mut values = [None; MAX_KEYS];
+            for (slot, key) in values.iter_mut().zip(&keys) {
+                *slot = props::find(props, *key);
+            }
+            f(hit, mask, &values[..keys.len()]);
+        })
+    }
+
+    fn scan_all<F>(&mut self, from: i64, to: i64, users: &UserFilter, mut f: F) -> Result<()>
+    where
+        F: FnMut(i64, Hit),
+    {
+        for type_id in self.type_names()?.into_keys() {
+            self.scan_type(type_id, from, to, |hit, _| {
+                if users.passes(hit.user) {
+                    f(type_id, hit);
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    fn session_spans(
+        &mut self,
+        from: i64,
+        to: i64,
+        users: &UserFilter,
+    ) -> Result<Vec<SessionSpan>> {
+        Ok(self
+            .c
+            .prepare_cached(
+                "SELECT user_row, session_row, first_ms, last_ms FROM analytics_sessions
+                 WHERE project_id = ?1 AND first_ms >= ?2 AND first_ms < ?3",
+            )?
+            .query_map(params![self.project_id, from, to], |r| {
+                Ok(SessionSpan {
+                    user: r.get(0)?,
+                    session: r.get(1)?,
+                    first_ms: r.get(2)?,
+                    last_ms: r.get(3)?,
+                })
+            })?
+            .filter(|span| span.as_ref().map_or(true, |sp| users.passes(sp.user)))
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn follow<F>(&mut self, anchors: &[Hit], forward: bool, window_ms: i64, mut f: F) -> Result<()>
+    where
+        F: FnMut(usize, i64, Hit) -> bool,
+    {
+        // The limit is written in the statement, not bound: SQLite prepares a statement again
+        // whenever a bound LIMIT is bound anew, which was half of this loop's time.
+        let sql = if forward {
+            format!(
+                "SELECT type_id, time_ms, session_row FROM analytics_events
+                 WHERE user_row = ?1 AND time_ms > ?2 AND time_ms <= ?3
+                 ORDER BY time_ms LIMIT {MAX_PATH_EVENTS}"
+            )
+        } else {
+            format!(
+                "SELECT type_id, time_ms, session_row FROM analytics_events
+                 WHERE user_row = ?1 AND time_ms < ?2 AND time_ms >= ?3
+                 ORDER BY time_ms DESC LIMIT {MAX_PATH_EVENTS}"
+            )
+        };
+        let mut stmt = self.c.prepare_cached(&sql)?;
+        for (i, anchor) in anchors.iter().enumerate() {
+            let bound = if forward {
+                anchor.time_ms + window_ms
+            } else {
+                anchor.time_ms - window_ms
+            };
+            let mut rows = stmt.query(params![anchor.user, anchor.time_ms, bound])?;
+            while let Some(r) = rows.next()? {
+                let hit = Hit {
+                    user: anchor.user,
+                    session: r.get(2)?,
+                    time_ms: r.get(1)?,
+                };
+                if !f(i, r.get(0)?, hit) {
+                    break;
+                }
+            }
+        }
+        Ok(())
     }
 }

@@ -5,7 +5,8 @@ use reel_query::chart::wire::{ChartAnswer, ChartSpec};
 use reel_query::chart::{ChartContext, parse_chart};
 use serde_json::json;
 
-use super::{charts, scan};
+use super::scan;
+use crate::charts;
 use crate::sqlite::SqliteStore;
 use crate::{AnalyticsEvent, AnalyticsStore, IngestStore, StoreError};
 
@@ -85,4 +86,42 @@ async fn a_chart_stops_past_its_budget_of_events() {
         panic!("a segmentation")
     };
     assert_eq!(a.series[0].total, 3.0);
+}
+
+/// The ClickHouse store keeps user properties as `OwnedValue`s; the embedded one as SQLite
+/// values. Both must read a value back alike, or identify operations would diverge.
+#[test]
+fn user_property_values_read_back_as_the_embedded_store_reads_them() {
+    use crate::charts::OwnedValue;
+    use rusqlite::types::{Value as Sql, ValueRef};
+    let cases = [
+        json!(null),
+        json!(true),
+        json!(false),
+        json!(0),
+        json!(-7),
+        json!(i64::MAX),
+        json!(u64::MAX),
+        json!(2.5),
+        json!(0.1),
+        json!("plain"),
+        json!("[not json"),
+        json!("{\"a\":1}"),
+        json!([1, "x", {"b": null}]),
+        json!({"k": [true]}),
+    ];
+    for value in cases {
+        let embedded = crate::sqlite::events::sql_value(&value).map(|v| {
+            let as_ref = match &v {
+                Sql::Integer(i) => ValueRef::Integer(*i),
+                Sql::Real(f) => ValueRef::Real(*f),
+                Sql::Text(t) => ValueRef::Text(t.as_bytes()),
+                Sql::Null => ValueRef::Null,
+                Sql::Blob(b) => ValueRef::Blob(b),
+            };
+            super::record::value_json(as_ref)
+        });
+        let owned = OwnedValue::from_json(&value).map(|v| v.to_json());
+        assert_eq!(owned, embedded, "{value}");
+    }
 }

@@ -1,0 +1,87 @@
+//! The tables, made idempotently: every statement is `CREATE TABLE IF NOT EXISTS`, so two nodes
+//! starting at once both succeed, and `reel_schema` records the version the tables are at.
+//! Every column type and engine here is in ClickHouse 18.16 and current versions alike.
+
+use super::client::ClickHouse;
+use crate::{Result, StoreError};
+
+/// The tables' version. A later change adds statements below and a row with its number.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Times are `Int64` milliseconds: 18.16 has no `DateTime64`, and reel's times are `i64` in
+/// Rust. Properties are three parallel arrays (18.16 has no `JSONExtract` and no `Map` type):
+/// the key, its kind (see `record::Kind`; 0 where `indexOf` found no key, because an array's
+/// element 0 is the type's default) and its value as text (numbers as Rust writes them, so they
+/// read back exactly).
+pub(crate) const STATEMENTS: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS reel_schema (version UInt32, applied_ms Int64)
+     ENGINE = MergeTree ORDER BY version",
+    // Events for charts, clustered as charts read them: one name's time range is one run.
+    // `seq` orders events of the same millisecond by arrival, as the embedded store's event id
+    // does; `user` is the user at write time (see `chart_users` for later merges), `session`
+    // the session's number (0: none).
+    "CREATE TABLE IF NOT EXISTS chart_events (
+         project Int64, event_type String, time_ms Int64, seq UInt64,
+         user Int64, session Int64,
+         prop_keys Array(String), prop_kinds Array(UInt8), prop_values Array(String))
+     ENGINE = MergeTree ORDER BY (project, event_type, time_ms, seq)",
+    // Users: `merged_into` is the identified user an anonymous one was merged into (0: none).
+    // Rows are versions; the latest (argMax by version) is the state.
+    "CREATE TABLE IF NOT EXISTS chart_users (
+         project Int64, user Int64, user_id String, anonymous UInt8, merged_into Int64,
+         version UInt64)
+     ENGINE = ReplacingMergeTree(version) ORDER BY (project, user)",
+    // Each device's current user.
+    "CREATE TABLE IF NOT EXISTS chart_devices (
+         project Int64, device_id String, user Int64, version UInt64)
+     ENGINE = ReplacingMergeTree(version) ORDER BY (project, device_id)",
+    // Users' current properties, kinds as `OwnedValue`'s (2 integer, 3 float, 4 text).
+    "CREATE TABLE IF NOT EXISTS chart_user_properties (
+         project Int64, user Int64, key String, kind UInt8, value String, deleted UInt8,
+         version UInt64)
+     ENGINE = ReplacingMergeTree(version) ORDER BY (project, user, key)",
+    // Sessions as the Microscope shows them: the user id set last (by event time) and whether
+    // the session has a recording.
+    "CREATE TABLE IF NOT EXISTS chart_sessions (
+         project Int64, session Int64, device_id String, session_id Int64,
+         user_id String, user_id_ms Int64, has_replay UInt8, version UInt64)
+     ENGINE = ReplacingMergeTree(version) ORDER BY (project, session)",
+    // The insert ids kept: a retried upload's events are recorded once, as the embedded store
+    // skips an insert id it has.
+    "CREATE TABLE IF NOT EXISTS chart_inserted (
+         project Int64, insert_id String, version UInt64)
+     ENGINE = ReplacingMergeTree(version) ORDER BY (project, insert_id)",
+];
+
+/// Makes the tables if missing and checks their version: a database written by a later reel
+/// is refused rather than misread.
+pub(crate) async fn ensure(ch: &ClickHouse) -> Result<()> {
+    for sql in STATEMENTS {
+        ch.execute(sql).await?;
+    }
+    let rows = ch.rows("SELECT max(version) FROM reel_schema").await?;
+    let stored: u32 = rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if stored > SCHEMA_VERSION {
+        return Err(StoreError::Invalid(format!(
+            "events_url {}: the ClickHouse tables are at version {stored}, newer than this \
+             reel's {SCHEMA_VERSION}",
+            ch.url()
+        )));
+    }
+    if stored < SCHEMA_VERSION {
+        // Two nodes may both write this row; the version is the maximum, so a repeat is harmless.
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        ch.insert(
+            "reel_schema",
+            format!("{{\"version\":{SCHEMA_VERSION},\"applied_ms\":{now_ms}}}\n"),
+        )
+        .await?;
+    }
+    Ok(())
+}
