@@ -45,6 +45,8 @@ mod client;
 mod record;
 mod scan;
 mod schema;
+mod search;
+mod sessions;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -54,6 +56,7 @@ use reel_query::chart::{Chart, DataPoint, SessionPageRequest};
 
 pub use client::ClickHouse;
 pub use schema::SCHEMA_VERSION;
+pub use sessions::{ClickHouseSearch, ReplayFields};
 
 use crate::charts::{self, Output, Want};
 use crate::{AnalyticsEvent, Result, StoreError};

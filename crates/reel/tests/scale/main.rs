@@ -5,6 +5,8 @@
 //! - `s3`: recordings' objects in an S3-compatible store (`blob_url = s3://…`), here s3s-fs.
 //! - `charts`: events for charts in ClickHouse (`events_url = clickhouse://…`), here Debian's
 //!   clickhouse-server 18.16, answering as the embedded store does.
+//! - `search`: replay search in ClickHouse (the same server), answering as the embedded store
+//!   does.
 //!
 //! The servers are real programs on 127.0.0.1 with a free port and a temporary folder, polled
 //! until they answer and stopped when the test ends. A missing server binary fails the test
@@ -17,3 +19,4 @@ mod charts;
 mod clickhouse_server;
 mod s3;
 mod s3_server;
+mod search;
