@@ -494,7 +494,6 @@ fn cases() -> Vec<Value> {
         json!({"field": "clicked_element", "op": "is", "values": ["pay now"]}),
         json!({"field": "clicked_element", "op": "contains", "values": ["ÜNÏ"], "signal": "dead"}),
         json!({"field": "clicked_element", "op": "contains", "values": ["ome"]}),
-        json!({"field": "clicked_element", "op": "exists"}),
         json!({"field": "console_message", "op": "exists"}),
         json!({"field": "console_message", "op": "is", "values": ["order #42 shipped"]}),
         json!({"field": "console_message", "op": "contains", "values": ["payment serv"]}),
@@ -700,4 +699,5 @@ async fn replay_search_on_clickhouse_answers_as_the_embedded_store_does() {
         found_any > asked / 3,
         "{found_any} of {asked} found something"
     );
+    eprintln!("{asked} searches (every page), {found_any} finding something: answered alike");
 }
