@@ -69,7 +69,7 @@ pub(crate) const STATEMENTS: &[&str] = &[
          project Int64, device_id String, session_id Int64, kind UInt8, version UInt64,
          seen_row UInt64, user_id String, user_id_ms Int64,
          start_ms Int64, end_ms Int64, event_count Int64, stored_bytes Int64,
-         first_url String, has_first_url UInt8, country String, has_country UInt8,
+         first_url String, has_first_url UInt8, first_url_ms Int64, country String, has_country UInt8,
          active_ms Int64, click_count Int64, keypress_count Int64, mouse_activity_count Int64,
          page_view_count Int64, console_log_count Int64, console_warn_count Int64,
          console_error_count Int64, network_error_count Int64, runtime_error_count Int64,

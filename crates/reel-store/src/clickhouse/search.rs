@@ -101,10 +101,20 @@ const COLUMNS: &[(&str, &str)] = &[
         "s_has_processing_due",
         "argMaxIf(has_processing_due, version, kind = 1)",
     ),
+    // Not a replay's field: when the first URL was seen (an upload keeps the earliest).
+    (
+        "s_first_url_ms",
+        "argMaxIf(first_url_ms, version, kind = 1)",
+    ),
 ];
 
 /// The project's sessions that have a replay row, folded (see `schema.rs`).
 fn sessions_sql(project_id: i64) -> String {
+    sessions_sql_where(project_id, "")
+}
+
+/// [`sessions_sql`] of the sessions `only` (a condition on `device_id`, `session_id`) keeps.
+fn sessions_sql_where(project_id: i64, only: &str) -> String {
     let mut columns: Vec<String> = COLUMNS
         .iter()
         .map(|(alias, e)| format!("{e} AS {alias}"))
@@ -114,7 +124,7 @@ fn sessions_sql(project_id: i64) -> String {
         columns.push(format!("argMaxIf({name}, version, kind = 1) AS s_{name}"));
     }
     format!(
-        "SELECT device_id, session_id, {} FROM search_sessions WHERE project = {project_id} \
+        "SELECT device_id, session_id, {} FROM search_sessions WHERE project = {project_id}{only} \
          GROUP BY device_id, session_id HAVING countIf(kind = 1) > 0",
         columns.join(", ")
     )
@@ -170,6 +180,22 @@ fn string_array(field: &str) -> Vec<String> {
 
 /// Where [`outer_columns`] has the URLs.
 const URLS_FIELD: usize = 13;
+
+/// A row's fields as texts: every field is a scalar but the URLs, an array whose strings
+/// ClickHouse writes quoted, with the escapes of a quoted string and none of the row's.
+fn unescape_but_urls(fields: &[&str]) -> Vec<String> {
+    fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            if i == URLS_FIELD {
+                (*f).to_owned()
+            } else {
+                unescape(f).into_owned()
+            }
+        })
+        .collect()
+}
 
 /// A replay and its sighting number from a row of [`outer_columns`].
 fn replay_of(r: &[String]) -> Result<(Replay, i64)> {
@@ -753,24 +779,40 @@ impl ClickHouseSearch {
         let mut out = Vec::new();
         self.ch
             .stream(sql, |fields| {
-                // Every field is a scalar but the URLs, an array whose strings ClickHouse
-                // writes quoted, with the escapes of a quoted string and none of the row's.
-                let row: Vec<String> = fields
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| {
-                        if i == URLS_FIELD {
-                            (*f).to_owned()
-                        } else {
-                            unescape(f).into_owned()
-                        }
-                    })
-                    .collect();
-                out.push(replay_of(&row)?);
+                out.push(replay_of(&unescape_but_urls(fields))?);
                 Ok(())
             })
             .await?;
         Ok(out)
+    }
+
+    /// A session's replay as the list shows it, and when its first URL was seen; `None`
+    /// before it has a replay row.
+    pub(super) async fn replay_state(
+        &self,
+        session: &crate::SessionRef,
+    ) -> Result<Option<(Replay, i64)>> {
+        let only = format!(
+            " AND device_id = {} AND session_id = {}",
+            quote(&session.device_id),
+            session.session_id
+        );
+        let sql = format!(
+            "SELECT {}, s_first_url_ms FROM ({})",
+            outer_columns(),
+            sessions_sql_where(session.project_id, &only)
+        );
+        let mut found = None;
+        self.ch
+            .stream(&sql, |fields| {
+                let row = unescape_but_urls(fields);
+                let (replay, _) = replay_of(&row)?;
+                let first_url_ms = row.last().and_then(|v| v.parse().ok()).unwrap_or(0);
+                found = Some((replay, first_url_ms));
+                Ok(())
+            })
+            .await?;
+        Ok(found)
     }
 
     /// Per (user key, event name), the events of each cohort name in the user's sessions:

@@ -21,7 +21,8 @@ use super::client::{ClickHouse, quote};
 use super::record::Sequence;
 use super::schema;
 use crate::{
-    AnalyticsEvent, ImportedSession, Result, SessionFacts, SessionRef, SessionText, properties,
+    AnalyticsEvent, ImportedSession, NewChunk, NewUpload, Result, SessionFacts, SessionRef,
+    SessionText, SignalsUpdate, properties,
 };
 
 /// Replay search on ClickHouse: written here, searched through [`crate::SearchStore`].
@@ -38,6 +39,8 @@ pub struct ReplayFields {
     pub event_count: i64,
     pub stored_bytes: i64,
     pub first_url: Option<String>,
+    /// When the first URL was seen: an upload's earlier first URL replaces a later one.
+    pub first_url_ms: Option<i64>,
     pub country: Option<String>,
     pub facts: SessionFacts,
     pub urls: Vec<String>,
@@ -172,6 +175,7 @@ impl ClickHouseSearch {
             "start_ms": f.start_ms, "end_ms": f.end_ms, "event_count": f.event_count,
             "stored_bytes": f.stored_bytes,
             "first_url": text(&f.first_url), "has_first_url": flag(f.first_url.is_some()),
+            "first_url_ms": f.first_url_ms.unwrap_or(i64::MAX),
             "country": text(&f.country), "has_country": flag(f.country.is_some()),
             "urls": f.urls,
             "viewport_width": f.viewport.map_or(0, |v| v.0),
@@ -189,6 +193,115 @@ impl ClickHouseSearch {
             row[fact.name()] = n.into();
         }
         push(rows, row);
+    }
+
+    /// A session's fields as written last; `None` before it has any.
+    async fn fields(&self, session: &SessionRef) -> Result<Option<ReplayFields>> {
+        Ok(self
+            .replay_state(session)
+            .await?
+            .map(|(r, first_url_ms)| ReplayFields {
+                start_ms: r.start_ms,
+                end_ms: r.end_ms,
+                event_count: r.event_count,
+                stored_bytes: r.stored_bytes,
+                // `i64::MAX` is how "never" is written (see `replay_row`).
+                first_url_ms: (first_url_ms != i64::MAX).then_some(first_url_ms),
+                first_url: r.first_url,
+                country: r.country,
+                facts: r.facts,
+                urls: r.urls,
+                viewport: r.viewport,
+                browser: r.browser,
+                os: r.os,
+                device: r.device,
+                last_upload_ms: r.last_upload_ms,
+                processing_due_ms: r.processing_due_ms,
+            }))
+    }
+
+    /// What an upload does to its session's row in the embedded store
+    /// ([`crate::IngestStore::commit_upload`]): the extent grows to the chunks', counts and
+    /// bytes add up, the country and user agent are kept from the first upload that had them,
+    /// the earliest first URL wins. `chunks` are those the chunk store kept (a chunk it had
+    /// already changes nothing there); `processing_due_ms` is when the work queue, which is
+    /// not here, will next look at the session.
+    ///
+    /// Reads the session's latest version and writes the next: two writers of one session at
+    /// once would lose an update, as the embedded store's transaction does not. The work
+    /// queue's one-run-per-session rule keeps processing to one writer; uploads of one session
+    /// must reach one node at a time until this is coordinated.
+    pub async fn record_upload(
+        &self,
+        upload: &NewUpload,
+        chunks: &[NewChunk],
+        now_ms: i64,
+        processing_due_ms: Option<i64>,
+    ) -> Result<()> {
+        if chunks.is_empty() {
+            return Ok(());
+        }
+        let existing = self.fields(&upload.session).await?;
+        let new = existing.is_none();
+        let mut f = existing.unwrap_or_default();
+        let ua = upload.user_agent.as_ref();
+        for (i, c) in chunks.iter().enumerate() {
+            if new && i == 0 {
+                (f.start_ms, f.end_ms) = (c.start_ms, c.end_ms);
+            } else {
+                f.start_ms = f.start_ms.min(c.start_ms);
+                f.end_ms = f.end_ms.max(c.end_ms);
+            }
+            f.event_count += c.event_count;
+            f.stored_bytes += c.stored_bytes;
+            f.country = f.country.or_else(|| upload.country.clone());
+            f.last_upload_ms = Some(now_ms);
+            f.browser = f.browser.or_else(|| ua.map(|u| u.browser.clone()));
+            f.os = f.os.or_else(|| ua.map(|u| u.os.clone()));
+            f.device = f.device.or_else(|| ua.map(|u| u.device.clone()));
+            if let Some((href_ms, href)) = &c.first_href
+                && f.first_url_ms.is_none_or(|m| m > *href_ms)
+            {
+                f.first_url = Some(href.clone());
+                f.first_url_ms = Some(*href_ms);
+            }
+        }
+        f.processing_due_ms = processing_due_ms;
+        self.put_replay(&upload.session, &f).await
+    }
+
+    /// What a processing run's signals do in the embedded store
+    /// ([`crate::ProcessingStore::apply_signals`], once the run's progress check passed, which
+    /// is the work queue's): facts added, new page URLs appended (up to the same limit), the
+    /// viewport kept from the first run that saw one, derived events and text stored.
+    /// `processing_due_ms` as in [`Self::record_upload`]. Returns false (nothing written) for
+    /// a session with no replay row yet.
+    pub async fn apply_signals(
+        &self,
+        u: &SignalsUpdate,
+        processing_due_ms: Option<i64>,
+    ) -> Result<bool> {
+        let Some(mut f) = self.fields(&u.session).await? else {
+            return Ok(false);
+        };
+        for (fact, n) in u.facts.iter().filter(|(_, n)| *n != 0) {
+            // SQLite would turn an overflowing sum into a float; a count that large is not
+            // a count any more, so it stops at the largest.
+            f.facts.add(fact, n);
+        }
+        for url in &u.urls {
+            if f.urls.len() < crate::sqlite::MAX_SESSION_URLS && !f.urls.contains(url) {
+                f.urls.push(url.clone());
+            }
+        }
+        if f.viewport.is_none() {
+            f.viewport = u.viewport.map(|(w, h)| (i64::from(w), i64::from(h)));
+        }
+        f.processing_due_ms = processing_due_ms;
+        self.put_replay(&u.session, &f).await?;
+        self.add_events(u.session.project_id, &u.events).await?;
+        self.add_texts(&u.session, &u.texts).await?;
+        Ok(true)
     }
 
     /// Of these sessions, those seen before (any row kind 0).
@@ -239,6 +352,8 @@ impl ClickHouseSearch {
                 start_ms: imported.start_ms,
                 end_ms: imported.end_ms,
                 first_url: imported.first_url.clone(),
+                // As the embedded store: the import's start, with or without a URL.
+                first_url_ms: Some(imported.start_ms),
                 country: imported.country.clone(),
                 facts: imported.facts,
                 urls: imported.urls.clone(),

@@ -62,6 +62,7 @@ use crate::{
 pub(crate) use events::text_token;
 pub(crate) use functions::{fold_words, holds_phrase};
 use pool::Pool;
+pub(crate) use processing::MAX_SESSION_URLS;
 pub(crate) use search::Conditions;
 use watch::Watch;
 
