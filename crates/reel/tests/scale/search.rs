@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use reel_engine::store::clickhouse::ClickHouseSearch;
 use reel_engine::store::prelude::*;
 use reel_engine::store::{
-    AnalyticsEvent, Fact, ImportedSession, NewInstallation, SearchPage, SessionFacts, SessionRef,
-    SessionText, SqliteStore, UserAgent,
+    AnalyticsEvent, Fact, ImportedSession, NewChunk, NewInstallation, NewUpload, SearchPage,
+    SessionFacts, SessionRef, SessionText, SignalsUpdate, SqliteStore, UserAgent,
 };
 use reel_query::wire::{CohortDefinition, SearchRequest};
 use reel_query::{ParseContext, Search};
@@ -700,4 +700,229 @@ async fn replay_search_on_clickhouse_answers_as_the_embedded_store_does() {
         "{found_any} of {asked} found something"
     );
     eprintln!("{asked} searches (every page), {found_any} finding something: answered alike");
+}
+
+/// A recording's chunk as the ingest stage hands it over.
+fn chunk(start_ms: i64, end_ms: i64, events: i64, href: Option<(i64, &str)>) -> NewChunk {
+    NewChunk {
+        start_ms,
+        end_ms,
+        event_count: events,
+        raw_bytes: events * 100,
+        stored_bytes: events * 10,
+        starts_with_snapshot: true,
+        meta_ms: Some(start_ms),
+        last_meta_ms: Some(start_ms),
+        content_hash: format!("h{start_ms}-{end_ms}"),
+        object_key: format!("o{start_ms}-{end_ms}"),
+        first_href: href.map(|(ms, url)| (ms, url.to_owned())),
+        dictionary_id: None,
+    }
+}
+
+/// Recorded sessions — uploads, then processing runs — leave both stores listing and finding
+/// the same replays: the session rows the embedded store's ingest and processing write, and
+/// the ClickHouse versions `record_upload` and `apply_signals` write from the same input.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_and_processing_runs_leave_the_replays_the_embedded_store_has() {
+    let server = ClickHouseServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ch = ClickHouseSearch::open(&server.url("reel_recorded"))
+        .await
+        .expect("ClickHouse opens");
+    let sqlite = SqliteStore::open(&dir.path().join("reel.db")).expect("SQLite opens");
+    let (project, _) = sqlite
+        .create_installation(
+            NewInstallation {
+                organization_name: "o".into(),
+                project_name: "shop".into(),
+                api_key: "k1".into(),
+                admin_email: "a@b.test".into(),
+                admin_password_hash: "x".into(),
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    let project = project.id;
+    let session = |device: &str, id: i64| SessionRef {
+        project_id: project,
+        device_id: device.into(),
+        session_id: id,
+    };
+    let ua = |browser: &str| UserAgent {
+        header: "test".into(),
+        browser: browser.into(),
+        os: "Linux".into(),
+        device: "Desktop".into(),
+    };
+    let (s1, s2) = (session("r1", T0 + MINUTE), session("r2", T0 + 2 * MINUTE));
+    // r1: two uploads, the second with an earlier first URL and another country and agent
+    // (the first ones stay); r2: one upload without a country.
+    let uploads = vec![
+        NewUpload {
+            session: s1.clone(),
+            chunks: vec![chunk(
+                T0 + MINUTE + 5000,
+                T0 + MINUTE + 9000,
+                40,
+                Some((T0 + MINUTE + 5000, "https://shop.test/b")),
+            )],
+            country: Some("DE".into()),
+            user_agent: Some(ua("Chrome")),
+            process_at_ms: T0 + 10 * MINUTE,
+        },
+        NewUpload {
+            session: s1.clone(),
+            chunks: vec![
+                chunk(
+                    T0 + MINUTE,
+                    T0 + MINUTE + 4000,
+                    30,
+                    Some((T0 + MINUTE, "https://shop.test/a")),
+                ),
+                chunk(T0 + MINUTE + 9000, T0 + MINUTE + 20_000, 5, None),
+            ],
+            country: Some("FR".into()),
+            user_agent: Some(ua("Firefox")),
+            process_at_ms: T0 + 11 * MINUTE,
+        },
+        NewUpload {
+            session: s2.clone(),
+            chunks: vec![chunk(T0 + 2 * MINUTE, T0 + 3 * MINUTE, 7, None)],
+            country: None,
+            user_agent: None,
+            process_at_ms: T0 + 12 * MINUTE,
+        },
+    ];
+    let due_of = async |s: &SessionRef| {
+        sqlite
+            .replay(project, &s.replay_id())
+            .await
+            .unwrap()
+            .expect("a replay")
+            .processing_due_ms
+    };
+    for (i, upload) in uploads.iter().enumerate() {
+        let now = T0 + 5 * MINUTE + i as i64;
+        let committed = sqlite.commit_upload(upload.clone(), now).unwrap();
+        assert_eq!(committed.stored, upload.chunks.len());
+        let due = due_of(&upload.session).await;
+        ch.record_upload(upload, &upload.chunks, now, due)
+            .await
+            .unwrap();
+    }
+    // Two processing runs per session, as the work queue hands them out.
+    let click = |s: &SessionRef, offset: i64, text: &str| AnalyticsEvent {
+        insert_id: Some(format!("{}-{offset}", s.device_id)),
+        event_type: "[reel] Element Clicked".into(),
+        time_ms: s.session_id + offset,
+        device_id: Some(s.device_id.clone()),
+        user_id: None,
+        session_id: Some(s.session_id),
+        event_properties: element("body > button.buy", "button", text, &["buy"]).to_string(),
+        user_properties: "{}".into(),
+        raw: String::new(),
+        display_name: Some(format!("Clicked {text}")),
+        derived: true,
+    };
+    for run in 0..2 {
+        let now = T0 + 20 * MINUTE + run;
+        let work = sqlite.due_work(i64::MAX, 10).await.unwrap();
+        assert_eq!(work.len(), 2, "run {run}: {work:?}");
+        for item in work {
+            let s = &item.session;
+            let mut facts = SessionFacts::default();
+            facts.set(Fact::ClickCount, 3 + run);
+            facts.set(Fact::ActiveMs, 1000 * (run + 1));
+            if s.device_id == "r1" {
+                facts.set(Fact::ConsoleErrorCount, run);
+            }
+            let update = SignalsUpdate {
+                session: s.clone(),
+                facts,
+                urls: vec![
+                    format!("https://shop.test/{}", run),
+                    "https://shop.test/a".into(),
+                ],
+                viewport: Some((1000 + run as u32, 700)),
+                events: vec![click(
+                    s,
+                    100 + run,
+                    if run == 0 { "Buy" } else { "Buy again" },
+                )],
+                texts: vec![SessionText {
+                    console_level: None,
+                    ts_ms: s.session_id + run,
+                    text: format!("run {run} of {}", s.device_id),
+                }],
+                gaps: Vec::new(),
+                signals_until_ms: s.session_id + 10_000 * (run + 1),
+                expected_until_ms: item.signals_until_ms,
+                finished: run == 1,
+                next_due_ms: now + 60_000,
+                taken_generation: item.generation,
+            };
+            assert!(sqlite.apply_signals(update.clone(), now).await.unwrap());
+            let due = due_of(s).await;
+            assert!(ch.apply_signals(&update, due).await.unwrap());
+        }
+    }
+    // A session ClickHouse has no replay row for is refused, as the embedded store refuses.
+    let mut stray = SignalsUpdate {
+        session: session("nobody", 1),
+        facts: SessionFacts::default(),
+        urls: Vec::new(),
+        viewport: None,
+        events: Vec::new(),
+        texts: Vec::new(),
+        gaps: Vec::new(),
+        signals_until_ms: 1,
+        expected_until_ms: None,
+        finished: true,
+        next_due_ms: 0,
+        taken_generation: 0,
+    };
+    assert!(!sqlite.apply_signals(stray.clone(), T0).await.unwrap());
+    stray.finished = false;
+    assert!(!ch.apply_signals(&stray, None).await.unwrap());
+
+    let cases = [
+        json!({}),
+        json!({"q": "run 1"}),
+        json!({"filters": [{"field": "click_count", "op": "is", "values": [7]}]}),
+        json!({"filters": [{"field": "country", "op": "does_not_exist"}]}),
+        json!({"filters": [{"field": "browser", "op": "is", "values": ["chrome"]}]}),
+        json!({"filters": [{"field": "url", "op": "is", "values": ["https://shop.test/1"]}]}),
+        json!({"filters": [{"field": "viewport_width", "op": "is", "values": [1000]}]}),
+        json!({"filters": [{"field": "clicked_element", "op": "is", "values": ["Buy again"]}]}),
+        json!({"filters": [{"field": "clicked_element", "selector": "button.buy"}]}),
+        json!({"filters": [{"field": "error_count", "op": "exists"}]}),
+    ];
+    let mut compared = 0;
+    for case in cases {
+        for (sort, order) in [
+            ("start_time", "desc"),
+            ("duration", "asc"),
+            ("errors", "desc"),
+        ] {
+            let search = parse(&case, sort, order, 1).expect("a request");
+            let (mut a, mut b) = (search.clone(), search);
+            loop {
+                let want = sqlite.search(project, a.clone()).await.unwrap();
+                let got = ch.search(project, b.clone()).await.unwrap();
+                assert_eq!(comparable(&got), comparable(&want), "{case} {sort} {order}");
+                compared += want.replays.len();
+                match (want.next, got.next) {
+                    (Some(x), Some(y)) => (a.after, b.after) = (Some(x), Some(y)),
+                    _ => break,
+                }
+            }
+        }
+    }
+    assert!(compared > 20, "{compared} replays compared");
+    assert_eq!(
+        ch.event_names(project, 10).await.unwrap(),
+        sqlite.event_names(project, 10).await.unwrap()
+    );
 }
