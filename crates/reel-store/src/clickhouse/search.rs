@@ -19,10 +19,14 @@
 //! Every text of a search reaches ClickHouse through `client::quote` or as a number Rust
 //! formatted.
 //!
-//! **Limits** (ways on): a search with Rust-decided filters reads every candidate's row in
-//! order until its page is full (and all of them when it counts); cohorts' event counts and
-//! `user_property_keys` read the whole project's sessions and user-property operations; no
-//! time budget for counting yet (the embedded store gives up on a count after 500 ms).
+//! A search with Rust-decided filters lists its candidates a window at a time (each statement
+//! after the last window's last session, by the same keys as a cursor) until its page is full,
+//! and counts on for at most the embedded store's 500 ms.
+//!
+//! **Limits** (ways on): a rare match behind many candidates reads all those candidates' rows
+//! (the embedded store's "drive from the rarest filter" plan is not here); cohorts' event
+//! counts and `user_property_keys` read the whole project's sessions and user-property
+//! operations.
 
 use std::collections::{HashMap, HashSet};
 
@@ -41,6 +45,10 @@ use crate::{Replay, ReplayId, Result, SearchPage, SearchStore, SessionFacts, Sto
 
 /// How many candidates are decided in Rust at a time.
 const BATCH: usize = 200;
+/// How many candidates one statement lists (see [`ClickHouseSearch::with_search_window`]).
+pub(super) const WINDOW: usize = 2_000;
+/// How long counting every match may take before `total` is left out (the embedded store's).
+const COUNT_BUDGET: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The folded session columns: `(alias, aggregate)`; a replay is read from them in this
 /// order (then the facts, in `Fact::ALL`'s order).
@@ -996,14 +1004,17 @@ impl SearchStore for ClickHouseSearch {
         } else {
             ("ASC", "DESC")
         };
-        let mut page_conditions = conditions.clone();
-        if let Some(after) = &search.after {
-            let (v, r) = (after.value, after.row);
-            page_conditions.push(if search.sort.descending {
+        // What comes after a session of sort value `v` and number `r` in the order.
+        let after = |v: i64, r: i64| {
+            if search.sort.descending {
                 format!("({sort} < {v} OR ({sort} = {v} AND s_row > {r}))")
             } else {
                 format!("({sort} > {v} OR ({sort} = {v} AND s_row < {r}))")
-            });
+            }
+        };
+        let mut page_conditions = conditions.clone();
+        if let Some(cursor) = &search.after {
+            page_conditions.push(after(cursor.value, cursor.row));
         }
         let from = format!("FROM ({})", sessions_sql(project_id));
         let statement = |conditions: &[String], limit: Option<usize>| {
@@ -1018,28 +1029,47 @@ impl SearchStore for ClickHouseSearch {
         let mut rows: Vec<(Replay, i64)> = Vec::new();
         let mut counted: Option<u64> = None;
         if in_rust {
-            let candidates = self.replays(&statement(&page_conditions, None)).await?;
             let counts = self
                 .cohort_counts(project_id, &cohort_names(&search))
                 .await?;
-            // Counting every match (a first page that asks for the total) decides them all.
+            // Counting every match (a first page that asks for the total) decides them all,
+            // within the time a count may take once the page is full.
             let count_all = search.after.is_none() && search.count_total;
+            let count_until = tokio::time::Instant::now() + COUNT_BUDGET;
             let mut matches = 0u64;
-            for batch in candidates.chunks(BATCH) {
-                if rows.len() >= want && !count_all {
-                    break;
-                }
-                let decided = self
-                    .decide(project_id, &search, batch.to_vec(), &counts)
+            let mut counted_all = true;
+            // Candidates a window at a time, each window after the last one's last session.
+            let mut window_conditions = page_conditions.clone();
+            'windows: loop {
+                let candidates = self
+                    .replays(&statement(&window_conditions, Some(self.window)))
                     .await?;
-                matches += decided.len() as u64;
-                for m in decided {
-                    if rows.len() < want {
-                        rows.push(m);
+                for batch in candidates.chunks(BATCH) {
+                    if rows.len() >= want
+                        && (!count_all || tokio::time::Instant::now() > count_until)
+                    {
+                        counted_all = false;
+                        break 'windows;
+                    }
+                    let decided = self
+                        .decide(project_id, &search, batch.to_vec(), &counts)
+                        .await?;
+                    matches += decided.len() as u64;
+                    for m in decided {
+                        if rows.len() < want {
+                            rows.push(m);
+                        }
                     }
                 }
+                match candidates.last() {
+                    Some((last, row)) if candidates.len() == self.window => {
+                        window_conditions = conditions.clone();
+                        window_conditions.push(after(sort_value(search.sort.key, last), *row));
+                    }
+                    _ => break,
+                }
             }
-            if count_all {
+            if count_all && counted_all {
                 counted = Some(matches);
             }
         } else {
@@ -1054,17 +1084,20 @@ impl SearchStore for ClickHouseSearch {
             None if !more => Some(rows.len() as u64),
             None if search.count_total => match counted {
                 Some(n) => Some(n),
+                // Only a Rust-decided search that gave up counting comes here with nothing:
+                // it is not counted again.
+                None if in_rust => None,
                 None => {
-                    let n = self
-                        .ch
-                        .rows(&format!(
-                            "SELECT count() {from} WHERE {}",
-                            conditions.join(" AND ")
-                        ))
-                        .await?;
-                    n.first()
-                        .and_then(|r| r.first())
-                        .and_then(|v| v.parse().ok())
+                    let sql = format!("SELECT count() {from} WHERE {}", conditions.join(" AND "));
+                    // Left out when counting takes longer than it may (the embedded store's
+                    // rule); the request going away stops ClickHouse's query.
+                    match tokio::time::timeout(COUNT_BUDGET, self.ch.rows(&sql)).await {
+                        Ok(n) => n?
+                            .first()
+                            .and_then(|r| r.first())
+                            .and_then(|v| v.parse().ok()),
+                        Err(_) => None,
+                    }
                 }
             },
             None => None,

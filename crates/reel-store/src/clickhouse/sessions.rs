@@ -29,6 +29,8 @@ use crate::{
 pub struct ClickHouseSearch {
     pub(super) ch: ClickHouse,
     seq: Arc<Sequence>,
+    /// How many candidates one search statement lists when Rust decides some filters.
+    pub(super) window: usize,
 }
 
 /// A replay's fields as the list shows them (the embedded store's `sessions` row).
@@ -134,7 +136,15 @@ impl ClickHouseSearch {
         Ok(Self {
             ch,
             seq: Arc::new(Sequence::starting_after(last)),
+            window: super::search::WINDOW,
         })
+    }
+
+    /// Searches list `window` candidates per statement instead of 2 000 (tests use a few, so
+    /// a small data set pages through many windows).
+    pub fn with_search_window(mut self, window: usize) -> Self {
+        self.window = window.max(1);
+        self
     }
 
     pub fn clickhouse(&self) -> &ClickHouse {
