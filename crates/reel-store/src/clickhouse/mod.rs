@@ -40,6 +40,20 @@
 //! - Events of one user in the same millisecond are ordered by arrival (here) or by the
 //!   embedded store's ids (there): paths, and the event named at a Microscope moment, can
 //!   differ between the two stores only for such ties.
+//!
+//! **Replay search** ([`ClickHouseSearch`], `sessions.rs` and `search.rs`, schema version 2)
+//! keeps sessions, events, text and user properties for [`crate::SearchStore`], with the
+//! embedded store's answers, order and cursors (a cursor's row is this store's number for the
+//! session: its first sighting's arrival number, ordered as the embedded store's row ids when
+//! sessions arrive in the same order). Its own limits are in `search.rs`; besides them:
+//! - It is not wired in yet: `IngestStore`/`ProcessingStore`/`SessionStore` still write the
+//!   embedded store, and nothing calls `record_upload`/`apply_signals` beside it. The work
+//!   queue (processing due times, the progress check) stays the embedded store's.
+//! - Uploads and processing runs read a session's latest version and write the next: one
+//!   writer per session at a time (the work queue's rule for processing).
+//! - Deleting replays, retention and erasure do not reach these tables yet.
+//! - Text is kept as often as it is given (the embedded store keeps each text once): no
+//!   answer depends on it.
 
 mod client;
 mod record;
