@@ -500,6 +500,18 @@ fn cases() -> Vec<Value> {
         json!({"field": "console_message", "op": "contains", "values": ["deja"]}),
         json!({"field": "console_message", "op": "contains", "values": ["order"], "negate": true}),
     ];
+    // The longest texts a request takes, and selectors whose words would end a literal.
+    let long = "x".repeat(1000);
+    filters.extend([
+        json!({"field": "event", "name": HOSTILE,
+               "where": [{"property": HOSTILE_KEY, "op": "contains", "values": [long]}]}),
+        json!({"field": "url", "op": "contains", "values": [long]}),
+        json!({"field": "console_message", "op": "contains", "values": [long]}),
+        json!({"field": "user_id", "op": "is", "values": [long]}),
+        json!({"field": "clicked_element", "selector": "button[title=\"it's \\\\ %_\"]"}),
+        json!({"field": "clicked_element", "selector": "div#main button[type=submit]"}),
+    ]);
+    cases.push(json!({ "q": long }));
     // Every filter negated too (where the request allows it).
     let negated: Vec<Value> = filters
         .iter()
