@@ -574,7 +574,11 @@ fn parse(request: &Value, sort: &str, order: &str, limit: u32) -> Option<Search>
 }
 
 /// A page as compared: the cursor without its row (each store numbers its sessions).
-fn comparable(page: &SearchPage) -> (Vec<String>, Option<u64>, Option<(i64, Option<u64>)>) {
+/// A page's replays (as text, for readable differences), total, and next cursor's sort value
+/// and total.
+type Comparable = (Vec<String>, Option<u64>, Option<(i64, Option<u64>)>);
+
+fn comparable(page: &SearchPage) -> Comparable {
     (
         page.replays.iter().map(|r| format!("{r:?}")).collect(),
         page.total,
@@ -774,7 +778,7 @@ async fn uploads_and_processing_runs_leave_the_replays_the_embedded_store_has() 
     let (s1, s2) = (session("r1", T0 + MINUTE), session("r2", T0 + 2 * MINUTE));
     // r1: two uploads, the second with an earlier first URL and another country and agent
     // (the first ones stay); r2: one upload without a country.
-    let uploads = vec![
+    let uploads = [
         NewUpload {
             session: s1.clone(),
             chunks: vec![chunk(
