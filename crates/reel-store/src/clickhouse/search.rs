@@ -116,12 +116,8 @@ const COLUMNS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The project's sessions that have a replay row, folded (see `schema.rs`).
-fn sessions_sql(project_id: i64) -> String {
-    sessions_sql_where(project_id, "")
-}
-
-/// [`sessions_sql`] of the sessions `only` (a condition on `device_id`, `session_id`) keeps.
+/// The project's sessions that have a replay row and that `only` (a condition on
+/// `device_id`, `session_id`) keeps, folded (see `schema.rs`).
 fn sessions_sql_where(project_id: i64, only: &str) -> String {
     let mut columns: Vec<String> = COLUMNS
         .iter()
@@ -1016,7 +1012,15 @@ impl SearchStore for ClickHouseSearch {
         if let Some(cursor) = &search.after {
             page_conditions.push(after(cursor.value, cursor.row));
         }
-        let from = format!("FROM ({})", sessions_sql(project_id));
+        // Only sessions with a version starting in the range are folded: the latest version
+        // is one of them when the session is in the range, so the outer test stays exact while
+        // the aggregation covers the range's sessions, not the project's.
+        let in_range = format!(
+            " AND {KEY} IN (SELECT device_id, session_id FROM search_sessions \
+             WHERE project = {project_id} AND kind = 1 AND start_ms >= {} AND start_ms < {})",
+            search.range.start_ms, search.range.end_ms
+        );
+        let from = format!("FROM ({})", sessions_sql_where(project_id, &in_range));
         let statement = |conditions: &[String], limit: Option<usize>| {
             format!(
                 "SELECT {} {from} WHERE {} ORDER BY {sort} {main}, s_row {tie}{}",
