@@ -19,9 +19,10 @@
 //! Every text of a search reaches ClickHouse through `client::quote` or as a number Rust
 //! formatted.
 //!
-//! A search with Rust-decided filters lists its candidates a window at a time (each statement
-//! after the last window's last session, by the same keys as a cursor) until its page is full,
-//! and counts on for at most the embedded store's 500 ms.
+//! A search lists its sessions' keys in order from a fold of only the columns its conditions
+//! and sort name, over only the sessions with a version starting in its range; the replays'
+//! full rows are read for the page, or — when Rust decides some filters — for each batch of
+//! candidates, until the page is full, counting on for at most the embedded store's 500 ms.
 //!
 //! **Limits** (ways on): a rare match behind many candidates reads all those candidates' rows
 //! (the embedded store's "drive from the rarest filter" plan is not here); cohorts' event
@@ -43,10 +44,9 @@ use super::sessions::{ClickHouseSearch, session_tuples};
 use crate::sqlite::{Conditions, fold_words, holds_phrase, text_token};
 use crate::{Replay, ReplayId, Result, SearchPage, SearchStore, SessionFacts, StoreError};
 
-/// How many candidates are decided in Rust at a time.
-const BATCH: usize = 200;
-/// How many candidates one statement lists (see [`ClickHouseSearch::with_search_window`]).
-pub(super) const WINDOW: usize = 2_000;
+/// How many candidates are read and decided in Rust at a time (see
+/// [`ClickHouseSearch::with_search_batch`]).
+pub(super) const BATCH: usize = 200;
 /// How long counting every match may take before `total` is left out (the embedded store's).
 const COUNT_BUDGET: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -117,15 +117,20 @@ const COLUMNS: &[(&str, &str)] = &[
 ];
 
 /// The project's sessions that have a replay row and that `only` (a condition on
-/// `device_id`, `session_id`) keeps, folded (see `schema.rs`).
-fn sessions_sql_where(project_id: i64, only: &str) -> String {
+/// `device_id`, `session_id`) keeps, folded (see `schema.rs`): every column, or those whose
+/// alias `named` mentions (and the sighting number, which orders ties).
+fn fold_sql(project_id: i64, only: &str, named: Option<&str>) -> String {
+    let wanted = |alias: &str| alias == "s_row" || named.is_none_or(|t| t.contains(alias));
     let mut columns: Vec<String> = COLUMNS
         .iter()
+        .filter(|(alias, _)| wanted(alias))
         .map(|(alias, e)| format!("{e} AS {alias}"))
         .collect();
     for fact in reel_model::Fact::ALL {
         let name = fact.name();
-        columns.push(format!("argMaxIf({name}, version, kind = 1) AS s_{name}"));
+        if wanted(&format!("s_{name}")) {
+            columns.push(format!("argMaxIf({name}, version, kind = 1) AS s_{name}"));
+        }
     }
     format!(
         "SELECT device_id, session_id, {} FROM search_sessions WHERE project = {project_id}{only} \
@@ -778,16 +783,33 @@ fn reads_texts(search: &Search) -> bool {
 }
 
 impl ClickHouseSearch {
-    /// The replays a statement of [`outer_columns`] lists, in its order.
-    async fn replays(&self, sql: &str) -> Result<Vec<(Replay, i64)>> {
-        let mut out = Vec::new();
+    /// The replays of these sessions with their sighting numbers, in the order given.
+    async fn replays_of(
+        &self,
+        project_id: i64,
+        keys: &[(String, i64)],
+    ) -> Result<Vec<(Replay, i64)>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let only = format!(
+            " AND {KEY} IN ({})",
+            session_tuples(keys.iter().map(|(d, s)| (d.as_str(), *s)))
+        );
+        let sql = format!(
+            "SELECT {} FROM ({})",
+            outer_columns(),
+            fold_sql(project_id, &only, None)
+        );
+        let mut found: HashMap<(String, i64), (Replay, i64)> = HashMap::new();
         self.ch
-            .stream(sql, |fields| {
-                out.push(replay_of(&unescape_but_urls(fields))?);
+            .stream(&sql, |fields| {
+                let (replay, row) = replay_of(&unescape_but_urls(fields))?;
+                found.insert((replay.device_id.clone(), replay.session_id), (replay, row));
                 Ok(())
             })
             .await?;
-        Ok(out)
+        Ok(keys.iter().filter_map(|k| found.remove(k)).collect())
     }
 
     /// A session's replay as the list shows it, and when its first URL was seen; `None`
@@ -804,7 +826,7 @@ impl ClickHouseSearch {
         let sql = format!(
             "SELECT {}, s_first_url_ms FROM ({})",
             outer_columns(),
-            sessions_sql_where(session.project_id, &only)
+            fold_sql(session.project_id, &only, None)
         );
         let mut found = None;
         self.ch
@@ -1020,14 +1042,34 @@ impl SearchStore for ClickHouseSearch {
              WHERE project = {project_id} AND kind = 1 AND start_ms >= {} AND start_ms < {})",
             search.range.start_ms, search.range.end_ms
         );
-        let from = format!("FROM ({})", sessions_sql_where(project_id, &in_range));
-        let statement = |conditions: &[String], limit: Option<usize>| {
-            format!(
-                "SELECT {} {from} WHERE {} ORDER BY {sort} {main}, s_row {tie}{}",
-                outer_columns(),
+        // The fold covers only the columns the conditions and the sort name (every alias that
+        // appears in their text: one too many when a quoted value spells an alias, never one
+        // too few).
+        let named = format!("{} {sort}", page_conditions.join(" "));
+        let from = format!("FROM ({})", fold_sql(project_id, &in_range, Some(&named)));
+        // The sessions' keys in order: the replays' own rows are read for a page (or a batch
+        // of candidates) only, so no statement folds every column of every candidate.
+        let keys = |conditions: &[String], limit: Option<usize>| {
+            let sql = format!(
+                "SELECT device_id, session_id {from} WHERE {} ORDER BY {sort} {main}, s_row {tie}{}",
                 conditions.join(" AND "),
                 limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default()
-            )
+            );
+            async move {
+                self.ch
+                    .rows(&sql)
+                    .await?
+                    .into_iter()
+                    .map(|r| match <[String; 2]>::try_from(r) {
+                        Ok([d, s]) => s.parse::<i64>().map(|s| (d, s)).map_err(|_| {
+                            StoreError::Database("a session id that is not a number".into())
+                        }),
+                        Err(r) => Err(StoreError::Database(
+                            format!("ClickHouse sent {r:?}").into(),
+                        )),
+                    })
+                    .collect::<Result<Vec<(String, i64)>>>()
+            }
         };
         let want = search.limit + 1;
         let mut rows: Vec<(Replay, i64)> = Vec::new();
@@ -1042,44 +1084,27 @@ impl SearchStore for ClickHouseSearch {
             let count_until = tokio::time::Instant::now() + COUNT_BUDGET;
             let mut matches = 0u64;
             let mut counted_all = true;
-            // Candidates a window at a time, each window after the last one's last session.
-            let mut window_conditions = page_conditions.clone();
-            'windows: loop {
-                let candidates = self
-                    .replays(&statement(&window_conditions, Some(self.window)))
-                    .await?;
-                for batch in candidates.chunks(BATCH) {
-                    if rows.len() >= want
-                        && (!count_all || tokio::time::Instant::now() > count_until)
-                    {
-                        counted_all = false;
-                        break 'windows;
-                    }
-                    let decided = self
-                        .decide(project_id, &search, batch.to_vec(), &counts)
-                        .await?;
-                    matches += decided.len() as u64;
-                    for m in decided {
-                        if rows.len() < want {
-                            rows.push(m);
-                        }
-                    }
+            let candidates = keys(&page_conditions, None).await?;
+            for batch in candidates.chunks(self.batch) {
+                if rows.len() >= want && (!count_all || tokio::time::Instant::now() > count_until) {
+                    counted_all = false;
+                    break;
                 }
-                match candidates.last() {
-                    Some((last, row)) if candidates.len() == self.window => {
-                        window_conditions = conditions.clone();
-                        window_conditions.push(after(sort_value(search.sort.key, last), *row));
+                let replays = self.replays_of(project_id, batch).await?;
+                let decided = self.decide(project_id, &search, replays, &counts).await?;
+                matches += decided.len() as u64;
+                for m in decided {
+                    if rows.len() < want {
+                        rows.push(m);
                     }
-                    _ => break,
                 }
             }
             if count_all && counted_all {
                 counted = Some(matches);
             }
         } else {
-            rows = self
-                .replays(&statement(&page_conditions, Some(want)))
-                .await?;
+            let page = keys(&page_conditions, Some(want)).await?;
+            rows = self.replays_of(project_id, &page).await?;
         }
         let more = rows.len() > search.limit;
         rows.truncate(search.limit);

@@ -29,8 +29,8 @@ use crate::{
 pub struct ClickHouseSearch {
     pub(super) ch: ClickHouse,
     seq: Arc<Sequence>,
-    /// How many candidates one search statement lists when Rust decides some filters.
-    pub(super) window: usize,
+    /// How many candidates a search reads and decides at a time when Rust decides filters.
+    pub(super) batch: usize,
 }
 
 /// A replay's fields as the list shows them (the embedded store's `sessions` row).
@@ -136,14 +136,14 @@ impl ClickHouseSearch {
         Ok(Self {
             ch,
             seq: Arc::new(Sequence::starting_after(last)),
-            window: super::search::WINDOW,
+            batch: super::search::BATCH,
         })
     }
 
-    /// Searches list `window` candidates per statement instead of 2 000 (tests use a few, so
-    /// a small data set pages through many windows).
-    pub fn with_search_window(mut self, window: usize) -> Self {
-        self.window = window.max(1);
+    /// Searches decide `batch` candidates at a time instead of 200 (tests use a few, so a
+    /// small data set goes through many batches).
+    pub fn with_search_batch(mut self, batch: usize) -> Self {
+        self.batch = batch.max(1);
         self
     }
 

@@ -592,12 +592,12 @@ async fn replay_search_on_clickhouse_answers_as_the_embedded_store_does() {
     let dir = tempfile::tempdir().unwrap();
     let log = std::env::var_os("REEL_CLICKHOUSE_STATEMENTS")
         .map_or_else(|| dir.path().join("statements.jsonl"), Into::into);
-    // Two candidates per statement: every search that Rust decides part of pages through
-    // several windows.
+    // Two candidates at a time: every search that Rust decides part of goes through several
+    // batches.
     let ch = ClickHouseSearch::open_logging(&server.url("reel_search"), Some(&log))
         .await
         .expect("ClickHouse opens")
-        .with_search_window(2);
+        .with_search_batch(2);
     let sqlite = SqliteStore::open(&dir.path().join("reel.db")).expect("SQLite opens");
     let (project, _) = sqlite
         .create_installation(
