@@ -1085,7 +1085,17 @@ impl SearchStore for ClickHouseSearch {
             let mut matches = 0u64;
             let mut counted_all = true;
             let candidates = keys(&page_conditions, None).await?;
-            for batch in candidates.chunks(self.batch) {
+            // Batches double (up to 25 times the first): a common match fills the page from
+            // the first, a rare one is not read 200 sessions at a time.
+            let mut batches = Vec::new();
+            let (mut start, mut size) = (0, self.batch);
+            while start < candidates.len() {
+                let end = (start + size).min(candidates.len());
+                batches.push(&candidates[start..end]);
+                start = end;
+                size = (size * 2).min(self.batch * 25);
+            }
+            for batch in batches {
                 if rows.len() >= want && (!count_all || tokio::time::Instant::now() > count_until) {
                     counted_all = false;
                     break;
