@@ -344,17 +344,25 @@ impl ClickHouseSearch {
     /// session seen before (by an import or an event) is left as it is. Returns how many were
     /// new.
     pub async fn import_sessions(&self, sessions: &[ImportedSession]) -> Result<usize> {
-        let keys: Vec<(&str, i64)> = sessions
-            .iter()
-            .map(|s| (s.session.device_id.as_str(), s.session.session_id))
-            .collect();
-        let mut seen = self
-            .seen(sessions.first().map_or(0, |s| s.session.project_id), &keys)
-            .await?;
+        // Sessions seen before, per project: (project, device, session).
+        let mut seen: HashSet<(i64, String, i64)> = HashSet::new();
+        let mut projects: Vec<i64> = sessions.iter().map(|s| s.session.project_id).collect();
+        projects.sort_unstable();
+        projects.dedup();
+        for project_id in projects {
+            let keys: Vec<(&str, i64)> = sessions
+                .iter()
+                .filter(|s| s.session.project_id == project_id)
+                .map(|s| (s.session.device_id.as_str(), s.session.session_id))
+                .collect();
+            for (d, id) in self.seen(project_id, &keys).await? {
+                seen.insert((project_id, d, id));
+            }
+        }
         let mut new = 0;
         for imported in sessions {
             let s = &imported.session;
-            if !seen.insert((s.device_id.clone(), s.session_id)) {
+            if !seen.insert((s.project_id, s.device_id.clone(), s.session_id)) {
                 continue;
             }
             let ua = imported.user_agent.as_ref();
@@ -381,7 +389,7 @@ impl ClickHouseSearch {
             // The embedded store would find these sessions' rows too.
             for e in &imported.events {
                 if let Some((d, id)) = event_session(e) {
-                    seen.insert((d.to_owned(), id));
+                    seen.insert((s.project_id, d.to_owned(), id));
                 }
             }
             new += 1;
