@@ -51,7 +51,11 @@
 //!   queue (processing due times, the progress check) stays the embedded store's.
 //! - Uploads and processing runs read a session's latest version and write the next: one
 //!   writer per session at a time (the work queue's rule for processing).
-//! - Deleting replays, retention and erasure do not reach these tables yet.
+//! - `delete_replay` does what the embedded store's does to search (the session stays, no
+//!   longer a replay, its derived events and text gone by generation); the words of clicked
+//!   elements it also drops there (for non-derived clicks of the same kinds, which reel does
+//!   not send) are not dropped here. Retention and erasure do not reach these tables yet, and
+//!   rows are never removed (a deleted generation's rows stay, unread).
 //! - Text is kept as often as it is given (the embedded store keeps each text once): no
 //!   answer depends on it.
 

@@ -59,7 +59,10 @@ pub(crate) const STATEMENTS: &[&str] = &[
     // - kind 0: the session was seen (`seen_row`, its arrival number: the order ties are listed in,
     //   as the embedded store's session row id). `version` is `u64::MAX - seen_row`, so a merge
     //   keeps the first sighting, and reads take the least `seen_row`.
-    // - kind 1: the replay's fields (start, end, facts, URLs, user agent…), latest `version`.
+    // - kind 1: the replay's fields (start, end, facts, URLs, user agent…), latest `version`;
+    //   `is_replay` 0 once the replay was deleted (the session stays, as in the embedded
+    //   store), `generation` how many times it was: derived events and text carry the
+    //   generation they were written in, and only the session's current generation's count.
     // - kind 2: a user id set by an event at `user_id_ms`; the session's user is the one set
     //   last by event time, ties to the later arrival (`argMax` by `(user_id_ms, version)`).
     //   `user_id_ms` is in the sort key so a merge keeps one row per event time.
@@ -77,7 +80,8 @@ pub(crate) const STATEMENTS: &[&str] = &[
          urls Array(String), viewport_width Int64, viewport_height Int64, has_viewport UInt8,
          browser String, has_browser UInt8, os String, has_os UInt8, device String,
          has_device UInt8, last_upload_ms Int64, has_last_upload UInt8,
-         processing_due_ms Int64, has_processing_due UInt8)
+         processing_due_ms Int64, has_processing_due UInt8,
+         is_replay UInt8, generation UInt32)
      ENGINE = ReplacingMergeTree(version)
      ORDER BY (project, device_id, session_id, kind, user_id_ms)",
     // Every analytics event (sent and derived) as search reads it: by session, then name.
@@ -87,13 +91,14 @@ pub(crate) const STATEMENTS: &[&str] = &[
     // Events without a session have `device_id` '' and `session_id` 0.
     "CREATE TABLE IF NOT EXISTS search_events (
          project Int64, device_id String, session_id Int64, event_type String, time_ms Int64,
-         seq UInt64, insert_id String, derived UInt8, props String, tokens Array(String))
+         seq UInt64, insert_id String, derived UInt8, props String, tokens Array(String),
+         generation UInt32)
      ENGINE = MergeTree ORDER BY (project, device_id, session_id, event_type, time_ms, seq)",
     // Text a session showed (`console` 0) or logged (`console` 1), with its words as the
     // phrase test folds them (`words`), for narrowing in ClickHouse.
     "CREATE TABLE IF NOT EXISTS search_texts (
          project Int64, device_id String, session_id Int64, console UInt8, level String,
-         ts_ms Int64, text String, words Array(String), seq UInt64)
+         ts_ms Int64, text String, words Array(String), seq UInt64, generation UInt32)
      ENGINE = MergeTree ORDER BY (project, device_id, session_id, console, seq)",
     // The user-property operations of each event (its bounded `user_properties`), by the
     // user key the embedded store keys them by (`u:` user id, else `d:` device id), in arrival

@@ -114,12 +114,34 @@ const COLUMNS: &[(&str, &str)] = &[
         "s_first_url_ms",
         "argMaxIf(first_url_ms, version, kind = 1)",
     ),
+    ("s_is_replay", "argMaxIf(is_replay, version, kind = 1)"),
+    ("s_generation", "argMaxIf(generation, version, kind = 1)"),
 ];
+
+/// `(device_id, session_id, generation)` of the project's sessions (those `only` keeps) at
+/// their current generation: derived events and text in this set are the live ones.
+fn current_generations(project_id: i64, only: &str) -> String {
+    format!(
+        "(device_id, session_id, generation) IN (SELECT device_id, session_id, \
+         argMaxIf(generation, version, kind = 1) FROM search_sessions \
+         WHERE project = {project_id}{only} GROUP BY device_id, session_id)"
+    )
+}
 
 /// The project's sessions that have a replay row and that `only` (a condition on
 /// `device_id`, `session_id`) keeps, folded (see `schema.rs`): every column, or those whose
 /// alias `named` mentions (and the sighting number, which orders ties).
 fn fold_sql(project_id: i64, only: &str, named: Option<&str>) -> String {
+    fold_sql_having(
+        project_id,
+        only,
+        named,
+        "argMaxIf(is_replay, version, kind = 1) = 1",
+    )
+}
+
+/// [`fold_sql`] of the sessions `having` keeps (deleted replays too, for writers).
+fn fold_sql_having(project_id: i64, only: &str, named: Option<&str>, having: &str) -> String {
     let wanted = |alias: &str| alias == "s_row" || named.is_none_or(|t| t.contains(alias));
     let mut columns: Vec<String> = COLUMNS
         .iter()
@@ -134,7 +156,7 @@ fn fold_sql(project_id: i64, only: &str, named: Option<&str>) -> String {
     }
     format!(
         "SELECT device_id, session_id, {} FROM search_sessions WHERE project = {project_id}{only} \
-         GROUP BY device_id, session_id HAVING countIf(kind = 1) > 0",
+         GROUP BY device_id, session_id HAVING {having}",
         columns.join(", ")
     )
 }
@@ -322,9 +344,10 @@ impl Sql {
             }
             Predicate::ConsoleMessage(MessageCondition::Is(text)) => format!(
                 "{KEY} IN (SELECT device_id, session_id FROM search_texts WHERE project = {} \
-                 AND console = 1 AND text = {})",
+                 AND console = 1 AND text = {} AND {})",
                 self.project_id,
-                quote(text)
+                quote(text),
+                current_generations(self.project_id, "")
             ),
             _ => "1".into(),
         }
@@ -812,29 +835,36 @@ impl ClickHouseSearch {
         Ok(keys.iter().filter_map(|k| found.remove(k)).collect())
     }
 
-    /// A session's replay as the list shows it, and when its first URL was seen; `None`
-    /// before it has a replay row.
+    /// A session's replay as the list shows it, when its first URL was seen, whether it is
+    /// a replay (not deleted) and its generation; `None` before it has a replay row.
     pub(super) async fn replay_state(
         &self,
         session: &crate::SessionRef,
-    ) -> Result<Option<(Replay, i64)>> {
+    ) -> Result<Option<(Replay, i64, bool, u32)>> {
         let only = format!(
             " AND device_id = {} AND session_id = {}",
             quote(&session.device_id),
             session.session_id
         );
         let sql = format!(
-            "SELECT {}, s_first_url_ms FROM ({})",
+            "SELECT {}, s_first_url_ms, s_is_replay, s_generation FROM ({})",
             outer_columns(),
-            fold_sql(session.project_id, &only, None)
+            fold_sql_having(session.project_id, &only, None, "countIf(kind = 1) > 0")
         );
         let mut found = None;
         self.ch
             .stream(&sql, |fields| {
                 let row = unescape_but_urls(fields);
                 let (replay, _) = replay_of(&row)?;
-                let first_url_ms = row.last().and_then(|v| v.parse().ok()).unwrap_or(0);
-                found = Some((replay, first_url_ms));
+                let tail = |back: usize| -> Option<i64> {
+                    row.get(row.len() - back).and_then(|v| v.parse().ok())
+                };
+                found = Some((
+                    replay,
+                    tail(3).unwrap_or(0),
+                    tail(2) == Some(1),
+                    tail(1).map_or(0, |g| g as u32),
+                ));
                 Ok(())
             })
             .await?;
@@ -878,8 +908,9 @@ impl ClickHouseSearch {
             .rows(&format!(
                 "SELECT device_id, session_id, event_type, count() FROM search_events \
                  WHERE project = {project_id} AND session_id != 0 AND event_type IN ({}) \
-                 GROUP BY device_id, session_id, event_type",
-                list.join(", ")
+                 AND (derived = 0 OR {}) GROUP BY device_id, session_id, event_type",
+                list.join(", "),
+                current_generations(project_id, "")
             ))
             .await?
         {
@@ -906,6 +937,8 @@ impl ClickHouseSearch {
                 .iter()
                 .map(|(r, _)| (r.device_id.as_str(), r.session_id)),
         );
+        // Derived events and text of a deleted replay's earlier generations are gone.
+        let live = current_generations(project_id, &format!(" AND {KEY} IN ({keys})"));
         let names = event_names_read(search);
         if !names.is_empty() {
             let list: Vec<String> = names.iter().map(|n| quote(n)).collect();
@@ -914,7 +947,7 @@ impl ClickHouseSearch {
                 .rows(&format!(
                     "SELECT device_id, session_id, event_type, time_ms, props FROM search_events \
                      WHERE project = {project_id} AND {KEY} IN ({keys}) AND event_type IN ({}) \
-                     ORDER BY device_id, session_id, time_ms, seq",
+                     AND (derived = 0 OR {live}) ORDER BY device_id, session_id, time_ms, seq",
                     list.join(", ")
                 ))
                 .await?
@@ -937,7 +970,7 @@ impl ClickHouseSearch {
                 .ch
                 .rows(&format!(
                     "SELECT device_id, session_id, console, text FROM search_texts \
-                     WHERE project = {project_id} AND {KEY} IN ({keys})"
+                     WHERE project = {project_id} AND {KEY} IN ({keys}) AND {live}"
                 ))
                 .await?
             {
@@ -1164,7 +1197,9 @@ impl SearchStore for ClickHouseSearch {
             .ch
             .rows(&format!(
                 "SELECT event_type FROM search_events WHERE project = {project_id} \
-                 GROUP BY event_type ORDER BY least(count(), 10000) DESC, event_type LIMIT {limit}"
+                 GROUP BY event_type \
+                 ORDER BY least(countIf(derived = 0 OR {}), 10000) DESC, event_type LIMIT {limit}",
+                current_generations(project_id, "")
             ))
             .await?
             .into_iter()

@@ -52,6 +52,9 @@ pub struct ReplayFields {
     pub device: Option<String>,
     pub last_upload_ms: Option<i64>,
     pub processing_due_ms: Option<i64>,
+    /// How many times the session's replay was deleted: derived events and text written
+    /// before the last deletion are gone (see `schema.rs`).
+    pub generation: u32,
 }
 
 /// Appends one JSONEachRow line.
@@ -172,11 +175,12 @@ impl ClickHouseSearch {
             &session.device_id,
             session.session_id,
         );
-        self.replay_row(&mut rows, session, fields);
+        self.replay_row(&mut rows, session, fields, true);
         self.ch.insert("search_sessions", rows).await
     }
 
-    fn replay_row(&self, rows: &mut String, s: &SessionRef, f: &ReplayFields) {
+    /// A version of the replay's fields; `is_replay` false once it was deleted.
+    fn replay_row(&self, rows: &mut String, s: &SessionRef, f: &ReplayFields, is_replay: bool) {
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
         let flag = |present: bool| u8::from(present);
         let mut row = json!({
@@ -198,6 +202,7 @@ impl ClickHouseSearch {
             "has_last_upload": flag(f.last_upload_ms.is_some()),
             "processing_due_ms": f.processing_due_ms.unwrap_or(0),
             "has_processing_due": flag(f.processing_due_ms.is_some()),
+            "is_replay": flag(is_replay), "generation": f.generation,
         });
         for (fact, n) in f.facts.iter() {
             row[fact.name()] = n.into();
@@ -205,29 +210,58 @@ impl ClickHouseSearch {
         push(rows, row);
     }
 
-    /// A session's fields as written last; `None` before it has any.
-    async fn fields(&self, session: &SessionRef) -> Result<Option<ReplayFields>> {
+    /// A session's fields as written last and whether it is a replay (not deleted); `None`
+    /// before it has any.
+    async fn fields(&self, session: &SessionRef) -> Result<Option<(ReplayFields, bool)>> {
         Ok(self
             .replay_state(session)
             .await?
-            .map(|(r, first_url_ms)| ReplayFields {
-                start_ms: r.start_ms,
-                end_ms: r.end_ms,
-                event_count: r.event_count,
-                stored_bytes: r.stored_bytes,
-                // `i64::MAX` is how "never" is written (see `replay_row`).
-                first_url_ms: (first_url_ms != i64::MAX).then_some(first_url_ms),
-                first_url: r.first_url,
-                country: r.country,
-                facts: r.facts,
-                urls: r.urls,
-                viewport: r.viewport,
-                browser: r.browser,
-                os: r.os,
-                device: r.device,
-                last_upload_ms: r.last_upload_ms,
-                processing_due_ms: r.processing_due_ms,
+            .map(|(r, first_url_ms, is_replay, generation)| {
+                let fields = ReplayFields {
+                    start_ms: r.start_ms,
+                    end_ms: r.end_ms,
+                    event_count: r.event_count,
+                    stored_bytes: r.stored_bytes,
+                    // `i64::MAX` is how "never" is written (see `replay_row`).
+                    first_url_ms: (first_url_ms != i64::MAX).then_some(first_url_ms),
+                    first_url: r.first_url,
+                    country: r.country,
+                    facts: r.facts,
+                    urls: r.urls,
+                    viewport: r.viewport,
+                    browser: r.browser,
+                    os: r.os,
+                    device: r.device,
+                    last_upload_ms: r.last_upload_ms,
+                    processing_due_ms: r.processing_due_ms,
+                    generation,
+                };
+                (fields, is_replay)
             }))
+    }
+
+    /// Deletes a replay as [`crate::SessionStore::delete_replay`] does for search: the session
+    /// stays (its analytics events and user may still refer to it) but is no longer a replay,
+    /// its extent, counts, URLs, viewport and facts are cleared, and its derived events and
+    /// text are gone (a new generation; see `schema.rs`). Country and user agent stay, as
+    /// there. Returns false when there is no such replay. The recording's chunks are the
+    /// chunk store's.
+    pub async fn delete_replay(&self, session: &SessionRef) -> Result<bool> {
+        let Some((old, true)) = self.fields(session).await? else {
+            return Ok(false);
+        };
+        let cleared = ReplayFields {
+            country: old.country,
+            browser: old.browser,
+            os: old.os,
+            device: old.device,
+            generation: old.generation + 1,
+            ..ReplayFields::default()
+        };
+        let mut rows = String::new();
+        self.replay_row(&mut rows, session, &cleared, false);
+        self.ch.insert("search_sessions", rows).await?;
+        Ok(true)
     }
 
     /// What an upload does to its session's row in the embedded store
@@ -252,8 +286,9 @@ impl ClickHouseSearch {
             return Ok(());
         }
         let existing = self.fields(&upload.session).await?;
-        let new = existing.is_none();
-        let mut f = existing.unwrap_or_default();
+        // A deleted replay starts again from this upload, keeping what the deletion kept.
+        let new = !matches!(existing, Some((_, true)));
+        let mut f = existing.map(|(f, _)| f).unwrap_or_default();
         let ua = upload.user_agent.as_ref();
         for (i, c) in chunks.iter().enumerate() {
             if new && i == 0 {
@@ -291,7 +326,9 @@ impl ClickHouseSearch {
         u: &SignalsUpdate,
         processing_due_ms: Option<i64>,
     ) -> Result<bool> {
-        let Some(mut f) = self.fields(&u.session).await? else {
+        // A deleted replay has no processing to apply (the embedded store's work row went
+        // with it).
+        let Some((mut f, true)) = self.fields(&u.session).await? else {
             return Ok(false);
         };
         for (fact, n) in u.facts.iter().filter(|(_, n)| *n != 0) {
@@ -309,8 +346,10 @@ impl ClickHouseSearch {
         }
         f.processing_due_ms = processing_due_ms;
         self.put_replay(&u.session, &f).await?;
-        self.add_events(u.session.project_id, &u.events).await?;
-        self.add_texts(&u.session, &u.texts).await?;
+        self.add_events_in(u.session.project_id, &u.events, f.generation)
+            .await?;
+        self.add_texts_in(&u.session, &u.texts, f.generation)
+            .await?;
         Ok(true)
     }
 
@@ -385,7 +424,7 @@ impl ClickHouseSearch {
             };
             self.put_replay(s, &fields).await?;
             self.add_events(s.project_id, &imported.events).await?;
-            self.add_texts(s, &imported.texts).await?;
+            self.add_texts_in(s, &imported.texts, 0).await?;
             // The embedded store would find these sessions' rows too.
             for e in &imported.events {
                 if let Some((d, id)) = event_session(e) {
@@ -401,7 +440,18 @@ impl ClickHouseSearch {
     /// does for search: those whose insert id was seen before are skipped; each is bounded by
     /// the same property limits; a non-derived event sets its session's user and its user's
     /// properties. Returns how many were new.
+    /// Derived events are written in their session's first generation: only a processing run
+    /// ([`Self::apply_signals`]) writes them after a deletion.
     pub async fn add_events(&self, project_id: i64, events: &[AnalyticsEvent]) -> Result<usize> {
+        self.add_events_in(project_id, events, 0).await
+    }
+
+    async fn add_events_in(
+        &self,
+        project_id: i64,
+        events: &[AnalyticsEvent],
+        generation: u32,
+    ) -> Result<usize> {
         let mut inserted = self.seen_insert_ids(project_id, events).await?;
         let mut sessions_seen: HashSet<(&str, i64)> = HashSet::new();
         let (mut session_rows, mut event_rows, mut op_rows) =
@@ -435,6 +485,7 @@ impl ClickHouseSearch {
                        "event_type": e.event_type, "time_ms": e.time_ms, "seq": self.seq.next(),
                        "insert_id": e.insert_id.clone().unwrap_or_default(),
                        "derived": u8::from(e.derived), "props": &*event_properties.text,
+                       "generation": generation,
                        "tokens": tokens}),
             );
             if e.derived {
@@ -500,6 +551,16 @@ impl ClickHouseSearch {
     /// per content; a repeat changes no search answer (they test whether some text matches),
     /// so repeats are kept here.
     pub async fn add_texts(&self, session: &SessionRef, texts: &[SessionText]) -> Result<()> {
+        let generation = self.fields(session).await?.map_or(0, |(f, _)| f.generation);
+        self.add_texts_in(session, texts, generation).await
+    }
+
+    async fn add_texts_in(
+        &self,
+        session: &SessionRef,
+        texts: &[SessionText],
+        generation: u32,
+    ) -> Result<()> {
         let mut rows = String::new();
         for t in texts {
             push(
@@ -509,7 +570,8 @@ impl ClickHouseSearch {
                        "console": u8::from(t.console_level.is_some()),
                        "level": t.console_level.clone().unwrap_or_default(),
                        "ts_ms": t.ts_ms, "text": t.text,
-                       "words": crate::sqlite::fold_words(&t.text), "seq": self.seq.next()}),
+                       "words": crate::sqlite::fold_words(&t.text), "seq": self.seq.next(),
+                       "generation": generation}),
             );
         }
         self.ch.insert("search_texts", rows).await

@@ -918,30 +918,111 @@ async fn uploads_and_processing_runs_leave_the_replays_the_embedded_store_has() 
         json!({"filters": [{"field": "clicked_element", "selector": "button.buy"}]}),
         json!({"filters": [{"field": "error_count", "op": "exists"}]}),
     ];
-    let mut compared = 0;
-    for case in cases {
-        for (sort, order) in [
-            ("start_time", "desc"),
-            ("duration", "asc"),
-            ("errors", "desc"),
-        ] {
-            let search = parse(&case, sort, order, 1).expect("a request");
-            let (mut a, mut b) = (search.clone(), search);
-            loop {
-                let want = sqlite.search(project, a.clone()).await.unwrap();
-                let got = ch.search(project, b.clone()).await.unwrap();
-                assert_eq!(comparable(&got), comparable(&want), "{case} {sort} {order}");
-                compared += want.replays.len();
-                match (want.next, got.next) {
-                    (Some(x), Some(y)) => (a.after, b.after) = (Some(x), Some(y)),
-                    _ => break,
+    let compare = async |when: &str| {
+        let mut compared = 0;
+        for case in &cases {
+            for (sort, order) in [
+                ("start_time", "desc"),
+                ("duration", "asc"),
+                ("errors", "desc"),
+            ] {
+                let search = parse(case, sort, order, 1).expect("a request");
+                let (mut a, mut b) = (search.clone(), search);
+                loop {
+                    let want = sqlite.search(project, a.clone()).await.unwrap();
+                    let got = ch.search(project, b.clone()).await.unwrap();
+                    assert_eq!(
+                        comparable(&got),
+                        comparable(&want),
+                        "{when}: {case} {sort} {order}"
+                    );
+                    compared += want.replays.len();
+                    match (want.next, got.next) {
+                        (Some(x), Some(y)) => (a.after, b.after) = (Some(x), Some(y)),
+                        _ => break,
+                    }
                 }
             }
         }
-    }
+        assert_eq!(
+            ch.event_names(project, 10).await.unwrap(),
+            sqlite.event_names(project, 10).await.unwrap(),
+            "{when}"
+        );
+        compared
+    };
+    let compared = compare("processed").await;
     assert!(compared > 20, "{compared} replays compared");
-    assert_eq!(
-        ch.event_names(project, 10).await.unwrap(),
-        sqlite.event_names(project, 10).await.unwrap()
+
+    // r2's replay deleted in both: the session stays, no longer a replay, its derived events
+    // and text gone; deleting again finds nothing.
+    assert!(
+        sqlite
+            .delete_replay(project, &s2.replay_id(), T0)
+            .await
+            .unwrap()
     );
+    assert!(ch.delete_replay(&s2).await.unwrap());
+    assert!(
+        !sqlite
+            .delete_replay(project, &s2.replay_id(), T0)
+            .await
+            .unwrap()
+    );
+    assert!(!ch.delete_replay(&s2).await.unwrap());
+    compare("r2 deleted").await;
+    // A processing run of the deleted replay is refused by both.
+    stray.session = s2.clone();
+    assert!(!ch.apply_signals(&stray, None).await.unwrap());
+
+    // r2 recorded again: a new upload and a processing run; what the deletion removed stays
+    // removed, the new run's derived events and text count.
+    let again = NewUpload {
+        session: s2.clone(),
+        chunks: vec![chunk(
+            T0 + 2 * MINUTE + 500,
+            T0 + 4 * MINUTE,
+            3,
+            Some((T0 + 2 * MINUTE + 500, "https://shop.test/again")),
+        )],
+        country: Some("NL".into()),
+        user_agent: Some(ua("Safari")),
+        process_at_ms: T0 + 30 * MINUTE,
+    };
+    let now = T0 + 40 * MINUTE;
+    sqlite.commit_upload(again.clone(), now).unwrap();
+    let due = due_of(&s2).await;
+    ch.record_upload(&again, &again.chunks, now, due)
+        .await
+        .unwrap();
+    compare("r2 uploaded again").await;
+    let work = sqlite.due_work(i64::MAX, 10).await.unwrap();
+    let item = work
+        .iter()
+        .find(|w| w.session == s2)
+        .expect("r2 is due again");
+    let mut facts = SessionFacts::default();
+    facts.set(Fact::ClickCount, 1);
+    let update = SignalsUpdate {
+        session: s2.clone(),
+        facts,
+        urls: vec!["https://shop.test/again".into()],
+        viewport: Some((500, 500)),
+        events: vec![click(&s2, 200, "Buy")],
+        texts: vec![SessionText {
+            console_level: None,
+            ts_ms: s2.session_id + 5,
+            text: "run 2 of r2".into(),
+        }],
+        gaps: Vec::new(),
+        signals_until_ms: s2.session_id + 60_000,
+        expected_until_ms: item.signals_until_ms,
+        finished: true,
+        next_due_ms: now + 60_000,
+        taken_generation: item.generation,
+    };
+    assert!(sqlite.apply_signals(update.clone(), now).await.unwrap());
+    let due = due_of(&s2).await;
+    assert!(ch.apply_signals(&update, due).await.unwrap());
+    compare("r2 processed again").await;
 }
