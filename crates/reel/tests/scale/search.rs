@@ -746,7 +746,9 @@ fn chunk(start_ms: i64, end_ms: i64, events: i64, href: Option<(i64, &str)>) -> 
 async fn uploads_and_processing_runs_leave_the_replays_the_embedded_store_has() {
     let server = ClickHouseServer::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let ch = ClickHouseSearch::open(&server.url("reel_recorded"))
+    let log = std::env::var_os("REEL_CLICKHOUSE_STATEMENTS")
+        .map_or_else(|| dir.path().join("statements.jsonl"), Into::into);
+    let ch = ClickHouseSearch::open_logging(&server.url("reel_recorded"), Some(&log))
         .await
         .expect("ClickHouse opens");
     let sqlite = SqliteStore::open(&dir.path().join("reel.db")).expect("SQLite opens");
