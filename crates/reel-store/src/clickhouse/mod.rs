@@ -43,11 +43,31 @@
 //!   arrival here, by time, session row, event name id and event id on the embedded store, and
 //!   the event a Microscope moment names is the first to arrive here and the first by name id
 //!   there: for such ties the two stores can differ.
+//!
+//! **Replay search** ([`ClickHouseSearch`], `sessions.rs` and `search.rs`, schema version 2)
+//! keeps sessions, events, text and user properties for [`crate::SearchStore`], with the
+//! embedded store's answers, order and cursors (a cursor's row is this store's number for the
+//! session: its first sighting's arrival number, ordered as the embedded store's row ids when
+//! sessions arrive in the same order). Its own limits are in `search.rs`; besides them:
+//! - It is not wired in yet: `IngestStore`/`ProcessingStore`/`SessionStore` still write the
+//!   embedded store, and nothing calls `record_upload`/`apply_signals` beside it. The work
+//!   queue (processing due times, the progress check) stays the embedded store's.
+//! - Uploads and processing runs read a session's latest version and write the next: one
+//!   writer per session at a time (the work queue's rule for processing).
+//! - `delete_replay` does what the embedded store's does to search (the session stays, no
+//!   longer a replay, its derived events and text gone by generation); the words of clicked
+//!   elements it also drops there (for non-derived clicks of the same kinds, which reel does
+//!   not send) are not dropped here. Retention and erasure do not reach these tables yet, and
+//!   rows are never removed (a deleted generation's rows stay, unread).
+//! - Text is kept as often as it is given (the embedded store keeps each text once): no
+//!   answer depends on it.
 
 mod client;
 mod record;
 mod scan;
 mod schema;
+mod search;
+mod sessions;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -57,6 +77,7 @@ use reel_query::chart::{Chart, DataPoint, SessionPageRequest};
 
 pub use client::ClickHouse;
 pub use schema::SCHEMA_VERSION;
+pub use sessions::{ClickHouseSearch, ReplayFields};
 
 use crate::charts::{self, Output, Want};
 use crate::{AnalyticsEvent, Result, StoreError};

@@ -6,7 +6,7 @@ use super::client::ClickHouse;
 use crate::{Result, StoreError};
 
 /// The tables' version. A later change adds statements below and a row with its number.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Times are `Int64` milliseconds: 18.16 has no `DateTime64`, and reel's times are `i64` in
 /// Rust. Properties are three parallel arrays (18.16 has no `JSONExtract` and no `Map` type):
@@ -51,6 +51,62 @@ pub(crate) const STATEMENTS: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS chart_inserted (
          project Int64, insert_id String, version UInt64)
      ENGINE = ReplacingMergeTree(version) ORDER BY (project, insert_id)",
+    // Version 2: replay search (`sessions.rs`, `search.rs`).
+    //
+    // Sessions as the replay list shows them and search filters on, one row kind per way a
+    // session's state is settled; a read takes each kind's latest with `argMaxIf`/`minIf` over
+    // a project's rows, never `FINAL`, so it does not depend on when parts were merged:
+    // - kind 0: the session was seen (`seen_row`, its arrival number: the order ties are listed in,
+    //   as the embedded store's session row id). `version` is `u64::MAX - seen_row`, so a merge
+    //   keeps the first sighting, and reads take the least `seen_row`.
+    // - kind 1: the replay's fields (start, end, facts, URLs, user agent…), latest `version`;
+    //   `is_replay` 0 once the replay was deleted (the session stays, as in the embedded
+    //   store), `generation` how many times it was: derived events and text carry the
+    //   generation they were written in, and only the session's current generation's count.
+    // - kind 2: a user id set by an event at `user_id_ms`; the session's user is the one set
+    //   last by event time, ties to the later arrival (`argMax` by `(user_id_ms, version)`).
+    //   `user_id_ms` is in the sort key so a merge keeps one row per event time.
+    // `has_*` say whether a nullable field of the embedded store is set (18.16's Nullable
+    // columns behave differently from current versions' in `IN` and sorting; flags do not).
+    "CREATE TABLE IF NOT EXISTS search_sessions (
+         project Int64, device_id String, session_id Int64, kind UInt8, version UInt64,
+         seen_row UInt64, user_id String, user_id_ms Int64,
+         start_ms Int64, end_ms Int64, event_count Int64, stored_bytes Int64,
+         first_url String, has_first_url UInt8, first_url_ms Int64, country String, has_country UInt8,
+         active_ms Int64, click_count Int64, keypress_count Int64, mouse_activity_count Int64,
+         page_view_count Int64, console_log_count Int64, console_warn_count Int64,
+         console_error_count Int64, network_error_count Int64, runtime_error_count Int64,
+         rage_click_count Int64, dead_click_count Int64, error_click_count Int64,
+         urls Array(String), viewport_width Int64, viewport_height Int64, has_viewport UInt8,
+         browser String, has_browser UInt8, os String, has_os UInt8, device String,
+         has_device UInt8, last_upload_ms Int64, has_last_upload UInt8,
+         processing_due_ms Int64, has_processing_due UInt8,
+         is_replay UInt8, generation UInt32)
+     ENGINE = ReplacingMergeTree(version)
+     ORDER BY (project, device_id, session_id, kind, user_id_ms)",
+    // Every analytics event (sent and derived) as search reads it: by session, then name.
+    // `props` is the event's properties as the embedded store keeps them (bounded JSON text);
+    // `tokens` the words of a clicked element (`reel_query::selector::element_tokens` and the
+    // `=text` word), so ClickHouse narrows a selector's sessions before Rust matches exactly.
+    // Events without a session have `device_id` '' and `session_id` 0.
+    "CREATE TABLE IF NOT EXISTS search_events (
+         project Int64, device_id String, session_id Int64, event_type String, time_ms Int64,
+         seq UInt64, insert_id String, derived UInt8, props String, tokens Array(String),
+         generation UInt32)
+     ENGINE = MergeTree ORDER BY (project, device_id, session_id, event_type, time_ms, seq)",
+    // Text a session showed (`console` 0) or logged (`console` 1), with its words as the
+    // phrase test folds them (`words`), for narrowing in ClickHouse.
+    "CREATE TABLE IF NOT EXISTS search_texts (
+         project Int64, device_id String, session_id Int64, console UInt8, level String,
+         ts_ms Int64, text String, words Array(String), seq UInt64, generation UInt32)
+     ENGINE = MergeTree ORDER BY (project, device_id, session_id, console, seq)",
+    // The user-property operations of each event (its bounded `user_properties`), by the
+    // user key the embedded store keys them by (`u:` user id, else `d:` device id), in arrival
+    // order: folded in Rust with the embedded store's rules when read (`$set`, `$setOnce`,
+    // `$unset`, `$add`, `$clearAll` depend on the order they came in, which no merge keeps).
+    "CREATE TABLE IF NOT EXISTS search_user_ops (
+         project Int64, user_key String, seq UInt64, time_ms Int64, props String)
+     ENGINE = MergeTree ORDER BY (project, user_key, seq)",
 ];
 
 /// Makes the tables if missing and checks their version: a database written by a later reel

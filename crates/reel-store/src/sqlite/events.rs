@@ -362,7 +362,7 @@ pub(super) fn index_element(
 
 /// The word an element's readable text is indexed under: `=` and the text in lower case
 /// (its first 100 characters).
-pub(super) fn text_token(text: &str) -> String {
+pub(crate) fn text_token(text: &str) -> String {
     let lower: String = text
         .to_lowercase()
         .chars()

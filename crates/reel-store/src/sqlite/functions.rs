@@ -70,7 +70,7 @@ pub(super) fn register(conn: &Connection, watch: Arc<Watch>) -> rusqlite::Result
 
 /// The words of a text as the full-text index's tokenizer (`unicode61`, diacritics removed)
 /// makes them: runs of letters and digits, lower-cased, Latin letters without their accents.
-pub(super) fn fold_words(text: &str) -> Vec<String> {
+pub(crate) fn fold_words(text: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut word = String::new();
     for c in text.chars() {
@@ -93,7 +93,7 @@ pub(super) fn fold_words(text: &str) -> Vec<String> {
 }
 
 /// Whether `words` holds `phrase` in order, its last word matching as a prefix.
-pub(super) fn holds_phrase(words: &[String], phrase: &[String]) -> bool {
+pub(crate) fn holds_phrase(words: &[String], phrase: &[String]) -> bool {
     let Some((last, rest)) = phrase.split_last() else {
         return false;
     };

@@ -59,7 +59,11 @@ use crate::{
     ChunkFormat, Fact, MetaStore, Project, Replay, ReplayId, Result, SessionFacts, StoreError,
     StoredChunk,
 };
+pub(crate) use events::text_token;
+pub(crate) use functions::{fold_words, holds_phrase};
 use pool::Pool;
+pub(crate) use processing::MAX_SESSION_URLS;
+pub(crate) use search::Conditions;
 use watch::Watch;
 
 impl From<rusqlite::Error> for StoreError {

@@ -9,7 +9,7 @@ use super::{SqliteStore, fact_column, zero_facts};
 use crate::{ProcessingStore, ReplayId, Result, SessionRef, SignalsUpdate, WorkItem};
 
 /// Most distinct URLs kept per session.
-const MAX_SESSION_URLS: usize = 1_000;
+pub(crate) const MAX_SESSION_URLS: usize = 1_000;
 
 #[async_trait]
 impl ProcessingStore for SqliteStore {

@@ -10,6 +10,8 @@
 //! - `migrate`: `reel migrate` of a data dir into PostgreSQL and the S3-compatible store.
 //! - `charts`: events for charts in ClickHouse (`events_url = clickhouse://…`), here Debian's
 //!   clickhouse-server 18.16, answering as the embedded store does.
+//! - `search`: replay search in ClickHouse (the same server), answering as the embedded store
+//!   does.
 //!
 //! The servers are real programs on 127.0.0.1 with a free port and a temporary folder, polled
 //! until they answer and stopped when the test ends. A missing server binary fails the test
@@ -26,3 +28,4 @@ mod migrate;
 mod postgres_server;
 mod s3;
 mod s3_server;
+mod search;
