@@ -51,66 +51,52 @@ pub trait ControlOperations: Send + Sync + 'static {
     async fn count_session_captured(&self, organization_id: i64, month: &str) -> Result<()>;
 }
 
-#[async_trait]
-impl ControlOperations for SqliteStore {
-    async fn add_audit(&self, entry: NewAuditEntry) -> Result<()> {
-        OperationsStore::add_audit(self, entry).await
-    }
-    async fn audit_log(&self, query: AuditQuery) -> Result<Vec<AuditEntry>> {
-        OperationsStore::audit_log(self, query).await
-    }
-    async fn add_ingest_counts(&self, counts: Vec<(IngestKey, IngestCounts)>) -> Result<()> {
-        OperationsStore::add_ingest_counts(self, counts).await
-    }
-    async fn ingest_counts(
-        &self,
-        project_id: i64,
-        since_minute: i64,
-    ) -> Result<Vec<(IngestKey, IngestCounts)>> {
-        OperationsStore::ingest_counts(self, project_id, since_minute).await
-    }
-    async fn prune_ingest_counts(&self, before_minute: i64) -> Result<usize> {
-        OperationsStore::prune_ingest_counts(self, before_minute).await
-    }
-    async fn sessions_captured(&self, organization_id: i64, month: &str) -> Result<i64> {
-        OperationsStore::sessions_captured(self, organization_id, month).await
-    }
-    async fn count_session_captured(&self, organization_id: i64, month: &str) -> Result<()> {
-        SqliteStore::count_session_captured(self, organization_id, month).await
-    }
+/// [`ControlOperations`] for `$store`, each method `$via::method` (a trait's, or the type's
+/// own), but the count, which is always the type's own.
+macro_rules! control_operations {
+    ($store:ty, $($via:tt)+) => {
+        #[async_trait]
+        impl ControlOperations for $store {
+            async fn add_audit(&self, entry: NewAuditEntry) -> Result<()> {
+                $($via)+::add_audit(self, entry).await
+            }
+            async fn audit_log(&self, query: AuditQuery) -> Result<Vec<AuditEntry>> {
+                $($via)+::audit_log(self, query).await
+            }
+            async fn add_ingest_counts(
+                &self,
+                counts: Vec<(IngestKey, IngestCounts)>,
+            ) -> Result<()> {
+                $($via)+::add_ingest_counts(self, counts).await
+            }
+            async fn ingest_counts(
+                &self,
+                project_id: i64,
+                since_minute: i64,
+            ) -> Result<Vec<(IngestKey, IngestCounts)>> {
+                $($via)+::ingest_counts(self, project_id, since_minute).await
+            }
+            async fn prune_ingest_counts(&self, before_minute: i64) -> Result<usize> {
+                $($via)+::prune_ingest_counts(self, before_minute).await
+            }
+            async fn sessions_captured(&self, organization_id: i64, month: &str) -> Result<i64> {
+                $($via)+::sessions_captured(self, organization_id, month).await
+            }
+            async fn count_session_captured(
+                &self,
+                organization_id: i64,
+                month: &str,
+            ) -> Result<()> {
+                <$store>::count_session_captured(self, organization_id, month).await
+            }
+        }
+    };
 }
 
-/// PostgreSQL's are its own (inherent) methods: `PgStore` holds no recordings, so it has no
-/// whole [`OperationsStore`].
-#[async_trait]
-impl ControlOperations for PgStore {
-    async fn add_audit(&self, entry: NewAuditEntry) -> Result<()> {
-        PgStore::add_audit(self, entry).await
-    }
-    async fn audit_log(&self, query: AuditQuery) -> Result<Vec<AuditEntry>> {
-        PgStore::audit_log(self, query).await
-    }
-    async fn add_ingest_counts(&self, counts: Vec<(IngestKey, IngestCounts)>) -> Result<()> {
-        PgStore::add_ingest_counts(self, counts).await
-    }
-    async fn ingest_counts(
-        &self,
-        project_id: i64,
-        since_minute: i64,
-    ) -> Result<Vec<(IngestKey, IngestCounts)>> {
-        PgStore::ingest_counts(self, project_id, since_minute).await
-    }
-    async fn prune_ingest_counts(&self, before_minute: i64) -> Result<usize> {
-        PgStore::prune_ingest_counts(self, before_minute).await
-    }
-    async fn sessions_captured(&self, organization_id: i64, month: &str) -> Result<i64> {
-        PgStore::sessions_captured(self, organization_id, month).await
-    }
-    async fn count_session_captured(&self, organization_id: i64, month: &str) -> Result<()> {
-        PgStore::count_session_captured(self, organization_id, month).await
-    }
-}
-
+control_operations!(SqliteStore, <SqliteStore as OperationsStore>);
+// PostgreSQL's are its own methods: `PgStore` holds no recordings, so it has no whole
+// [`OperationsStore`].
+control_operations!(PgStore, PgStore);
 /// The control data in `C`, the rest in the embedded SQLite store.
 pub struct SplitStore<C> {
     control: C,

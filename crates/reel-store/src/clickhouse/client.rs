@@ -253,6 +253,22 @@ impl ClickHouse {
         .map(|_| ())
     }
 
+    /// The largest of the numbers `statements` give (each a one-value answer; none: 0): where
+    /// a node's arrival numbers go on from.
+    pub(crate) async fn largest(&self, statements: &[&str]) -> Result<u64> {
+        let mut last = 0u64;
+        for sql in statements {
+            let rows = self.rows(sql).await?;
+            let n = rows
+                .first()
+                .and_then(|r| r.first())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            last = last.max(n);
+        }
+        Ok(last)
+    }
+
     /// Every row of a query, each field unescaped.
     pub(crate) async fn rows(&self, sql: &str) -> Result<Vec<Vec<String>>> {
         let mut out = Vec::new();

@@ -114,22 +114,15 @@ impl ClickHouseEvents {
         let ch = ClickHouse::connect_logging(events_url, log).await?;
         schema::ensure(&ch).await?;
         // Arrival numbers go on from the largest written, whatever this node's clock says.
-        let mut last = 0u64;
-        for sql in [
-            "SELECT max(seq) FROM chart_events",
-            "SELECT max(version) FROM chart_users",
-            "SELECT max(version) FROM chart_devices",
-            "SELECT max(version) FROM chart_user_properties",
-            "SELECT max(version) FROM chart_sessions",
-        ] {
-            let rows = ch.rows(sql).await?;
-            let n = rows
-                .first()
-                .and_then(|r| r.first())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            last = last.max(n);
-        }
+        let last = ch
+            .largest(&[
+                "SELECT max(seq) FROM chart_events",
+                "SELECT max(version) FROM chart_users",
+                "SELECT max(version) FROM chart_devices",
+                "SELECT max(version) FROM chart_user_properties",
+                "SELECT max(version) FROM chart_sessions",
+            ])
+            .await?;
         Ok(Self {
             ch,
             seq: Arc::new(record::Sequence::starting_after(last)),

@@ -120,22 +120,15 @@ impl ClickHouseSearch {
         schema::ensure(&ch).await?;
         // Arrival numbers go on from the largest written (kind 0's `version` is reversed:
         // its `row` is the arrival number).
-        let mut last = 0u64;
-        for sql in [
-            "SELECT max(seen_row) FROM search_sessions",
-            "SELECT maxIf(version, kind != 0) FROM search_sessions",
-            "SELECT max(seq) FROM search_events",
-            "SELECT max(seq) FROM search_texts",
-            "SELECT max(seq) FROM search_user_ops",
-        ] {
-            let rows = ch.rows(sql).await?;
-            let n = rows
-                .first()
-                .and_then(|r| r.first())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            last = last.max(n);
-        }
+        let last = ch
+            .largest(&[
+                "SELECT max(seen_row) FROM search_sessions",
+                "SELECT maxIf(version, kind != 0) FROM search_sessions",
+                "SELECT max(seq) FROM search_events",
+                "SELECT max(seq) FROM search_texts",
+                "SELECT max(seq) FROM search_user_ops",
+            ])
+            .await?;
         Ok(Self {
             ch,
             seq: Arc::new(Sequence::starting_after(last)),

@@ -13,14 +13,12 @@
 
 use reel_engine::store::clickhouse::ClickHouseEvents;
 use reel_engine::store::prelude::*;
-use reel_engine::store::{
-    AnalyticsEvent, ImportedSession, NewInstallation, SessionRef, SqliteStore,
-};
+use reel_engine::store::{AnalyticsEvent, ImportedSession, SessionRef};
 use reel_query::chart::wire::{ChartSpec, DataPointSpec, MicroscopeRequest};
 use reel_query::chart::{ChartContext, parse_chart, parse_point, parse_session_page};
 use serde_json::{Value, json};
 
-use crate::clickhouse_server::ClickHouseServer;
+use crate::clickhouse_server::{ClickHouseServer, embedded_with_project};
 
 const DAY1: &str = "2026-01-05";
 const DAY2: &str = "2026-01-06";
@@ -415,21 +413,7 @@ async fn charts_on_clickhouse_answer_as_the_embedded_store_does() {
     let mut ch = ClickHouseEvents::open_logging(&url, Some(&log))
         .await
         .expect("ClickHouse opens");
-    let sqlite = SqliteStore::open(&dir.path().join("reel.db")).expect("SQLite opens");
-    let (first, _) = sqlite
-        .create_installation(
-            NewInstallation {
-                organization_name: "o".into(),
-                project_name: "shop".into(),
-                api_key: "k1".into(),
-                admin_email: "a@b.test".into(),
-                admin_password_hash: "x".into(),
-            },
-            T0,
-        )
-        .await
-        .unwrap()
-        .expect("a new store");
+    let (sqlite, first) = embedded_with_project(dir.path()).await;
     let second = sqlite
         .create_project(first.organization_id, "people", "k2", T0)
         .await

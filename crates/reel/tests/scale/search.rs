@@ -11,14 +11,14 @@ use std::collections::HashMap;
 use reel_engine::store::clickhouse::ClickHouseSearch;
 use reel_engine::store::prelude::*;
 use reel_engine::store::{
-    AnalyticsEvent, Fact, ImportedSession, NewChunk, NewInstallation, NewUpload, SearchPage,
-    SessionFacts, SessionRef, SessionText, SignalsUpdate, SqliteStore, UserAgent,
+    AnalyticsEvent, Fact, ImportedSession, NewChunk, NewUpload, SearchPage, SessionFacts,
+    SessionRef, SessionText, SignalsUpdate, UserAgent,
 };
 use reel_query::wire::{CohortDefinition, SearchRequest};
 use reel_query::{ParseContext, Search};
 use serde_json::{Value, json};
 
-use crate::clickhouse_server::ClickHouseServer;
+use crate::clickhouse_server::{ClickHouseServer, embedded_with_project};
 
 /// 2026-01-05 00:00 UTC.
 const T0: i64 = 1_767_571_200_000;
@@ -598,21 +598,7 @@ async fn replay_search_on_clickhouse_answers_as_the_embedded_store_does() {
         .await
         .expect("ClickHouse opens")
         .with_search_batch(2);
-    let sqlite = SqliteStore::open(&dir.path().join("reel.db")).expect("SQLite opens");
-    let (project, _) = sqlite
-        .create_installation(
-            NewInstallation {
-                organization_name: "o".into(),
-                project_name: "shop".into(),
-                api_key: "k1".into(),
-                admin_email: "a@b.test".into(),
-                admin_password_hash: "x".into(),
-            },
-            T0,
-        )
-        .await
-        .unwrap()
-        .expect("a new store");
+    let (sqlite, project) = embedded_with_project(dir.path()).await;
     let project = project.id;
     let imported: Vec<ImportedSession> = sessions().iter().map(|s| s.imported(project)).collect();
     // One at a time: the embedded store numbers sessions in the order it sees them, and so
@@ -752,21 +738,7 @@ async fn uploads_and_processing_runs_leave_the_replays_the_embedded_store_has() 
     let ch = ClickHouseSearch::open_logging(&server.url("reel_recorded"), Some(&log))
         .await
         .expect("ClickHouse opens");
-    let sqlite = SqliteStore::open(&dir.path().join("reel.db")).expect("SQLite opens");
-    let (project, _) = sqlite
-        .create_installation(
-            NewInstallation {
-                organization_name: "o".into(),
-                project_name: "shop".into(),
-                api_key: "k1".into(),
-                admin_email: "a@b.test".into(),
-                admin_password_hash: "x".into(),
-            },
-            T0,
-        )
-        .await
-        .unwrap()
-        .expect("a new store");
+    let (sqlite, project) = embedded_with_project(dir.path()).await;
     let project = project.id;
     let session = |device: &str, id: i64| SessionRef {
         project_id: project,
