@@ -4,8 +4,12 @@
 //!
 //! Durable and resumable: an upload adds or advances its session's row in `session_work` in the
 //! same transaction as its chunks, so committed data always has its work recorded; the worker
-//! takes rows whose time has come, and a run's results and its progress (`signals_until_ms`)
-//! are committed together. A crash loses at most a run, which the next start repeats.
+//! claims rows whose time has come, with a lease in this node's name
+//! (`processing_lease_seconds`), and a run's results and its progress (`signals_until_ms`) are
+//! committed together. A crash loses at most a run: the next start — or, on a shared queue,
+//! another node once the lease has run out — repeats it. A run that outlives its lease and the
+//! one that took its session over cannot both apply: a run applies only from the progress it
+//! started at.
 //!
 //! It never delays an upload's answer, and it keeps to a share of one core
 //! (`processing_cpu_share`): after each session it pauses in proportion to the time it worked.
@@ -48,7 +52,7 @@ impl Engine {
         let store = self.store();
         loop {
             let now = self.now_ms();
-            let due = match store.due_work(now, BATCH).await {
+            let due = match self.claim_work(now, BATCH).await {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::warn!(error = %e, "processing: cannot read the work table");
@@ -65,7 +69,8 @@ impl Engine {
                 let _ = tokio::time::timeout(wait.min(IDLE_LOOK), self.0.work.notified()).await;
                 continue;
             }
-            for item in due {
+            let mut due = due.into_iter();
+            while let Some(item) = due.next() {
                 let started = Instant::now();
                 if let Err(e) = process(self, &item, true).await {
                     tracing::warn!(error = %e, session = %item.replay_id, "processing failed; will retry");
@@ -77,7 +82,15 @@ impl Engine {
                         tracing::warn!(error = %e, "processing: cannot record a failure");
                     }
                 }
+                self.release_work(&item).await;
                 pause_for_share(started.elapsed(), self.settings().processing_cpu_share).await;
+                // Claimed sessions whose lease ran out while this node rested or worked may
+                // be another node's now: give them back rather than work on them too.
+                if self.lease_nearly_over(now) {
+                    for item in due.by_ref() {
+                        self.release_work(&item).await;
+                    }
+                }
             }
         }
     }
@@ -102,8 +115,8 @@ impl Engine {
         loop {
             // Everything reset is due at `started`; sessions still recording are rescheduled
             // after their run and drop out.
-            let due = store
-                .due_work(started, BATCH)
+            let due = self
+                .claim_work(started, BATCH)
                 .await
                 .map_err(|e| e.to_string())?;
             if due.is_empty() {
@@ -119,9 +132,37 @@ impl Engine {
                         .await
                         .map_err(|e| e.to_string())?;
                 }
+                self.release_work(&item).await;
                 done += 1;
                 progress(done.min(total), total);
             }
+        }
+    }
+}
+
+impl Engine {
+    /// Claims due sessions for this node, for `processing_lease_seconds`.
+    async fn claim_work(&self, now: i64, limit: usize) -> reel_store::Result<Vec<WorkItem>> {
+        let lease_ms = self.lease_ms();
+        self.store()
+            .claim_work(self.node(), now, now.saturating_add(lease_ms), limit)
+            .await
+    }
+
+    fn lease_ms(&self) -> i64 {
+        (self.settings().processing_lease_seconds.max(1) as i64).saturating_mul(1000)
+    }
+
+    /// Whether leases claimed at `claimed_ms` have less than a tenth of their time left.
+    fn lease_nearly_over(&self, claimed_ms: i64) -> bool {
+        let lease = self.lease_ms();
+        self.now_ms() >= claimed_ms.saturating_add(lease - lease / 10)
+    }
+
+    async fn release_work(&self, item: &WorkItem) {
+        if let Err(e) = self.store().release_work(&item.session, self.node()).await {
+            // The lease runs out by itself; until then no other node takes the session.
+            tracing::warn!(error = %e, session = %item.replay_id, "processing: cannot release a lease");
         }
     }
 }

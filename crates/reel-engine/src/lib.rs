@@ -25,6 +25,7 @@ pub mod compaction;
 mod dictionaries;
 pub mod encoding;
 mod error;
+pub mod feed;
 pub mod ingest;
 pub mod quota;
 pub mod reader;
@@ -67,6 +68,9 @@ pub struct Settings {
     pub gap_threshold_seconds: u64,
     /// The share of one core the processing stage may use.
     pub processing_cpu_share: f64,
+    /// How long a node's claim on a session's processing lasts: another node takes the
+    /// session over once it has passed (the first died, or its run outlived the lease).
+    pub processing_lease_seconds: u64,
     /// An object no row names, older than this, is deleted by the sweep.
     pub orphan_grace_seconds: u64,
     /// Sessions an organization may capture a month unless it sets its own quota (none: no
@@ -86,6 +90,7 @@ impl Default for Settings {
             replaced_object_grace_seconds: 300,
             gap_threshold_seconds: 300,
             processing_cpu_share: 0.5,
+            processing_lease_seconds: 120,
             orphan_grace_seconds: 3_600,
             monthly_session_quota: None,
         }
@@ -103,8 +108,27 @@ struct Inner {
     settings: Settings,
     /// Wakes the processing stage when an upload committed new data.
     work: tokio::sync::Notify,
+    /// This process's name in the processing queue's leases.
+    node: String,
+    /// Where charts are answered and this node's events handed on (`events_url`).
+    clickhouse: Option<Arc<reel_store::clickhouse::ClickHouseEvents>>,
     pieces: reader::PieceCache,
     dictionaries: dictionaries::DictionaryCache,
+}
+
+/// A name for this process that no other running node has: the host, the process id and the
+/// start time in nanoseconds.
+fn node_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".to_owned());
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{host}:{}:{started:x}", std::process::id())
 }
 
 impl Engine {
@@ -120,6 +144,8 @@ impl Engine {
             clock,
             settings,
             work: tokio::sync::Notify::new(),
+            node: node_name(),
+            clickhouse: None,
             pieces: Default::default(),
             dictionaries: Default::default(),
         }))
@@ -128,10 +154,13 @@ impl Engine {
     /// The store `database_url` names, with the objects in `blobs`: without one (or with
     /// `sqlite://DIR`) the embedded SQLite at `data_dir/reel.db`, created if missing, migrations applied; with
     /// `postgres://…` the control data in PostgreSQL and recordings, events, search and charts
-    /// in `data_dir`'s SQLite ([`reel_store::SplitStore`]).
+    /// in `data_dir`'s SQLite ([`reel_store::SplitStore`]). With `events_url`
+    /// (`clickhouse://…`), charts are answered by ClickHouse, which this node's events are
+    /// handed on to ([`feed`]).
     pub async fn open(
         data_dir: &Path,
         database_url: Option<&str>,
+        events_url: Option<&str>,
         blobs: Blobs,
         clock: Arc<dyn Clock>,
         settings: Settings,
@@ -155,7 +184,23 @@ impl Engine {
                 "database_url must be sqlite://DIR or postgres://USER:PASSWORD@HOST:PORT/DB".into(),
             ));
         };
-        Ok(Self::new(store, blobs, clock, settings))
+        let clickhouse = match events_url.map(str::trim).unwrap_or("") {
+            "" => None,
+            url if url.starts_with("clickhouse://") => Some(Arc::new(
+                reel_store::clickhouse::ClickHouseEvents::open(url).await?,
+            )),
+            _ => {
+                return Err(StoreError::Invalid(
+                    "events_url must be clickhouse://HOST:PORT/DATABASE (ClickHouse's HTTP interface)"
+                        .into(),
+                ));
+            }
+        };
+        let mut engine = Self::new(store, blobs, clock, settings);
+        Arc::get_mut(&mut engine.0)
+            .expect("a new engine is not shared yet")
+            .clickhouse = clickhouse;
+        Ok(engine)
     }
 
     pub fn store(&self) -> &Arc<dyn MetaStore> {
@@ -168,6 +213,11 @@ impl Engine {
 
     pub fn settings(&self) -> &Settings {
         &self.0.settings
+    }
+
+    /// This process's name in the processing queue's leases.
+    pub fn node(&self) -> &str {
+        &self.0.node
     }
 
     pub fn now_ms(&self) -> i64 {

@@ -18,6 +18,10 @@ pub struct Config {
     /// `postgres://USER:PASSWORD@HOST:PORT/DB`, shared by every node. Recordings, events,
     /// search and charts stay in `data_dir`'s SQLite.
     pub database_url: Option<String>,
+    /// Where charts are answered: `clickhouse://HOST:PORT/DATABASE` (ClickHouse's HTTP
+    /// interface), shared by every node; each node hands the events it stores on to it. None:
+    /// charts on `data_dir`'s SQLite.
+    pub events_url: Option<String>,
     /// Where recordings' objects live: `file:///path` or `s3://bucket/prefix` (any
     /// S3-compatible store, reached with `s3`). None: `data_dir/objects`.
     pub blob_url: Option<String>,
@@ -80,6 +84,9 @@ pub struct Config {
     /// The share of one core the processing stage may use; it pauses between sessions to keep
     /// to it, so ingestion keeps priority.
     pub processing_cpu_share: f64,
+    /// How long this node's claim on a session's processing lasts (a lease in the shared work
+    /// queue): when a node dies mid-run, another takes its sessions over after this long.
+    pub processing_lease_seconds: u64,
     /// An object no database row names, older than this, is deleted by the orphan sweep.
     pub orphan_grace_seconds: u64,
     /// A MaxMind-format country database (GeoLite2-Country, GeoIP2-Country or -City `.mmdb`):
@@ -118,6 +125,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("reel-data"),
             database_url: None,
+            events_url: None,
             blob_url: None,
             s3: Default::default(),
             public_url: None,
@@ -139,6 +147,7 @@ impl Default for Config {
             processing_delay_ms: engine.processing_delay_ms,
             compaction_idle_seconds: engine.compaction_idle_seconds,
             processing_cpu_share: engine.processing_cpu_share,
+            processing_lease_seconds: engine.processing_lease_seconds,
             compaction_open_bytes: engine.compaction_open_bytes,
             gap_threshold_seconds: engine.gap_threshold_seconds,
             replaced_object_grace_seconds: engine.replaced_object_grace_seconds,
@@ -181,6 +190,7 @@ impl Config {
             replaced_object_grace_seconds: self.replaced_object_grace_seconds,
             gap_threshold_seconds: self.gap_threshold_seconds,
             processing_cpu_share: self.processing_cpu_share,
+            processing_lease_seconds: self.processing_lease_seconds,
             orphan_grace_seconds: self.orphan_grace_seconds,
             monthly_session_quota: self.monthly_session_quota,
         }
@@ -197,6 +207,7 @@ impl std::fmt::Debug for Config {
                 "database_url",
                 &self.database_url.as_deref().map(redact_url),
             )
+            .field("events_url", &self.events_url.as_deref().map(redact_url))
             .field("blob_url", &self.blob_url)
             .field("s3", &self.s3)
             .field("public_url", &self.public_url)
@@ -227,6 +238,7 @@ impl std::fmt::Debug for Config {
             .field("processing_delay_ms", &self.processing_delay_ms)
             .field("compaction_idle_seconds", &self.compaction_idle_seconds)
             .field("processing_cpu_share", &self.processing_cpu_share)
+            .field("processing_lease_seconds", &self.processing_lease_seconds)
             .field("compaction_open_bytes", &self.compaction_open_bytes)
             .field("gap_threshold_seconds", &self.gap_threshold_seconds)
             .field(

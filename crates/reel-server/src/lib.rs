@@ -163,6 +163,7 @@ impl Application {
         }
         let housekeeping = engine.spawn_housekeeping();
         let processing = engine.spawn_processing();
+        let feed = engine.spawn_feed();
         let monitor_flush = monitor::spawn_flush(self.state.clone());
         let meta = engine.store().clone();
         let gauges = self.state.metrics.clone();
@@ -170,6 +171,7 @@ impl Application {
         let served = serve::serve(self.listener, router, limits, gauges, shutdown).await;
         housekeeping.abort();
         processing.abort();
+        feed.abort();
         monitor_flush.abort();
         // What the monitor counted since the last flush is kept.
         monitor::flush(&self.state).await;
@@ -204,6 +206,7 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppStat
     let engine = Engine::open(
         dir,
         config.database_url.as_deref(),
+        config.events_url.as_deref(),
         blobs,
         clock,
         config.engine_settings(),

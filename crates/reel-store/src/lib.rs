@@ -45,6 +45,7 @@ pub mod compaction;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod erasure;
+pub mod feed;
 pub mod feedback;
 pub mod ingest;
 pub mod library;
@@ -63,6 +64,7 @@ pub use analytics::*;
 pub use blobs::{Blobs, S3Settings};
 pub use compaction::*;
 pub use erasure::*;
+pub use feed::*;
 pub use feedback::*;
 pub use ingest::*;
 pub use library::*;
@@ -140,6 +142,7 @@ pub trait MetaStore:
     + OperationsStore
     + AnalyticsStore
     + BoardStore
+    + FeedStore
 {
     /// Stops every read and search still running (the server is shutting down); later calls
     /// fail. Writes under way finish.

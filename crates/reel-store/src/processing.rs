@@ -1,5 +1,6 @@
-//! The processing stage's queue — sessions with new data to analyse or compact — and what one
-//! run settles for a session, applied in one transaction with its progress.
+//! The processing stage's queue — sessions with new data to analyse or compact, claimed with a
+//! lease by one worker at a time — and what one run settles for a session, applied in one
+//! transaction with its progress.
 
 use async_trait::async_trait;
 
@@ -47,9 +48,21 @@ pub struct SignalsUpdate {
 
 #[async_trait]
 pub trait ProcessingStore: Send + Sync + 'static {
-    /// Sessions whose processing is due at `now_ms`, earliest first.
-    async fn due_work(&self, now_ms: i64, limit: usize) -> Result<Vec<WorkItem>>;
-    /// When the next processing is due, if any session has work.
+    /// Claims up to `limit` sessions whose processing is due at `now_ms`, earliest first, for
+    /// `node` until `lease_until_ms`: no other claim takes them before then (unless `node`
+    /// releases them first). A session whose lease has run out (its node died, or its run
+    /// outlived the lease) can be claimed again.
+    async fn claim_work(
+        &self,
+        node: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<WorkItem>>;
+    /// Ends `node`'s lease on the session (a lease another node holds now is left alone).
+    async fn release_work(&self, session: &SessionRef, node: &str) -> Result<()>;
+    /// When a session can next be claimed (its processing due and its lease, if any, over),
+    /// if any session has work.
     async fn next_due_ms(&self) -> Result<Option<i64>>;
     /// Applies a processing run's signals and reschedules the session, atomically. Returns
     /// false (and changes nothing) when the session's progress is no longer the one the run

@@ -576,8 +576,20 @@ impl<C: ControlStore> SessionStore for SplitStore<C> {
 
 #[async_trait]
 impl<C: ControlStore> ProcessingStore for SplitStore<C> {
-    async fn due_work(&self, now_ms: i64, limit: usize) -> Result<Vec<WorkItem>> {
-        self.events.due_work(now_ms, limit).await
+    async fn claim_work(
+        &self,
+        node: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<WorkItem>> {
+        self.events
+            .claim_work(node, now_ms, lease_until_ms, limit)
+            .await
+    }
+
+    async fn release_work(&self, session: &SessionRef, node: &str) -> Result<()> {
+        self.events.release_work(session, node).await
     }
 
     async fn next_due_ms(&self) -> Result<Option<i64>> {
@@ -869,5 +881,20 @@ impl<C: ControlStore> BoardStore for SplitStore<C> {
 
     async fn order_boards(&self, project_id: i64, kind: BoardKind, ids: &[i64]) -> Result<bool> {
         self.control.order_boards(project_id, kind, ids).await
+    }
+}
+
+#[async_trait]
+impl<C: ControlStore> FeedStore for SplitStore<C> {
+    async fn start_feed(&self) -> Result<i64> {
+        self.events.start_feed().await
+    }
+
+    async fn fed_after(&self, position: i64, limit: usize) -> Result<Vec<Fed>> {
+        self.events.fed_after(position, limit).await
+    }
+
+    async fn feed_handed_on(&self, position: i64) -> Result<()> {
+        self.events.feed_handed_on(position).await
     }
 }

@@ -337,6 +337,10 @@ const ENV: &[(&str, Setter)] = &[
         c.database_url = Some(v.into());
         Ok(())
     }),
+    ("REEL_EVENTS_URL", |c, _, v| {
+        c.events_url = Some(v.into());
+        Ok(())
+    }),
     ("REEL_BLOB_URL", |c, _, v| {
         c.blob_url = Some(v.into());
         Ok(())
@@ -429,6 +433,13 @@ const ENV: &[(&str, Setter)] = &[
             .filter(|s: &f64| *s > 0.0 && *s <= 1.0)
             .ok_or_else(|| format!("{n} must be a number above 0 and at most 1, got {v:?}"))?;
         c.processing_cpu_share = share;
+        Ok(())
+    }),
+    ("REEL_PROCESSING_LEASE_SECONDS", |c, n, v| {
+        c.processing_lease_seconds = number(n, v)?;
+        if c.processing_lease_seconds == 0 {
+            return Err(format!("{n} must be at least 1, got {v:?}"));
+        }
         Ok(())
     }),
     ("REEL_COMPACTION_OPEN_BYTES", |c, n, v| {

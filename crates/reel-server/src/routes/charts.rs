@@ -34,7 +34,7 @@ pub(super) async fn answer(
     spec: &ChartSpec,
 ) -> Result<ChartAnswer, ApiError> {
     let chart = parse_chart(spec, &context(state, project)).map_err(invalid)?;
-    Ok(state.store().chart(project.id, chart).await?)
+    Ok(state.engine.chart(project.id, chart).await?)
 }
 
 macro_rules! chart_route {
@@ -142,7 +142,7 @@ pub(super) async fn microscope(
     let page = parse_session_page(&request).map_err(invalid)?;
     Ok(Json(
         state
-            .store()
+            .engine
             .chart_sessions(project.id, chart, point, page)
             .await?,
     ))

@@ -88,9 +88,18 @@ impl ClickHouse {
 
     /// [`Self::connect`], writing every statement that succeeds to `log` (appended).
     pub async fn connect_logging(url: &str, log: Option<&std::path::Path>) -> Result<Self> {
+        // Never a password in a message.
+        let shown = match Url::parse(url) {
+            Ok(mut u) if u.password().is_some() => {
+                let _ = u.set_password(Some("***"));
+                u.to_string()
+            }
+            Ok(_) => url.to_owned(),
+            Err(_) => "(not a URL)".to_owned(),
+        };
         let bad = |why: &str| {
             StoreError::Invalid(format!(
-                "events_url {url:?}: {why} (expected clickhouse://host:port/database)"
+                "events_url {shown:?}: {why} (expected clickhouse://host:port/database)"
             ))
         };
         let parsed = Url::parse(url).map_err(|e| bad(&e.to_string()))?;
@@ -118,7 +127,7 @@ impl ClickHouse {
             http: reqwest::Client::new(),
             endpoint,
             database: database.to_owned(),
-            url: url.to_owned(),
+            url: shown.clone(),
             log: match log {
                 None => None,
                 Some(path) => Some(std::sync::Arc::new(std::sync::Mutex::new(
@@ -133,7 +142,7 @@ impl ClickHouse {
             .await
             .map_err(|e| {
                 database_error(format!(
-                    "events_url {url}: ClickHouse does not answer at {}: {e}",
+                    "events_url {shown}: ClickHouse does not answer at {}: {e}",
                     ch.endpoint
                 ))
             })?;

@@ -36,9 +36,10 @@
 //! - Every row a chart reads comes to Rust (one core parses and counts), as on the embedded
 //!   store; merges and a user property's values are read whole per project and chart; a
 //!   Pathfinder with more than 5,000 anchored users reads every event of their time span.
-//! - Nothing calls it yet: the server has no `events_url` setting and keeps charts on SQLite;
-//!   it answers `chart` and `chart_sessions`, not yet User Look-Up (`user_profile`,
-//!   `find_users`), nor deleting events (retention, erasure).
+//! - With `events_url`, the server answers charts and the Microscope here; each node hands the
+//!   events it stored in its SQLite on to it (`reel_engine::feed`). It answers `chart` and
+//!   `chart_sessions`, not yet User Look-Up (`user_profile`, `find_users`), nor deleting
+//!   events (retention, erasure, `reel reprocess`).
 //! - Events of one user in the same millisecond: a Pathfinder orders them by time, session and
 //!   arrival here, by time, session row, event name id and event id on the embedded store, and
 //!   the event a Microscope moment names is the first to arrive here and the first by name id

@@ -10,12 +10,14 @@ mod boards;
 mod library;
 mod operations;
 mod people;
+mod processing;
 
 pub use accounts::accounts;
 pub use boards::boards;
 pub use library::library;
 pub use operations::{CaptureSession, operations};
 pub use people::people;
+pub use processing::work_leases;
 
 use crate::{AccountStore, NewInstallation, Project, User};
 

@@ -29,6 +29,7 @@ mod boards;
 mod compaction;
 mod erasure;
 mod events;
+mod feed;
 mod feedback;
 mod functions;
 mod ingest;
@@ -84,6 +85,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0008_bounded_properties.sql"),
     include_str!("../../migrations/0009_team.sql"),
     ANALYTICS_MIGRATION,
+    include_str!("../../migrations/0011_work_leases.sql"),
+    include_str!("../../migrations/0012_feeds.sql"),
 ];
 
 /// The position of 0007_search in [`MIGRATIONS`] (1-based): after it, Rust fills what SQL
@@ -412,5 +415,11 @@ mod conformance_tests {
     async fn operations() {
         let (_dir, store) = store();
         crate::conformance::operations(&store).await;
+    }
+
+    #[tokio::test]
+    async fn work_leases() {
+        let (_dir, store) = store();
+        crate::conformance::work_leases(&store).await;
     }
 }

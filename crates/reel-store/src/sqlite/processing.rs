@@ -1,7 +1,7 @@
 //! The processing stage's queue and what its runs settle ([`ProcessingStore`]).
 
 use async_trait::async_trait;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::analytics;
 use super::events::{insert_events, insert_texts, session_row};
@@ -13,18 +13,27 @@ pub(crate) const MAX_SESSION_URLS: usize = 1_000;
 
 #[async_trait]
 impl ProcessingStore for SqliteStore {
-    async fn due_work(&self, now_ms: i64, limit: usize) -> Result<Vec<WorkItem>> {
-        self.read(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT s.project_id, s.device_id, s.session_id, s.replay_key, s.user_id,
-                        w.due_ms, w.signals_until_ms, w.signals_finished, s.last_upload_ms, w.attempts,
-                        w.generation
-                 FROM session_work w JOIN sessions s ON s.id = w.session_row
-                 WHERE w.due_ms <= ?1 ORDER BY w.due_ms LIMIT ?2",
-            )?;
-            let rows = stmt
-                .query_map(params![now_ms, limit as i64], |r| {
-                    Ok(WorkItem {
+    async fn claim_work(
+        &self,
+        node: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<WorkItem>> {
+        let node = node.to_owned();
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            let claimed = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT s.project_id, s.device_id, s.session_id, s.replay_key, s.user_id,
+                            w.due_ms, w.signals_until_ms, w.signals_finished, s.last_upload_ms,
+                            w.attempts, w.generation, w.session_row
+                     FROM session_work w JOIN sessions s ON s.id = w.session_row
+                     WHERE w.due_ms <= ?1 AND (w.lease_until_ms IS NULL OR w.lease_until_ms <= ?1)
+                     ORDER BY w.due_ms LIMIT ?2",
+                )?;
+                stmt.query_map(params![now_ms, limit as i64], |r| {
+                    let item = WorkItem {
                         session: SessionRef {
                             project_id: r.get(0)?,
                             device_id: r.get(1)?,
@@ -38,17 +47,66 @@ impl ProcessingStore for SqliteStore {
                         last_upload_ms: r.get(8)?,
                         attempts: r.get(9)?,
                         generation: r.get(10)?,
-                    })
+                    };
+                    Ok((r.get::<_, i64>(11)?, item))
                 })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
+                .collect::<Result<Vec<_>, _>>()?
+            };
+            {
+                let mut lease = tx.prepare_cached(
+                    "UPDATE session_work SET lease_owner = ?2, lease_until_ms = ?3
+                     WHERE session_row = ?1",
+                )?;
+                for (row, _) in &claimed {
+                    lease.execute(params![row, node, lease_until_ms])?;
+                }
+            }
+            tx.commit()?;
+            Ok(claimed.into_iter().map(|(_, item)| item).collect())
+        })
+        .await
+    }
+
+    async fn release_work(&self, session: &SessionRef, node: &str) -> Result<()> {
+        let (session, node) = (session.clone(), node.to_owned());
+        self.write(move |c| {
+            c.execute(
+                "UPDATE session_work SET lease_owner = NULL, lease_until_ms = NULL
+                 WHERE lease_owner = ?1 AND session_row = (SELECT id FROM sessions
+                     WHERE project_id = ?2 AND device_id = ?3 AND session_id = ?4)",
+                params![
+                    node,
+                    session.project_id,
+                    session.device_id,
+                    session.session_id
+                ],
+            )?;
+            Ok(())
         })
         .await
     }
 
     async fn next_due_ms(&self) -> Result<Option<i64>> {
-        self.read(|c| Ok(c.query_row("SELECT MIN(due_ms) FROM session_work", [], |r| r.get(0))?))
-            .await
+        self.read(|c| {
+            // Both by an index: the earliest unleased session, and among leased ones (few)
+            // the earliest both due and out of its lease.
+            let free: Option<i64> = c
+                .query_row(
+                    "SELECT due_ms FROM session_work WHERE lease_until_ms IS NULL
+                     ORDER BY due_ms LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let leased: Option<i64> = c.query_row(
+                "SELECT MIN(MAX(due_ms, lease_until_ms)) FROM session_work
+                 WHERE lease_until_ms IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok(free.into_iter().chain(leased).min())
+        })
+        .await
     }
 
     async fn apply_signals(&self, u: SignalsUpdate, now_ms: i64) -> Result<bool> {

@@ -18,6 +18,7 @@ mod durability;
 mod hostile;
 mod http_api;
 mod ingest_track;
+mod leases;
 mod limits;
 mod monitoring;
 mod people;

@@ -5,7 +5,6 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::analytics::load_shop;
 use crate::support::*;
 
 async fn user(app: &TestApp, path: &str) -> (StatusCode, Value) {

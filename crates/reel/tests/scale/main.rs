@@ -10,6 +10,8 @@
 //! - `migrate`: `reel migrate` of a data dir into PostgreSQL and the S3-compatible store.
 //! - `charts`: events for charts in ClickHouse (`events_url = clickhouse://…`), here Debian's
 //!   clickhouse-server 18.16, answering as the embedded store does.
+//! - `events_feed`: charts through the server on ClickHouse (`events_url`), handed on by a node's
+//!   feed, answering as a node without it.
 //! - `search`: replay search in ClickHouse (the same server), answering as the embedded store
 //!   does.
 //!
@@ -23,6 +25,7 @@ mod support;
 mod charts;
 mod clickhouse_server;
 mod control;
+mod events_feed;
 mod garage_server;
 mod migrate;
 mod postgres_server;

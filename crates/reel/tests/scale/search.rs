@@ -293,7 +293,10 @@ async fn uploads_and_processing_runs_leave_the_replays_the_embedded_store_has() 
     };
     for run in 0..2 {
         let now = T0 + 20 * MINUTE + run;
-        let work = sqlite.due_work(i64::MAX, 10).await.unwrap();
+        let work = sqlite
+            .claim_work("scale", i64::MAX - 1, i64::MAX, 10)
+            .await
+            .unwrap();
         assert_eq!(work.len(), 2, "run {run}: {work:?}");
         for item in work {
             let s = &item.session;
@@ -442,7 +445,10 @@ async fn uploads_and_processing_runs_leave_the_replays_the_embedded_store_has() 
         .await
         .unwrap();
     compare("r2 uploaded again").await;
-    let work = sqlite.due_work(i64::MAX, 10).await.unwrap();
+    let work = sqlite
+        .claim_work("scale", i64::MAX - 1, i64::MAX, 10)
+        .await
+        .unwrap();
     let item = work
         .iter()
         .find(|w| w.session == s2)

@@ -844,3 +844,37 @@ fn helpers_match_known_values() {
     assert!(says_payload_exceeded("Payload size EXCEEDED: the body"));
     assert!(!says_payload_exceeded("exceeded payload"));
 }
+
+/// The fixed data set, sent the way SDKs send it, with the recorded sessions' recordings.
+pub async fn load_shop(app: &TestApp) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/analytics/shop.json"
+    );
+    let shop: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("shop.json"))
+        .expect("shop.json is JSON");
+    for part in ["events", "exposures"] {
+        let (status, body) = json_of(
+            app.httpapi(&json!({"api_key": KEY, "events": shop[part]}))
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    for s in shop["recorded_sessions"].as_array().expect("sessions") {
+        let (device, session) = (
+            s["device_id"].as_str().unwrap(),
+            s["session_id"].as_i64().unwrap(),
+        );
+        app.track_ok(
+            device,
+            session,
+            &[
+                meta(session, "https://shop.test/"),
+                full_snapshot(session + 1),
+                mouse_move(session + 2_000, 10),
+            ],
+        )
+        .await;
+    }
+}

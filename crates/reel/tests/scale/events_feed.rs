@@ -1,0 +1,148 @@
+//! Charts through the server on ClickHouse (`events_url`): a node hands the events it stores
+//! on to ClickHouse and answers charts and the Microscope there — the same answers as a node
+//! that keeps them in its SQLite, for events stored before `events_url` was set and events
+//! stored after (across a restart of the node: the feed goes on from its saved position).
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::clickhouse_server::ClickHouseServer;
+use crate::support::*;
+
+const DAY1: &str = "2026-01-05";
+const DAY2: &str = "2026-01-06";
+
+/// (kind, chart) pairs covering every chart kind and the measures that count users,
+/// events, properties and sessions.
+fn charts() -> Vec<(&'static str, Value)> {
+    let view = json!({"event_type": "View"});
+    let range = |mut body: Value| {
+        body["start"] = json!(DAY1);
+        body["end"] = json!(DAY2);
+        body
+    };
+    let mut charts = Vec::new();
+    for measure in [
+        json!({"measure": "uniques"}),
+        json!({"measure": "totals"}),
+        json!({"measure": "active_pct"}),
+        json!({"measure": "frequency"}),
+        json!({"measure": "property", "property": {"property": "price", "aggregate": "sum"}}),
+    ] {
+        let mut body = range(json!({"kind": "segmentation", "events": [view], "interval": "day"}));
+        body.as_object_mut()
+            .unwrap()
+            .extend(measure.as_object().unwrap().clone());
+        charts.push(("segmentation", body));
+    }
+    charts.push((
+        "segmentation",
+        range(
+            json!({"kind": "segmentation", "events": [view], "group_by": {"property": "category", "scope": "event"}}),
+        ),
+    ));
+    charts.push((
+        "funnel",
+        range(json!({"kind": "funnel", "steps": [view, {"event_type": "Add to cart"}, {"event_type": "Checkout"}]})),
+    ));
+    charts.push((
+        "sessions",
+        range(json!({"kind": "sessions", "interval": "day"})),
+    ));
+    charts.push((
+        "journeys",
+        range(json!({"kind": "journeys", "start_event": view, "steps": 3, "window_ms": 3_600_000})),
+    ));
+    charts.push((
+        "experiment",
+        range(json!({"kind": "experiment", "flag_key": "checkout-button", "goal": {"event_type": "Purchase"}})),
+    ));
+    charts
+}
+
+async fn ask(app: &TestApp, path: &str, body: &Value) -> Value {
+    let (status, answer) = app.send(Method::POST, path, Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{path} {body}: {answer}");
+    answer
+}
+
+/// Waits until every chart, and the Microscope behind some of their points, answers on
+/// `shared` as on `embedded` (the feed hands events on within seconds).
+async fn until_alike(shared: &TestApp, embedded: &TestApp) {
+    let mut questions: Vec<(String, Value)> = charts()
+        .into_iter()
+        .map(|(kind, mut body)| {
+            // The chart routes name the kind in the path; the Microscope's body names it.
+            body.as_object_mut().unwrap().remove("kind");
+            (format!("/charts/{kind}"), body)
+        })
+        .collect();
+    let funnel = charts()
+        .into_iter()
+        .find(|(kind, _)| *kind == "funnel")
+        .unwrap()
+        .1;
+    for (point, with_replays) in [(json!({"step": 2}), false), (json!({"step": 2}), true)] {
+        questions.push((
+            "/charts/funnel/sessions".into(),
+            json!({"chart": funnel, "point": point, "with_replays": with_replays}),
+        ));
+    }
+    for (path, body) in questions {
+        let want = ask(embedded, &path, &body).await;
+        eventually(Duration::from_secs(30), async || {
+            let got = ask(shared, &path, &body).await;
+            if got == want {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{path} {body}:\n on ClickHouse {got}\n embedded {want}"
+                ))
+            }
+        })
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn charts_through_the_server_on_clickhouse_answer_as_the_embedded_store() {
+    let clickhouse = ClickHouseServer::start().await;
+    let events_url = clickhouse.url("feed");
+    let embedded = TestApp::spawn_with(quick_processing).await;
+    // This node stores the shop's events before it is given events_url: they, and its
+    // recorded sessions, are handed on when it is.
+    let mut shared = TestApp::spawn_with(quick_processing).await;
+    load_shop(&embedded).await;
+    load_shop(&shared).await;
+    shared
+        .restart_with(|c| c.events_url = Some(events_url.clone()))
+        .await;
+    until_alike(&shared, &embedded).await;
+
+    // Events stored from now on are handed on as they come.
+    let later = json!({"api_key": KEY, "events": [
+        {"event_type": "View", "user_id": "zoe", "device_id": "z1", "time": 1_767_600_000_000i64,
+         "session_id": 1_767_600_000_000i64, "insert_id": "zoe-1", "event_properties": {"category": "tents", "price": 99}},
+        {"event_type": "Add to cart", "user_id": "zoe", "device_id": "z1", "time": 1_767_600_060_000i64,
+         "session_id": 1_767_600_000_000i64, "event_properties": {"price": 99}},
+    ]});
+    for app in [&embedded, &shared] {
+        let (status, body) = json_of(app.httpapi(&later).await).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    until_alike(&shared, &embedded).await;
+
+    // A restart: the feed goes on from where it stopped.
+    shared.restart().await;
+    let last = json!({"api_key": KEY, "events": [
+        {"event_type": "Checkout", "user_id": "zoe", "device_id": "z1", "time": 1_767_600_120_000i64,
+         "session_id": 1_767_600_000_000i64, "insert_id": "zoe-3"},
+    ]});
+    for app in [&embedded, &shared] {
+        let (status, body) = json_of(app.httpapi(&last).await).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    until_alike(&shared, &embedded).await;
+}
