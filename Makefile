@@ -64,16 +64,17 @@ test-scale: node_modules/.package-lock.json $(SCALE_TOOLS)
 test-all: node_modules/.package-lock.json $(SCALE_TOOLS)
 	$(RUN_TESTS) --all
 
-## clickhouse-current: every statement the ClickHouse store sent in the scale suite's chart
-## and replay-search comparisons (against Debian's 18.16; searches, uploads, processing runs,
-## deletion), run again on a current ClickHouse
+## clickhouse-current: every statement the ClickHouse store sent in the scale suite's chart,
+## replay-search and look-up comparisons (against Debian's 18.16; searches, uploads, processing
+## runs, User Look-Up, retention and erasure), run again on a current ClickHouse
 ## in-process (chdb-core from PyPI, 181 MB, installed when missing) and its rows compared. One
 ## test at a time: the chart test starts the log afresh, the search test appends to it.
 CLICKHOUSE_LOG ?= /tmp/reel-clickhouse-statements.jsonl
 clickhouse-current:
 	python3 -c 'import chdb' 2>/dev/null || pip install --quiet chdb-core
 	REEL_CLICKHOUSE_STATEMENTS=$(CLICKHOUSE_LOG) $(CARGO) test -p reel --test scale -- \
-		charts_on_clickhouse replay_search_on_clickhouse uploads_and_processing_runs --test-threads=1
+		charts_on_clickhouse replay_search_on_clickhouse uploads_and_processing_runs \
+		user_lookup_and_deletion_on_clickhouse --test-threads=1
 	python3 scripts/clickhouse-statements.py $(CLICKHOUSE_LOG)
 
 ## s3s-fs: the S3-compatible server of the scale suite, built only when missing (8 min on two

@@ -8,8 +8,8 @@
 //! `analytics_events` — with properties as parallel arrays of keys, kinds and values;
 //! `chart_users`, `chart_devices`, `chart_user_properties`, `chart_sessions`, ReplacingMergeTrees
 //! whose rows are versions (read with `argMax(…, version)`, not `FINAL`, so a read never depends
-//! on when ClickHouse merged parts); `chart_inserted`, the insert ids recorded; `reel_schema`,
-//! the tables' version.
+//! on when ClickHouse merged parts); `chart_inserted`, the insert ids recorded; `chart_gone`,
+//! the events deleted (schema version 3); `reel_schema`, the tables' version.
 //!
 //! **Who an event belongs to** is decided when it is written (`record.rs`), by the embedded
 //! recorder's rules. The state those rules need lives in ClickHouse and is cached by the node
@@ -36,10 +36,19 @@
 //! - Every row a chart reads comes to Rust (one core parses and counts), as on the embedded
 //!   store; merges and a user property's values are read whole per project and chart; a
 //!   Pathfinder with more than 5,000 anchored users reads every event of their time span.
-//! - With `events_url`, the server answers charts and the Microscope here; each node hands the
-//!   events it stored in its SQLite on to it (`reel_engine::feed`). It answers `chart` and
-//!   `chart_sessions`, not yet User Look-Up (`user_profile`, `find_users`), nor deleting
-//!   events (retention, erasure, `reel reprocess`).
+//! - With `events_url`, the server answers charts, the Microscope and User Look-Up
+//!   (`user_profile`, `find_users`, `users.rs`) here, and retention and erasure delete here too
+//!   (`delete_sessions`, `delete_expired_rest`, `delete_subject_rest`, `erase.rs`); each node
+//!   hands the events it stored in its SQLite on to it (`reel_engine::feed`). Not yet: a
+//!   replay deleted alone (its derived events stay in charts here) and `reel reprocess`.
+//! - Deleting is immediate for every read (tombstones, `chart_gone`), physical later: ClickHouse
+//!   removes the events by an `ALTER TABLE … DELETE` mutation in the background (one per call:
+//!   a retention run in many small batches queues many mutations), older versions of users,
+//!   devices and properties when it merges their parts. The tombstones (a time and an arrival
+//!   number each) are kept, and every chart reads its range's.
+//! - An insert id stays recorded after its event was deleted: a retry of it is skipped, where
+//!   the embedded store would take it again.
+//! - User Look-Up's `Recent` and retention's users read the whole project's sessions and users.
 //! - Events of one user in the same millisecond: a Pathfinder orders them by time, session and
 //!   arrival here, by time, session row, event name id and event id on the embedded store, and
 //!   the event a Microscope moment names is the first to arrive here and the first by name id
@@ -58,17 +67,23 @@
 //! - `delete_replay` does what the embedded store's does to search (the session stays, no
 //!   longer a replay, its derived events and text gone by generation); the words of clicked
 //!   elements it also drops there (for non-derived clicks of the same kinds, which reel does
-//!   not send) are not dropped here. Retention and erasure do not reach these tables yet, and
-//!   rows are never removed (a deleted generation's rows stay, unread).
+//!   not send) are not dropped here. A deleted generation's rows stay, unread.
+//! - Retention and erasure (`search_erase.rs`, schema version 3) forget deleted sessions,
+//!   events, text and user properties at once (tombstones, `search_gone`) and ClickHouse removes
+//!   the rows later (`ALTER TABLE … DELETE`); retention folds the whole project's user-property
+//!   operations.
 //! - Text is kept as often as it is given (the embedded store keeps each text once): no
 //!   answer depends on it.
 
 mod client;
+mod erase;
 mod record;
 mod scan;
 mod schema;
 mod search;
+mod search_erase;
 mod sessions;
+mod users;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

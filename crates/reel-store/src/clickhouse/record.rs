@@ -18,6 +18,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::{Map, Value, json};
 
 use super::client::{ClickHouse, quote};
+
+mod prefetch;
 use crate::charts::OwnedValue;
 use crate::{AnalyticsEvent, Result, properties};
 
@@ -153,10 +155,15 @@ pub(crate) fn user_value(kind: u8, text: &str) -> Option<OwnedValue> {
 }
 
 #[derive(Debug, Clone)]
-struct UserState {
-    anonymous: bool,
-    user_id: String,
-    merged_into: i64,
+pub(super) struct UserState {
+    pub(super) anonymous: bool,
+    pub(super) user_id: String,
+    pub(super) merged_into: i64,
+    /// First and last seen (see `schema.rs`).
+    pub(super) first_ms: i64,
+    pub(super) last_ms: i64,
+    /// The version that made the user.
+    pub(super) created: u64,
     /// Loaded the first time an event sets or merges them.
     props: Option<BTreeMap<String, OwnedValue>>,
 }
@@ -189,6 +196,10 @@ fn push(out: &mut String, row: Value) {
 #[derive(Default)]
 pub(crate) struct Writer {
     devices: HashMap<(i64, String), i64>,
+    /// When each device in `devices` was first seen.
+    device_first: HashMap<(i64, String), i64>,
+    /// Users whose first/last seen the batch changed: their rows are written at its end.
+    touched: HashSet<(i64, i64)>,
     users: HashMap<(i64, i64), UserState>,
     sessions: HashMap<(i64, i64), SessionState>,
     /// What the batch being recorded looked up and ClickHouse did not have (devices, users,
@@ -220,6 +231,10 @@ impl Writer {
             .record_batch(ch, seq, project_id, events, &mut rows, &mut seen)
             .await;
         self.absent = Absent::default();
+        if result.is_err() {
+            // What the cache holds may not have reached ClickHouse: read it again.
+            *self = Self::default();
+        }
         result
     }
 
@@ -250,6 +265,11 @@ impl Writer {
             }
             self.record_one(ch, seq, project_id, e, rows).await?;
         }
+        for key in std::mem::take(&mut self.touched) {
+            if let Some(state) = self.users.get(&key) {
+                push(&mut rows.users, user_row(key.0, key.1, state, seq.next()));
+            }
+        }
         let rows = std::mem::take(rows);
         ch.insert("chart_users", rows.users).await?;
         ch.insert("chart_devices", rows.devices).await?;
@@ -259,169 +279,6 @@ impl Writer {
         // Last: a batch cut short before this is recorded again when retried (an event may
         // count twice) rather than skipped (an event lost).
         ch.insert("chart_inserted", inserted).await?;
-        Ok(())
-    }
-
-    /// Reads what a batch's events will ask of the state in a few statements, instead of one
-    /// per device, user and session met: the devices, the users their ids and devices name,
-    /// those users' properties, the sessions.
-    async fn prefetch(
-        &mut self,
-        ch: &ClickHouse,
-        project_id: i64,
-        events: &[&AnalyticsEvent],
-    ) -> Result<()> {
-        let p = project_id;
-        let devices: Vec<String> = events
-            .iter()
-            .filter_map(|e| e.device_id.clone())
-            .filter(|d| !self.devices.contains_key(&(p, d.clone())))
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        for chunk in devices.chunks(IDS_PER_LOOKUP) {
-            let list = chunk
-                .iter()
-                .map(|d| quote(d))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let found = ch
-                .rows(&format!(
-                    "SELECT device_id, argMax(user, version) FROM chart_devices
-                     WHERE project = {p} AND device_id IN ({list}) GROUP BY device_id"
-                ))
-                .await?;
-            for r in found {
-                if let (Some(d), Some(Ok(u))) = (r.first(), r.get(1).map(|u| u.parse())) {
-                    self.devices.insert((p, d.clone()), u);
-                }
-            }
-            for d in chunk {
-                if !self.devices.contains_key(&(p, d.clone())) {
-                    self.absent.devices.insert((p, d.clone()));
-                }
-            }
-        }
-        let mut users: std::collections::BTreeSet<i64> = std::collections::BTreeSet::new();
-        for e in events {
-            if let Some(u) = &e.user_id {
-                users.insert(user_number(p, u));
-            }
-            if let Some(d) = &e.device_id {
-                users.insert(device_user_number(p, d));
-                users.extend(self.devices.get(&(p, d.clone())));
-            }
-        }
-        let users: Vec<i64> = users
-            .into_iter()
-            .filter(|u| !self.users.contains_key(&(p, *u)))
-            .collect();
-        for chunk in users.chunks(IDS_PER_LOOKUP) {
-            let list = chunk
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
-            let found = ch
-                .rows(&format!(
-                    "SELECT user, argMax(anonymous, version), argMax(user_id, version),
-                            argMax(merged_into, version)
-                     FROM chart_users WHERE project = {p} AND user IN ({list}) GROUP BY user"
-                ))
-                .await?;
-            let mut loaded = Vec::new();
-            for r in found.iter().filter(|r| r.len() == 4) {
-                let Ok(user) = r[0].parse::<i64>() else {
-                    continue;
-                };
-                self.users.insert(
-                    (p, user),
-                    UserState {
-                        anonymous: r[1] == "1",
-                        user_id: r[2].clone(),
-                        merged_into: r[3].parse().unwrap_or(0),
-                        props: Some(BTreeMap::new()),
-                    },
-                );
-                loaded.push(user);
-            }
-            for u in chunk {
-                if !self.users.contains_key(&(p, *u)) {
-                    self.absent.users.insert((p, *u));
-                }
-            }
-            if loaded.is_empty() {
-                continue;
-            }
-            // Their properties, all at once: what a merge or an identify reads.
-            let list = loaded
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
-            let props = ch
-                .rows(&format!(
-                    "SELECT user, key, argMax(kind, version), argMax(value, version),
-                            argMax(deleted, version)
-                     FROM chart_user_properties WHERE project = {p} AND user IN ({list})
-                     GROUP BY user, key"
-                ))
-                .await?;
-            for r in props.iter().filter(|r| r.len() == 5 && r[4] != "1") {
-                let (Ok(user), Ok(kind)) = (r[0].parse::<i64>(), r[2].parse::<u8>()) else {
-                    continue;
-                };
-                if let (Some(value), Some(state)) =
-                    (user_value(kind, &r[3]), self.users.get_mut(&(p, user)))
-                {
-                    state
-                        .props
-                        .get_or_insert_with(BTreeMap::new)
-                        .insert(r[1].clone(), value);
-                }
-            }
-        }
-        let sessions: Vec<(i64, &str, i64)> = events
-            .iter()
-            .filter_map(|e| match (&e.device_id, e.session_id.filter(|s| *s > 0)) {
-                (Some(d), Some(s)) => Some((session_number(p, d, s), d.as_str(), s)),
-                _ => None,
-            })
-            .filter(|(n, _, _)| !self.sessions.contains_key(&(p, *n)))
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        for chunk in sessions.chunks(IDS_PER_LOOKUP) {
-            let list = chunk
-                .iter()
-                .map(|(n, _, _)| n.to_string())
-                .collect::<Vec<_>>()
-                .join(",");
-            let found = ch
-                .rows(&format!(
-                    "SELECT session, argMax(user_id, version), argMax(user_id_ms, version),
-                            argMax(has_replay, version)
-                     FROM chart_sessions WHERE project = {p} AND session IN ({list})
-                     GROUP BY session"
-                ))
-                .await?;
-            let found: HashMap<i64, &Vec<String>> = found
-                .iter()
-                .filter(|r| r.len() == 4)
-                .filter_map(|r| Some((r[0].parse().ok()?, r)))
-                .collect();
-            for (n, device_id, session_id) in chunk {
-                match found.get(n) {
-                    Some(r) => {
-                        self.sessions
-                            .insert((p, *n), session_state(device_id, *session_id, &r[1..]));
-                    }
-                    None => {
-                        self.absent.sessions.insert((p, *n));
-                    }
-                }
-            }
-        }
         Ok(())
     }
 
@@ -474,6 +331,7 @@ impl Writer {
                 project_id,
                 e.user_id.as_deref(),
                 e.device_id.as_deref(),
+                e.time_ms,
                 rows,
             )
             .await?;
@@ -496,8 +354,17 @@ impl Writer {
                         "prop_keys": keys,
                         "prop_kinds": kinds,
                         "prop_values": values,
+                        "device_id": e.device_id.clone().unwrap_or_default(),
+                        "display_name": e.display_name.clone().unwrap_or_default(),
+                        "has_display_name": u8::from(e.display_name.is_some()),
+                        "props_json": &*event_properties.text,
                     }),
                 );
+                if let Some(state) = self.users.get_mut(&(project_id, user)) {
+                    state.first_ms = state.first_ms.min(e.time_ms);
+                    state.last_ms = state.last_ms.max(e.time_ms);
+                    self.touched.insert((project_id, user));
+                }
             }
         }
         if let (false, Some(session), Some(user_id)) = (e.derived, session, &e.user_id) {
@@ -571,26 +438,18 @@ impl Writer {
         }
         let found = ch
             .rows(&format!(
-                "SELECT argMax(anonymous, version), argMax(user_id, version),
-                        argMax(merged_into, version)
+                "SELECT user, {USER_COLUMNS}
                  FROM chart_users WHERE project = {project_id} AND user = {user} GROUP BY user"
             ))
             .await?;
-        let Some(r) = found.first().filter(|r| r.len() == 3) else {
+        let Some((_, state)) = found.first().and_then(|r| user_state(r)) else {
             return Ok(false);
         };
-        self.users.insert(
-            (project_id, user),
-            UserState {
-                anonymous: r[0] == "1",
-                user_id: r[1].clone(),
-                merged_into: r[2].parse().unwrap_or(0),
-                props: None,
-            },
-        );
+        self.users.insert((project_id, user), state);
         Ok(true)
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn new_user(
         &mut self,
         ch: &ClickHouse,
@@ -598,21 +457,23 @@ impl Writer {
         project_id: i64,
         user: i64,
         user_id: Option<&str>,
+        time_ms: i64,
         rows: &mut Rows,
     ) -> Result<()> {
         if self.load_user(ch, project_id, user).await? {
             return Ok(());
         }
+        let created = seq.next();
         let state = UserState {
             anonymous: user_id.is_none(),
             user_id: user_id.unwrap_or_default().to_owned(),
             merged_into: 0,
+            first_ms: time_ms,
+            last_ms: time_ms,
+            created,
             props: Some(BTreeMap::new()),
         };
-        push(
-            &mut rows.users,
-            user_row(project_id, user, &state, seq.next()),
-        );
+        push(&mut rows.users, user_row(project_id, user, &state, created));
         self.users.insert((project_id, user), state);
         Ok(())
     }
@@ -632,26 +493,24 @@ impl Writer {
         }
         let found = ch
             .rows(&format!(
-                "SELECT argMax(user, version) FROM chart_devices
+                "SELECT argMax(user, version), argMax(first_ms, version) FROM chart_devices
                  WHERE project = {project_id} AND device_id = {} GROUP BY device_id",
                 quote(device_id)
             ))
             .await?;
-        let user = found
-            .first()
-            .and_then(|r| r.first())
-            .and_then(|u| u.parse().ok());
-        if let Some(user) = user {
-            self.devices
-                .insert((project_id, device_id.to_owned()), user);
-        }
-        Ok(user)
+        let Some((user, first_ms)) = found.first().and_then(|r| device_state(r)) else {
+            return Ok(None);
+        };
+        self.devices.insert(key.clone(), user);
+        self.device_first.insert(key, first_ms);
+        Ok(Some(user))
     }
 
     /// The user an event belongs to, as the embedded recorder's `user_row` decides: its user
     /// id's, else its device's (a new anonymous user for a new device). A user id seen on a
     /// device whose events so far were anonymous takes them over; a device seen with another
     /// user id moves to that user from then on.
+    #[allow(clippy::too_many_arguments)]
     async fn user_of(
         &mut self,
         ch: &ClickHouse,
@@ -659,6 +518,7 @@ impl Writer {
         project_id: i64,
         user_id: Option<&str>,
         device_id: Option<&str>,
+        time_ms: i64,
         rows: &mut Rows,
     ) -> Result<Option<i64>> {
         let device = match device_id {
@@ -673,18 +533,19 @@ impl Writer {
                 return Ok(None);
             };
             let user = device_user_number(project_id, device_id);
-            self.new_user(ch, seq, project_id, user, None, rows).await?;
-            self.bind_device(ch, seq, project_id, device_id, user, None, rows)
+            self.new_user(ch, seq, project_id, user, None, time_ms, rows)
+                .await?;
+            self.bind_device(ch, seq, project_id, device_id, user, None, time_ms, rows)
                 .await?;
             return Ok(Some(user));
         };
         let user = user_number(project_id, user_id);
-        self.new_user(ch, seq, project_id, user, Some(user_id), rows)
+        self.new_user(ch, seq, project_id, user, Some(user_id), time_ms, rows)
             .await?;
         if let Some(device_id) = device_id
             && device != Some(user)
         {
-            self.bind_device(ch, seq, project_id, device_id, user, device, rows)
+            self.bind_device(ch, seq, project_id, device_id, user, device, time_ms, rows)
                 .await?;
         }
         Ok(Some(user))
@@ -700,15 +561,18 @@ impl Writer {
         device_id: &str,
         user: i64,
         previous: Option<i64>,
+        time_ms: i64,
         rows: &mut Rows,
     ) -> Result<()> {
+        // A device keeps when it was first seen when it changes hands.
+        let key = (project_id, device_id.to_owned());
+        let first_ms = *self.device_first.entry(key.clone()).or_insert(time_ms);
         push(
             &mut rows.devices,
             json!({"project": project_id, "device_id": device_id, "user": user,
-                   "version": seq.next()}),
+                   "version": seq.next(), "first_ms": first_ms}),
         );
-        self.devices
-            .insert((project_id, device_id.to_owned()), user);
+        self.devices.insert(key, user);
         let Some(old) = previous else {
             return Ok(());
         };
@@ -747,6 +611,14 @@ impl Writer {
             &mut rows.users,
             user_row(project_id, old, state, seq.next()),
         );
+        // First and last seen are the earliest and latest of both (the embedded `merge`).
+        let (first, last) = (state.first_ms, state.last_ms);
+        self.touched.remove(&(project_id, old));
+        if let Some(into) = self.users.get_mut(&(project_id, user)) {
+            into.first_ms = into.first_ms.min(first);
+            into.last_ms = into.last_ms.max(last);
+            self.touched.insert((project_id, user));
+        }
         for v in self.devices.values_mut() {
             if *v == old {
                 *v = user;
@@ -787,6 +659,9 @@ impl Writer {
                     anonymous: false,
                     user_id: String::new(),
                     merged_into: 0,
+                    first_ms: 0,
+                    last_ms: 0,
+                    created: 0,
                     props: None,
                 });
             state.props = Some(props);
@@ -849,7 +724,7 @@ impl Writer {
 }
 
 /// Insert ids per statement, at most.
-const IDS_PER_LOOKUP: usize = 1_000;
+pub(super) const IDS_PER_LOOKUP: usize = 1_000;
 
 /// Which of a batch's insert ids the project has recorded.
 async fn seen_insert_ids(
@@ -895,7 +770,52 @@ fn session_state(device_id: &str, session_id: i64, r: &[String]) -> SessionState
 fn user_row(project_id: i64, user: i64, s: &UserState, version: u64) -> Value {
     json!({"project": project_id, "user": user, "user_id": s.user_id,
            "anonymous": u8::from(s.anonymous), "merged_into": s.merged_into,
-           "version": version})
+           "version": version, "first_ms": s.first_ms, "last_ms": s.last_ms,
+           "created": s.created, "erased": 0})
+}
+
+/// A user's state as read, after `user`: [`USER_COLUMNS`]' fields. `None` for a user that
+/// was erased (as one never seen).
+pub(super) fn user_state(r: &[String]) -> Option<(i64, UserState)> {
+    let [
+        user,
+        anonymous,
+        user_id,
+        merged_into,
+        first,
+        last,
+        created,
+        erased,
+    ] = r
+    else {
+        return None;
+    };
+    if erased == "1" {
+        return None;
+    }
+    Some((
+        user.parse().ok()?,
+        UserState {
+            anonymous: anonymous == "1",
+            user_id: user_id.clone(),
+            merged_into: merged_into.parse().unwrap_or(0),
+            first_ms: first.parse().unwrap_or(0),
+            last_ms: last.parse().unwrap_or(0),
+            created: created.parse().unwrap_or(0),
+            props: None,
+        },
+    ))
+}
+
+/// A user's state's columns, latest version's (read by [`user_state`]).
+pub(super) const USER_COLUMNS: &str = "argMax(anonymous, version), argMax(user_id, version),
+     argMax(merged_into, version), argMax(first_ms, version), argMax(last_ms, version),
+     argMax(created, version), argMax(erased, version)";
+
+/// A device's user and first seen as read; `None` once forgotten (user 0).
+pub(super) fn device_state(r: &[String]) -> Option<(i64, i64)> {
+    let user: i64 = r.first()?.parse().ok()?;
+    (user != 0).then(|| (user, r.get(1).and_then(|f| f.parse().ok()).unwrap_or(0)))
 }
 
 fn session_row(project_id: i64, session: i64, s: &SessionState, version: u64) -> Value {

@@ -14,6 +14,7 @@ use reel_query::chart::values::{PropRef, holds};
 use reel_query::model::{PropertyCondition, Scalar, ValueCondition};
 
 use super::client::{ClickHouse, quote, unescape};
+use super::erase::{live, live_in};
 use super::record::{Kind, user_value};
 use crate::charts::page::{SessionDetails, SessionInfo};
 use crate::charts::{
@@ -319,12 +320,13 @@ impl ChartSource for Source<'_> {
         let sql = format!(
             "SELECT user, session, time_ms{columns} FROM chart_events
              WHERE project = {p} AND event_type = {name} AND time_ms >= {from} AND time_ms < {to}
-               AND ({filter})
+               AND ({filter}) AND {live}
              ORDER BY time_ms, seq",
             p = self.project_id,
             name = quote(scan.name),
             from = scan.from,
             to = scan.to,
+            live = live_in(self.project_id, scan.from, scan.to),
         );
         let (mut read, budget) = (self.read, self.budget);
         let result = self.stream(&sql, |r| {
@@ -365,9 +367,10 @@ impl ChartSource for Source<'_> {
         let merged = self.merged()?;
         let sql = format!(
             "SELECT user, session, time_ms, event_type FROM chart_events
-             WHERE project = {p} AND time_ms >= {from} AND time_ms < {to}
+             WHERE project = {p} AND time_ms >= {from} AND time_ms < {to} AND {live}
              ORDER BY time_ms, seq",
-            p = self.project_id
+            p = self.project_id,
+            live = live_in(self.project_id, from, to),
         );
         let (mut read, budget) = (self.read, self.budget);
         let names = &self.names;
@@ -399,10 +402,14 @@ impl ChartSource for Source<'_> {
             "SELECT session, argMax(user, seq), min(time_ms), max(time_ms) FROM chart_events
              WHERE project = {p} AND session IN (
                  SELECT session FROM chart_events
-                 WHERE project = {p} AND time_ms >= {from} AND time_ms < {to} AND session != 0)
+                 WHERE project = {p} AND time_ms >= {from} AND time_ms < {to} AND session != 0
+                   AND {live_in})
+               AND {live}
              GROUP BY session
              HAVING min(time_ms) >= {from} AND min(time_ms) < {to}",
-            p = self.project_id
+            p = self.project_id,
+            live_in = live_in(self.project_id, from, to),
+            live = live(self.project_id),
         );
         let mut spans = Vec::new();
         self.stream(&sql, |r| {
@@ -470,9 +477,10 @@ impl ChartSource for Source<'_> {
         let mut before: Vec<VecDeque<(i64, Hit)>> = vec![VecDeque::new(); anchors.len()];
         let sql = format!(
             "SELECT user, session, time_ms, event_type FROM chart_events
-             WHERE project = {p} AND time_ms >= {lo} AND time_ms <= {hi}{only}
+             WHERE project = {p} AND time_ms >= {lo} AND time_ms <= {hi}{only} AND {live}
              ORDER BY time_ms, session, seq",
-            p = self.project_id
+            p = self.project_id,
+            live = live_in(self.project_id, lo, hi.saturating_add(1)),
         );
         let (mut read, budget) = (self.read, self.budget);
         let names = &self.names;
@@ -589,9 +597,10 @@ impl SessionDetails for Source<'_> {
         // The first event to arrive at each (session, time).
         let sql = format!(
             "SELECT session, time_ms, event_type FROM chart_events
-             WHERE project = {p} AND session IN ({s}) AND time_ms IN ({t})
+             WHERE project = {p} AND session IN ({s}) AND time_ms IN ({t}) AND {live}
              ORDER BY seq",
             p = self.project_id,
+            live = live(self.project_id),
             s = list(&sessions),
             t = list(&times),
         );

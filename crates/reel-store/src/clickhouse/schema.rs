@@ -6,7 +6,7 @@ use super::client::ClickHouse;
 use crate::{Result, StoreError};
 
 /// The tables' version. A later change adds statements below and a row with its number.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Times are `Int64` milliseconds: 18.16 has no `DateTime64`, and reel's times are `i64` in
 /// Rust. Properties are three parallel arrays (18.16 has no `JSONExtract` and no `Map` type):
@@ -23,17 +23,22 @@ pub(crate) const STATEMENTS: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS chart_events (
          project Int64, event_type String, time_ms Int64, seq UInt64,
          user Int64, session Int64,
-         prop_keys Array(String), prop_kinds Array(UInt8), prop_values Array(String))
+         prop_keys Array(String), prop_kinds Array(UInt8), prop_values Array(String),
+         device_id String, display_name String, has_display_name UInt8, props_json String)
      ENGINE = MergeTree ORDER BY (project, event_type, time_ms, seq)",
     // Users: `merged_into` is the identified user an anonymous one was merged into (0: none).
-    // Rows are versions; the latest (argMax by version) is the state.
+    // Rows are versions; the latest (argMax by version) is the state. `first_ms`/`last_ms`
+    // are first and last seen as the embedded store keeps them (the creating event's time, then
+    // every event recorded, deleted ones too); `created` the version that made the user (the
+    // embedded store's row order); `erased` 1 once the user was deleted (a later event makes
+    // them anew).
     "CREATE TABLE IF NOT EXISTS chart_users (
          project Int64, user Int64, user_id String, anonymous UInt8, merged_into Int64,
-         version UInt64)
+         version UInt64, first_ms Int64, last_ms Int64, created UInt64, erased UInt8)
      ENGINE = ReplacingMergeTree(version) ORDER BY (project, user)",
-    // Each device's current user.
+    // Each device's current user (0: forgotten) and when it was first seen.
     "CREATE TABLE IF NOT EXISTS chart_devices (
-         project Int64, device_id String, user Int64, version UInt64)
+         project Int64, device_id String, user Int64, version UInt64, first_ms Int64)
      ENGINE = ReplacingMergeTree(version) ORDER BY (project, device_id)",
     // Users' current properties, kinds as `OwnedValue`'s (2 integer, 3 float, 4 text).
     "CREATE TABLE IF NOT EXISTS chart_user_properties (
@@ -92,7 +97,7 @@ pub(crate) const STATEMENTS: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS search_events (
          project Int64, device_id String, session_id Int64, event_type String, time_ms Int64,
          seq UInt64, insert_id String, derived UInt8, props String, tokens Array(String),
-         generation UInt32)
+         generation UInt32, user_id String, device String)
      ENGINE = MergeTree ORDER BY (project, device_id, session_id, event_type, time_ms, seq)",
     // Text a session showed (`console` 0) or logged (`console` 1), with its words as the
     // phrase test folds them (`words`), for narrowing in ClickHouse.
@@ -107,7 +112,74 @@ pub(crate) const STATEMENTS: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS search_user_ops (
          project Int64, user_key String, seq UInt64, time_ms Int64, props String)
      ENGINE = MergeTree ORDER BY (project, user_key, seq)",
+    // Version 3: User Look-Up and deletion. The columns added to the tables above (see
+    // `ADDED`), and tombstones: a deleted row is named here the moment it is deleted and every
+    // read leaves it out, so no answer waits for ClickHouse's asynchronous `ALTER … DELETE`,
+    // which removes the rows themselves later (`erase.rs`).
+    //
+    // Chart events deleted, by `(time_ms, seq)`; `batch` names the deletion that wrote them.
+    "CREATE TABLE IF NOT EXISTS chart_gone (project Int64, time_ms Int64, seq UInt64, batch UInt64)
+     ENGINE = MergeTree ORDER BY (project, time_ms, seq)",
+    // The user id each event named on its device (every event with both), by arrival: what a
+    // user id's erasure follows to find the anonymous events charts counted as the user's.
+    // Kept when the events' sessions are deleted, as the embedded store keeps its devices'
+    // users; `seq` is the event's.
+    "CREATE TABLE IF NOT EXISTS search_bindings (
+         project Int64, device String, user_id String, seq UInt64)
+     ENGINE = MergeTree ORDER BY (project, device, seq)",
+    // Replay search's rows deleted: `tbl` 1 `search_sessions` (`key` the device, `seq` the
+    // row's arrival number: `seen_row` for kind 0, else `version`), 2 `search_events` (the
+    // device column `device_id`, `seq`), 3 `search_texts` (likewise), 4 `search_user_ops`
+    // (`key` the user key), 5 `search_bindings` (`key` the device).
+    "CREATE TABLE IF NOT EXISTS search_gone (
+         project Int64, tbl UInt8, key String, seq UInt64, batch UInt64)
+     ENGINE = MergeTree ORDER BY (project, tbl, key, seq)",
 ];
+
+/// Columns a later version added to a table an earlier one made: added to a database made
+/// before them (18.16 has no `ADD COLUMN IF NOT EXISTS`, so `system.columns` is read first).
+/// The `CREATE` statements above have them already.
+const ADDED: &[(&str, &str, &str)] = &[
+    ("chart_events", "device_id", "String"),
+    ("chart_events", "display_name", "String"),
+    ("chart_events", "has_display_name", "UInt8"),
+    ("chart_events", "props_json", "String"),
+    ("chart_users", "first_ms", "Int64"),
+    ("chart_users", "last_ms", "Int64"),
+    ("chart_users", "created", "UInt64"),
+    ("chart_users", "erased", "UInt8"),
+    ("chart_devices", "first_ms", "Int64"),
+    ("search_events", "user_id", "String"),
+    ("search_events", "device", "String"),
+];
+
+/// Adds the columns of [`ADDED`] a table lacks. Two nodes may both add one: the loser's
+/// error is taken back when the column is there after all.
+async fn add_columns(ch: &ClickHouse) -> Result<()> {
+    let present = |rows: Vec<Vec<String>>| -> std::collections::HashSet<(String, String)> {
+        rows.into_iter()
+            .filter_map(|r| match <[String; 2]>::try_from(r) {
+                Ok([t, c]) => Some((t, c)),
+                Err(_) => None,
+            })
+            .collect()
+    };
+    let sql = "SELECT table, name FROM system.columns WHERE database = currentDatabase()";
+    let have = present(ch.rows(sql).await?);
+    for (table, column, kind) in ADDED {
+        if have.contains(&((*table).to_owned(), (*column).to_owned())) {
+            continue;
+        }
+        if let Err(e) = ch
+            .execute(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+            .await
+            && !present(ch.rows(sql).await?).contains(&((*table).to_owned(), (*column).to_owned()))
+        {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
 
 /// Makes the tables if missing and checks their version: a database written by a later reel
 /// is refused rather than misread.
@@ -115,6 +187,7 @@ pub(crate) async fn ensure(ch: &ClickHouse) -> Result<()> {
     for sql in STATEMENTS {
         ch.execute(sql).await?;
     }
+    add_columns(ch).await?;
     let rows = ch.rows("SELECT max(version) FROM reel_schema").await?;
     let stored: u32 = rows
         .first()

@@ -40,6 +40,7 @@ use reel_query::{
 };
 
 use super::client::{quote, unescape};
+use super::search_erase::{live_events, live_sessions, live_texts};
 use super::sessions::{ClickHouseSearch, session_tuples};
 use crate::sqlite::{Conditions, fold_words, holds_phrase, text_token};
 use crate::{Replay, ReplayId, Result, SearchPage, SearchStore, SessionFacts, StoreError};
@@ -131,7 +132,8 @@ fn current_generations(project_id: i64, only: &str) -> String {
     format!(
         "(device_id, session_id, generation) IN (SELECT device_id, session_id, \
          argMaxIf(generation, version, kind = 1) FROM search_sessions \
-         WHERE project = {project_id}{only} GROUP BY device_id, session_id)"
+         WHERE project = {project_id}{only} AND {} GROUP BY device_id, session_id)",
+        live_sessions(project_id)
     )
 }
 
@@ -163,8 +165,9 @@ fn fold_sql_having(project_id: i64, only: &str, named: Option<&str>, having: &st
     }
     format!(
         "SELECT device_id, session_id, {} FROM search_sessions WHERE project = {project_id}{only} \
-         GROUP BY device_id, session_id HAVING {having}",
-        columns.join(", ")
+         AND {} GROUP BY device_id, session_id HAVING {having}",
+        columns.join(", "),
+        live_sessions(project_id)
     )
 }
 
@@ -351,10 +354,11 @@ impl Sql {
             }
             Predicate::ConsoleMessage(MessageCondition::Is(text)) => format!(
                 "{KEY} IN (SELECT device_id, session_id FROM search_texts WHERE project = {} \
-                 AND console = 1 AND text = {} AND {})",
+                 AND console = 1 AND text = {} AND {} AND {})",
                 self.project_id,
                 quote(text),
-                current_generations(self.project_id, "")
+                current_generations(self.project_id, ""),
+                live_texts(self.project_id)
             ),
             _ => "1".into(),
         }
@@ -450,9 +454,10 @@ impl Sql {
     fn with_event(&self, name: &str, extra: &str) -> String {
         format!(
             "{KEY} IN (SELECT device_id, session_id FROM search_events WHERE project = {} \
-             AND event_type = {}{extra})",
+             AND event_type = {}{extra} AND {})",
             self.project_id,
-            quote(name)
+            quote(name),
+            live_events(self.project_id)
         )
     }
 
@@ -471,9 +476,10 @@ impl Sql {
         let last = quote(last);
         format!(
             "{KEY} IN (SELECT device_id, session_id FROM search_texts WHERE project = {}{}{all} \
-             AND arrayExists(w -> substring(w, 1, length({last})) = {last}, words))",
+             AND arrayExists(w -> substring(w, 1, length({last})) = {last}, words) AND {})",
             self.project_id,
             if console { " AND console = 1" } else { "" },
+            live_texts(self.project_id)
         )
     }
 
@@ -601,7 +607,9 @@ impl ClickHouseSearch {
             .rows(&format!(
                 "SELECT device_id, session_id, \
                  argMaxIf(user_id, (user_id_ms, version), kind = 2), countIf(kind = 2) > 0 \
-                 FROM search_sessions WHERE project = {project_id} GROUP BY device_id, session_id"
+                 FROM search_sessions WHERE project = {project_id} AND {} \
+                 GROUP BY device_id, session_id",
+                live_sessions(project_id)
             ))
             .await?
         {
@@ -620,9 +628,10 @@ impl ClickHouseSearch {
             .rows(&format!(
                 "SELECT device_id, session_id, event_type, count() FROM search_events \
                  WHERE project = {project_id} AND session_id != 0 AND event_type IN ({}) \
-                 AND (derived = 0 OR {}) GROUP BY device_id, session_id, event_type",
+                 AND (derived = 0 OR {}) AND {} GROUP BY device_id, session_id, event_type",
                 list.join(", "),
-                current_generations(project_id, "")
+                current_generations(project_id, ""),
+                live_events(project_id)
             ))
             .await?
         {
@@ -651,6 +660,7 @@ impl ClickHouseSearch {
         );
         // Derived events and text of a deleted replay's earlier generations are gone.
         let live = current_generations(project_id, &format!(" AND {KEY} IN ({keys})"));
+        let (live_events, live_texts) = (live_events(project_id), live_texts(project_id));
         let names = event_names_read(search);
         if !names.is_empty() {
             let list: Vec<String> = names.iter().map(|n| quote(n)).collect();
@@ -659,7 +669,8 @@ impl ClickHouseSearch {
                 .rows(&format!(
                     "SELECT device_id, session_id, event_type, time_ms, props FROM search_events \
                      WHERE project = {project_id} AND {KEY} IN ({keys}) AND event_type IN ({}) \
-                     AND (derived = 0 OR {live}) ORDER BY device_id, session_id, time_ms, seq",
+                     AND (derived = 0 OR {live}) AND {live_events} \
+                     ORDER BY device_id, session_id, time_ms, seq",
                     list.join(", ")
                 ))
                 .await?
@@ -682,7 +693,8 @@ impl ClickHouseSearch {
                 .ch
                 .rows(&format!(
                     "SELECT device_id, session_id, console, text FROM search_texts \
-                     WHERE project = {project_id} AND {KEY} IN ({keys}) AND {live}"
+                     WHERE project = {project_id} AND {KEY} IN ({keys}) AND {live} \
+                     AND {live_texts}"
                 ))
                 .await?
             {
@@ -909,8 +921,9 @@ impl SearchStore for ClickHouseSearch {
             .ch
             .rows(&format!(
                 "SELECT event_type FROM search_events WHERE project = {project_id} \
-                 GROUP BY event_type \
+                 AND {} GROUP BY event_type \
                  ORDER BY least(countIf(derived = 0 OR {}), 10000) DESC, event_type LIMIT {limit}",
+                live_events(project_id),
                 current_generations(project_id, "")
             ))
             .await?

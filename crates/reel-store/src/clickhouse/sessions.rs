@@ -20,6 +20,7 @@ use reel_query::selector::{ClickedElement, element_tokens};
 use super::client::{ClickHouse, quote};
 use super::record::Sequence;
 use super::schema;
+use super::search_erase::{live_events, live_ops, live_sessions};
 use crate::{
     AnalyticsEvent, ImportedSession, NewChunk, NewUpload, Result, SessionFacts, SessionRef,
     SessionText, SignalsUpdate, properties,
@@ -28,7 +29,7 @@ use crate::{
 /// Replay search on ClickHouse: written here, searched through [`crate::SearchStore`].
 pub struct ClickHouseSearch {
     pub(super) ch: ClickHouse,
-    seq: Arc<Sequence>,
+    pub(super) seq: Arc<Sequence>,
     /// How many candidates a search reads and decides at a time when Rust decides filters.
     pub(super) batch: usize,
 }
@@ -359,8 +360,9 @@ impl ClickHouseSearch {
                 .rows(&format!(
                     "SELECT DISTINCT device_id, session_id FROM search_sessions \
                      WHERE project = {project_id} AND kind = 0 \
-                     AND (device_id, session_id) IN ({})",
-                    session_tuples(chunk.iter().copied())
+                     AND (device_id, session_id) IN ({}) AND {}",
+                    session_tuples(chunk.iter().copied()),
+                    live_sessions(project_id)
                 ))
                 .await?;
             for r in rows {
@@ -447,8 +449,8 @@ impl ClickHouseSearch {
     ) -> Result<usize> {
         let mut inserted = self.seen_insert_ids(project_id, events).await?;
         let mut sessions_seen: HashSet<(&str, i64)> = HashSet::new();
-        let (mut session_rows, mut event_rows, mut op_rows) =
-            (String::new(), String::new(), String::new());
+        let (mut session_rows, mut event_rows, mut op_rows, mut bindings) =
+            (String::new(), String::new(), String::new(), String::new());
         let mut new = 0;
         for e in events {
             if let Some(id) = &e.insert_id
@@ -472,13 +474,23 @@ impl ClickHouseSearch {
             } else {
                 Vec::new()
             };
+            let seq = self.seq.next();
+            if let (Some(device), Some(user_id)) = (&e.device_id, &e.user_id) {
+                push(
+                    &mut bindings,
+                    json!({"project": project_id, "device": device, "user_id": user_id,
+                           "seq": seq}),
+                );
+            }
             push(
                 &mut event_rows,
                 json!({"project": project_id, "device_id": device_id, "session_id": session_id,
-                       "event_type": e.event_type, "time_ms": e.time_ms, "seq": self.seq.next(),
+                       "event_type": e.event_type, "time_ms": e.time_ms, "seq": seq,
                        "insert_id": e.insert_id.clone().unwrap_or_default(),
                        "derived": u8::from(e.derived), "props": &*event_properties.text,
                        "generation": generation,
+                       "user_id": e.user_id.clone().unwrap_or_default(),
+                       "device": e.device_id.clone().unwrap_or_default(),
                        "tokens": tokens}),
             );
             if e.derived {
@@ -511,6 +523,7 @@ impl ClickHouseSearch {
         self.ch.insert("search_sessions", session_rows).await?;
         self.ch.insert("search_user_ops", op_rows).await?;
         self.ch.insert("search_events", event_rows).await?;
+        self.ch.insert("search_bindings", bindings).await?;
         Ok(new)
     }
 
@@ -531,8 +544,9 @@ impl ClickHouseSearch {
                 .ch
                 .rows(&format!(
                     "SELECT DISTINCT insert_id FROM search_events \
-                     WHERE project = {project_id} AND insert_id IN ({})",
-                    list.join(", ")
+                     WHERE project = {project_id} AND insert_id IN ({}) AND {}",
+                    list.join(", "),
+                    live_events(project_id)
                 ))
                 .await?;
             out.extend(rows.into_iter().filter_map(|r| r.into_iter().next()));
@@ -589,7 +603,8 @@ impl ClickHouseSearch {
             .ch
             .rows(&format!(
                 "SELECT user_key, time_ms, props FROM search_user_ops \
-                 WHERE project = {project_id}{only} ORDER BY seq"
+                 WHERE project = {project_id}{only} AND {} ORDER BY seq",
+                live_ops(project_id)
             ))
             .await?
             .into_iter()

@@ -156,7 +156,7 @@ fn f(property: &str, op: &str, values: Value) -> Value {
 }
 
 /// The charts asked of both stores (each of every project).
-fn charts() -> Vec<Value> {
+pub(crate) fn charts() -> Vec<Value> {
     let range = json!({"start": DAY1, "end": DAY2});
     let with = |mut v: Value| {
         v.as_object_mut()
@@ -321,7 +321,7 @@ fn charts() -> Vec<Value> {
 }
 
 /// Every data point of an answer the Microscope can be asked about.
-fn points(spec: &Value, answer: &Value) -> Vec<Value> {
+pub(crate) fn points(spec: &Value, answer: &Value) -> Vec<Value> {
     let mut out = vec![];
     let array = |v: &Value| v.as_array().cloned().unwrap_or_default();
     match spec["kind"].as_str().unwrap() {
@@ -394,7 +394,7 @@ fn points(spec: &Value, answer: &Value) -> Vec<Value> {
 }
 
 /// A page with its cursor as whether there is one: cursors name each store's own rows.
-fn comparable(mut page: Value) -> (Value, Option<String>) {
+pub(crate) fn comparable(mut page: Value) -> (Value, Option<String>) {
     let cursor = page["next_cursor"].as_str().map(str::to_owned);
     page["next_cursor"] = json!(cursor.is_some());
     (page, cursor)

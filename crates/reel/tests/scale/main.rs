@@ -14,6 +14,8 @@
 //!   feed, answering as a node without it.
 //! - `search`: replay search in ClickHouse (the same server), answering as the embedded store
 //!   does.
+//! - `lookup`: User Look-Up on ClickHouse, and deletion (sessions, users, devices, retention)
+//!   on its chart and search stores, answering as the embedded store does after each.
 //!
 //! The servers are real programs on 127.0.0.1 with a free port and a temporary folder, polled
 //! until they answer and stopped when the test ends. A missing server binary fails the test
@@ -27,6 +29,7 @@ mod clickhouse_server;
 mod control;
 mod events_feed;
 mod garage_server;
+mod lookup;
 mod migrate;
 mod postgres_server;
 mod s3;

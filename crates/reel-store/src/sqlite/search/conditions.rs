@@ -109,6 +109,19 @@ impl Conditions {
         &self,
         ops: &[(String, i64, String)],
     ) -> Result<Vec<(String, String, SqlValue)>> {
+        Ok(self
+            .fold_user_properties_timed(ops)?
+            .into_iter()
+            .map(|(user_key, key, value, _)| (user_key, key, value))
+            .collect())
+    }
+
+    /// [`Self::fold_user_properties`] with the time each value was set (the embedded store's
+    /// `time_ms`, what retention goes by).
+    pub(crate) fn fold_user_properties_timed(
+        &self,
+        ops: &[(String, i64, String)],
+    ) -> Result<Vec<(String, String, SqlValue, i64)>> {
         self.conn.execute("DELETE FROM user_properties", [])?;
         for (user_key, time_ms, properties) in ops {
             crate::sqlite::events::apply_user_properties(
@@ -117,8 +130,10 @@ impl Conditions {
         }
         let rows = self
             .conn
-            .prepare("SELECT user_key, key, value FROM user_properties ORDER BY user_key, key")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .prepare(
+                "SELECT user_key, key, value, time_ms FROM user_properties ORDER BY user_key, key",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
