@@ -1,7 +1,7 @@
 //! Charts on a shared events store (`events_url = clickhouse://…`): every event this node
 //! stores is handed on to ClickHouse by a background task, in the order it was stored, and
-//! charts and the Microscope are answered there — over the events of every node that feeds
-//! it.
+//! charts, the Microscope and User Look-Up are answered there — over the events of every node
+//! that feeds it. Retention and erasure delete there first (`retention.rs`), then here.
 //!
 //! The node's SQLite is the durable queue in front of ClickHouse ([`reel_store::FeedStore`]):
 //! an event is acknowledged once SQLite has it, as without `events_url`; the feed hands it on
@@ -17,7 +17,7 @@ use std::time::Duration;
 use reel_query::chart::wire::{ChartAnswer, MicroscopePage};
 use reel_query::chart::{Chart, DataPoint, SessionPageRequest};
 use reel_store::clickhouse::ClickHouseEvents;
-use reel_store::{FedItem, StoreError};
+use reel_store::{FedItem, StoreError, UserLookup, UserProfile, UserQuery, UserSummary};
 
 use crate::Engine;
 
@@ -50,6 +50,37 @@ impl Engine {
             None => {
                 self.store()
                     .chart_sessions(project_id, chart, point, page)
+                    .await
+            }
+        }
+    }
+
+    /// Finds users where the events are (see [`Engine::chart`]).
+    pub async fn find_users(
+        &self,
+        project_id: i64,
+        query: UserQuery,
+        limit: usize,
+    ) -> Result<Vec<UserSummary>, StoreError> {
+        match self.clickhouse() {
+            Some(ch) => ch.find_users(project_id, query, limit).await,
+            None => self.store().find_users(project_id, query, limit).await,
+        }
+    }
+
+    /// A user's profile and events where the events are (see [`Engine::chart`]).
+    pub async fn user_profile(
+        &self,
+        project_id: i64,
+        lookup: UserLookup,
+        before_ms: Option<i64>,
+        limit: usize,
+    ) -> Result<Option<UserProfile>, StoreError> {
+        match self.clickhouse() {
+            Some(ch) => ch.user_profile(project_id, lookup, before_ms, limit).await,
+            None => {
+                self.store()
+                    .user_profile(project_id, lookup, before_ms, limit)
                     .await
             }
         }

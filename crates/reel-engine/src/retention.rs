@@ -47,11 +47,25 @@ impl Engine {
                 if expired.is_empty() {
                     break;
                 }
+                // ClickHouse first: a failure there leaves the sessions here for the next run.
+                if let Some(ch) = self.clickhouse() {
+                    ch.delete_sessions(&expired).await?;
+                }
                 let erased = self
                     .store()
                     .delete_sessions(expired, self.object_deletion_time())
                     .await?;
                 report.erased.add(erased);
+            }
+            if let Some(ch) = self.clickhouse() {
+                loop {
+                    let rest = ch
+                        .delete_expired_rest(project.id, cutoff, ROW_BATCH)
+                        .await?;
+                    if rest.is_empty() {
+                        break;
+                    }
+                }
             }
             loop {
                 let rest = self
@@ -80,6 +94,9 @@ impl Engine {
             if sessions.is_empty() {
                 break;
             }
+            if let Some(ch) = self.clickhouse() {
+                ch.delete_sessions(&sessions).await?;
+            }
             let deleted = self
                 .store()
                 .delete_sessions(sessions, self.object_deletion_time())
@@ -89,6 +106,9 @@ impl Engine {
                 break;
             }
             erased.add(deleted);
+        }
+        if let Some(ch) = self.clickhouse() {
+            ch.delete_subject_rest(project_id, subject).await?;
         }
         erased.add(
             self.store()

@@ -88,7 +88,7 @@ pub(super) async fn find(
         }
     };
     let users = state
-        .store()
+        .engine
         .find_users(project.id, query, MAX_USERS)
         .await?;
     Ok(Json(UserList {
@@ -131,7 +131,7 @@ pub(super) async fn profile(
         }
     };
     let found = state
-        .store()
+        .engine
         .user_profile(project.id, lookup, q.before_ms, STREAM_PAGE)
         .await?
         .ok_or(ApiError::NotFound("user"))?;

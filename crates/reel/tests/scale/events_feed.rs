@@ -1,5 +1,6 @@
 //! Charts through the server on ClickHouse (`events_url`): a node hands the events it stores
-//! on to ClickHouse and answers charts and the Microscope there — the same answers as a node
+//! on to ClickHouse and answers charts, the Microscope and User Look-Up there, and deletes
+//! there what a person's deletion request names — the same answers as a node
 //! that keeps them in its SQLite, for events stored before `events_url` was set and events
 //! stored after (across a restart of the node: the feed goes on from its saved position).
 
@@ -68,7 +69,7 @@ async fn ask(app: &TestApp, path: &str, body: &Value) -> Value {
     answer
 }
 
-/// Waits until every chart, and the Microscope behind some of their points, answers on
+/// Waits until every chart, the Microscope behind some of their points and User Look-Up answer on
 /// `shared` as on `embedded` (the feed hands events on within seconds).
 async fn until_alike(shared: &TestApp, embedded: &TestApp) {
     let mut questions: Vec<(String, Value)> = charts()
@@ -90,10 +91,10 @@ async fn until_alike(shared: &TestApp, embedded: &TestApp) {
             json!({"chart": funnel, "point": point, "with_replays": with_replays}),
         ));
     }
-    for (path, body) in questions {
-        let want = ask(embedded, &path, &body).await;
+    for (path, body) in &questions {
+        let want = ask(embedded, path, body).await;
         eventually(Duration::from_secs(30), async || {
-            let got = ask(shared, &path, &body).await;
+            let got = ask(shared, path, body).await;
             if got == want {
                 Ok(())
             } else {
@@ -104,6 +105,39 @@ async fn until_alike(shared: &TestApp, embedded: &TestApp) {
         })
         .await;
     }
+    // User Look-Up: the users found, and each one's profile and stream.
+    let mut lookups: Vec<String> = [
+        "",
+        "user_id=alice",
+        "device_id=b1",
+        "property=plan&value=pro",
+    ]
+    .iter()
+    .map(|q| format!("/users?{q}"))
+    .collect();
+    for id in ["alice", "bob", "erin", "zoe"] {
+        lookups.push(format!("/users/{id}"));
+    }
+    lookups.push("/users/b1?by=device_id".into());
+    for path in lookups {
+        let want = get_any(embedded, &path).await;
+        eventually(Duration::from_secs(30), async || {
+            let got = get_any(shared, &path).await;
+            if got == want {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{path}:\n on ClickHouse {got:?}\n embedded {want:?}"
+                ))
+            }
+        })
+        .await;
+    }
+}
+
+/// A GET's status and body, whatever they are (a user not found is an answer too).
+async fn get_any(app: &TestApp, path: &str) -> (StatusCode, Value) {
+    app.get(path).await
 }
 
 #[tokio::test]
@@ -143,6 +177,16 @@ async fn charts_through_the_server_on_clickhouse_answer_as_the_embedded_store() 
     for app in [&embedded, &shared] {
         let (status, body) = json_of(app.httpapi(&last).await).await;
         assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    until_alike(&shared, &embedded).await;
+
+    // A person's data deleted on request: gone from charts, the Microscope and look-up on
+    // ClickHouse as on the embedded store.
+    for app in [&embedded, &shared] {
+        let (status, erased) = app
+            .call(Method::DELETE, "/projects/1/users/bob", None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{erased}");
     }
     until_alike(&shared, &embedded).await;
 }
