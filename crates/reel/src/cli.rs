@@ -40,6 +40,8 @@ Every setting can also be given in the file (lower case, without REEL_) or as an
 variable; see README.md for what each one does:
   REEL_DATABASE_URL (where the control data lives: sqlite://DIR, default DATA_DIR, or
   postgres://USER:PASSWORD@HOST:PORT/DB, shared by every node),
+  REEL_EVENTS_URL (where charts and User Look-Up are answered: clickhouse://HOST:PORT/DB,
+  shared by every node, each handing its stored events on; default: the data dir's SQLite),
   REEL_BLOB_URL (where recordings' objects live: file:///DIR, default DATA_DIR/objects, or
   s3://BUCKET/PREFIX with AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
   and optionally AWS_SESSION_TOKEN from the environment),
@@ -53,7 +55,8 @@ variable; see README.md for what each one does:
   REEL_MAX_CONNECTIONS,
   REEL_HEADER_TIMEOUT_SECONDS, REEL_BODY_TIMEOUT_SECONDS, REEL_ORPHAN_GRACE_SECONDS,
   REEL_PROCESSING_DELAY_MS, REEL_COMPACTION_IDLE_SECONDS, REEL_PROCESSING_CPU_SHARE,
-  REEL_COMPACTION_OPEN_BYTES, REEL_REPLACED_OBJECT_GRACE_SECONDS, REEL_GAP_THRESHOLD_SECONDS,
+  REEL_PROCESSING_LEASE_SECONDS, REEL_COMPACTION_OPEN_BYTES, REEL_REPLACED_OBJECT_GRACE_SECONDS,
+  REEL_GAP_THRESHOLD_SECONDS,
   REEL_INGEST_EVENTS_PER_SECOND, REEL_INGEST_BYTES_PER_SECOND, REEL_MONTHLY_SESSION_QUOTA,
   REEL_LOG (log filter, default info)";
 
@@ -801,6 +804,8 @@ mod tests {
             ("REEL_PUBLIC_URL", "https://r.test"),
             ("REEL_TRUSTED_PROXIES", "10.0.0.1,::1"),
             ("REEL_DATABASE_URL", "postgres://reel:pw@db:5432/reel"),
+            ("REEL_EVENTS_URL", "clickhouse://ch:8123/reel"),
+            ("REEL_PROCESSING_LEASE_SECONDS", "90"),
             ("REEL_MAX_EVENTS_PER_UPLOAD", "7"),
             ("REEL_MAX_EVENT_DEPTH", "70"),
             ("REEL_MEMORY_BUDGET_BYTES", "8"),
@@ -868,6 +873,8 @@ mod tests {
             c.database_url.as_deref(),
             Some("postgres://reel:pw@db:5432/reel")
         );
+        assert_eq!(c.events_url.as_deref(), Some("clickhouse://ch:8123/reel"));
+        assert_eq!(c.processing_lease_seconds, 90);
         assert_eq!(
             c.s3,
             reel_server::S3Settings {
@@ -882,7 +889,7 @@ mod tests {
         // standard AWS_* variables, checked above).
         assert_eq!(
             ENV.len(),
-            37,
+            39,
             "a new setting needs its variable here and in USAGE"
         );
     }
