@@ -293,8 +293,9 @@ async fn uploads_and_processing_runs_leave_the_replays_the_embedded_store_has() 
     };
     for run in 0..2 {
         let now = T0 + 20 * MINUTE + run;
+        // Claimed with a lease already over: the next run claims the same sessions again.
         let work = sqlite
-            .claim_work("scale", i64::MAX - 1, i64::MAX, 10)
+            .claim_work("scale", i64::MAX - 1, i64::MAX - 1, 10)
             .await
             .unwrap();
         assert_eq!(work.len(), 2, "run {run}: {work:?}");
@@ -446,7 +447,7 @@ async fn uploads_and_processing_runs_leave_the_replays_the_embedded_store_has() 
         .unwrap();
     compare("r2 uploaded again").await;
     let work = sqlite
-        .claim_work("scale", i64::MAX - 1, i64::MAX, 10)
+        .claim_work("scale", i64::MAX - 1, i64::MAX - 1, 10)
         .await
         .unwrap();
     let item = work
