@@ -282,20 +282,7 @@ impl ClickHouseSearch {
         let only = user_key
             .map(|k| format!(" AND user_key = {}", quote(k)))
             .unwrap_or_default();
-        let ops: Vec<(String, i64, String)> = self
-            .ch
-            .rows(&format!(
-                "SELECT user_key, time_ms, props FROM search_user_ops \
-                 WHERE project = {project_id}{only} AND {} ORDER BY seq",
-                live_ops(project_id)
-            ))
-            .await?
-            .into_iter()
-            .filter_map(|r| match <[String; 3]>::try_from(r) {
-                Ok([k, t, p]) => Some((k, t.parse().ok()?, p)),
-                Err(_) => None,
-            })
-            .collect();
+        let ops = self.live_user_ops(project_id, &only).await?;
         tokio::task::spawn_blocking(move || {
             crate::sqlite::Conditions::new()?.fold_user_properties_timed(&ops)
         })

@@ -584,6 +584,29 @@ impl ClickHouseSearch {
         self.ch.insert("search_texts", rows).await
     }
 
+    /// The project's live user-property operations (`only`: a further condition, e.g. on the
+    /// user key), in arrival order: (user key, time, properties JSON).
+    pub(super) async fn live_user_ops(
+        &self,
+        project_id: i64,
+        only: &str,
+    ) -> Result<Vec<(String, i64, String)>> {
+        Ok(self
+            .ch
+            .rows(&format!(
+                "SELECT user_key, time_ms, props FROM search_user_ops \
+                 WHERE project = {project_id}{only} AND {} ORDER BY seq",
+                live_ops(project_id)
+            ))
+            .await?
+            .into_iter()
+            .filter_map(|r| match <[String; 3]>::try_from(r) {
+                Ok([k, t, p]) => Some((k, t.parse().ok()?, p)),
+                Err(_) => None,
+            })
+            .collect())
+    }
+
     /// The current user properties of these user keys (`u:` user id, `d:` device id), folded
     /// from their operations with the embedded store's rules.
     pub(super) async fn user_properties(
@@ -599,20 +622,7 @@ impl ClickHouseSearch {
             }
             None => String::new(),
         };
-        let ops: Vec<(String, i64, String)> = self
-            .ch
-            .rows(&format!(
-                "SELECT user_key, time_ms, props FROM search_user_ops \
-                 WHERE project = {project_id}{only} AND {} ORDER BY seq",
-                live_ops(project_id)
-            ))
-            .await?
-            .into_iter()
-            .filter_map(|r| match <[String; 3]>::try_from(r) {
-                Ok([k, t, p]) => Some((k, t.parse().ok()?, p)),
-                Err(_) => None,
-            })
-            .collect();
+        let ops = self.live_user_ops(project_id, &only).await?;
         let folded = tokio::task::spawn_blocking(move || {
             crate::sqlite::Conditions::new()?.fold_user_properties(&ops)
         })
