@@ -416,10 +416,10 @@ impl ClickHouseEvents {
             .rows(&format!(
                 "SELECT session, f, u FROM (
                      SELECT session, min(time_ms) AS f, argMax(user, seq) AS u FROM chart_events
-                     WHERE project = {p} AND session != 0 AND {} GROUP BY session)
+                     WHERE project = {p} AND session != 0 AND {} GROUP BY session) AS spans
                  ANY LEFT JOIN (
                      SELECT session, min(version) AS made FROM chart_sessions
-                     WHERE project = {p} GROUP BY session) USING (session)
+                     WHERE project = {p} GROUP BY session) AS sightings USING (session)
                  ORDER BY f DESC, made DESC, session LIMIT {}",
                 live(p),
                 limit * 20
