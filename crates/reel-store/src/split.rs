@@ -1,18 +1,25 @@
-//! Two backends behind one [`MetaStore`]: the control data in one store (`database_url`, e.g.
-//! PostgreSQL: organizations, projects, people, roles, tokens, saved searches, cohorts,
-//! dashboards, the audit log and the ingestion monitor) and everything a recording or an event
-//! is (sessions, chunks, facts, events, search, charts, feedback) in the embedded SQLite of the
-//! data dir. The quota's monthly counts are control data: an upload that records a session
-//! for the first time is counted there once SQLite committed it.
+//! Two backends behind one [`MetaStore`]: the control data and the recordings' index in one
+//! store (`database_url`, PostgreSQL: organizations, projects, people, roles, tokens, saved
+//! searches, cohorts, dashboards, the audit log, the ingestion monitor — and which sessions have
+//! a recording, its chunks, pieces, holes and facts, the processing queue with its leases,
+//! objects in flight), and what events are (events, text, search, charts, feedback) in the
+//! embedded SQLite of the data dir. Every node plays back, processes and compacts every
+//! node's recordings; each node's SQLite keeps, for search and its events feed, a copy of what
+//! passed through it (the uploads it took, the runs it processed). The routing of the
+//! recordings' areas is `split/recordings.rs`.
 //!
-//! Each method goes to the store that owns its data; the impls at the end of the file only
-//! forward. Three need both: a new installation or project is also copied into SQLite (its
-//! recordings' rows refer to the project, and the quota's monthly count to its organization),
-//! and a viewer's verdict on a replay copies the viewer's id and email beside it. Those copies
-//! hold ids and names only (a project's key there is a placeholder). At start every project of
-//! the control store is copied again, and a project another node made since is copied before
-//! its first upload here, so a data dir joins control data set up by other nodes. The control
-//! store is the only one read for accounts, keys and settings.
+//! The quota's monthly counts are control data: an upload that records a session for the
+//! first time is counted there once the index committed it.
+//!
+//! Each method goes to the store that owns its data; the impls only forward. Three need both:
+//! a new installation or project is also copied into SQLite (its events' rows refer to the
+//! project, and the quota's monthly count to its organization), and a viewer's verdict on a
+//! replay copies the viewer's id and email beside it. Those copies hold ids and names only (a
+//! project's key there is a placeholder). At start every project of the control store is
+//! copied again, and a project another node made since is copied before its first upload
+//! here, so a data dir joins control data set up by other nodes; a data dir that indexed
+//! recordings itself before gives them to the shared index once (`postgres/recordings/adopt.rs`).
+//! The control store is the only one read for accounts, keys and settings.
 
 use async_trait::async_trait;
 use reel_model::ReplayId;
@@ -21,14 +28,16 @@ use reel_query::chart::{Chart, DataPoint, SessionPageRequest};
 
 use crate::*;
 
+mod recordings;
+
 /// What the control side of a [`SplitStore`] holds.
 pub trait ControlStore:
-    AccountStore + PeopleStore + LibraryStore + BoardStore + ControlOperations
+    AccountStore + PeopleStore + LibraryStore + BoardStore + ControlOperations + RecordingIndex
 {
 }
 
-impl<T: AccountStore + PeopleStore + LibraryStore + BoardStore + ControlOperations> ControlStore
-    for T
+impl<T: AccountStore + PeopleStore + LibraryStore + BoardStore + ControlOperations + RecordingIndex>
+    ControlStore for T
 {
 }
 
@@ -117,6 +126,10 @@ impl<C: ControlStore> SplitStore<C> {
         };
         let projects = store.control.projects().await?;
         store.copy_projects(projects).await?;
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        store.control.adopt_data_dir(&store.events, now_ms).await?;
         Ok(store)
     }
 
@@ -438,200 +451,6 @@ impl<C: ControlStore> PeopleStore for SplitStore<C> {
 }
 
 #[async_trait]
-impl<C: ControlStore> IngestStore for SplitStore<C> {
-    fn stored_chunks(
-        &self,
-        session: &SessionRef,
-        content_hashes: &[String],
-    ) -> Result<Vec<String>> {
-        self.events.stored_chunks(session, content_hashes)
-    }
-
-    fn commit_upload(&self, upload: NewUpload, now_ms: i64) -> Result<UploadCommitted> {
-        let project = upload.session.project_id;
-        self.knows_project_blocking(project)?;
-        let committed = self.events.commit_upload(upload, now_ms)?;
-        if committed.newly_captured {
-            // Counted where every node counts. A crash right here leaves this session out of
-            // the month's count: the quota errs towards letting a session through.
-            let organization = self.organization_of(project)?;
-            tokio::runtime::Handle::current().block_on(
-                self.control
-                    .count_session_captured(organization, &reel_model::month_of(now_ms)),
-            )?;
-        }
-        Ok(committed)
-    }
-
-    async fn add_events(
-        &self,
-        project_id: i64,
-        events: Vec<AnalyticsEvent>,
-        now_ms: i64,
-    ) -> Result<EventsAdded> {
-        self.knows_project(project_id).await?;
-        self.events.add_events(project_id, events, now_ms).await
-    }
-
-    async fn add_interactions(&self, interactions: Interactions, now_ms: i64) -> Result<bool> {
-        self.knows_project(interactions.session.project_id).await?;
-        self.events.add_interactions(interactions, now_ms).await
-    }
-}
-
-#[async_trait]
-impl<C: ControlStore> CompactionStore for SplitStore<C> {
-    async fn session_chunks(&self, session: &SessionRef) -> Result<Vec<StoredChunk>> {
-        self.events.session_chunks(session).await
-    }
-
-    async fn intend_writes(&self, object_keys: Vec<String>) -> Result<()> {
-        self.events.intend_writes(object_keys).await
-    }
-
-    async fn commit_compaction(&self, compaction: Compaction, now_ms: i64) -> Result<bool> {
-        self.events.commit_compaction(compaction, now_ms).await
-    }
-
-    async fn pieces(
-        &self,
-        project_id: i64,
-        hashes: Vec<[u8; 16]>,
-    ) -> Result<Vec<([u8; 16], Vec<u8>)>> {
-        self.events.pieces(project_id, hashes).await
-    }
-
-    async fn known_pieces(&self, project_id: i64, hashes: Vec<[u8; 16]>) -> Result<Vec<[u8; 16]>> {
-        self.events.known_pieces(project_id, hashes).await
-    }
-
-    async fn dictionary(&self, id: i64) -> Result<Option<Dictionary>> {
-        self.events.dictionary(id).await
-    }
-
-    async fn object_intents(&self, now_ms: i64) -> Result<Vec<ObjectIntent>> {
-        self.events.object_intents(now_ms).await
-    }
-
-    async fn object_referenced(&self, object_key: &str) -> Result<bool> {
-        self.events.object_referenced(object_key).await
-    }
-
-    async fn forget_intent(&self, object_key: &str) -> Result<()> {
-        self.events.forget_intent(object_key).await
-    }
-
-    async fn unreferenced_objects(&self, object_keys: Vec<String>) -> Result<Vec<String>> {
-        self.events.unreferenced_objects(object_keys).await
-    }
-}
-
-#[async_trait]
-impl<C: ControlStore> SessionStore for SplitStore<C> {
-    async fn list_replays(
-        &self,
-        project_id: i64,
-        range: TimeRange,
-        limit: usize,
-    ) -> Result<Vec<Replay>> {
-        self.events.list_replays(project_id, range, limit).await
-    }
-
-    async fn replay(&self, project_id: i64, id: &ReplayId) -> Result<Option<Replay>> {
-        self.events.replay(project_id, id).await
-    }
-
-    async fn replay_chunks(&self, project_id: i64, id: &ReplayId) -> Result<Vec<StoredChunk>> {
-        self.events.replay_chunks(project_id, id).await
-    }
-
-    async fn session_events(&self, session: &SessionRef, limit: usize) -> Result<Vec<StoredEvent>> {
-        self.events.session_events(session, limit).await
-    }
-
-    async fn session_gaps(&self, project_id: i64, id: &ReplayId) -> Result<Vec<(i64, i64)>> {
-        self.events.session_gaps(project_id, id).await
-    }
-
-    async fn delete_replay(
-        &self,
-        project_id: i64,
-        id: &ReplayId,
-        delete_after_ms: i64,
-    ) -> Result<bool> {
-        self.events
-            .delete_replay(project_id, id, delete_after_ms)
-            .await
-    }
-
-    async fn import_sessions(&self, sessions: Vec<ImportedSession>, now_ms: i64) -> Result<usize> {
-        let mut projects: Vec<i64> = sessions.iter().map(|s| s.session.project_id).collect();
-        projects.dedup();
-        for project in projects {
-            self.knows_project(project).await?;
-        }
-        self.events.import_sessions(sessions, now_ms).await
-    }
-}
-
-#[async_trait]
-impl<C: ControlStore> ProcessingStore for SplitStore<C> {
-    async fn claim_work(
-        &self,
-        node: &str,
-        now_ms: i64,
-        lease_until_ms: i64,
-        limit: usize,
-    ) -> Result<Vec<WorkItem>> {
-        self.events
-            .claim_work(node, now_ms, lease_until_ms, limit)
-            .await
-    }
-
-    async fn release_work(&self, session: &SessionRef, node: &str) -> Result<()> {
-        self.events.release_work(session, node).await
-    }
-
-    async fn next_due_ms(&self) -> Result<Option<i64>> {
-        self.events.next_due_ms().await
-    }
-
-    async fn apply_signals(&self, update: SignalsUpdate, now_ms: i64) -> Result<bool> {
-        self.events.apply_signals(update, now_ms).await
-    }
-
-    async fn reschedule_work(
-        &self,
-        session: &SessionRef,
-        generation: i64,
-        due_ms: i64,
-    ) -> Result<bool> {
-        self.events
-            .reschedule_work(session, generation, due_ms)
-            .await
-    }
-
-    async fn work_failed(&self, session: &SessionRef, due_ms: i64, error: &str) -> Result<()> {
-        self.events.work_failed(session, due_ms, error).await
-    }
-
-    async fn sdk_event_types(&self, session: &SessionRef) -> Result<Vec<String>> {
-        self.events.sdk_event_types(session).await
-    }
-
-    async fn reset_signals(
-        &self,
-        project_id: Option<i64>,
-        since_ms: Option<i64>,
-        now_ms: i64,
-    ) -> Result<usize> {
-        self.events
-            .reset_signals(project_id, since_ms, now_ms)
-            .await
-    }
-}
-
-#[async_trait]
 impl<C: ControlStore> SearchStore for SplitStore<C> {
     async fn search(&self, project_id: i64, search: reel_query::Search) -> Result<SearchPage> {
         self.events.search(project_id, search).await
@@ -712,52 +531,6 @@ impl<C: ControlStore> FeedbackStore for SplitStore<C> {
 }
 
 #[async_trait]
-impl<C: ControlStore> ErasureStore for SplitStore<C> {
-    async fn expired_sessions(
-        &self,
-        project_id: i64,
-        cutoff_ms: i64,
-        limit: usize,
-    ) -> Result<Vec<SessionRef>> {
-        self.events
-            .expired_sessions(project_id, cutoff_ms, limit)
-            .await
-    }
-
-    async fn sessions_of(
-        &self,
-        project_id: i64,
-        subject: &Subject,
-        limit: usize,
-    ) -> Result<Vec<SessionRef>> {
-        self.events.sessions_of(project_id, subject, limit).await
-    }
-
-    async fn delete_sessions(
-        &self,
-        sessions: Vec<SessionRef>,
-        delete_after_ms: i64,
-    ) -> Result<Erased> {
-        self.events.delete_sessions(sessions, delete_after_ms).await
-    }
-
-    async fn delete_expired_rest(
-        &self,
-        project_id: i64,
-        cutoff_ms: i64,
-        limit: usize,
-    ) -> Result<Erased> {
-        self.events
-            .delete_expired_rest(project_id, cutoff_ms, limit)
-            .await
-    }
-
-    async fn delete_subject_rest(&self, project_id: i64, subject: &Subject) -> Result<Erased> {
-        self.events.delete_subject_rest(project_id, subject).await
-    }
-}
-
-#[async_trait]
 impl<C: ControlStore> OperationsStore for SplitStore<C> {
     async fn add_audit(&self, entry: NewAuditEntry) -> Result<()> {
         self.control.add_audit(entry).await
@@ -772,7 +545,7 @@ impl<C: ControlStore> OperationsStore for SplitStore<C> {
     }
 
     async fn has_recording(&self, session: &SessionRef) -> Result<bool> {
-        self.events.has_recording(session).await
+        self.control.has_indexed_recording(session).await
     }
 
     async fn add_ingest_counts(&self, counts: Vec<(IngestKey, IngestCounts)>) -> Result<()> {

@@ -11,6 +11,7 @@ mod library;
 mod operations;
 mod people;
 mod processing;
+mod recordings;
 
 pub use accounts::accounts;
 pub use boards::boards;
@@ -18,6 +19,7 @@ pub use library::library;
 pub use operations::{CaptureSession, operations};
 pub use people::people;
 pub use processing::work_leases;
+pub use recordings::{Recordings, recordings};
 
 use crate::{AccountStore, NewInstallation, Project, User};
 

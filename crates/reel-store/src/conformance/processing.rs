@@ -43,8 +43,8 @@ pub async fn work_leases<S: AccountStore + IngestStore + ProcessingStore>(store:
     let (a, b, c) = (session("a"), session("b"), session("c"));
     let t = |s: i64| T0 + s * 1_000;
     for (device, due) in [("a", t(1)), ("b", t(2)), ("c", t(10_000))] {
-        store
-            .commit_upload(upload(shop.id, device, due), T0)
+        // As the engine calls it: from a blocking thread (a multi-threaded runtime's).
+        tokio::task::block_in_place(|| store.commit_upload(upload(shop.id, device, due), T0))
             .unwrap();
     }
     assert_eq!(

@@ -18,6 +18,8 @@ mod library;
 mod operations;
 mod people;
 mod pool;
+mod recordings;
+pub use recordings::Adopted;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -33,7 +35,10 @@ impl From<tokio_postgres::Error> for StoreError {
 }
 
 /// Migrations in order; `reel_schema.version` records how many have been applied.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_control.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_control.sql"),
+    include_str!("../../migrations/postgres/0002_recordings.sql"),
+];
 
 /// The key of the advisory lock that migrations run under (any constant both nodes share).
 const MIGRATION_LOCK: i64 = 0x7265_656c_0001;

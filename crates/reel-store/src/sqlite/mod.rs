@@ -29,6 +29,7 @@ mod boards;
 mod compaction;
 mod erasure;
 mod events;
+mod export;
 mod feed;
 mod feedback;
 mod functions;
@@ -417,9 +418,15 @@ mod conformance_tests {
         crate::conformance::operations(&store).await;
     }
 
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn work_leases() {
         let (_dir, store) = store();
         crate::conformance::work_leases(&store).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn recordings() {
+        let (_dir, store) = store();
+        crate::conformance::recordings(&store).await;
     }
 }

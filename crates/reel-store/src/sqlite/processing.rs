@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
 use super::analytics;
-use super::events::{insert_events, insert_texts, session_row};
+use super::events::{ensure_session, insert_events, insert_texts, session_row};
 use super::{SqliteStore, fact_column, zero_facts};
 use crate::{ProcessingStore, ReplayId, Result, SessionRef, SignalsUpdate, WorkItem};
 
@@ -115,65 +115,8 @@ impl ProcessingStore for SqliteStore {
             let Some(row) = session_row(&tx, &u.session)? else {
                 return Ok(false);
             };
-            // First the progress: if another run moved it, this one changes nothing.
-            let moved = tx.execute(
-                "UPDATE session_work SET signals_until_ms = ?2, signals_finished = ?3,
-                    due_ms = CASE WHEN generation = ?6 THEN ?4 ELSE MIN(due_ms, ?4) END,
-                    attempts = 0, last_error = NULL
-                 WHERE session_row = ?1 AND signals_until_ms IS ?5",
-                params![
-                    row,
-                    u.signals_until_ms,
-                    u.finished,
-                    u.next_due_ms,
-                    u.expected_until_ms,
-                    u.taken_generation
-                ],
-            )?;
-            if moved == 0 {
+            if !settle(&tx, row, &u, now_ms, true)? {
                 return Ok(false);
-            }
-            for (fact, n) in u.facts.iter().filter(|(_, n)| *n != 0) {
-                let column = fact_column(fact);
-                tx.execute(
-                    &format!("UPDATE sessions SET {column} = {column} + ?2 WHERE id = ?1"),
-                    params![row, n],
-                )?;
-            }
-            if !u.urls.is_empty() {
-                let known: String = tx.query_row(
-                    "SELECT urls FROM sessions WHERE id = ?1",
-                    params![row],
-                    |r| r.get(0),
-                )?;
-                let mut urls: Vec<String> = serde_json::from_str(&known).unwrap_or_default();
-                for url in &u.urls {
-                    if urls.len() < MAX_SESSION_URLS && !urls.contains(url) {
-                        urls.push(url.clone());
-                    }
-                }
-                tx.execute(
-                    "UPDATE sessions SET urls = ?2 WHERE id = ?1",
-                    params![row, serde_json::to_string(&urls).expect("strings")],
-                )?;
-            }
-            if let Some((w, h)) = u.viewport {
-                tx.execute(
-                    "UPDATE sessions SET viewport_width = ?2, viewport_height = ?3
-                     WHERE id = ?1 AND viewport_width IS NULL",
-                    params![row, w, h],
-                )?;
-            }
-            insert_events(&tx, u.session.project_id, &u.events, now_ms)?;
-            insert_texts(&tx, row, &u.texts)?;
-            {
-                let mut gap = tx.prepare_cached(
-                    "INSERT INTO session_gaps (session_row, start_ms, end_ms) VALUES (?1, ?2, ?3)
-                     ON CONFLICT DO NOTHING",
-                )?;
-                for (start, end) in &u.gaps {
-                    gap.execute(params![row, start, end])?;
-                }
             }
             tx.commit()?;
             Ok(true)
@@ -291,4 +234,94 @@ impl ProcessingStore for SqliteStore {
         })
         .await
     }
+}
+
+impl SqliteStore {
+    /// A processing run's results that a shared recordings' index has already accepted
+    /// (`split/recordings.rs`): kept here too — facts, URLs and viewport on this node's copy
+    /// of the session, derived events, text and holes for its search and events — without
+    /// this store's own progress check, whose queue does not decide in a cluster.
+    pub async fn copy_signals(&self, u: SignalsUpdate, now_ms: i64) -> Result<()> {
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            let row = ensure_session(&tx, &u.session)?;
+            settle(&tx, row, &u, now_ms, false)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// Applies a run's results to session `row` in `tx`; with `checked`, only if the progress is
+/// still the one the run started from (false, and nothing changed, otherwise).
+fn settle(
+    tx: &rusqlite::Transaction<'_>,
+    row: i64,
+    u: &SignalsUpdate,
+    now_ms: i64,
+    checked: bool,
+) -> Result<bool> {
+    // First the progress: if another run moved it, this one changes nothing.
+    let moved = tx.execute(
+        "UPDATE session_work SET signals_until_ms = ?2, signals_finished = ?3,
+            due_ms = CASE WHEN generation = ?6 THEN ?4 ELSE MIN(due_ms, ?4) END,
+            attempts = 0, last_error = NULL
+         WHERE session_row = ?1 AND (NOT ?7 OR signals_until_ms IS ?5)",
+        params![
+            row,
+            u.signals_until_ms,
+            u.finished,
+            u.next_due_ms,
+            u.expected_until_ms,
+            u.taken_generation,
+            checked
+        ],
+    )?;
+    if moved == 0 && checked {
+        return Ok(false);
+    }
+    for (fact, n) in u.facts.iter().filter(|(_, n)| *n != 0) {
+        let column = fact_column(fact);
+        tx.execute(
+            &format!("UPDATE sessions SET {column} = {column} + ?2 WHERE id = ?1"),
+            params![row, n],
+        )?;
+    }
+    if !u.urls.is_empty() {
+        let known: String = tx.query_row(
+            "SELECT urls FROM sessions WHERE id = ?1",
+            params![row],
+            |r| r.get(0),
+        )?;
+        let mut urls: Vec<String> = serde_json::from_str(&known).unwrap_or_default();
+        for url in &u.urls {
+            if urls.len() < MAX_SESSION_URLS && !urls.contains(url) {
+                urls.push(url.clone());
+            }
+        }
+        tx.execute(
+            "UPDATE sessions SET urls = ?2 WHERE id = ?1",
+            params![row, serde_json::to_string(&urls).expect("strings")],
+        )?;
+    }
+    if let Some((w, h)) = u.viewport {
+        tx.execute(
+            "UPDATE sessions SET viewport_width = ?2, viewport_height = ?3
+             WHERE id = ?1 AND viewport_width IS NULL",
+            params![row, w, h],
+        )?;
+    }
+    insert_events(tx, u.session.project_id, &u.events, now_ms)?;
+    insert_texts(tx, row, &u.texts)?;
+    {
+        let mut gap = tx.prepare_cached(
+            "INSERT INTO session_gaps (session_row, start_ms, end_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO NOTHING",
+        )?;
+        for (start, end) in &u.gaps {
+            gap.execute(params![row, start, end])?;
+        }
+    }
+    Ok(true)
 }

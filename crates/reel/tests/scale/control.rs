@@ -208,3 +208,28 @@ async fn a_second_node_joins_the_control_data_a_first_node_set_up() {
             .is_empty()
     );
 }
+
+/// The recordings' index on PostgreSQL, through a node's store (PostgreSQL beside its own
+/// SQLite) and the same traits as the embedded store's check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recordings_on_postgres() {
+    let server = PgServer::start().await;
+    let url = server.new_database("recordings").await;
+    let dir = tempfile::tempdir().unwrap();
+    let control = PgStore::connect(&url).await.expect("connect and migrate");
+    let events = reel_store::SqliteStore::open(&dir.path().join("reel.db")).unwrap();
+    let store = reel_store::SplitStore::new(control, events).await.unwrap();
+    reel_store::conformance::recordings(&store).await;
+}
+
+/// Leases on PostgreSQL's processing queue, through a node's store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_leases_on_postgres() {
+    let server = PgServer::start().await;
+    let url = server.new_database("leases").await;
+    let dir = tempfile::tempdir().unwrap();
+    let control = PgStore::connect(&url).await.expect("connect and migrate");
+    let events = reel_store::SqliteStore::open(&dir.path().join("reel.db")).unwrap();
+    let store = reel_store::SplitStore::new(control, events).await.unwrap();
+    reel_store::conformance::work_leases(&store).await;
+}
