@@ -7,6 +7,8 @@
 //! - `control`: the control data on PostgreSQL (`database_url = postgres://…`), the shared
 //!   backend suite's checks (`reel_store::conformance`) against a real server, two nodes
 //!   sharing it.
+//! - `nodes`: two nodes on one PostgreSQL and one bucket sharing recordings: playback on
+//!   either, uploads of one session through both, a node dying with a claimed session.
 //! - `migrate`: `reel migrate` of a data dir into PostgreSQL and the S3-compatible store.
 //! - `charts`: events for charts in ClickHouse (`events_url = clickhouse://…`), here Debian's
 //!   clickhouse-server 18.16, answering as the embedded store does.
@@ -31,6 +33,7 @@ mod events_feed;
 mod garage_server;
 mod lookup;
 mod migrate;
+mod nodes;
 mod postgres_server;
 mod s3;
 mod s3_server;
