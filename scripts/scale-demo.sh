@@ -76,6 +76,7 @@ requires() {
 [ -x "$REEL_BIN" ] || die "$REEL_BIN is missing: \`make build\` builds it (\`make scale-demo\` does)"
 [ -x "$GARAGE" ] || die "Garage is not at $GARAGE: \`make garage\` builds it there (about 15 minutes on two cores), or set REEL_GARAGE"
 command -v node >/dev/null 2>&1 || die "Node.js 20 is needed (see README.md)"
+[ "$MODE" = demo ] || [ -d node_modules/tsx ] || die "the check runs under tsx: \`npm ci\` first (\`make build\` does)"
 
 need=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
