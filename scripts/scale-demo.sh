@@ -345,7 +345,7 @@ cat <<EOF
 
 reel on two nodes, sharing PostgreSQL, ClickHouse and Garage:
   node A  $A   reel demo   the demo shop $A/demo/ records into node A
-  node B  $B   reel serve  the UI: $B/replays, Dashboards, Users
+  node B  $B   reel serve  the UI: $B/dashboards, $B/charts, $B/users
   login   $ADMIN_EMAIL / $ADMIN_PASSWORD  (also manager@, member@ and viewer@reel.local, same password)
   ingestion key $API_KEY, API token $ADMIN_TOKEN
   shared  PostgreSQL 127.0.0.1:$PG_PORT (database $PG_DATABASE; user $PG_USER / $PG_PASSWORD),
