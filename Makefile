@@ -10,11 +10,23 @@ CARGO ?= cargo
 REEL_TOOLS ?= /var/cache/reel-tools
 export REEL_TOOLS
 
-.PHONY: demo test test-scale test-all clickhouse-current s3s-fs garage build assets api-types rust-test js-test e2e clean
+.PHONY: demo scale-demo scale-demo-check test test-scale test-all clickhouse-current s3s-fs garage build assets api-types rust-test js-test e2e clean
 
 ## demo: build everything and start reel with the demo shop on http://127.0.0.1:8080
 demo: build
 	./target/release/reel demo
+
+## scale-demo: two reel nodes on one machine sharing PostgreSQL, ClickHouse and Garage, which
+## scripts/scale-demo.sh starts on 127.0.0.1 in a temporary folder: node A (`reel demo`, the
+## demo shop at /demo/ records into it) on :8080, node B (`reel serve`, the UI) on :8081;
+## Ctrl-C stops everything. Installs Debian's postgresql and clickhouse-server when missing.
+scale-demo: build $(REEL_TOOLS)/bin/garage
+	scripts/scale-demo.sh
+
+## scale-demo-check: the same on free ports; a demo-shop visit uploaded to node A as the SDK
+## sends it, then what node B answers of it (scripts/scale-demo-check.ts); stops everything
+scale-demo-check: build $(REEL_TOOLS)/bin/garage
+	scripts/scale-demo.sh --check
 
 ## build: the release binary target/release/reel, with UI and SDK embedded
 build: assets

@@ -26,3 +26,4 @@ export type RecordedEvent = Schemas['RecordedEvent'];
 export type Replay = Schemas['Replay'];
 export type ReplayPage = Schemas['ReplayPage'];
 export type SearchRequest = Schemas['SearchRequest'];
+export type UserProfile = Schemas['UserProfile'];
