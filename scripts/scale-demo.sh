@@ -20,14 +20,12 @@ cd "$(dirname "$0")/.."
 
 # What node B must see of node A's recording today; the check reports every one of the three
 # and fails only for those listed here:
-#   events-on-b         A's events answered by B's User Look-Up (ClickHouse, shared today)
-#   replay-listed-on-b  A's replay in B's replay list (needs replay search shared across nodes)
-#   replay-plays-on-b   A's replay's events answered by B (needs the recordings' index in
-#                       PostgreSQL)
-# Listing replay-plays-on-b also makes both nodes keep their objects under one prefix of the
-# bucket. Until the index is shared, each node has its own prefix: a node's orphan sweep deletes
-# objects its own index does not name, so one prefix would let B delete A's recordings.
-REQUIRED_ON_B=(events-on-b)
+#   events-on-b         A's events answered by B's User Look-Up (ClickHouse)
+#   replay-plays-on-b   A's replay played back by B (the recordings' index in PostgreSQL, the
+#                       objects in the shared bucket)
+#   replay-listed-on-b  A's replay in B's replay list (needs replay search shared across nodes:
+#                       each node's search still covers the sessions that passed through it)
+REQUIRED_ON_B=(events-on-b replay-plays-on-b)
 
 MODE=demo
 case "${1:-}" in
@@ -324,11 +322,9 @@ else
     fi
   done
 fi
-if requires replay-plays-on-b; then
-  PREFIX_A=recordings PREFIX_B=recordings
-else
-  PREFIX_A=node-a PREFIX_B=node-b
-fi
+# One prefix for both: the recordings' index in PostgreSQL names every node's objects, so no
+# node's orphan sweep takes another's.
+PREFIX_A=recordings PREFIX_B=recordings
 
 say "scale-demo: starting PostgreSQL, ClickHouse and Garage"
 start_postgres
