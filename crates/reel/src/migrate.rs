@@ -50,6 +50,19 @@ pub async fn run(
     for c in copied.iter().filter(|c| c.rows > 0) {
         println!("  {:<18} {:>8}", c.table, c.rows);
     }
+    // The recordings' index goes too (a node on PostgreSQL would copy it at its first start).
+    let local = SqliteStore::open(&db).context("opening the data dir")?;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    match pg.adopt_recordings(&local, now_ms).await? {
+        Some(a) => println!(
+            "recordings' index copied: {} sessions, {} chunks and segments, {} pieces",
+            a.sessions, a.chunks, a.pieces
+        ),
+        None => println!("recordings' index: already there (an earlier run)"),
+    }
+    drop(local);
 
     if let Some(url) = blobs {
         let source = Blobs::local(&from.join("objects")).context("the data dir's objects")?;

@@ -63,6 +63,10 @@ async fn a_data_dir_moves_to_postgres_and_s3_and_runs_there() {
     assert!(stdout.contains("control data copied"), "{stdout}");
     assert!(stdout.contains("counts equal"), "{stdout}");
     assert!(
+        stdout.contains("recordings' index copied: 1 sessions"),
+        "the replay's index goes to PostgreSQL: {stdout}"
+    );
+    assert!(
         stdout.contains("REEL_DATABASE_URL=postgres://reel:<password>@"),
         "{stdout}"
     );
@@ -85,6 +89,10 @@ async fn a_data_dir_moves_to_postgres_and_s3_and_runs_there() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("already there"), "{stdout}");
+    assert!(
+        stdout.contains("recordings' index: already there"),
+        "{stdout}"
+    );
     assert!(stdout.contains(&format!("({} sent", 0)), "{stdout}");
     assert_eq!(s3.objects("moved"), objects);
 

@@ -22,8 +22,13 @@ pub struct Adopted {
 }
 
 impl PgStore {
-    /// Copies `local`'s recordings' index here unless this data dir was adopted before.
-    pub async fn adopt_recordings(&self, local: &SqliteStore, now_ms: i64) -> Result<Adopted> {
+    /// Copies `local`'s recordings' index here unless this data dir was adopted before
+    /// (`None` then).
+    pub async fn adopt_recordings(
+        &self,
+        local: &SqliteStore,
+        now_ms: i64,
+    ) -> Result<Option<Adopted>> {
         let origin = local.origin().await?;
         let mut adopted = Adopted::default();
         {
@@ -32,7 +37,7 @@ impl PgStore {
                 .await?
                 .is_some()
             {
-                return Ok(adopted);
+                return Ok(None);
             }
         }
         let mut dictionaries = HashMap::new();
@@ -96,7 +101,7 @@ impl PgStore {
                 "copied this data dir's recordings' index into PostgreSQL"
             );
         }
-        Ok(adopted)
+        Ok(Some(adopted))
     }
 }
 
