@@ -8,6 +8,12 @@
 //! applied, a session it has no recording of has none. The copy here follows what it decided
 //! and is written after it, so a crash between the two loses at most this node's copy (the
 //! SDK's retry of an upload writes it; a run's copy is not written again).
+//!
+//! What a node does not know of a session whose uploads went through another node: the SDK's
+//! own event names (`sdk_event_types`, so a run there may derive an event the SDK also sent)
+//! and its user id (the run's derived events carry the device; charts merge them into the
+//! user through it). A replay deleted through one node leaves the derived events and text that
+//! another node's copy holds, until retention.
 
 use async_trait::async_trait;
 
