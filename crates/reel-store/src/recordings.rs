@@ -30,6 +30,8 @@ pub trait RecordingIndex: Send + Sync + 'static {
     async fn index_upload(&self, upload: NewUpload, now_ms: i64) -> Result<UploadCommitted>;
     /// A replay with its facts; `user_id` is the events store's to say (`None` here).
     async fn indexed_replay(&self, project_id: i64, id: &ReplayId) -> Result<Option<Replay>>;
+    /// Those of these replays that have a recording, as [`Self::indexed_replay`] (any order).
+    async fn indexed_replays(&self, project_id: i64, ids: Vec<ReplayId>) -> Result<Vec<Replay>>;
     /// A replay's chunks and segments by start time, then in the order they were stored.
     async fn indexed_chunks(&self, project_id: i64, id: &ReplayId) -> Result<Vec<StoredChunk>>;
     async fn session_chunks_of(&self, session: &SessionRef) -> Result<Vec<StoredChunk>>;

@@ -8,6 +8,7 @@
 //!
 //! ```sh
 //! cargo run --release -p reel-bench --bin scale -- [--users 100000] [--iterations 10]
+//! cargo run --release -p reel-bench --bin scale -- --users 2000000 --iterations 5   # 20M events
 //! ```
 //!
 //! What it shows today: ClickHouse filters a chart's rows and Rust counts them with the
@@ -61,51 +62,59 @@ async fn main() -> anyhow::Result<()> {
         rng ^= rng << 17;
         rng
     };
-    let mut events = Vec::new();
+    // Made and written a thousand users at a time, so 2,000,000 users (20,000,000 events)
+    // need no more memory than 100.
     let mut n = 0;
-    for u in 0..users {
-        let day = (next() % 30) as i64;
-        let start = T0 + day * DAY + (next() % DAY as u64) as i64;
-        for k in 0..10 {
-            let name = names[(next() % 5) as usize];
-            n += 1;
-            events.push(AnalyticsEvent {
-                insert_id: Some(format!("e{n}")),
-                event_type: name.into(),
-                time_ms: start + k * 30_000,
-                device_id: Some(format!("d{u}")),
-                user_id: (u % 3 != 0 || k > 3).then(|| format!("u{u}")),
-                session_id: Some(start),
-                event_properties:
-                    json!({"category": cats[(next() % 5) as usize], "price": (next() % 300) as i64})
+    let (mut sqlite_s, mut ch_s) = (0.0, 0.0);
+    let mut written = 0usize;
+    for first in (0..users).step_by(1_000) {
+        let mut events = Vec::with_capacity(10_000);
+        for u in first..(first + 1_000).min(users) {
+            let day = (next() % 30) as i64;
+            let start = T0 + day * DAY + (next() % DAY as u64) as i64;
+            for k in 0..10 {
+                let name = names[(next() % 5) as usize];
+                n += 1;
+                events.push(AnalyticsEvent {
+                    insert_id: Some(format!("e{n}")),
+                    event_type: name.into(),
+                    time_ms: start + k * 30_000,
+                    device_id: Some(format!("d{u}")),
+                    user_id: (u % 3 != 0 || k > 3).then(|| format!("u{u}")),
+                    session_id: Some(start),
+                    event_properties: json!({"category": cats[(next() % 5) as usize], "price": (next() % 300) as i64})
                         .to_string(),
-                user_properties: if k == 0 {
-                    json!({"plan": if u % 2 == 0 { "free" } else { "pro" }}).to_string()
-                } else {
-                    "{}".into()
-                },
-                raw: "{}".into(),
-                display_name: None,
-                derived: false,
-            });
+                    user_properties: if k == 0 {
+                        json!({"plan": if u % 2 == 0 { "free" } else { "pro" }}).to_string()
+                    } else {
+                        "{}".into()
+                    },
+                    raw: "{}".into(),
+                    display_name: None,
+                    derived: false,
+                });
+            }
+        }
+        let t = Instant::now();
+        for b in events.chunks(1_000) {
+            sqlite.add_events(p.id, b.to_vec(), T0).await?;
+        }
+        sqlite_s += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        for b in events.chunks(1_000) {
+            ch.record(p.id, b).await?;
+        }
+        ch_s += t.elapsed().as_secs_f64();
+        written += events.len();
+        if first % 100_000 == 0 && first > 0 {
+            eprintln!("{written} events written");
         }
     }
-    let t = Instant::now();
-    for b in events.chunks(1_000) {
-        sqlite.add_events(p.id, b.to_vec(), T0).await?;
-    }
-    let sqlite_s = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    for b in events.chunks(1_000) {
-        ch.record(p.id, b).await?;
-    }
-    let ch_s = t.elapsed().as_secs_f64();
     println!(
-        "{} events of {users} users written in batches of 1,000: SQLite {:.0} events/s, \
+        "{written} events of {users} users written in batches of 1,000: SQLite {:.0} events/s, \
          ClickHouse {:.0} events/s",
-        events.len(),
-        events.len() as f64 / sqlite_s,
-        events.len() as f64 / ch_s
+        written as f64 / sqlite_s,
+        written as f64 / ch_s
     );
     let cx = ChartContext {
         timezone: chrono_tz::Tz::UTC,

@@ -122,6 +122,22 @@ async fn a_node_that_dies_after_an_upload_loses_nothing_and_another_finishes_the
     let (_, on_a) = a.replay(&dead).await;
     assert_eq!(on_a["urls"], settled["urls"], "{on_a}");
     assert_eq!(on_a["processing_pending"], false, "{on_a}");
+    // A's replay list (A took the upload) shows the session as B settled it.
+    let listed = a.listed("d-lost", T0).await;
+    assert_eq!(listed["urls"], settled["urls"], "{listed}");
+
+    // Deleted through B: gone on A too, from the list and for playback.
+    let status = b.delete(&format!("/replays/{dead}")).await;
+    assert!(status.is_success(), "{status}");
+    let (status, _) = a.replay(&dead).await;
+    assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
+    assert!(
+        a.replays()
+            .await
+            .iter()
+            .all(|r| r["device_id"] != "d-lost"),
+        "a replay deleted through B is not listed on A"
+    );
 }
 
 /// Uploads of one session through two nodes (a load balancer without affinity) add up to one

@@ -205,6 +205,22 @@ impl RecordingIndex for PgStore {
         Ok(row.as_ref().map(replay_from_row))
     }
 
+    async fn indexed_replays(&self, project_id: i64, ids: Vec<ReplayId>) -> Result<Vec<Replay>> {
+        let keys: Vec<String> = ids.into_iter().map(ReplayId::into_string).collect();
+        let c = self.pool.get().await?;
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT {} FROM rec_sessions s
+                     WHERE s.project_id = $1 AND s.replay_key = ANY($2)",
+                    replay_columns()
+                ),
+                &[&project_id, &keys],
+            )
+            .await?;
+        Ok(rows.iter().map(replay_from_row).collect())
+    }
+
     async fn indexed_chunks(&self, project_id: i64, id: &ReplayId) -> Result<Vec<StoredChunk>> {
         let c = self.pool.get().await?;
         let rows = c
