@@ -184,3 +184,65 @@ async fn the_feed_queues_replays_text_and_generations() {
         "{after_upload:?}"
     );
 }
+
+/// A data dir whose feed handed events on to charts before search was fed (migration 0013):
+/// its replays, events and text are queued for search, the events already handed on for
+/// search alone, the rest as before.
+#[tokio::test]
+async fn a_feed_started_before_search_was_fed_queues_everything_for_search_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        super::configure(&conn, &Default::default()).unwrap();
+        // Every migration before 0013_search_feed.
+        super::migrate_to(&mut conn, 12).unwrap();
+        conn.execute_batch(
+            "INSERT INTO organizations (id, name, created_ms) VALUES (1, 'o', 0);
+             INSERT INTO projects (id, organization_id, name, api_key, created_ms) VALUES (1, 1, 'p', 'k', 0);
+             INSERT INTO sessions (id, project_id, device_id, session_id, replay_key, start_ms, end_ms)
+                 VALUES (7, 1, 'd', 1000, 'ZC8xMDAw', 1000, 5000);
+             INSERT INTO event_types (id, project_id, name) VALUES (1, 1, 'Buy');
+             INSERT INTO feeds (name, position) VALUES ('events', 0);",
+        )
+        .unwrap();
+        for id in ["first", "second"] {
+            conn.execute(
+                "INSERT INTO events (project_id, insert_id, event_type, time_ms, device_id,
+                     session_id, event_properties, user_properties, raw, received_ms, derived,
+                     session_row, type_id)
+                 VALUES (1, ?1, 'Buy', 2000, 'd', 1000, '{}', '{}', '{}', 0, 0, 7, 1)",
+                [id],
+            )
+            .unwrap();
+        }
+        // The first event was handed on to charts.
+        conn.execute_batch(
+            "UPDATE feeds SET position = 1; DELETE FROM feed_queue WHERE seq <= 1;
+             INSERT INTO session_text (id, session_row, kind, level, first_ms, hash, text)
+                 VALUES ((7 << 24) | 1, 7, 'screen', NULL, 1500, 1, 'Pay now');",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.start_feed().await.unwrap(), 1, "the feed goes on");
+    let queued: Vec<String> = store
+        .fed_after(1, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|fed| match fed.item {
+            FedItem::Event {
+                event, search_only, ..
+            } => format!("{} {search_only}", event.insert_id.unwrap()),
+            FedItem::Replay(s) => format!("replay {}", s.device_id),
+            FedItem::Session { session, .. } => format!("session {}", session.device_id),
+            FedItem::Text { text, .. } => text.text,
+        })
+        .collect();
+    assert_eq!(
+        queued,
+        ["session d", "first true", "second false", "Pay now"],
+        "{queued:?}"
+    );
+}
