@@ -17,7 +17,9 @@
 //! ([`reel_store::SessionStore::replay`]: what an upload, signals, a deletion or an import
 //! left, whichever node wrote it), tagged with the session's generation (how often its
 //! derived events and text were deleted) so that a deleted replay's derived events and text
-//! are no longer read there; writing a snapshot or a deletion twice changes nothing.
+//! are no longer read there; writing a snapshot or a deletion twice changes nothing. A
+//! session deleted by retention or erasure (on ClickHouse first, `retention.rs`) is handed on
+//! as gone too, so that nothing handed on of it in between outlives it there.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -157,8 +159,9 @@ impl Engine {
         // Runs of one project's events go together, and runs of one session's text.
         let mut run = EventRun::default();
         let mut texts: Vec<SessionText> = Vec::new();
-        // Runs of replays' fields go in one insert.
+        // Runs of replays' fields go in one insert, runs of deleted sessions in one deletion.
         let mut replays: Vec<(SessionRef, ReplayFields)> = Vec::new();
+        let mut gone: Vec<SessionRef> = Vec::new();
         for (i, fed) in batch.iter().enumerate() {
             match &fed.item {
                 FedItem::Event {
@@ -193,6 +196,19 @@ impl Engine {
                         .is_none_or(|next| !matches!(next.item, FedItem::Session { .. }));
                     if run_ends && !replays.is_empty() {
                         search.put_snapshots(&std::mem::take(&mut replays)).await?;
+                    }
+                }
+                FedItem::Gone(session) => {
+                    gone.push(session.clone());
+                    let run_ends = batch
+                        .get(i + 1)
+                        .is_none_or(|next| !matches!(next.item, FedItem::Gone(_)));
+                    if run_ends {
+                        // Retention and erasure deleted these on ClickHouse before here: what
+                        // was handed on of them in between goes too.
+                        let gone = std::mem::take(&mut gone);
+                        charts.delete_sessions(&gone).await?;
+                        search.delete_sessions(&gone).await?;
                     }
                 }
                 FedItem::Text {

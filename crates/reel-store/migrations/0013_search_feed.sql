@@ -12,6 +12,11 @@ ALTER TABLE sessions ADD COLUMN search_generation INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE feed_queue ADD COLUMN snapshot_row INTEGER;
 ALTER TABLE feed_queue ADD COLUMN text_id INTEGER;
 ALTER TABLE feed_queue ADD COLUMN search_only INTEGER NOT NULL DEFAULT 0;
+-- A session deleted (retention, erasure), named since its row is gone: whatever of it was
+-- handed on after the shared store deleted it first is deleted there again.
+ALTER TABLE feed_queue ADD COLUMN gone_project INTEGER;
+ALTER TABLE feed_queue ADD COLUMN gone_device TEXT;
+ALTER TABLE feed_queue ADD COLUMN gone_session INTEGER;
 
 -- A feed started before this migration handed events on to charts only: the queue is made
 -- again, what was handed on already marked for search alone (its items were queued in stored
@@ -62,4 +67,9 @@ END;
 CREATE TRIGGER texts_feed AFTER INSERT ON session_text WHEN EXISTS (SELECT 1 FROM feeds)
 BEGIN
     INSERT INTO feed_queue (text_id) VALUES (new.id);
+END;
+CREATE TRIGGER sessions_gone_feed AFTER DELETE ON sessions WHEN EXISTS (SELECT 1 FROM feeds)
+BEGIN
+    INSERT INTO feed_queue (gone_project, gone_device, gone_session)
+        VALUES (old.project_id, old.device_id, old.session_id);
 END;

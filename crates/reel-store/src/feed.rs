@@ -40,6 +40,9 @@ pub enum FedItem {
         /// deleted, or reprocessed): those of earlier generations are gone.
         generation: u32,
     },
+    /// The session was deleted (retention, erasure): the shared store deleted it first, and
+    /// deletes again whatever of it was handed on meanwhile.
+    Gone(SessionRef),
     /// Text the session showed or logged, in its session's generation.
     Text {
         session: SessionRef,

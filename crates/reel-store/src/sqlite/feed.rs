@@ -66,7 +66,8 @@ impl FeedStore for SqliteStore {
                         es.search_generation, f.search_only,
                         ss.project_id, ss.device_id, ss.session_id, ss.search_generation,
                         ts.project_id, ts.device_id, ts.session_id, ts.search_generation,
-                        t.kind, t.level, t.first_ms, t.text
+                        t.kind, t.level, t.first_ms, t.text,
+                        f.gone_project, f.gone_device, f.gone_session
                  FROM feed_queue f
                  LEFT JOIN events e ON e.id = f.event_id
                  LEFT JOIN sessions es ON es.id = e.session_row
@@ -148,6 +149,12 @@ impl FeedStore for SqliteStore {
                             },
                             generation: generation(r, 26)?,
                         },
+                    });
+                } else if let Some(project_id) = r.get::<_, Option<i64>>(31)? {
+                    fed.push(Fed {
+                        position: seq,
+                        project_id,
+                        item: FedItem::Gone(session(r, 31)?),
                     });
                 }
             }

@@ -1,6 +1,7 @@
 //! The feed queue hands on what replay search needs: replays as they change (named, with
 //! their session's generation), session text, events with their session's generation; what a
-//! deleted replay derived is no longer queued, and its deletion is a new generation.
+//! deleted replay derived is no longer queued, and its deletion is a new generation; a deleted
+//! session is named.
 
 use super::SqliteStore;
 use crate::prelude::*;
@@ -47,6 +48,7 @@ async fn queued(store: &SqliteStore, position: i64) -> Vec<(&'static str, String
                 )
             }
             FedItem::Replay(s) => ("replay", s.device_id, 0, String::new()),
+            FedItem::Gone(s) => ("gone", s.device_id, 0, String::new()),
             FedItem::Session {
                 session,
                 generation,
@@ -183,6 +185,22 @@ async fn the_feed_queues_replays_text_and_generations() {
             .all(|q| **q == ("session", "d2".into(), 0, String::new())),
         "{after_upload:?}"
     );
+
+    // Sessions deleted (retention, erasure): named, since their rows are gone.
+    let position = store
+        .fed_after(last, 100)
+        .await
+        .unwrap()
+        .last()
+        .unwrap()
+        .position;
+    store.feed_handed_on(position).await.unwrap();
+    let erased = store.delete_sessions(vec![d1.clone()], 0).await.unwrap();
+    assert_eq!(erased.sessions, 1);
+    assert_eq!(
+        queued(&store, position).await,
+        vec![("gone", "d1".into(), 0, String::new())]
+    );
 }
 
 /// A data dir whose feed handed events on to charts before search was fed (migration 0013):
@@ -237,6 +255,7 @@ async fn a_feed_started_before_search_was_fed_queues_everything_for_search_once(
             } => format!("{} {search_only}", event.insert_id.unwrap()),
             FedItem::Replay(s) => format!("replay {}", s.device_id),
             FedItem::Session { session, .. } => format!("session {}", session.device_id),
+            FedItem::Gone(s) => format!("gone {}", s.device_id),
             FedItem::Text { text, .. } => text.text,
         })
         .collect();

@@ -364,6 +364,21 @@ async fn replay_search_through_the_server_on_clickhouse_answers_as_the_embedded_
     settle([&embedded, &shared], &sessions).await;
     until_alike(&shared, &embedded).await;
 
+    // A person's data deleted on request: their replays are gone from search on ClickHouse
+    // as on the embedded store.
+    for app in [&embedded, &shared] {
+        let (status, erased) = app
+            .call(Method::DELETE, "/projects/1/users/dan", None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{erased}");
+    }
+    until_alike(&shared, &embedded).await;
+    let dan = json!({"filters": [{"field": "user_id", "op": "is", "values": ["dan"]}]});
+    let found = pages(&shared, &dan, "start_time", "desc", 10)
+        .await
+        .unwrap();
+    assert_eq!(found[0][1], json!(0), "{found:?}");
+
     // The answers were ClickHouse's: a session written there by another writer is found
     // through the node with `events_url`, and not through the other.
     let other = ClickHouseSearch::open(&events_url)
