@@ -112,6 +112,8 @@ struct Inner {
     node: String,
     /// Where charts are answered and this node's events handed on (`events_url`).
     clickhouse: Option<Arc<reel_store::clickhouse::ClickHouseEvents>>,
+    /// Where replay search is answered and this node's replays handed on (`events_url`).
+    clickhouse_search: Option<Arc<reel_store::clickhouse::ClickHouseSearch>>,
     pieces: reader::PieceCache,
     dictionaries: dictionaries::DictionaryCache,
 }
@@ -146,6 +148,7 @@ impl Engine {
             work: tokio::sync::Notify::new(),
             node: node_name(),
             clickhouse: None,
+            clickhouse_search: None,
             pieces: Default::default(),
             dictionaries: Default::default(),
         }))
@@ -155,8 +158,8 @@ impl Engine {
     /// `sqlite://DIR`) the embedded SQLite at `data_dir/reel.db`, created if missing, migrations applied; with
     /// `postgres://…` the control data in PostgreSQL and recordings, events, search and charts
     /// in `data_dir`'s SQLite ([`reel_store::SplitStore`]). With `events_url`
-    /// (`clickhouse://…`), charts are answered by ClickHouse, which this node's events are
-    /// handed on to ([`feed`]).
+    /// (`clickhouse://…`), charts and replay search are answered by ClickHouse, which this
+    /// node's events and replays are handed on to ([`feed`]).
     pub async fn open(
         data_dir: &Path,
         database_url: Option<&str>,
@@ -184,11 +187,16 @@ impl Engine {
                 "database_url must be sqlite://DIR or postgres://USER:PASSWORD@HOST:PORT/DB".into(),
             ));
         };
-        let clickhouse = match events_url.map(str::trim).unwrap_or("") {
-            "" => None,
-            url if url.starts_with("clickhouse://") => Some(Arc::new(
-                reel_store::clickhouse::ClickHouseEvents::open(url).await?,
-            )),
+        let (clickhouse, clickhouse_search) = match events_url.map(str::trim).unwrap_or("") {
+            "" => (None, None),
+            url if url.starts_with("clickhouse://") => (
+                Some(Arc::new(
+                    reel_store::clickhouse::ClickHouseEvents::open(url).await?,
+                )),
+                Some(Arc::new(
+                    reel_store::clickhouse::ClickHouseSearch::open(url).await?,
+                )),
+            ),
             _ => {
                 return Err(StoreError::Invalid(
                     "events_url must be clickhouse://HOST:PORT/DATABASE (ClickHouse's HTTP interface)"
@@ -197,9 +205,9 @@ impl Engine {
             }
         };
         let mut engine = Self::new(store, blobs, clock, settings);
-        Arc::get_mut(&mut engine.0)
-            .expect("a new engine is not shared yet")
-            .clickhouse = clickhouse;
+        let inner = Arc::get_mut(&mut engine.0).expect("a new engine is not shared yet");
+        inner.clickhouse = clickhouse;
+        inner.clickhouse_search = clickhouse_search;
         Ok(engine)
     }
 

@@ -7,6 +7,8 @@
 //! belong to no session and are as old. [`Engine::erase`] deletes everything of one user id or
 //! device id. Both work in batches, each a short transaction of its own, so uploads are never
 //! held up for long; a deletion stopped half way (a restart) is finished by running it again.
+//! With `events_url`, each batch is deleted from ClickHouse first (charts' tables and replay
+//! search's), so a failure there leaves it here for the next run.
 
 use reel_store::{Erased, StoreError, Subject};
 
@@ -51,6 +53,9 @@ impl Engine {
                 if let Some(ch) = self.clickhouse() {
                     ch.delete_sessions(&expired).await?;
                 }
+                if let Some(search) = self.clickhouse_search() {
+                    search.delete_sessions(&expired).await?;
+                }
                 let erased = self
                     .store()
                     .delete_sessions(expired, self.object_deletion_time())
@@ -60,6 +65,16 @@ impl Engine {
             if let Some(ch) = self.clickhouse() {
                 loop {
                     let rest = ch
+                        .delete_expired_rest(project.id, cutoff, ROW_BATCH)
+                        .await?;
+                    if rest.is_empty() {
+                        break;
+                    }
+                }
+            }
+            if let Some(search) = self.clickhouse_search() {
+                loop {
+                    let rest = search
                         .delete_expired_rest(project.id, cutoff, ROW_BATCH)
                         .await?;
                     if rest.is_empty() {
@@ -97,6 +112,9 @@ impl Engine {
             if let Some(ch) = self.clickhouse() {
                 ch.delete_sessions(&sessions).await?;
             }
+            if let Some(search) = self.clickhouse_search() {
+                search.delete_sessions(&sessions).await?;
+            }
             let deleted = self
                 .store()
                 .delete_sessions(sessions, self.object_deletion_time())
@@ -109,6 +127,9 @@ impl Engine {
         }
         if let Some(ch) = self.clickhouse() {
             ch.delete_subject_rest(project_id, subject).await?;
+        }
+        if let Some(search) = self.clickhouse_search() {
+            search.delete_subject_rest(project_id, subject).await?;
         }
         erased.add(
             self.store()

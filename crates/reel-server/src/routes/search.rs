@@ -204,7 +204,7 @@ async fn run(
         },
     )
     .map_err(|e| ApiError::InvalidParameter(e.to_string()))?;
-    let page = state.store().search(project.id, search).await?;
+    let page = state.engine.search(project.id, search).await?;
     Ok(ReplayPage {
         replays: page.replays.iter().map(replay_json).collect(),
         next_cursor: page.next.as_ref().map(encode_cursor),

@@ -58,6 +58,32 @@ pub struct ReplayFields {
     pub generation: u32,
 }
 
+impl ReplayFields {
+    /// A replay's fields as another store lists them, in `generation` (a node's feed hands
+    /// them on). When its first URL was seen is not listed: only
+    /// [`ClickHouseSearch::record_upload`] needs it, which a fed replay is never given.
+    pub fn of_replay(r: &crate::Replay, generation: u32) -> Self {
+        Self {
+            start_ms: r.start_ms,
+            end_ms: r.end_ms,
+            event_count: r.event_count,
+            stored_bytes: r.stored_bytes,
+            first_url: r.first_url.clone(),
+            first_url_ms: None,
+            country: r.country.clone(),
+            facts: r.facts,
+            urls: r.urls.clone(),
+            viewport: r.viewport,
+            browser: r.browser.clone(),
+            os: r.os.clone(),
+            device: r.device.clone(),
+            last_upload_ms: r.last_upload_ms,
+            processing_due_ms: r.processing_due_ms,
+            generation,
+        }
+    }
+}
+
 /// Appends one JSONEachRow line.
 fn push(rows: &mut String, row: Value) {
     rows.push_str(&row.to_string());
@@ -258,6 +284,48 @@ impl ClickHouseSearch {
         Ok(true)
     }
 
+    /// Sets replays' fields to a snapshot of another store's ([`crate::SessionStore::replay`],
+    /// read by a node's feed), at the generation that store gave: the same snapshot written
+    /// twice changes nothing that is read.
+    /// Several at once, in one insert, each seen in this order.
+    pub async fn put_snapshots(&self, replays: &[(SessionRef, ReplayFields)]) -> Result<()> {
+        let mut rows = String::new();
+        for (session, fields) in replays {
+            self.seen_row(
+                &mut rows,
+                session.project_id,
+                &session.device_id,
+                session.session_id,
+            );
+            self.replay_row(&mut rows, session, fields, true);
+        }
+        self.ch.insert("search_sessions", rows).await
+    }
+
+    /// The replay is gone from the store a node's feed reads ([`crate::SessionStore::replay`]
+    /// found none): as [`Self::delete_replay`], into `generation` (the store's count of the
+    /// session's deletions) unless it is there already, so handing the deletion on twice
+    /// deletes once. Nothing for a session never seen here.
+    pub async fn delete_replay_at(&self, session: &SessionRef, generation: u32) -> Result<()> {
+        let Some((old, is_replay)) = self.fields(session).await? else {
+            return Ok(());
+        };
+        if !is_replay && old.generation >= generation {
+            return Ok(());
+        }
+        let cleared = ReplayFields {
+            country: old.country,
+            browser: old.browser,
+            os: old.os,
+            device: old.device,
+            generation: generation.max(old.generation),
+            ..ReplayFields::default()
+        };
+        let mut rows = String::new();
+        self.replay_row(&mut rows, session, &cleared, false);
+        self.ch.insert("search_sessions", rows).await
+    }
+
     /// What an upload does to its session's row in the embedded store
     /// ([`crate::IngestStore::commit_upload`]): the extent grows to the chunks', counts and
     /// bytes add up, the country and user agent are kept from the first upload that had them,
@@ -432,7 +500,8 @@ impl ClickHouseSearch {
     }
 
     /// Stores a batch of a project's analytics events, as [`crate::IngestStore::add_events`]
-    /// does for search: those whose insert id was seen before are skipped; each is bounded by
+    /// does for search: those whose insert id was seen before are skipped (a derived event's:
+    /// in the same generation); each is bounded by
     /// the same property limits; a non-derived event sets its session's user and its user's
     /// properties. Returns how many were new.
     /// Derived events are written in their session's first generation: only a processing run
@@ -441,20 +510,51 @@ impl ClickHouseSearch {
         self.add_events_in(project_id, events, 0).await
     }
 
+    /// [`Self::add_events`] for events a node's feed hands on: each with its session's
+    /// generation when the node read it (a derived event still stored belongs to it).
+    pub async fn add_fed_events(
+        &self,
+        project_id: i64,
+        events: &[AnalyticsEvent],
+        generations: &[u32],
+    ) -> Result<usize> {
+        self.add_events_at(project_id, events, &|i| {
+            generations.get(i).copied().unwrap_or(0)
+        })
+        .await
+    }
+
     async fn add_events_in(
         &self,
         project_id: i64,
         events: &[AnalyticsEvent],
         generation: u32,
     ) -> Result<usize> {
-        let mut inserted = self.seen_insert_ids(project_id, events).await?;
+        self.add_events_at(project_id, events, &|_| generation)
+            .await
+    }
+
+    async fn add_events_at(
+        &self,
+        project_id: i64,
+        events: &[AnalyticsEvent],
+        generation_of: &(dyn Fn(usize) -> u32 + Sync),
+    ) -> Result<usize> {
+        // A derived event is kept once per generation: a deleted replay's (or reprocessed
+        // session's) derived events come again, with the same ids, in the next one.
+        let mut inserted: HashSet<(String, Option<u32>)> = self
+            .seen_insert_ids(project_id, events)
+            .await?
+            .into_iter()
+            .map(|(id, derived, generation)| (id, derived.then_some(generation)))
+            .collect();
         let mut sessions_seen: HashSet<(&str, i64)> = HashSet::new();
         let (mut session_rows, mut event_rows, mut op_rows, mut bindings) =
             (String::new(), String::new(), String::new(), String::new());
         let mut new = 0;
-        for e in events {
+        for (i, e) in events.iter().enumerate() {
             if let Some(id) = &e.insert_id
-                && !inserted.insert(id.clone())
+                && !inserted.insert((id.clone(), e.derived.then(|| generation_of(i))))
             {
                 continue;
             }
@@ -488,7 +588,7 @@ impl ClickHouseSearch {
                        "event_type": e.event_type, "time_ms": e.time_ms, "seq": seq,
                        "insert_id": e.insert_id.clone().unwrap_or_default(),
                        "derived": u8::from(e.derived), "props": &*event_properties.text,
-                       "generation": generation,
+                       "generation": generation_of(i),
                        "user_id": e.user_id.clone().unwrap_or_default(),
                        "device": e.device_id.clone().unwrap_or_default(),
                        "tokens": tokens}),
@@ -527,12 +627,13 @@ impl ClickHouseSearch {
         Ok(new)
     }
 
-    /// The insert ids of `events` already stored.
+    /// The insert ids of `events` already stored, each with whether it was derived and its
+    /// generation.
     async fn seen_insert_ids(
         &self,
         project_id: i64,
         events: &[AnalyticsEvent],
-    ) -> Result<HashSet<String>> {
+    ) -> Result<HashSet<(String, bool, u32)>> {
         let ids: Vec<&str> = events
             .iter()
             .filter_map(|e| e.insert_id.as_deref())
@@ -543,13 +644,21 @@ impl ClickHouseSearch {
             let rows = self
                 .ch
                 .rows(&format!(
-                    "SELECT DISTINCT insert_id FROM search_events \
+                    "SELECT DISTINCT insert_id, derived, generation FROM search_events \
                      WHERE project = {project_id} AND insert_id IN ({}) AND {}",
                     list.join(", "),
                     live_events(project_id)
                 ))
                 .await?;
-            out.extend(rows.into_iter().filter_map(|r| r.into_iter().next()));
+            out.extend(
+                rows.into_iter()
+                    .filter_map(|r| match <[String; 3]>::try_from(r) {
+                        Ok([id, derived, generation]) => {
+                            Some((id, derived == "1", generation.parse().ok()?))
+                        }
+                        Err(_) => None,
+                    }),
+            );
         }
         Ok(out)
     }
@@ -562,7 +671,9 @@ impl ClickHouseSearch {
         self.add_texts_in(session, texts, generation).await
     }
 
-    async fn add_texts_in(
+    /// Stores text in the session's given generation (a node's feed hands on text with the
+    /// generation it was stored in; see [`Self::add_fed_events`]).
+    pub async fn add_texts_in(
         &self,
         session: &SessionRef,
         texts: &[SessionText],

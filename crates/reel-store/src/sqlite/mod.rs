@@ -31,6 +31,8 @@ mod erasure;
 mod events;
 mod export;
 mod feed;
+#[cfg(test)]
+mod feed_tests;
 mod feedback;
 mod functions;
 mod ingest;
@@ -88,6 +90,7 @@ const MIGRATIONS: &[&str] = &[
     ANALYTICS_MIGRATION,
     include_str!("../../migrations/0011_work_leases.sql"),
     include_str!("../../migrations/0012_feeds.sql"),
+    include_str!("../../migrations/0013_search_feed.sql"),
 ];
 
 /// The position of 0007_search in [`MIGRATIONS`] (1-based): after it, Rust fills what SQL

@@ -201,7 +201,8 @@ impl ProcessingStore for SqliteStore {
             )?;
             tx.execute(
                 &format!(
-                    "UPDATE sessions SET {}, urls = '[]', viewport_width = NULL, viewport_height = NULL
+                    "UPDATE sessions SET {}, urls = '[]', viewport_width = NULL, viewport_height = NULL,
+                        search_generation = search_generation + 1
                      WHERE id IN (SELECT id FROM reset_rows)",
                     zero_facts()
                 ),

@@ -160,7 +160,8 @@ impl SessionStore for SqliteStore {
                     "UPDATE sessions SET start_ms = NULL, end_ms = NULL, event_count = 0, raw_bytes = 0,
                         stored_bytes = 0, first_url = NULL, first_url_ms = NULL, urls = '[]',
                         viewport_width = NULL, viewport_height = NULL, last_meta_ms = NULL,
-                        last_upload_ms = NULL, {} WHERE id = ?1",
+                        last_upload_ms = NULL, search_generation = search_generation + 1, {}
+                     WHERE id = ?1",
                     zero_facts()
                 ),
                 params![row],

@@ -16,6 +16,9 @@
 //!   feed, answering as a node without it.
 //! - `search`: replay search in ClickHouse (the same server), answering as the embedded store
 //!   does.
+//! - `search_feed`: replay search through the server on ClickHouse (`events_url`), handed on by
+//!   a node's feed (events, text, replays as they change and are deleted), answering as a node
+//!   without it.
 //! - `lookup`: User Look-Up on ClickHouse, and deletion (sessions, users, devices, retention)
 //!   on its chart and search stores, answering as the embedded store does after each.
 //!
@@ -38,3 +41,4 @@ mod postgres_server;
 mod s3;
 mod s3_server;
 mod search;
+mod search_feed;
