@@ -108,7 +108,12 @@ impl Engine {
         search: reel_query::Search,
     ) -> Result<SearchPage, StoreError> {
         match self.clickhouse_search() {
-            Some(ch) => ch.search(project_id, search).await,
+            // Shown as the store has the replays now: ClickHouse is fed a moment later, and a
+            // replay deleted through another node is never listed.
+            Some(ch) => {
+                let page = ch.search(project_id, search).await?;
+                page.as_stored(self.store().as_ref(), project_id).await
+            }
             None => self.store().search(project_id, search).await,
         }
     }

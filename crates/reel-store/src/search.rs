@@ -25,3 +25,30 @@ pub trait SearchStore: Send + Sync + 'static {
     /// User property names the project has seen, alphabetically (at most `limit`).
     async fn user_property_keys(&self, project_id: i64, limit: usize) -> Result<Vec<String>>;
 }
+
+impl SearchPage {
+    /// The page with each replay as `store` has it now, in the same order, and without those
+    /// it no longer has: a search index fed after the fact (ClickHouse, or a node's copy)
+    /// never shows a replay deleted since, nor fields older than the store's.
+    pub async fn as_stored(
+        mut self,
+        store: &(impl crate::SessionStore + ?Sized),
+        project_id: i64,
+    ) -> Result<Self> {
+        if self.replays.is_empty() {
+            return Ok(self);
+        }
+        let ids = self.replays.iter().map(|r| r.id.clone()).collect();
+        let mut stored: std::collections::HashMap<crate::ReplayId, crate::Replay> = store
+            .replays(project_id, ids)
+            .await?
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
+        self.replays = std::mem::take(&mut self.replays)
+            .into_iter()
+            .filter_map(|r| stored.remove(&r.id))
+            .collect();
+        Ok(self)
+    }
+}

@@ -88,6 +88,9 @@ pub trait SessionStore: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<Replay>>;
     async fn replay(&self, project_id: i64, id: &ReplayId) -> Result<Option<Replay>>;
+    /// Those of these replays that exist, as [`Self::replay`] has them (in any order): what a
+    /// page of search results shows, read where the replays are.
+    async fn replays(&self, project_id: i64, ids: Vec<ReplayId>) -> Result<Vec<Replay>>;
     /// The replay's chunks ordered by start time.
     async fn replay_chunks(&self, project_id: i64, id: &ReplayId) -> Result<Vec<StoredChunk>>;
     /// The session's analytics events (sent and derived) in time order, at most `limit`.

@@ -456,24 +456,8 @@ impl<C: ControlStore> SearchStore for SplitStore<C> {
     /// another node derived included), and left out once the index has no recording (deleted
     /// through another node).
     async fn search(&self, project_id: i64, search: reel_query::Search) -> Result<SearchPage> {
-        let mut page = self.events.search(project_id, search).await?;
-        let ids = page.replays.iter().map(|r| r.id.clone()).collect();
-        let mut indexed: std::collections::HashMap<ReplayId, Replay> = self
-            .control
-            .indexed_replays(project_id, ids)
-            .await?
-            .into_iter()
-            .map(|r| (r.id.clone(), r))
-            .collect();
-        page.replays = std::mem::take(&mut page.replays)
-            .into_iter()
-            .filter_map(|here| {
-                let mut shared = indexed.remove(&here.id)?;
-                shared.user_id = here.user_id;
-                Some(shared)
-            })
-            .collect();
-        Ok(page)
+        let page = self.events.search(project_id, search).await?;
+        page.as_stored(self, project_id).await
     }
 
     async fn event_names(&self, project_id: i64, limit: usize) -> Result<Vec<String>> {

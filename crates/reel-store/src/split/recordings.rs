@@ -162,6 +162,21 @@ impl<C: ControlStore> SessionStore for SplitStore<C> {
         Ok(Some(replay))
     }
 
+    async fn replays(&self, project_id: i64, ids: Vec<ReplayId>) -> Result<Vec<Replay>> {
+        let users: std::collections::HashMap<ReplayId, Option<String>> = self
+            .events
+            .replays(project_id, ids.clone())
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r.user_id))
+            .collect();
+        let mut found = self.control.indexed_replays(project_id, ids).await?;
+        for r in &mut found {
+            r.user_id = users.get(&r.id).cloned().flatten();
+        }
+        Ok(found)
+    }
+
     async fn replay_chunks(&self, project_id: i64, id: &ReplayId) -> Result<Vec<StoredChunk>> {
         self.control.indexed_chunks(project_id, id).await
     }

@@ -247,6 +247,15 @@ impl SqliteStore {
             let tx = c.transaction()?;
             let row = ensure_session(&tx, &u.session)?;
             settle(&tx, row, &u, now_ms, false)?;
+            // A session whose uploads went through another node is no replay here, so no
+            // trigger hands its changed fields on to a shared search (`events_url`): the
+            // feed is asked to, and reads them from the shared index when it does.
+            tx.execute(
+                "INSERT INTO feed_queue (snapshot_row)
+                 SELECT id FROM sessions WHERE id = ?1 AND start_ms IS NULL
+                   AND EXISTS (SELECT 1 FROM feeds)",
+                params![row],
+            )?;
             tx.commit()?;
             Ok(())
         })

@@ -55,6 +55,26 @@ impl SessionStore for SqliteStore {
         .await
     }
 
+    async fn replays(&self, project_id: i64, ids: Vec<ReplayId>) -> Result<Vec<Replay>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {REPLAY_COLUMNS} FROM sessions s
+                 WHERE s.project_id = ?1 AND s.replay_key = ?2 AND s.start_ms IS NOT NULL"
+            ))?;
+            let mut found = Vec::with_capacity(ids.len());
+            for id in &ids {
+                if let Some(r) = stmt
+                    .query_row(params![project_id, id.as_str()], replay_from_row)
+                    .optional()?
+                {
+                    found.push(r);
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
     async fn replay_chunks(&self, project_id: i64, id: &ReplayId) -> Result<Vec<StoredChunk>> {
         let key = id.as_str().to_owned();
         self.read(move |c| {

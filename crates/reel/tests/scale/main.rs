@@ -8,7 +8,8 @@
 //!   backend suite's checks (`reel_store::conformance`) against a real server, two nodes
 //!   sharing it.
 //! - `nodes`: two nodes on one PostgreSQL and one bucket sharing recordings: playback on
-//!   either, uploads of one session through both, a node dying with a claimed session.
+//!   either, uploads of one session through both, a node dying with a claimed session, search
+//!   over both with `events_url`.
 //! - `migrate`: `reel migrate` of a data dir into PostgreSQL and the S3-compatible store.
 //! - `charts`: events for charts in ClickHouse (`events_url = clickhouse://…`), here Debian's
 //!   clickhouse-server 18.16, answering as the embedded store does.

@@ -1,7 +1,8 @@
 //! Several nodes on one PostgreSQL and one bucket (`database_url` + `blob_url`), each with its
 //! own data dir: a recording stored by one plays back on another, uploads of one session
-//! spread over both add up, and a session whose node died after acknowledging its upload is
-//! finished — facts, compaction — by another once the dead node's lease has run out.
+//! spread over both add up, a session whose node died after acknowledging its upload is
+//! finished — facts, compaction — by another once the dead node's lease has run out, and with
+//! `events_url` every node's search finds every node's replays.
 
 use std::sync::Arc;
 
@@ -132,10 +133,7 @@ async fn a_node_that_dies_after_an_upload_loses_nothing_and_another_finishes_the
     let (status, _) = a.replay(&dead).await;
     assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
     assert!(
-        a.replays()
-            .await
-            .iter()
-            .all(|r| r["device_id"] != "d-lost"),
+        a.replays().await.iter().all(|r| r["device_id"] != "d-lost"),
         "a replay deleted through B is not listed on A"
     );
 }
@@ -181,4 +179,71 @@ async fn uploads_of_one_session_through_two_nodes_make_one_recording() {
     );
     let (_, on_b) = b.replay(&id).await;
     assert_eq!(on_b["urls"], settled["urls"], "{on_b}");
+}
+
+/// With `events_url` too, a node's replay search answers over every node's replays: what one
+/// node recorded and another processed is found by its derived fields on both, and a replay
+/// deleted through one is listed on neither.
+#[tokio::test]
+async fn with_events_url_each_node_searches_every_node_s_replays() {
+    let pg = PgServer::start().await;
+    let url = pg.new_database("search").await;
+    let bucket = S3Server::start().await;
+    let clickhouse = crate::clickhouse_server::ClickHouseServer::start().await;
+    let events_url = clickhouse.url("nodes");
+    let clock = Arc::new(ManualClock::at(T0));
+    let on = |events_url: String| {
+        let base = node(&url, &bucket);
+        move |c: &mut Config| {
+            base(c);
+            c.events_url = Some(events_url);
+        }
+    };
+    let a = TestApp::spawn_with_clock(clock.clone(), on(events_url.clone())).await;
+    let b = TestApp::spawn_with_clock(clock.clone(), on(events_url.clone())).await;
+    a.track_ok("d-a", T0, &visit(T0, "https://shop.test/cart"))
+        .await;
+    b.track_ok("d-b", T0 + 1_000, &visit(T0 + 1_000, "https://shop.test/"))
+        .await;
+    clock.set(T0 + 60_000);
+    let (id_a, id_b) = (replay_id("d-a", T0), replay_id("d-b", T0 + 1_000));
+    a.settled(&id_a).await;
+    a.settled(&id_b).await;
+
+    // A page visited (a URL the processing stage derived) finds the replay on both nodes,
+    // whichever node took its upload and whichever processed it.
+    let cart = serde_json::json!({
+        "start": "2026-01-04T00:00:00Z", "end": "2026-01-06T00:00:00Z",
+        "filters": [{"field": "url", "op": "is", "values": ["https://shop.test/cart"]}]
+    });
+    let found = async |app: &TestApp| {
+        let (status, page) = app
+            .send(reqwest::Method::POST, "/replays/search", Some(&cart))
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{page}");
+        page["replays"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["device_id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    for app in [&a, &b] {
+        eventually(std::time::Duration::from_secs(20), async || {
+            let devices = found(app).await;
+            if devices == ["d-a"] {
+                Ok(())
+            } else {
+                Err(format!("{devices:?}"))
+            }
+        })
+        .await;
+    }
+
+    // Deleted through B: listed on neither.
+    let status = b.delete(&format!("/replays/{id_a}")).await;
+    assert!(status.is_success(), "{status}");
+    for app in [&a, &b] {
+        assert!(found(app).await.is_empty());
+    }
 }

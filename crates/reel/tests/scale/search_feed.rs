@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reel_engine::ManualClock;
-use reel_engine::store::clickhouse::ClickHouseSearch;
-use reel_engine::store::{ImportedSession, SessionRef};
+use reel_engine::store::SessionRef;
+use reel_engine::store::clickhouse::{ClickHouseSearch, ReplayFields};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -379,36 +379,35 @@ async fn replay_search_through_the_server_on_clickhouse_answers_as_the_embedded_
         .unwrap();
     assert_eq!(found[0][1], json!(0), "{found:?}");
 
-    // The answers were ClickHouse's: a session written there by another writer is found
-    // through the node with `events_url`, and not through the other.
+    // The answers were ClickHouse's: fields of a replay written there by another writer
+    // decide what the node with `events_url` finds (and not the other), while what a page
+    // shows is the replay as the store has it.
     let other = ClickHouseSearch::open(&events_url)
         .await
         .expect("ClickHouse opens");
+    let (device, start) = shop[0];
+    let id = reel_engine::ReplayId::of(device, start);
+    let replay = shared
+        .meta
+        .replay(1, &id)
+        .await
+        .unwrap()
+        .expect("a shop replay");
+    let mut fields = ReplayFields::of_replay(&replay, 0);
+    fields.urls.push("https://shop.test/elsewhere".into());
     let session = SessionRef {
         project_id: 1,
-        device_id: "v-elsewhere".into(),
-        session_id: T0 - 30 * MINUTE,
+        device_id: device.into(),
+        session_id: start,
     };
-    let imported = ImportedSession {
-        session,
-        start_ms: T0 - 30 * MINUTE,
-        end_ms: T0 - 29 * MINUTE,
-        first_url: Some("https://shop.test/elsewhere".into()),
-        country: None,
-        user_agent: None,
-        facts: Default::default(),
-        urls: vec!["https://shop.test/elsewhere".into()],
-        viewport: None,
-        events: vec![],
-        texts: vec![],
-    };
-    assert_eq!(other.import_sessions(&[imported]).await.unwrap(), 1);
+    other.put_replay(&session, &fields).await.unwrap();
     let elsewhere =
         json!({"filters": [{"field": "url", "op": "contains", "values": ["elsewhere"]}]});
     let found = pages(&shared, &elsewhere, "start_time", "desc", 10)
         .await
         .unwrap();
     assert_eq!(found[0][1], json!(1), "{found:?}");
+    assert_eq!(found[0][0][0]["urls"], json!(replay.urls), "{found:?}");
     let found = pages(&embedded, &elsewhere, "start_time", "desc", 10)
         .await
         .unwrap();
