@@ -18,14 +18,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# What node B must see of node A's recording today; the check reports every one of the three
-# and fails only for those listed here:
+# What node B must see of node A's recording; the check reports every one of the three and
+# fails for those listed here:
 #   events-on-b         A's events answered by B's User Look-Up (ClickHouse)
 #   replay-plays-on-b   A's replay played back by B (the recordings' index in PostgreSQL, the
 #                       objects in the shared bucket)
-#   replay-listed-on-b  A's replay in B's replay list (needs replay search shared across nodes:
-#                       each node's search still covers the sessions that passed through it)
-REQUIRED_ON_B=(events-on-b replay-plays-on-b)
+#   replay-listed-on-b  A's replay in B's replay list (replay search on ClickHouse)
+REQUIRED_ON_B=(events-on-b replay-plays-on-b replay-listed-on-b)
 
 MODE=demo
 case "${1:-}" in
@@ -341,14 +340,14 @@ cat <<EOF
 
 reel on two nodes, sharing PostgreSQL, ClickHouse and Garage:
   node A  $A   reel demo   the demo shop $A/demo/ records into node A
-  node B  $B   reel serve  the UI: $B/dashboards, $B/charts, $B/users
+  node B  $B   reel serve  the UI: $B/replays, $B/charts, $B/users, $B/dashboards
   login   $ADMIN_EMAIL / $ADMIN_PASSWORD  (also manager@, member@ and viewer@reel.local, same password)
   ingestion key $API_KEY, API token $ADMIN_TOKEN
   shared  PostgreSQL 127.0.0.1:$PG_PORT (database $PG_DATABASE; user $PG_USER / $PG_PASSWORD),
           ClickHouse http://127.0.0.1:$CH_PORT (database reel),
           Garage S3 $S3_ENDPOINT (bucket $BUCKET; A under $PREFIX_A/, B under $PREFIX_B/)
-  on B today: A's events in charts, dashboards and User Look-Up (ClickHouse); A's replays are
-          listed and played on A only (each node indexes its own recordings for now)
+  on B: every replay recorded through A, listed, searchable and played; A's events in charts,
+          dashboards and User Look-Up
   logs    $LOGS/{node-a,node-b,postgres,clickhouse,garage}.log
 EOF
 
