@@ -178,13 +178,11 @@ pub(super) async fn reset(
     )
     .await?;
     tx.execute(
-        &format!(
-            "DELETE FROM rec_gaps g USING rec_sessions s
-             WHERE s.project_id = g.project_id AND s.device_id = g.device_id
-               AND s.session_id = g.session_id
-               AND ($1::bigint IS NULL OR s.project_id = $1)
-               AND ($2::bigint IS NULL OR s.start_ms >= $2)"
-        ),
+        "DELETE FROM rec_gaps g USING rec_sessions s
+         WHERE s.project_id = g.project_id AND s.device_id = g.device_id
+           AND s.session_id = g.session_id
+           AND ($1::bigint IS NULL OR s.project_id = $1)
+           AND ($2::bigint IS NULL OR s.start_ms >= $2)",
         &[&project_id, &since_ms],
     )
     .await?;
