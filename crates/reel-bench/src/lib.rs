@@ -6,6 +6,7 @@
 //! are shared and noisy, so only ratios measured together mean something.
 
 pub mod clickhouse_server;
+pub mod postgres_server;
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
