@@ -341,6 +341,29 @@ async fn compaction<S: Recordings>(store: &S, s: &SessionRef, t: impl Fn(i64) ->
         !store.commit_compaction(missing, t(250)).await.unwrap(),
         "a compaction of a chunk that is not there changes nothing"
     );
+    // A compaction whose intended write was settled meanwhile (a node starting up deleted the
+    // object it found unreferenced) changes nothing: the segment's object is gone.
+    store
+        .intend_writes(vec!["objects/segment-0".into()])
+        .await
+        .unwrap();
+    store.forget_intent("objects/segment-0").await.unwrap();
+    let settled = Compaction {
+        session: s.clone(),
+        replaced: replaced.clone(),
+        segments: vec![NewSegment {
+            object_key: "objects/segment-0".into(),
+            content_hash: "hash-segment-0".into(),
+            ..segment.clone()
+        }],
+        pieces: vec![piece(1), piece(2)],
+        delete_after_ms: t(500),
+    };
+    assert!(
+        !store.commit_compaction(settled, t(250)).await.unwrap(),
+        "a segment whose write was settled is not committed"
+    );
+    assert_eq!(store.replay_chunks(project_id, &id).await.unwrap().len(), 4);
     let compaction = Compaction {
         session: s.clone(),
         replaced,

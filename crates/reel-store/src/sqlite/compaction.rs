@@ -106,7 +106,9 @@ impl CompactionStore for SqliteStore {
                      SELECT ?1, id FROM pieces WHERE project_id = ?2 AND hash = ?3
                      ON CONFLICT DO NOTHING",
                 )?;
-                let mut written = tx.prepare_cached("DELETE FROM object_intents WHERE object_key = ?1")?;
+                let mut written = tx.prepare_cached(
+                    "DELETE FROM object_intents WHERE object_key = ?1 AND state = 'writing'",
+                )?;
                 for seg in &compaction.segments {
                     segment.execute(params![
                         session_row,
@@ -138,7 +140,11 @@ impl CompactionStore for SqliteStore {
                             }
                         }
                     }
-                    written.execute(params![seg.object_key])?;
+                    if written.execute(params![seg.object_key])? == 0 {
+                        // Its intended write was settled meanwhile (the object deleted by a
+                        // start that found it unreferenced): the segment cannot be used.
+                        return Ok(false);
+                    }
                 }
             }
             free_detached_pieces(&tx)?;

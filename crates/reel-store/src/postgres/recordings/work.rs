@@ -327,11 +327,17 @@ pub(super) async fn commit_compaction(
                 "a segment refers to a piece that is not stored".into(),
             ));
         }
-        tx.execute(
-            "DELETE FROM rec_object_intents WHERE object_key = $1",
-            &[&seg.object_key],
-        )
-        .await?;
+        let written = tx
+            .execute(
+                "DELETE FROM rec_object_intents WHERE object_key = $1 AND state = 'writing'",
+                &[&seg.object_key],
+            )
+            .await?;
+        if written == 0 {
+            // Its intended write was settled meanwhile (another node's start found the object
+            // unreferenced and deleted it): the segment cannot be used.
+            return Ok(false);
+        }
     }
     free(&tx, &released).await?;
     tx.execute(
