@@ -34,29 +34,6 @@ fn checkout_page(ts: i64) -> Vec<String> {
     ]
 }
 
-fn click(ts: i64, id: i64, x: i64, y: i64) -> String {
-    json!({"type": 3, "timestamp": ts, "data": {"source": 2, "type": 2, "id": id, "x": x, "y": y}})
-        .to_string()
-}
-
-fn input(ts: i64, id: i64, masked: &str) -> String {
-    json!({"type": 3, "timestamp": ts, "data": {"source": 5, "id": id, "text": masked, "isChecked": false}})
-        .to_string()
-}
-
-fn console(ts: i64, level: &str, message: &str) -> String {
-    json!({"type": 6, "timestamp": ts, "data": {"plugin": "rrweb/console@1", "payload": {
-        "level": level, "trace": ["shop.js:1:1"], "payload": [json!(message).to_string()]}}})
-    .to_string()
-}
-
-fn failed_request(ts: i64) -> String {
-    json!({"type": 6, "timestamp": ts, "data": {"plugin": "rrweb/network@1", "payload": {"requests": [
-        {"name": "https://shop.test/api/pay", "method": "POST", "status": 503, "startTime": 1, "endTime": 2,
-         "duration": 40, "initiatorType": "fetch"}]}}})
-    .to_string()
-}
-
 /// The visit: three quick clicks on "Pay now" that throw (rage + error clicks), a click on a
 /// link that does nothing (dead), typing an email, a failed request, a console warning.
 fn visit(t: i64) -> Vec<String> {

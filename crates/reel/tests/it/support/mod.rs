@@ -810,6 +810,33 @@ pub fn mouse_move(ts: i64, x: i64) -> String {
         .to_string()
 }
 
+/// A mouse click on node `id` at (`x`, `y`).
+pub fn click(ts: i64, id: i64, x: i64, y: i64) -> String {
+    json!({"type": 3, "timestamp": ts, "data": {"source": 2, "type": 2, "id": id, "x": x, "y": y}})
+        .to_string()
+}
+
+/// Text typed into node `id`, as masked by the recorder.
+pub fn input(ts: i64, id: i64, masked: &str) -> String {
+    json!({"type": 3, "timestamp": ts, "data": {"source": 5, "id": id, "text": masked, "isChecked": false}})
+        .to_string()
+}
+
+/// A console record of `level` (rrweb's console plugin).
+pub fn console(ts: i64, level: &str, message: &str) -> String {
+    json!({"type": 6, "timestamp": ts, "data": {"plugin": "rrweb/console@1", "payload": {
+        "level": level, "trace": ["shop.js:1:1"], "payload": [json!(message).to_string()]}}})
+    .to_string()
+}
+
+/// A POST answered 503 (rrweb's network plugin).
+pub fn failed_request(ts: i64) -> String {
+    json!({"type": 6, "timestamp": ts, "data": {"plugin": "rrweb/network@1", "payload": {"requests": [
+        {"name": "https://shop.test/api/pay", "method": "POST", "status": 503, "startTime": 1, "endTime": 2,
+         "duration": 40, "initiatorType": "fetch"}]}}})
+    .to_string()
+}
+
 /// A page load: Meta then FullSnapshot at the same instant.
 pub fn page(ts: i64, href: &str) -> Vec<String> {
     vec![meta(ts, href), full_snapshot(ts)]
