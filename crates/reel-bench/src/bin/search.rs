@@ -10,11 +10,19 @@
 //! make build
 //! cargo run --release -p reel-bench --bin search -- [--sessions 1000000] [--events 20000000]
 //!     [--iterations 40] [--baseline-iterations 3] [--data-dir DIR] [--only NAME] [--verbose 1]
+//!     [--clickhouse 1]
 //! ```
 //!
 //! With `--data-dir`, an existing generated directory is reused when it holds the asked number
 //! of sessions (generation takes a while); otherwise it is generated there (or in a temporary
 //! directory, removed afterwards).
+//!
+//! With `--clickhouse 1`, Debian's clickhouse-server (18.16) is started on a free port and the
+//! data dir is handed on to it the way a node with `events_url` does (`Engine::feed_once`, every
+//! event, replay and piece of text); then every search is also asked of ClickHouse
+//! (`Engine::search`: ClickHouse's answer shown as the store has the replays), its p50 / p95
+//! printed beside the embedded store's, and the two answers compared (a difference stops the
+//! run). The feed adds to the data dir's queue: use a temporary or throwaway `--data-dir`.
 //!
 //! Searches go through `MetaStore::search` (what `POST /api/v1/replays/search` runs, without
 //! the HTTP hop and JSON of the answer). The baselines answer the same question with one pass
@@ -25,9 +33,13 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
+use std::sync::Arc;
+
 use reel_bench::*;
+use reel_engine::{Engine, Settings, SystemClock};
 use reel_query::wire::SearchRequest;
 use reel_query::{ParseContext, parse};
+use reel_store::Blobs;
 use reel_store::SqliteStore;
 use reel_store::prelude::*;
 use reel_store::sqlite::inspect::{Inspector, Rows, ScanQuestion};
@@ -44,6 +56,7 @@ fn main() -> anyhow::Result<()> {
     // Only the searches whose name contains this; `--verbose 1` prints every run.
     let only: String = arg("--only", String::new());
     let verbose: u8 = arg("--verbose", 0);
+    let with_clickhouse: u8 = arg("--clickhouse", 0);
     let temp = tempfile::tempdir()?;
     let dir = generated_data_dir(&data_dir, temp.path(), sessions, events, count_sessions)?;
     let db_path = dir.join("reel.db");
@@ -52,6 +65,10 @@ fn main() -> anyhow::Result<()> {
     let store = SqliteStore::open(&db_path)?;
     let raw = Inspector::open(&db_path)?;
     let now_ms: i64 = raw.latest_start_ms()?.unwrap_or(0);
+    let clickhouse = match with_clickhouse {
+        0 => None,
+        _ => Some(runtime.block_on(fed_clickhouse(&dir))?),
+    };
 
     // The three searches, each with parameters that vary from run to run.
     type Variant = Box<dyn Fn(usize) -> (serde_json::Value, ScanQuestion)>;
@@ -135,8 +152,16 @@ fn main() -> anyhow::Result<()> {
 
     println!();
     println!(
-        "{:<44} {:>9} {:>9} {:>11} {:>11} {:>9} {:>12}",
-        "search (p50 / p95 ms)", "p50", "p95", "base p50", "base p95", "ratio", "with total"
+        "{:<44} {:>9} {:>9} {:>11} {:>11} {:>9} {:>12} {:>9} {:>9}",
+        "search (p50 / p95 ms)",
+        "p50",
+        "p95",
+        "base p50",
+        "base p95",
+        "ratio",
+        "with total",
+        "CH p50",
+        "CH p95"
     );
     let cohorts = HashMap::new();
     let cx = ParseContext {
@@ -148,6 +173,7 @@ fn main() -> anyhow::Result<()> {
         let mut times = Vec::new();
         let mut with_total = Vec::new();
         let mut found = 0usize;
+        let mut on_clickhouse = Vec::new();
         for i in 0..iterations {
             let (body, _) = variant(i);
             let request: SearchRequest = serde_json::from_value(body)?;
@@ -161,6 +187,19 @@ fn main() -> anyhow::Result<()> {
                     "  {:>8.1} ms {:>3} found  {}",
                     times.last().unwrap(),
                     page.replays.len(),
+                    serde_json::to_string(&request)?
+                );
+            }
+            if let Some((_, engine)) = &clickhouse {
+                let started = Instant::now();
+                let there = runtime.block_on(engine.search(1, search.clone()))?;
+                on_clickhouse.push(started.elapsed().as_secs_f64() * 1000.0);
+                let ids = |p: &reel_store::SearchPage| -> Vec<String> {
+                    p.replays.iter().map(|r| r.id.to_string()).collect()
+                };
+                anyhow::ensure!(
+                    ids(&there) == ids(&page),
+                    "{name}: ClickHouse answered differently from the embedded store for {}",
                     serde_json::to_string(&request)?
                 );
             }
@@ -178,11 +217,11 @@ fn main() -> anyhow::Result<()> {
             base.push(started.elapsed().as_secs_f64() * 1000.0);
             assert!(n <= 100);
         }
-        for v in [&mut times, &mut with_total, &mut base] {
+        for v in [&mut times, &mut with_total, &mut base, &mut on_clickhouse] {
             v.sort_by(f64::total_cmp);
         }
         println!(
-            "{:<44} {:>9.1} {:>9.1} {:>11.0} {:>11.0} {:>8.0}x {:>12.1}",
+            "{:<44} {:>9.1} {:>9.1} {:>11.0} {:>11.0} {:>8.0}x {:>12.1} {:>9.1} {:>9.1}",
             name,
             percentile(&times, 50.0),
             percentile(&times, 95.0),
@@ -190,6 +229,8 @@ fn main() -> anyhow::Result<()> {
             percentile(&base, 95.0),
             percentile(&base, 50.0) / percentile(&times, 50.0),
             percentile(&with_total, 95.0),
+            percentile(&on_clickhouse, 50.0),
+            percentile(&on_clickhouse, 95.0),
         );
         println!(
             "{:<44} {} runs, {:.0} replays a page on average; baseline {} runs; \"with total\": p95 with the match count",
@@ -224,6 +265,38 @@ fn main() -> anyhow::Result<()> {
         db_bytes as f64 / raw_bytes as f64
     );
     Ok(())
+}
+
+/// Starts ClickHouse and hands the data dir on to it as a node with `events_url` does; the
+/// server (stopped when dropped) and an engine whose searches ClickHouse answers.
+async fn fed_clickhouse(
+    dir: &Path,
+) -> anyhow::Result<(reel_bench::clickhouse_server::ClickHouseServer, Engine)> {
+    let server = reel_bench::clickhouse_server::ClickHouseServer::start().await;
+    let engine = Engine::open(
+        dir,
+        None,
+        Some(&server.url("reel_search_bench")),
+        Blobs::local(&dir.join("objects"))?,
+        Arc::new(SystemClock),
+        Settings::default(),
+    )
+    .await?;
+    let started = Instant::now();
+    let mut position = engine.store().start_feed().await?;
+    let mut batches = 0u64;
+    while let Some(next) = engine.feed_once(position).await? {
+        position = next;
+        batches += 1;
+        if batches % 200 == 0 {
+            eprintln!("handed on to ClickHouse up to position {position}");
+        }
+    }
+    println!(
+        "handed on to ClickHouse (positions up to {position}) in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok((server, engine))
 }
 
 fn rfc(ms: i64) -> String {
