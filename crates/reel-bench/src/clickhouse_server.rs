@@ -68,7 +68,9 @@ impl ClickHouseServer {
                 "<yandex>
   <profiles><default></default></profiles>
   <users><default><password></password><networks><ip>127.0.0.1</ip></networks>
-    <profile>default</profile><quota>default</quota></default></users>
+    <profile>default</profile><quota>default</quota></default>
+    <reel><password>p@ss w:rd</password><networks><ip>127.0.0.1</ip></networks>
+    <profile>default</profile><quota>default</quota></reel></users>
   <quotas><default></default></quotas>
 </yandex>
 ",
@@ -100,7 +102,19 @@ impl ClickHouseServer {
     pub fn url(&self, database: &str) -> String {
         format!("clickhouse://127.0.0.1:{}/{database}", self.http_port)
     }
+
+    /// [`Self::url`] as the server's second user, `reel`, whose password is [`PASSWORD`]
+    /// (`password` goes in the URL as given: escape it with `%XX` as URLs need).
+    pub fn url_as(&self, password: &str, database: &str) -> String {
+        format!(
+            "clickhouse://reel:{password}@127.0.0.1:{}/{database}",
+            self.http_port
+        )
+    }
 }
+
+/// The password of the server's user `reel` (the default user has none).
+pub const PASSWORD: &str = "p@ss w:rd";
 
 impl Drop for ClickHouseServer {
     fn drop(&mut self) {

@@ -14,8 +14,11 @@ pub struct ClickHouse {
     /// `http://host:port/`.
     endpoint: Url,
     database: String,
-    /// As configured, for messages.
+    /// As configured, for messages (the password shown as `***`).
     url: String,
+    /// The user and password from the URL, sent with every request as HTTP basic
+    /// authentication (never in the request's URL, which errors may show).
+    credentials: Option<(String, String)>,
     /// Where every statement that succeeded is written, with its data and its rows (a JSON
     /// object a line): what `scripts/clickhouse-statements.py` runs again on another ClickHouse
     /// version.
@@ -80,8 +83,9 @@ pub(crate) fn unescape(field: &str) -> std::borrow::Cow<'_, str> {
 }
 
 impl ClickHouse {
-    /// `clickhouse://host:port/db` (the HTTP interface's port; `db` made if missing). Fails,
-    /// naming `events_url`, when the server does not answer.
+    /// `clickhouse://[user[:password]@]host:port/db` (the HTTP interface's port; `db` made if
+    /// missing; without a user, ClickHouse's `default`). Fails, naming `events_url`, when the
+    /// server does not answer or refuses the user.
     pub async fn connect(url: &str) -> Result<Self> {
         Self::connect_logging(url, None).await
     }
@@ -121,6 +125,16 @@ impl ClickHouse {
         {
             return Err(bad("the database name is not letters, digits and _"));
         }
+        let decoded = |part: &str| {
+            percent_encoding::percent_decode_str(part)
+                .decode_utf8()
+                .map(|p| p.into_owned())
+                .map_err(|_| bad("the user or password is not valid UTF-8"))
+        };
+        let credentials = match parsed.username() {
+            "" => None,
+            user => Some((decoded(user)?, decoded(parsed.password().unwrap_or(""))?)),
+        };
         let endpoint =
             Url::parse(&format!("http://{host}:{port}/")).map_err(|e| bad(&e.to_string()))?;
         let ch = Self {
@@ -128,6 +142,7 @@ impl ClickHouse {
             endpoint,
             database: database.to_owned(),
             url: shown.clone(),
+            credentials,
             log: match log {
                 None => None,
                 Some(path) => Some(std::sync::Arc::new(std::sync::Mutex::new(
@@ -141,10 +156,35 @@ impl ClickHouse {
         ch.post_to(None, "SELECT 1".into(), false)
             .await
             .map_err(|e| {
-                database_error(format!(
-                    "events_url {shown}: ClickHouse does not answer at {}: {e}",
-                    ch.endpoint
-                ))
+                let e = e.to_string();
+                // 18.16 answers 401 with code 192 (unknown user), 193 (wrong password) or 194
+                // (password required); current versions 516 (authentication failed).
+                let refused = [
+                    "401 Unauthorized",
+                    "403 Forbidden",
+                    "Code: 192,",
+                    "Code: 193,",
+                    "Code: 194,",
+                    "Code: 516,",
+                ]
+                .iter()
+                .any(|code| e.contains(code));
+                let user = ch
+                    .credentials
+                    .as_ref()
+                    .map_or("default", |(u, _)| u.as_str());
+                database_error(if refused {
+                    format!(
+                        "events_url {shown}: ClickHouse at {} refused the user {user:?} (check \
+                         the user and password in the URL)",
+                        ch.endpoint
+                    )
+                } else {
+                    format!(
+                        "events_url {shown}: ClickHouse does not answer at {}: {e}",
+                        ch.endpoint
+                    )
+                })
             })?;
         ch.post_to(
             None,
@@ -181,10 +221,11 @@ impl ClickHouse {
                 pairs.append_pair("query", q);
             }
         }
-        let response = self
-            .http
-            .post(endpoint)
-            .body(body)
+        let mut request = self.http.post(endpoint).body(body);
+        if let Some((user, password)) = &self.credentials {
+            request = request.basic_auth(user, Some(password));
+        }
+        let response = request
             .send()
             .await
             .map_err(|e| database_error(format!("ClickHouse at {}: {e}", self.url)))?;

@@ -640,3 +640,32 @@ async fn nodes_starting_at_once_both_find_the_tables_and_charts_keep_their_deadl
         }
     }
 }
+
+#[tokio::test]
+async fn a_clickhouse_user_with_a_password_signs_in_and_a_wrong_one_is_named() {
+    use reel_engine::store::clickhouse::ClickHouse;
+    let server = ClickHouseServer::start().await;
+    // The password as a URL carries it: `@`, space and `:` escaped.
+    let escaped = reel_bench::clickhouse_server::PASSWORD
+        .replace('@', "%40")
+        .replace(' ', "%20")
+        .replace(':', "%3A");
+    let ch = ClickHouse::connect(&server.url_as(&escaped, "reel_users"))
+        .await
+        .expect("the right password signs in");
+    assert_eq!(ch.echo("who").await.unwrap(), "who");
+    assert!(
+        !ch.url().contains("w%3Ard"),
+        "the password is not shown: {}",
+        ch.url()
+    );
+    for wrong in ["wrong%20one", ""] {
+        let message = ClickHouse::connect(&server.url_as(wrong, "reel_users"))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("events_url"), "{message}");
+        assert!(message.contains("refused the user"), "{message}");
+        assert!(!message.contains("wrong"), "no password in {message}");
+    }
+}
