@@ -189,11 +189,21 @@ impl Engine {
                             .replay(session.project_id, &session.replay_id())
                             .await?
                         {
-                            Some(replay) => replays.push((
-                                session.clone(),
-                                ReplayFields::of_replay(&replay, *generation),
-                            )),
-                            None => search.delete_replay_at(session, *generation).await?,
+                            Some(replay) => {
+                                // Reprocessed (or deleted and recorded again): charts drop
+                                // the derived events of earlier generations.
+                                if *generation > 0 {
+                                    charts.forget_derived(session, *generation, false).await?;
+                                }
+                                replays.push((
+                                    session.clone(),
+                                    ReplayFields::of_replay(&replay, *generation),
+                                ))
+                            }
+                            None => {
+                                charts.forget_derived(session, *generation, true).await?;
+                                search.delete_replay_at(session, *generation).await?
+                            }
                         }
                     }
                     let run_ends = batch
@@ -238,15 +248,18 @@ impl Engine {
             });
             if run_ends && !run.events.is_empty() {
                 let run = std::mem::take(&mut run);
-                let for_charts: Vec<AnalyticsEvent> = run
+                let (for_charts, generations): (Vec<AnalyticsEvent>, Vec<u32>) = run
                     .events
                     .iter()
+                    .zip(&run.generations)
                     .zip(&run.search_only)
                     .filter(|(_, only)| !**only)
-                    .map(|(e, _)| e.clone())
-                    .collect();
+                    .map(|((e, g), _)| (e.clone(), *g))
+                    .unzip();
                 if !for_charts.is_empty() {
-                    charts.record(fed.project_id, &for_charts).await?;
+                    charts
+                        .record_fed(fed.project_id, &for_charts, &generations)
+                        .await?;
                 }
                 search
                     .add_fed_events(fed.project_id, &run.events, &run.generations)

@@ -92,6 +92,36 @@ impl ClickHouseEvents {
         *self.writer.lock().await = record::Writer::default();
     }
 
+    /// A replay deleted (`deleted`) or its session reprocessed, `generation` being the
+    /// session's generation now: its derived events of earlier generations are deleted from
+    /// charts, as the embedded store deletes them, and a deleted replay's session no longer
+    /// has a recording. Derived events handed on before charts kept generations (schema
+    /// version 4) are not told apart and stay.
+    pub async fn forget_derived(
+        &self,
+        session: &SessionRef,
+        generation: u32,
+        deleted: bool,
+    ) -> Result<usize> {
+        let p = session.project_id;
+        let n = record::session_number(p, &session.device_id, session.session_id);
+        let forgotten = self
+            .forget_events(
+                p,
+                &format!("session = {n} AND derived = 1 AND generation < {generation}"),
+                None,
+            )
+            .await?;
+        if deleted {
+            self.writer
+                .lock()
+                .await
+                .unmark_replay(&self.ch, &self.seq, session)
+                .await?;
+        }
+        Ok(forgotten)
+    }
+
     /// Deletes sessions' events for charts and look-up, as the embedded store's
     /// `delete_sessions` does (the session's recording and user are forgotten too: events
     /// that come later start it afresh). Users keep their first and last seen, as there.

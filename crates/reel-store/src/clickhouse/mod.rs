@@ -12,8 +12,8 @@
 //! the events deleted (schema version 3); `reel_schema`, the tables' version.
 //!
 //! **Who an event belongs to** is decided when it is written (`record.rs`), by the embedded
-//! recorder's rules. The state those rules need lives in ClickHouse and is cached by the node
-//! that writes; users and sessions are numbered by hashes of their ids, so every node numbers
+//! recorder's rules. The state those rules need lives in ClickHouse and is read again by the
+//! writing node for each batch; users and sessions are numbered by hashes of their ids, so every node numbers
 //! them alike. Merging an anonymous device into the user who later signs in on it writes one
 //! `chart_users` row instead of rewriting that user's events, and charts follow it when they
 //! read (`scan.rs`).
@@ -25,9 +25,9 @@
 //! are the same.
 //!
 //! **Limits, as of now** (each a way on):
-//! - Two nodes writing events of the same device or user at the same moment each decide from
-//!   their own cache: a merge or a property update can be lost. A project's events should reach
-//!   one writer at a time until the state is coordinated.
+//! - Two nodes writing batches that name the same device or user at the same moment each
+//!   decide from the state before both: a merge or a property update of one can be lost. Batches
+//!   a moment apart see each other's state.
 //! - Events are de-duplicated by `insert_id` as the embedded store does (`chart_inserted`),
 //!   but a batch cut short after its events and before its insert ids is counted twice when
 //!   retried (ClickHouse has no transaction across tables).
@@ -39,8 +39,9 @@
 //! - With `events_url`, the server answers charts, the Microscope and User Look-Up
 //!   (`user_profile`, `find_users`, `users.rs`) here, and retention and erasure delete here too
 //!   (`delete_sessions`, `delete_expired_rest`, `delete_subject_rest`, `erase.rs`); each node
-//!   hands the events it stored in its SQLite on to it (`reel_engine::feed`). Not yet: a
-//!   replay deleted alone (its derived events stay in charts here) and `reel reprocess`.
+//!   hands the events it stored in its SQLite on to it (`reel_engine::feed`), with each
+//!   event's session generation, so a replay deleted alone or reprocessed drops its earlier
+//!   derived events here too (`forget_derived`).
 //! - Deleting is immediate for every read (tombstones, `chart_gone`), physical later: ClickHouse
 //!   removes the events by an `ALTER TABLE … DELETE` mutation in the background (one per call:
 //!   a retention run in many small batches queues many mutations), older versions of users,
@@ -168,8 +169,21 @@ impl ClickHouseEvents {
     /// Keeps a batch of a project's events for charts (the input of
     /// [`crate::IngestStore::add_events`], bounded by the same property limits).
     pub async fn record(&self, project_id: i64, events: &[AnalyticsEvent]) -> Result<()> {
+        self.record_fed(project_id, events, &[]).await
+    }
+
+    /// [`Self::record`] for events a node's feed hands on, each with its session's generation
+    /// when the node read it (see [`Self::forget_derived`]).
+    pub async fn record_fed(
+        &self,
+        project_id: i64,
+        events: &[AnalyticsEvent],
+        generations: &[u32],
+    ) -> Result<()> {
         let mut writer = self.writer.lock().await;
-        writer.record(&self.ch, &self.seq, project_id, events).await
+        writer
+            .record(&self.ch, &self.seq, project_id, events, generations)
+            .await
     }
 
     /// Marks a session as having a recording.

@@ -5,9 +5,9 @@
 //!
 //! The state those rules read — each device's user, each user's id, merge and properties, each
 //! session's user id — is kept in ClickHouse (`chart_users`, `chart_devices`,
-//! `chart_user_properties`, `chart_sessions`: rows are versions, the newest wins) and cached by
-//! the writing node, which reads a device, user or session from ClickHouse the first time it
-//! meets it. A merge writes one row (`merged_into`) instead of rewriting the anonymous user's
+//! `chart_user_properties`, `chart_sessions`: rows are versions, the newest wins) and read by
+//! the writing node for each batch (the devices, users and sessions the batch names, in a few
+//! statements, `record/prefetch.rs`), so a batch decides from what every node wrote before it. A merge writes one row (`merged_into`) instead of rewriting the anonymous user's
 //! events: ClickHouse rewrites rows only by asynchronous mutations, so charts map merged users
 //! when they read (`scan.rs`). User and session numbers are hashes of their ids, the same on
 //! every node, so two nodes never number one user twice.
@@ -21,7 +21,7 @@ use super::client::{ClickHouse, quote};
 
 mod prefetch;
 use crate::charts::OwnedValue;
-use crate::{AnalyticsEvent, Result, properties};
+use crate::{AnalyticsEvent, Result, SessionRef, properties};
 
 /// An event property's kind in `prop_kinds` (0 is "no such key": an array's default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,27 +214,56 @@ struct Absent {
     sessions: HashSet<(i64, i64)>,
 }
 
+/// An event to keep, with its session's generation and the id it is kept once by.
+struct Kept<'a> {
+    event: &'a AnalyticsEvent,
+    generation: u32,
+    id: Option<String>,
+}
+
 impl Writer {
     /// Keeps a batch of a project's events for charts: the state's rows first, then the
     /// events, so a failure between them leaves state that a retry of the batch recomputes
     /// the same way.
+    ///
+    /// `generations` are the events' sessions' generations (missing: 0). A derived event is
+    /// kept once per generation: a deleted replay's (or reprocessed session's) derived events
+    /// come again, with the same insert ids, in the next one.
     pub(crate) async fn record(
         &mut self,
         ch: &ClickHouse,
         seq: &Sequence,
         project_id: i64,
         events: &[AnalyticsEvent],
+        generations: &[u32],
     ) -> Result<()> {
         let mut rows = Rows::default();
-        let mut seen = seen_insert_ids(ch, project_id, events).await?;
+        let kept: Vec<Kept> = events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let generation = generations.get(i).copied().unwrap_or(0);
+                Kept {
+                    event: e,
+                    generation,
+                    id: e
+                        .insert_id
+                        .as_ref()
+                        .map(|id| match (e.derived, generation) {
+                            (true, g) if g > 0 => format!("{id}#{g}"),
+                            _ => id.clone(),
+                        }),
+                }
+            })
+            .collect();
+        let mut seen = seen_insert_ids(ch, project_id, &kept).await?;
         let result = self
-            .record_batch(ch, seq, project_id, events, &mut rows, &mut seen)
+            .record_batch(ch, seq, project_id, &kept, &mut rows, &mut seen)
             .await;
-        self.absent = Absent::default();
-        if result.is_err() {
-            // What the cache holds may not have reached ClickHouse: read it again.
-            *self = Self::default();
-        }
+        // The state is read afresh for every batch: another node may have changed it since
+        // (a merge, a property, a session's user), and a failed batch's cache may hold what
+        // never reached ClickHouse.
+        *self = Self::default();
         result
     }
 
@@ -243,18 +272,19 @@ impl Writer {
         ch: &ClickHouse,
         seq: &Sequence,
         project_id: i64,
-        events: &[AnalyticsEvent],
+        events: &[Kept<'_>],
         rows: &mut Rows,
         seen: &mut HashSet<String>,
     ) -> Result<()> {
         let fresh: Vec<&AnalyticsEvent> = events
             .iter()
-            .filter(|e| e.insert_id.as_ref().is_none_or(|id| !seen.contains(id)))
+            .filter(|k| k.id.as_ref().is_none_or(|id| !seen.contains(id)))
+            .map(|k| k.event)
             .collect();
         self.prefetch(ch, project_id, &fresh).await?;
         let mut inserted = String::new();
-        for e in events {
-            if let Some(id) = &e.insert_id {
+        for k in events {
+            if let Some(id) = &k.id {
                 if !seen.insert(id.clone()) {
                     continue;
                 }
@@ -263,7 +293,7 @@ impl Writer {
                     json!({"project": project_id, "insert_id": id, "version": seq.next()}),
                 );
             }
-            self.record_one(ch, seq, project_id, e, rows).await?;
+            self.record_one(ch, seq, project_id, k, rows).await?;
         }
         for key in std::mem::take(&mut self.touched) {
             if let Some(state) = self.users.get(&key) {
@@ -307,14 +337,43 @@ impl Writer {
         ch.insert("chart_sessions", rows.sessions).await
     }
 
+    /// Marks a session as no longer having a recording (its replay was deleted).
+    pub(crate) async fn unmark_replay(
+        &mut self,
+        ch: &ClickHouse,
+        seq: &Sequence,
+        session: &SessionRef,
+    ) -> Result<()> {
+        let mut rows = Rows::default();
+        let p = session.project_id;
+        let n = self
+            .session(
+                ch,
+                seq,
+                p,
+                &session.device_id,
+                session.session_id,
+                &mut rows,
+            )
+            .await?;
+        let state = self.sessions.get_mut(&(p, n)).expect("loaded");
+        if state.has_replay {
+            state.has_replay = false;
+            let row = session_row(p, n, state, seq.next());
+            push(&mut rows.sessions, row);
+        }
+        ch.insert("chart_sessions", rows.sessions).await
+    }
+
     async fn record_one(
         &mut self,
         ch: &ClickHouse,
         seq: &Sequence,
         project_id: i64,
-        e: &AnalyticsEvent,
+        kept: &Kept<'_>,
         rows: &mut Rows,
     ) -> Result<()> {
+        let e = kept.event;
         let event_properties = properties::bound_event_properties(&e.event_properties);
         let user_properties = properties::bound_user_properties(&e.user_properties);
         let session = match (&e.device_id, e.session_id.filter(|s| *s > 0)) {
@@ -358,6 +417,8 @@ impl Writer {
                         "display_name": e.display_name.clone().unwrap_or_default(),
                         "has_display_name": u8::from(e.display_name.is_some()),
                         "props_json": &*event_properties.text,
+                        "derived": u8::from(e.derived),
+                        "generation": kept.generation,
                     }),
                 );
                 if let Some(state) = self.users.get_mut(&(project_id, user)) {
@@ -730,12 +791,9 @@ pub(super) const IDS_PER_LOOKUP: usize = 1_000;
 async fn seen_insert_ids(
     ch: &ClickHouse,
     project_id: i64,
-    events: &[AnalyticsEvent],
+    events: &[Kept<'_>],
 ) -> Result<std::collections::HashSet<String>> {
-    let ids: Vec<&str> = events
-        .iter()
-        .filter_map(|e| e.insert_id.as_deref())
-        .collect();
+    let ids: Vec<&str> = events.iter().filter_map(|k| k.id.as_deref()).collect();
     let mut seen = std::collections::HashSet::new();
     for chunk in ids.chunks(IDS_PER_LOOKUP) {
         let list = chunk

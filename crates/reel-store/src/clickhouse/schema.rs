@@ -6,7 +6,7 @@ use super::client::ClickHouse;
 use crate::{Result, StoreError};
 
 /// The tables' version. A later change adds statements below and a row with its number.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Times are `Int64` milliseconds: 18.16 has no `DateTime64`, and reel's times are `i64` in
 /// Rust. Properties are three parallel arrays (18.16 has no `JSONExtract` and no `Map` type):
@@ -24,7 +24,8 @@ pub(crate) const STATEMENTS: &[&str] = &[
          project Int64, event_type String, time_ms Int64, seq UInt64,
          user Int64, session Int64,
          prop_keys Array(String), prop_kinds Array(UInt8), prop_values Array(String),
-         device_id String, display_name String, has_display_name UInt8, props_json String)
+         device_id String, display_name String, has_display_name UInt8, props_json String,
+         derived UInt8, generation UInt32)
      ENGINE = MergeTree ORDER BY (project, event_type, time_ms, seq)",
     // Users: `merged_into` is the identified user an anonymous one was merged into (0: none).
     // Rows are versions; the latest (argMax by version) is the state. `first_ms`/`last_ms`
@@ -144,6 +145,10 @@ const ADDED: &[(&str, &str, &str)] = &[
     ("chart_events", "display_name", "String"),
     ("chart_events", "has_display_name", "UInt8"),
     ("chart_events", "props_json", "String"),
+    // Version 4: whether an event was derived from a recording, and its session's generation
+    // then, so a replay's deletion or reprocessing deletes its derived events from charts.
+    ("chart_events", "derived", "UInt8"),
+    ("chart_events", "generation", "UInt32"),
     ("chart_users", "first_ms", "Int64"),
     ("chart_users", "last_ms", "Int64"),
     ("chart_users", "created", "UInt64"),

@@ -56,7 +56,7 @@ use decide::{
 /// [`ClickHouseSearch::with_search_batch`]).
 pub(super) const BATCH: usize = 200;
 /// How long counting every match may take before `total` is left out (the embedded store's).
-const COUNT_BUDGET: std::time::Duration = std::time::Duration::from_millis(500);
+pub(super) const COUNT_BUDGET: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The folded session columns: `(alias, aggregate)`; a replay is read from them in this
 /// order (then the facts, in `Fact::ALL`'s order).
@@ -838,7 +838,7 @@ impl SearchStore for ClickHouseSearch {
             // Counting every match (a first page that asks for the total) decides them all,
             // within the time a count may take once the page is full.
             let count_all = search.after.is_none() && search.count_total;
-            let count_until = tokio::time::Instant::now() + COUNT_BUDGET;
+            let count_until = tokio::time::Instant::now() + self.count_budget;
             let mut matches = 0u64;
             let mut counted_all = true;
             let candidates = keys(&page_conditions, None).await?;
@@ -887,7 +887,7 @@ impl SearchStore for ClickHouseSearch {
                     let sql = format!("SELECT count() {from} WHERE {}", conditions.join(" AND "));
                     // Left out when counting takes longer than it may (the embedded store's
                     // rule); the request going away stops ClickHouse's query.
-                    match tokio::time::timeout(COUNT_BUDGET, self.ch.rows(&sql)).await {
+                    match tokio::time::timeout(self.count_budget, self.ch.rows(&sql)).await {
                         Ok(n) => n?
                             .first()
                             .and_then(|r| r.first())

@@ -32,6 +32,8 @@ pub struct ClickHouseSearch {
     pub(super) seq: Arc<Sequence>,
     /// How many candidates a search reads and decides at a time when Rust decides filters.
     pub(super) batch: usize,
+    /// How long a search may spend counting every match before it answers without the count.
+    pub(super) count_budget: std::time::Duration,
 }
 
 /// A replay's fields as the list shows them (the embedded store's `sessions` row).
@@ -160,6 +162,7 @@ impl ClickHouseSearch {
             ch,
             seq: Arc::new(Sequence::starting_after(last)),
             batch: super::search::BATCH,
+            count_budget: super::search::COUNT_BUDGET,
         })
     }
 
@@ -167,6 +170,13 @@ impl ClickHouseSearch {
     /// small data set goes through many batches).
     pub fn with_search_batch(mut self, batch: usize) -> Self {
         self.batch = batch.max(1);
+        self
+    }
+
+    /// Searches count every match within `budget` instead of half a second (tests comparing
+    /// counts on a loaded machine give it longer, as the embedded store's small data needs).
+    pub fn with_count_budget(mut self, budget: std::time::Duration) -> Self {
+        self.count_budget = budget;
         self
     }
 

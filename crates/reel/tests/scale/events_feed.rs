@@ -14,6 +14,34 @@ use crate::support::*;
 
 const DAY1: &str = "2026-01-05";
 const DAY2: &str = "2026-01-06";
+const PAGE_VIEWED: &str = "[reel] Page Viewed";
+
+/// The shop's recorded sessions, each as (device, session).
+fn recorded() -> Vec<(String, i64)> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/analytics/shop.json"
+    );
+    let shop: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    shop["recorded_sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["device_id"].as_str().unwrap().to_owned(),
+                s["session_id"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The day's total of page views derived from recordings, as `app` charts them.
+async fn page_views(app: &TestApp) -> Value {
+    let body = json!({"events": [{"event_type": PAGE_VIEWED}], "measure": "totals",
+                      "interval": "day", "start": DAY1, "end": DAY2});
+    ask(app, "/charts/segmentation", &body).await["series"][0]["values"].clone()
+}
 
 /// (kind, chart) pairs covering every chart kind and the measures that count users,
 /// events, properties and sessions.
@@ -51,6 +79,13 @@ fn charts() -> Vec<(&'static str, Value)> {
     charts.push((
         "sessions",
         range(json!({"kind": "sessions", "interval": "day"})),
+    ));
+    // Derived from the recordings: gone with a replay's deletion, back when recorded again.
+    charts.push((
+        "segmentation",
+        range(
+            json!({"kind": "segmentation", "events": [{"event_type": PAGE_VIEWED}], "measure": "totals", "interval": "day"}),
+        ),
     ));
     charts.push((
         "journeys",
@@ -145,6 +180,12 @@ async fn charts_through_the_server_on_clickhouse_answer_as_the_embedded_store() 
     let mut shared = TestApp::spawn_with(quick_processing).await;
     load_shop(&embedded).await;
     load_shop(&shared).await;
+    // Processed, so their derived events are stored before charts are compared.
+    for app in [&embedded, &shared] {
+        for (device, session) in recorded() {
+            app.settled(&replay_id(&device, session)).await;
+        }
+    }
     shared
         .restart_with(|c| c.events_url = Some(events_url.clone()))
         .await;
@@ -183,5 +224,35 @@ async fn charts_through_the_server_on_clickhouse_answer_as_the_embedded_store() 
             .await;
         assert_eq!(status, StatusCode::OK, "{erased}");
     }
+    until_alike(&shared, &embedded).await;
+
+    // A replay deleted: its derived events leave charts, and its session the Microscope's
+    // "with replays", on ClickHouse as on the embedded store; recorded again, they come back
+    // (the same derived events, in the session's next generation).
+    let (device, session) = recorded().remove(0);
+    let id = replay_id(&device, session);
+    let before = page_views(&embedded).await;
+    for app in [&embedded, &shared] {
+        let (status, body) = app
+            .call(Method::DELETE, &format!("/replays/{id}?project=1"), None)
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+    assert_ne!(page_views(&embedded).await, before, "the deletion counts");
+    until_alike(&shared, &embedded).await;
+    for app in [&embedded, &shared] {
+        app.track_ok(
+            &device,
+            session,
+            &[
+                meta(session, "https://shop.test/"),
+                full_snapshot(session + 1),
+                mouse_move(session + 2_000, 10),
+            ],
+        )
+        .await;
+        app.settled(&id).await;
+    }
+    assert_eq!(page_views(&embedded).await, before, "recorded again");
     until_alike(&shared, &embedded).await;
 }

@@ -67,7 +67,9 @@ async fn replay_search_on_clickhouse_answers_as_the_embedded_store_does() {
     let ch = ClickHouseSearch::open_logging(&server.url("reel_search"), Some(&log))
         .await
         .expect("ClickHouse opens")
-        .with_search_batch(2);
+        .with_search_batch(2)
+        // Counts compared with the embedded store's: not cut short by a loaded machine.
+        .with_count_budget(std::time::Duration::from_secs(60));
     let (sqlite, project) = embedded_with_project(dir.path()).await;
     let project = project.id;
     let imported: Vec<ImportedSession> = sessions().iter().map(|s| s.imported(project)).collect();
@@ -207,7 +209,8 @@ async fn uploads_and_processing_runs_leave_the_replays_the_embedded_store_has() 
         .map_or_else(|| dir.path().join("statements.jsonl"), Into::into);
     let ch = ClickHouseSearch::open_logging(&server.url("reel_recorded"), Some(&log))
         .await
-        .expect("ClickHouse opens");
+        .expect("ClickHouse opens")
+        .with_count_budget(std::time::Duration::from_secs(60));
     let (sqlite, project) = embedded_with_project(dir.path()).await;
     let project = project.id;
     let session = |device: &str, id: i64| SessionRef {
