@@ -161,9 +161,11 @@ impl Engine {
         // A session's fields are read when handed on: of several changes in one batch, they
         // are read once, at the first (whose place says when the session was first seen).
         let mut read: std::collections::HashSet<&SessionRef> = Default::default();
-        // Runs of one project's events go together, and runs of one session's text.
+        // Runs of one project's events go together, and runs of text.
         let mut run = EventRun::default();
-        let mut texts: Vec<SessionText> = Vec::new();
+        let mut texts: Vec<(&SessionRef, &SessionText, u32)> = Vec::new();
+        // Runs of a project's recorded sessions are marked for charts in one go.
+        let mut marks: Vec<(&str, i64)> = Vec::new();
         // Runs of replays' fields go in one insert, runs of deleted sessions in one deletion.
         let mut replays: Vec<(SessionRef, ReplayFields)> = Vec::new();
         let mut gone: Vec<SessionRef> = Vec::new();
@@ -175,9 +177,16 @@ impl Engine {
                     search_only,
                 } => run.push(event, *generation, *search_only),
                 FedItem::Replay(s) => {
-                    charts
-                        .mark_replay(s.project_id, &s.device_id, s.session_id)
-                        .await?
+                    marks.push((s.device_id.as_str(), s.session_id));
+                    // A run of one project's recorded sessions is marked in one go.
+                    let run_ends = batch.get(i + 1).is_none_or(|next| {
+                        !matches!(&next.item, FedItem::Replay(n) if n.project_id == s.project_id)
+                    });
+                    if run_ends {
+                        charts
+                            .mark_replays(s.project_id, &std::mem::take(&mut marks))
+                            .await?;
+                    }
                 }
                 FedItem::Session {
                     session,
@@ -231,15 +240,13 @@ impl Engine {
                     text,
                     generation,
                 } => {
-                    texts.push(text.clone());
-                    let run_ends = batch.get(i + 1).is_none_or(|next| {
-                        !matches!(&next.item, FedItem::Text { session: s, generation: g, .. }
-                            if s == session && g == generation)
-                    });
+                    // A run of text, whichever sessions it is of, goes in one insert.
+                    texts.push((session, text, *generation));
+                    let run_ends = batch
+                        .get(i + 1)
+                        .is_none_or(|next| !matches!(next.item, FedItem::Text { .. }));
                     if run_ends {
-                        search
-                            .add_texts_in(session, &std::mem::take(&mut texts), *generation)
-                            .await?;
+                        search.add_texts_of(&std::mem::take(&mut texts)).await?;
                     }
                 }
             }

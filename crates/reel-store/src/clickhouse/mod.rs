@@ -193,9 +193,16 @@ impl ClickHouseEvents {
         device_id: &str,
         session_id: i64,
     ) -> Result<()> {
+        self.mark_replays(project_id, &[(device_id, session_id)])
+            .await
+    }
+
+    /// Marks sessions (device, session id) of a project as having a recording, in a few
+    /// statements.
+    pub async fn mark_replays(&self, project_id: i64, sessions: &[(&str, i64)]) -> Result<()> {
         let mut writer = self.writer.lock().await;
         writer
-            .mark_replay(&self.ch, &self.seq, project_id, device_id, session_id)
+            .mark_replays(&self.ch, &self.seq, project_id, sessions)
             .await
     }
 

@@ -237,6 +237,10 @@ impl Writer {
         events: &[AnalyticsEvent],
         generations: &[u32],
     ) -> Result<()> {
+        // The state is read afresh for every batch: another node may have changed it since
+        // (a merge, a property, a session's user), and a failed batch's cache may hold what
+        // never reached ClickHouse.
+        *self = Self::default();
         let mut rows = Rows::default();
         let kept: Vec<Kept> = events
             .iter()
@@ -260,9 +264,6 @@ impl Writer {
         let result = self
             .record_batch(ch, seq, project_id, &kept, &mut rows, &mut seen)
             .await;
-        // The state is read afresh for every batch: another node may have changed it since
-        // (a merge, a property, a session's user), and a failed batch's cache may hold what
-        // never reached ClickHouse.
         *self = Self::default();
         result
     }
@@ -312,29 +313,39 @@ impl Writer {
         Ok(())
     }
 
-    /// Marks a session as having a recording (the Microscope's "with replays").
-    pub(crate) async fn mark_replay(
+    /// Marks sessions (device, session id) as having a recording (the Microscope's "with
+    /// replays"), their state read in a few statements and written in one.
+    pub(crate) async fn mark_replays(
         &mut self,
         ch: &ClickHouse,
         seq: &Sequence,
         project_id: i64,
-        device_id: &str,
-        session_id: i64,
+        sessions: &[(&str, i64)],
     ) -> Result<()> {
+        *self = Self::default();
         let mut rows = Rows::default();
-        let session = self
-            .session(ch, seq, project_id, device_id, session_id, &mut rows)
-            .await?;
-        let state = self
-            .sessions
-            .get_mut(&(project_id, session))
-            .expect("loaded");
-        if !state.has_replay {
-            state.has_replay = true;
-            let row = session_row(project_id, session, state, seq.next());
-            push(&mut rows.sessions, row);
+        let result = async {
+            self.prefetch_sessions(ch, project_id, sessions).await?;
+            for (device_id, session_id) in sessions {
+                let session = self
+                    .session(ch, seq, project_id, device_id, *session_id, &mut rows)
+                    .await?;
+                let state = self
+                    .sessions
+                    .get_mut(&(project_id, session))
+                    .expect("loaded");
+                if !state.has_replay {
+                    state.has_replay = true;
+                    let row = session_row(project_id, session, state, seq.next());
+                    push(&mut rows.sessions, row);
+                }
+            }
+            ch.insert("chart_sessions", std::mem::take(&mut rows.sessions))
+                .await
         }
-        ch.insert("chart_sessions", rows.sessions).await
+        .await;
+        *self = Self::default();
+        result
     }
 
     /// Marks a session as no longer having a recording (its replay was deleted).
@@ -344,6 +355,7 @@ impl Writer {
         seq: &Sequence,
         session: &SessionRef,
     ) -> Result<()> {
+        *self = Self::default();
         let mut rows = Rows::default();
         let p = session.project_id;
         let n = self

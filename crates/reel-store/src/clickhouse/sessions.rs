@@ -689,8 +689,16 @@ impl ClickHouseSearch {
         texts: &[SessionText],
         generation: u32,
     ) -> Result<()> {
+        let texts: Vec<(&SessionRef, &SessionText, u32)> =
+            texts.iter().map(|t| (session, t, generation)).collect();
+        self.add_texts_of(&texts).await
+    }
+
+    /// Stores text of several sessions, each piece in its session's given generation, in one
+    /// statement (what a node's feed hands on in a row).
+    pub async fn add_texts_of(&self, texts: &[(&SessionRef, &SessionText, u32)]) -> Result<()> {
         let mut rows = String::new();
-        for t in texts {
+        for (session, t, generation) in texts {
             push(
                 &mut rows,
                 json!({"project": session.project_id, "device_id": session.device_id,

@@ -121,12 +121,27 @@ impl Writer {
                 }
             }
         }
-        let sessions: Vec<(i64, &str, i64)> = events
+        let sessions: Vec<(&str, i64)> = events
             .iter()
             .filter_map(|e| match (&e.device_id, e.session_id.filter(|s| *s > 0)) {
-                (Some(d), Some(s)) => Some((session_number(p, d, s), d.as_str(), s)),
+                (Some(d), Some(s)) => Some((d.as_str(), s)),
                 _ => None,
             })
+            .collect();
+        self.prefetch_sessions(ch, p, &sessions).await
+    }
+
+    /// Reads these sessions' state (device, session id) in a few statements.
+    pub(super) async fn prefetch_sessions(
+        &mut self,
+        ch: &ClickHouse,
+        project_id: i64,
+        sessions: &[(&str, i64)],
+    ) -> Result<()> {
+        let p = project_id;
+        let sessions: Vec<(i64, &str, i64)> = sessions
+            .iter()
+            .map(|(d, s)| (session_number(p, d, *s), *d, *s))
             .filter(|(n, _, _)| !self.sessions.contains_key(&(p, *n)))
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
